@@ -1,0 +1,34 @@
+package io.mezzo.ha;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.mezzo.proto.v1.MasterInfo;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class MasterDetectorsTest {
+
+    @Test
+    void hostAndPortGiveAStandaloneLeader() {
+        try (MasterDetector d = MasterDetectors.fromAddress("127.0.0.1:5050")) {
+            List<Optional<MasterInfo>> seen = new ArrayList<>();
+            d.addListener(seen::add);
+            assertThat(seen).singleElement().satisfies(m -> {
+                assertThat(m).isPresent();
+                assertThat(m.get().getIp()).isEqualTo("127.0.0.1");
+                assertThat(m.get().getPort()).isEqualTo(5050);
+            });
+        }
+    }
+
+    @Test
+    void badAddressesSayWhatIsWrong() {
+        assertThatThrownBy(() -> MasterDetectors.fromAddress("localhost")).hasMessageContaining("is not host:port");
+        assertThatThrownBy(() -> MasterDetectors.fromAddress("h:x")).hasMessageContaining("not a number");
+        assertThatThrownBy(() -> MasterDetectors.fromAddress("h:70000")).hasMessageContaining("outside 1-65535");
+        assertThatThrownBy(() -> MasterDetectors.fromAddress(" ")).hasMessageContaining("empty");
+    }
+}
