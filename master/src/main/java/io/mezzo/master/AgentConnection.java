@@ -1,0 +1,29 @@
+package io.mezzo.master;
+
+import io.mezzo.common.grpc.OutboundStream;
+import io.mezzo.common.id.AgentId;
+import io.mezzo.proto.v1.MasterMessage;
+
+/**
+ * One agent stream. Created by {@link AgentLinkService} on a gRPC thread; {@code agent} is set and
+ * read on the loop thread only.
+ */
+final class AgentConnection {
+
+    final long id;
+    final String peer;
+    final OutboundStream<MasterMessage> out;
+    /** The agent registered on this stream; null before REGISTER. Loop thread only. */
+    AgentId agent;
+
+    AgentConnection(long id, String peer, OutboundStream<MasterMessage> out) {
+        this.id = id;
+        this.peer = peer;
+        this.out = out;
+    }
+
+    @Override
+    public String toString() {
+        return "agent stream " + id + " from " + peer;
+    }
+}

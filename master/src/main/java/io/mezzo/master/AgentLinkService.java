@@ -1,0 +1,80 @@
+package io.mezzo.master;
+
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.mezzo.common.grpc.OutboundStream;
+import io.mezzo.common.loop.EventLoop;
+import io.mezzo.proto.v1.AgentLinkGrpc;
+import io.mezzo.proto.v1.AgentMessage;
+import io.mezzo.proto.v1.MasterMessage;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The agent-facing gRPC edge: turns each agent stream and message into an event on the master's
+ * loop. Runs on gRPC threads.
+ */
+final class AgentLinkService extends AgentLinkGrpc.AgentLinkImplBase {
+
+    private final EventLoop loop;
+    private final MasterCore core;
+    private final Leadership leadership;
+    private final int capacity;
+    private final AtomicLong streams = new AtomicLong();
+
+    AgentLinkService(EventLoop loop, MasterCore core, Leadership leadership, int capacity) {
+        this.loop = loop;
+        this.core = core;
+        this.leadership = leadership;
+        this.capacity = capacity;
+    }
+
+    @Override
+    public StreamObserver<AgentMessage> connect(StreamObserver<MasterMessage> responseObserver) {
+        if (!leadership.leading()) {
+            responseObserver.onError(leadership.notLeader());
+            return new StreamObserver<>() {
+                @Override
+                public void onNext(AgentMessage value) {}
+
+                @Override
+                public void onError(Throwable t) {}
+
+                @Override
+                public void onCompleted() {}
+            };
+        }
+        ServerCallStreamObserver<MasterMessage> observer = (ServerCallStreamObserver<MasterMessage>) responseObserver;
+        AgentConnection[] holder = new AgentConnection[1];
+        OutboundStream<MasterMessage> out = OutboundStream.attach(observer, capacity,
+                reason -> loop.append(() -> core.onAgentDropped(holder[0], reason)));
+        AgentConnection conn = new AgentConnection(streams.incrementAndGet(), PeerInterceptor.peer(), out);
+        holder[0] = conn;
+        observer.setOnCancelHandler(() -> loop.append(() -> {
+            conn.out.markClosed();
+            core.onAgentClosed(conn, "stream cancelled");
+        }));
+        return new StreamObserver<>() {
+            @Override
+            public void onNext(AgentMessage message) {
+                loop.append(() -> core.onAgentMessage(conn, message));
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                loop.append(() -> {
+                    conn.out.markClosed();
+                    core.onAgentClosed(conn, "stream failed: " + Status.fromThrowable(t).getCode());
+                });
+            }
+
+            @Override
+            public void onCompleted() {
+                loop.append(() -> {
+                    core.onAgentClosed(conn, "agent closed the stream");
+                    conn.out.complete();
+                });
+            }
+        };
+    }
+}

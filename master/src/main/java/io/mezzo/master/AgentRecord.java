@@ -1,0 +1,120 @@
+package io.mezzo.master;
+
+import io.mezzo.common.id.AgentId;
+import io.mezzo.common.id.FrameworkId;
+import io.mezzo.common.id.TaskId;
+import io.mezzo.common.resources.Resources;
+import io.mezzo.proto.v1.AgentInfo;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The master's view of one agent. Owned by the {@link AgentManager}; touched only on the master's
+ * event loop.
+ *
+ * <p>Soft state: everything here is rebuilt from the agent's REREGISTER after a master failover
+ * (its info, tasks and resources), except the dynamic reservations, which the master keeps across
+ * an agent's reconnection.
+ *
+ * <p>Invariants:
+ *
+ * <ol>
+ *   <li>{@code used + offered} is contained in {@code total}.
+ *   <li>{@code used} is the sum of the resources of the non-terminal tasks in {@code tasks}.
+ *   <li>{@code connection != null} only in state REGISTERED or DRAINING.
+ * </ol>
+ */
+final class AgentRecord {
+
+    /** Lifecycle of an agent in the master. */
+    enum State {
+        /** Known from the registry after a failover; not yet re-registered. */
+        RECOVERED,
+        /** Registered (possibly momentarily disconnected; pings decide). */
+        REGISTERED,
+        /** Registered, not offered; its tasks are being drained. */
+        DRAINING,
+        /** Missed its pings; its tasks are unreachable. */
+        UNREACHABLE,
+        /** Removed for good; told to shut down if it returns. */
+        GONE;
+
+        Set<State> next() {
+            return switch (this) {
+                case RECOVERED -> EnumSet.of(REGISTERED, UNREACHABLE, GONE);
+                case REGISTERED -> EnumSet.of(REGISTERED, DRAINING, UNREACHABLE, GONE);
+                case DRAINING -> EnumSet.of(REGISTERED, DRAINING, UNREACHABLE, GONE);
+                case UNREACHABLE -> EnumSet.of(REGISTERED, GONE);
+                case GONE -> EnumSet.noneOf(State.class);
+            };
+        }
+    }
+
+    final AgentId id;
+    AgentInfo info;
+    State state;
+    /** Total resources, including dynamic reservations made through this master. */
+    Resources total;
+    /** Dynamic reservations made through this master, kept across the agent's reconnections. */
+    Resources dynamicReservations = Resources.EMPTY;
+    /** Resources of non-terminal tasks. */
+    Resources used = Resources.EMPTY;
+    /** Resources in outstanding offers. */
+    Resources offered = Resources.EMPTY;
+    /** The open stream to the agent; null while disconnected. */
+    AgentConnection connection;
+    /** Tasks on the agent, by framework and task id, until their terminal update is acknowledged. */
+    final Map<FrameworkId, Map<TaskId, TaskRecord>> tasks = new LinkedHashMap<>();
+
+    long registeredAt;
+    long unreachableAt;
+    /** Sequence of the last PING sent; 0 before the first. */
+    long pingSequence;
+    /** Whether the last PING is still unanswered. */
+    boolean awaitingPong;
+    /** PINGs in a row that went unanswered (or could not be sent). */
+    int missedPings;
+
+    AgentRecord(AgentId id, AgentInfo info, Resources total, State state) {
+        this.id = id;
+        this.info = info;
+        this.total = total;
+        this.state = state;
+    }
+
+    /** What may still be offered: total minus used minus offered. */
+    Resources available() {
+        return total.minus(used).minus(offered);
+    }
+
+    /** True when new offers may be made on this agent. */
+    boolean offerable() {
+        return state == State.REGISTERED && connection != null;
+    }
+
+    TaskRecord task(FrameworkId framework, TaskId task) {
+        Map<TaskId, TaskRecord> byId = tasks.get(framework);
+        return byId == null ? null : byId.get(task);
+    }
+
+    void addTask(TaskRecord task) {
+        tasks.computeIfAbsent(task.framework, f -> new LinkedHashMap<>()).put(task.id, task);
+    }
+
+    void removeTask(TaskRecord task) {
+        Map<TaskId, TaskRecord> byId = tasks.get(task.framework);
+        if (byId != null) {
+            byId.remove(task.id);
+            if (byId.isEmpty()) {
+                tasks.remove(task.framework);
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return id + "@" + info.getHostname() + " " + state;
+    }
+}

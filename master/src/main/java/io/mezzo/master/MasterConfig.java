@@ -1,0 +1,207 @@
+package io.mezzo.master;
+
+import io.mezzo.common.clock.Clock;
+import io.mezzo.common.clock.SystemClock;
+import io.mezzo.common.loop.FaultHandler;
+import io.mezzo.common.loop.LoggingFaultHandler;
+import io.mezzo.common.resources.Resources;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Every setting of a master, with the defaults documented in {@code mezzo master --help}. Immutable;
+ * build with {@link #builder()}.
+ *
+ * @param ip address the gRPC server binds to
+ * @param port gRPC port; 0 picks a free one
+ * @param hostname hostname advertised in MasterInfo
+ * @param frameworkHeartbeatInterval time between HEARTBEAT events to schedulers
+ * @param agentPingInterval time between PINGs to each agent
+ * @param maxAgentPingTimeouts PINGs an agent may leave unanswered before it is unreachable
+ * @param allocationInterval time between periodic allocation cycles
+ * @param offerTimeout offers not used within this time are rescinded; null for never
+ * @param minAllocatable the allocator makes no offer smaller than all of these
+ * @param maxCompletedTasks completed tasks kept for the operator API
+ * @param outboundQueueCapacity events queued for a slow scheduler or agent before it is dropped
+ * @param clock time source of the event loop
+ * @param faultHandler receives broken invariants
+ * @param idPrefix prefix of the ids this master assigns; null for a random one per start
+ * @param allocatorSeed seed of the allocator's shuffles; null for a random one (logged)
+ */
+public record MasterConfig(
+        String ip,
+        int port,
+        String hostname,
+        Duration frameworkHeartbeatInterval,
+        Duration agentPingInterval,
+        int maxAgentPingTimeouts,
+        Duration allocationInterval,
+        Duration offerTimeout,
+        List<Resources> minAllocatable,
+        int maxCompletedTasks,
+        int outboundQueueCapacity,
+        Clock clock,
+        FaultHandler faultHandler,
+        String idPrefix,
+        Long allocatorSeed) {
+
+    /** Checks every value; throws IllegalArgumentException naming the bad setting. */
+    public MasterConfig {
+        Objects.requireNonNull(ip, "ip");
+        Objects.requireNonNull(clock, "clock");
+        Objects.requireNonNull(faultHandler, "faultHandler");
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("--port " + port + " is outside 0-65535");
+        }
+        requirePositive("frameworkHeartbeatInterval", frameworkHeartbeatInterval);
+        requirePositive("agent_ping_timeout", agentPingInterval);
+        requirePositive("allocation_interval", allocationInterval);
+        if (offerTimeout != null) {
+            requirePositive("offer_timeout", offerTimeout);
+        }
+        if (maxAgentPingTimeouts < 1) {
+            throw new IllegalArgumentException("--max_agent_ping_timeouts must be at least 1, got " + maxAgentPingTimeouts);
+        }
+        if (maxCompletedTasks < 0) {
+            throw new IllegalArgumentException("--max_completed_tasks must not be negative");
+        }
+        if (outboundQueueCapacity < 1) {
+            throw new IllegalArgumentException("outbound queue capacity must be at least 1");
+        }
+        minAllocatable = List.copyOf(minAllocatable);
+        if (hostname == null || hostname.isBlank()) {
+            hostname = ip;
+        }
+    }
+
+    private static void requirePositive(String name, Duration d) {
+        if (d == null || d.isNegative() || d.isZero()) {
+            throw new IllegalArgumentException("--" + name + " must be a positive duration, got " + d);
+        }
+    }
+
+    /** A builder holding the defaults. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Builds a {@link MasterConfig}; every setter has the documented default. */
+    public static final class Builder {
+        private String ip = "127.0.0.1";
+        private int port = 5050;
+        private String hostname;
+        private Duration frameworkHeartbeatInterval = Duration.ofSeconds(15);
+        private Duration agentPingInterval = Duration.ofSeconds(15);
+        private int maxAgentPingTimeouts = 5;
+        private Duration allocationInterval = Duration.ofSeconds(1);
+        private Duration offerTimeout;
+        private List<Resources> minAllocatable =
+                List.of(Resources.scalars(Resources.CPUS, 10), Resources.scalars(Resources.MEM, 32_000));
+        private int maxCompletedTasks = 1000;
+        private int outboundQueueCapacity = 10_000;
+        private Clock clock = SystemClock.INSTANCE;
+        private FaultHandler faultHandler = LoggingFaultHandler.INSTANCE;
+        private String idPrefix;
+        private Long allocatorSeed;
+
+        private Builder() {}
+
+        /** Default 127.0.0.1. */
+        public Builder ip(String v) {
+            ip = v;
+            return this;
+        }
+
+        /** Default 5050; 0 picks a free port. */
+        public Builder port(int v) {
+            port = v;
+            return this;
+        }
+
+        /** Default: the ip. */
+        public Builder hostname(String v) {
+            hostname = v;
+            return this;
+        }
+
+        /** Default 15 s. */
+        public Builder frameworkHeartbeatInterval(Duration v) {
+            frameworkHeartbeatInterval = v;
+            return this;
+        }
+
+        /** Default 15 s. */
+        public Builder agentPingInterval(Duration v) {
+            agentPingInterval = v;
+            return this;
+        }
+
+        /** Default 5. */
+        public Builder maxAgentPingTimeouts(int v) {
+            maxAgentPingTimeouts = v;
+            return this;
+        }
+
+        /** Default 1 s. */
+        public Builder allocationInterval(Duration v) {
+            allocationInterval = v;
+            return this;
+        }
+
+        /** Default none (offers live until used, declined or rescinded for another reason). */
+        public Builder offerTimeout(Duration v) {
+            offerTimeout = v;
+            return this;
+        }
+
+        /** Default: cpus 0.01 or mem 32. */
+        public Builder minAllocatable(List<Resources> v) {
+            minAllocatable = v;
+            return this;
+        }
+
+        /** Default 1000. */
+        public Builder maxCompletedTasks(int v) {
+            maxCompletedTasks = v;
+            return this;
+        }
+
+        /** Default 10000. */
+        public Builder outboundQueueCapacity(int v) {
+            outboundQueueCapacity = v;
+            return this;
+        }
+
+        /** Default: the system clock. */
+        public Builder clock(Clock v) {
+            clock = v;
+            return this;
+        }
+
+        /** Default: log at ERROR. */
+        public Builder faultHandler(FaultHandler v) {
+            faultHandler = v;
+            return this;
+        }
+
+        /** Default: random per start. */
+        public Builder idPrefix(String v) {
+            idPrefix = v;
+            return this;
+        }
+
+        /** Default: random per start, logged. */
+        public Builder allocatorSeed(Long v) {
+            allocatorSeed = v;
+            return this;
+        }
+
+        /** The config; throws IllegalArgumentException naming a bad setting. */
+        public MasterConfig build() {
+            return new MasterConfig(ip, port, hostname, frameworkHeartbeatInterval, agentPingInterval,
+                    maxAgentPingTimeouts, allocationInterval, offerTimeout, minAllocatable, maxCompletedTasks,
+                    outboundQueueCapacity, clock, faultHandler, idPrefix, allocatorSeed);
+        }
+    }
+}

@@ -1,0 +1,1592 @@
+package io.mezzo.master;
+
+import com.google.protobuf.ByteString;
+import io.grpc.Status;
+import io.mezzo.common.clock.Clock;
+import io.mezzo.common.id.AgentId;
+import io.mezzo.common.id.FrameworkId;
+import io.mezzo.common.id.OfferId;
+import io.mezzo.common.id.TaskId;
+import io.mezzo.common.loop.EventLoop;
+import io.mezzo.common.loop.FaultHandler;
+import io.mezzo.common.resources.ResourceValidation;
+import io.mezzo.common.resources.Resources;
+import io.mezzo.master.allocator.Allocation;
+import io.mezzo.master.allocator.AllocationInput;
+import io.mezzo.master.allocator.AllocatorAgent;
+import io.mezzo.master.allocator.AllocatorClient;
+import io.mezzo.master.allocator.DrfAllocator;
+import io.mezzo.master.validation.FilterValidation;
+import io.mezzo.master.validation.FrameworkValidation;
+import io.mezzo.master.validation.Ids;
+import io.mezzo.master.validation.TaskValidation;
+import io.mezzo.proto.v1.AgentInfo;
+import io.mezzo.proto.v1.AgentMessage;
+import io.mezzo.proto.v1.AgentView;
+import io.mezzo.proto.v1.Call;
+import io.mezzo.proto.v1.Event;
+import io.mezzo.proto.v1.ExecutorID;
+import io.mezzo.proto.v1.Filters;
+import io.mezzo.proto.v1.FrameworkInfo;
+import io.mezzo.proto.v1.FrameworkView;
+import io.mezzo.proto.v1.GetStateResponse;
+import io.mezzo.proto.v1.MasterInfo;
+import io.mezzo.proto.v1.MasterMessage;
+import io.mezzo.proto.v1.Offer;
+import io.mezzo.proto.v1.ReservationInfo;
+import io.mezzo.proto.v1.Resource;
+import io.mezzo.proto.v1.StatusReason;
+import io.mezzo.proto.v1.StatusSource;
+import io.mezzo.proto.v1.StatusUpdate;
+import io.mezzo.proto.v1.Task;
+import io.mezzo.proto.v1.TaskInfo;
+import io.mezzo.proto.v1.TaskState;
+import io.mezzo.proto.v1.TaskStatus;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * The master's state machine: every scheduler call, agent message and timer of the master ends up
+ * here, on the master's event loop, one at a time. Nothing here blocks or does I/O beyond queueing
+ * messages on outbound streams.
+ *
+ * <p>Owner: {@link Master}. Thread: the master's event loop only (no locks).
+ *
+ * <p>Invariants kept here (besides those of the records):
+ *
+ * <ol>
+ *   <li>An ACCEPT is validated in full before anything changes; an invalid one launches nothing and
+ *       gives every offer it names back at once.
+ *   <li>Offers exist only for agents that are registered and connected and for frameworks that are
+ *       connected.
+ *   <li>A task's resources are given back exactly once: when it reaches a terminal state, becomes
+ *       unreachable, or its framework is removed.
+ * </ol>
+ */
+final class MasterCore {
+
+    private static final Logger LOG = LoggerFactory.getLogger(MasterCore.class);
+
+    static final String TIMER_ALLOCATION = "allocation";
+    static final String TIMER_ALLOCATION_NOW = "allocation-now";
+    static final String TIMER_HEARTBEAT = "framework-heartbeat";
+    static final String TIMER_PING = "agent-ping";
+
+    private final MasterConfig config;
+    private final EventLoop loop;
+    private final Clock clock;
+    private final FaultHandler faults;
+    private MasterInfo masterInfo;
+    private final AgentManager agents;
+    private final FrameworkManager frameworks;
+    private final OfferManager offers;
+    private final ArrayDeque<Task> completedTasks = new ArrayDeque<>();
+    private final Random seeds;
+    private long allocationCycles;
+
+    MasterCore(MasterConfig config, EventLoop loop, String idPrefix, long allocatorSeed) {
+        this.config = config;
+        this.loop = loop;
+        this.clock = config.clock();
+        this.faults = config.faultHandler();
+        this.agents = new AgentManager(idPrefix, faults);
+        this.frameworks = new FrameworkManager(idPrefix, faults);
+        this.offers = new OfferManager(idPrefix);
+        this.seeds = new Random(allocatorSeed);
+    }
+
+    /** Takes this master's info and starts the periodic timers. Loop thread. */
+    void start(MasterInfo info) {
+        this.masterInfo = info;
+        scheduleAllocation();
+        scheduleHeartbeat();
+        schedulePing();
+    }
+
+    MasterInfo masterInfo() {
+        return masterInfo;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Scheduler calls
+    // ------------------------------------------------------------------------------------------
+
+    void onSchedulerCall(SchedulerConnection conn, Call call) {
+        if (conn.framework != null) {
+            MDC.put("framework", conn.framework.value());
+        }
+        if (call.getType() == Call.Type.SUBSCRIBE) {
+            subscribe(conn, call);
+            return;
+        }
+        if (conn.framework == null) {
+            rejectStream(conn, call.getType(), "the first call on a stream must be SUBSCRIBE, got " + call.getType());
+            return;
+        }
+        FrameworkRecord fw = frameworks.get(conn.framework);
+        if (fw == null || fw.connection != conn) {
+            // The framework failed over to another stream or was removed; this stream is stale.
+            LOG.debug("Ignored {} on stale {}", call.getType(), conn);
+            return;
+        }
+        if (!call.getFrameworkId().getValue().equals(fw.id.value())) {
+            refuse(fw, call.getType(), Event.Error.Code.INVALID_CALL,
+                    "call names framework_id '" + call.getFrameworkId().getValue() + "' but this stream is subscribed as "
+                            + fw.id);
+            return;
+        }
+        switch (call.getType()) {
+            case TEARDOWN -> removeFramework(fw, "torn down by its scheduler");
+            case ACCEPT -> {
+                if (requireBody(fw, call, call.hasAccept())) {
+                    accept(fw, call.getAccept());
+                }
+            }
+            case DECLINE -> {
+                if (requireBody(fw, call, call.hasDecline())) {
+                    decline(fw, call.getDecline());
+                }
+            }
+            case REVIVE -> revive(fw, call.getRevive().getRolesList());
+            case SUPPRESS -> suppress(fw, call.getSuppress().getRolesList());
+            case KILL -> {
+                if (requireBody(fw, call, call.hasKill())) {
+                    kill(fw, call.getKill());
+                }
+            }
+            case ACKNOWLEDGE -> {
+                if (requireBody(fw, call, call.hasAcknowledge())) {
+                    acknowledge(fw, call.getAcknowledge());
+                }
+            }
+            case RECONCILE -> reconcile(fw, call.getReconcile());
+            case MESSAGE -> {
+                if (requireBody(fw, call, call.hasMessage())) {
+                    message(fw, call.getMessage());
+                }
+            }
+            default -> refuse(fw, call.getType(), Event.Error.Code.INVALID_CALL, "call has no type");
+        }
+    }
+
+    void onSchedulerClosed(SchedulerConnection conn, String why) {
+        if (conn.framework == null) {
+            return;
+        }
+        MDC.put("framework", conn.framework.value());
+        FrameworkRecord fw = frameworks.get(conn.framework);
+        if (fw == null || fw.connection != conn) {
+            return;
+        }
+        disconnectFramework(fw, why);
+    }
+
+    private void subscribe(SchedulerConnection conn, Call call) {
+        if (conn.framework != null) {
+            FrameworkRecord fw = frameworks.get(conn.framework);
+            if (fw != null && fw.connection == conn) {
+                refuse(fw, call.getType(), Event.Error.Code.INVALID_CALL, "this stream is already subscribed as " + fw.id);
+            }
+            return;
+        }
+        if (!call.hasSubscribe()) {
+            rejectStream(conn, call.getType(), "SUBSCRIBE call has no subscribe body");
+            return;
+        }
+        FrameworkInfo info = call.getSubscribe().getFrameworkInfo();
+        String error = FrameworkValidation.validate(info);
+        if (error == null && call.hasFrameworkId() && !call.getFrameworkId().getValue().isEmpty()
+                && !call.getFrameworkId().equals(info.getId())) {
+            error = "call framework_id '" + call.getFrameworkId().getValue() + "' differs from framework_info.id '"
+                    + info.getId().getValue() + "'";
+        }
+        if (error != null) {
+            rejectStream(conn, call.getType(), "invalid SUBSCRIBE: " + error);
+            return;
+        }
+        long now = clock.millis();
+        FrameworkRecord fw;
+        if (info.hasId() && !info.getId().getValue().isEmpty()) {
+            FrameworkId id = FrameworkId.of(info.getId());
+            MDC.put("framework", id.value());
+            if (frameworks.isRemoved(id)) {
+                LOG.info("Refused resubscription of removed framework {} from {}", id, conn.peer);
+                conn.out.send(errorEvent(Event.Error.Code.FRAMEWORK_REMOVED, call.getType(),
+                        "framework " + id + " was removed; subscribe without an id to start afresh"));
+                conn.out.complete();
+                return;
+            }
+            fw = frameworks.get(id);
+            if (fw == null) {
+                fw = new FrameworkRecord(id, info, FrameworkRecord.State.RECOVERED);
+                fw.registeredAt = now;
+                frameworks.add(fw);
+                LOG.info("Re-admitted framework {} ({}) unknown to this master", id, info.getName());
+            }
+            if (fw.connection != null) {
+                SchedulerConnection old = fw.connection;
+                LOG.info("Framework {} failed over from {} to {}", id, old.peer, conn.peer);
+                old.out.send(errorEvent(Event.Error.Code.FRAMEWORK_FAILED_OVER, call.getType(),
+                        "framework " + id + " subscribed again on another connection"));
+                old.out.complete();
+                fw.connection = null;
+                rescindOffersOf(fw, false);
+            }
+            loop.cancel(failoverTag(id));
+            fw.info = info;
+        } else {
+            FrameworkId id = frameworks.newId();
+            MDC.put("framework", id.value());
+            fw = new FrameworkRecord(id, info.toBuilder().setId(id.toProto()).build(), FrameworkRecord.State.CONNECTED);
+            fw.registeredAt = now;
+            frameworks.add(fw);
+        }
+        frameworks.transition(fw, FrameworkRecord.State.CONNECTED);
+        fw.connection = conn;
+        fw.disconnectedAt = 0;
+        fw.suppressedRoles.clear();
+        conn.framework = fw.id;
+        conn.out.send(Event.newBuilder()
+                .setType(Event.Type.SUBSCRIBED)
+                .setSubscribed(Event.Subscribed.newBuilder()
+                        .setFrameworkId(fw.id.toProto())
+                        .setHeartbeatIntervalSeconds(config.frameworkHeartbeatInterval().toMillis() / 1000.0)
+                        .setMasterInfo(masterInfo))
+                .build());
+        LOG.info("Subscribed framework {} ({}) with roles {} from {}, failover timeout {}s, {} active tasks",
+                fw.id, info.getName(), fw.roles(), conn.peer, info.getFailoverTimeout(), fw.tasks.size());
+        requestAllocation();
+    }
+
+    private void disconnectFramework(FrameworkRecord fw, String why) {
+        fw.connection = null;
+        frameworks.transition(fw, FrameworkRecord.State.DISCONNECTED);
+        fw.disconnectedAt = clock.millis();
+        rescindOffersOf(fw, false);
+        double timeout = fw.info.getFailoverTimeout();
+        if (timeout <= 0) {
+            LOG.info("Framework {} disconnected ({}) with no failover timeout", fw.id, why);
+            removeFramework(fw, "disconnected with failover_timeout 0");
+            return;
+        }
+        LOG.info("Framework {} disconnected ({}); its {} tasks keep running for its failover timeout of {}s",
+                fw.id, why, fw.tasks.size(), timeout);
+        FrameworkId id = fw.id;
+        loop.schedule(failoverTag(id), Duration.ofMillis((long) (timeout * 1000)), () -> failoverExpired(id));
+        requestAllocation();
+    }
+
+    private void failoverExpired(FrameworkId id) {
+        FrameworkRecord fw = frameworks.get(id);
+        if (fw == null || fw.state == FrameworkRecord.State.CONNECTED) {
+            return;
+        }
+        MDC.put("framework", id.value());
+        removeFramework(fw, "failover timeout of " + fw.info.getFailoverTimeout() + "s expired");
+    }
+
+    /** Removes a framework: its offers go back, its tasks are killed and forgotten. */
+    private void removeFramework(FrameworkRecord fw, String reason) {
+        rescindOffersOf(fw, false);
+        loop.cancel(failoverTag(fw.id));
+        if (fw.connection != null) {
+            fw.connection.out.send(errorEvent(Event.Error.Code.FRAMEWORK_REMOVED, Call.Type.UNKNOWN,
+                    "framework " + fw.id + " was removed: " + reason));
+            fw.connection.out.complete();
+            fw.connection = null;
+        }
+        Set<AgentId> agentsWithTasks = new LinkedHashSet<>();
+        int killed = 0;
+        for (TaskRecord task : List.copyOf(fw.tasks.values())) {
+            agentsWithTasks.add(task.agent);
+            if (!task.terminal()) {
+                killed++;
+            }
+            recoverTaskResources(task);
+            task.state = task.terminal() ? task.state : TaskState.TASK_KILLED;
+            completeTask(task);
+        }
+        for (AgentId agentId : agentsWithTasks) {
+            AgentRecord agent = agents.get(agentId);
+            if (agent != null) {
+                sendToAgent(agent, MasterMessage.newBuilder()
+                        .setType(MasterMessage.Type.SHUTDOWN_FRAMEWORK)
+                        .setShutdownFramework(MasterMessage.ShutdownFramework.newBuilder().setFrameworkId(fw.id.toProto())));
+            }
+        }
+        frameworks.remove(fw);
+        LOG.info("Removed framework {} ({}): {}; killed {} tasks", fw.id, fw.info.getName(), reason, killed);
+        requestAllocation();
+    }
+
+    private void accept(FrameworkRecord fw, Call.Accept accept) {
+        String filterError = FilterValidation.validate(accept.getFilters());
+        if (filterError != null) {
+            refuse(fw, Call.Type.ACCEPT, Event.Error.Code.INVALID_CALL, filterError);
+            return;
+        }
+        List<TaskInfo> launches = new ArrayList<>();
+        for (Offer.Operation op : accept.getOperationsList()) {
+            if (op.getType() == Offer.Operation.Type.LAUNCH) {
+                launches.addAll(op.getLaunch().getTaskInfosList());
+            }
+        }
+
+        // 1. The offers: all outstanding, all ours, one agent, one role.
+        List<OfferRecord> used = new ArrayList<>();
+        String offerError = null;
+        Set<OfferId> seen = new HashSet<>();
+        if (accept.getOfferIdsCount() == 0) {
+            offerError = "ACCEPT names no offers";
+        }
+        for (var protoId : accept.getOfferIdsList()) {
+            if (protoId.getValue().isEmpty()) {
+                offerError = "ACCEPT names an empty offer id";
+                continue;
+            }
+            OfferId id = OfferId.of(protoId);
+            OfferRecord offer = offers.get(id);
+            if (!seen.add(id)) {
+                offerError = "offer " + id + " is named twice";
+            } else if (offer == null || !offer.framework().equals(fw.id)) {
+                offerError = "offer " + id + " is unknown, expired, rescinded or already used";
+            } else {
+                if (!used.isEmpty() && !used.get(0).agent().equals(offer.agent())) {
+                    offerError = "offers " + used.get(0).id() + " and " + id + " are on different agents ("
+                            + used.get(0).agent() + ", " + offer.agent() + ")";
+                } else if (!used.isEmpty() && !used.get(0).role().equals(offer.role())) {
+                    offerError = "offers " + used.get(0).id() + " and " + id + " are for different roles";
+                }
+                used.add(offer);
+            }
+        }
+        AgentRecord agent = used.isEmpty() ? null : agents.get(used.get(0).agent());
+        if (offerError == null && (agent == null || !agent.offerable())) {
+            offerError = "agent " + used.get(0).agent() + " is no longer registered and connected";
+        }
+        if (offerError != null) {
+            for (TaskInfo task : launches) {
+                sendUpdate(fw, masterStatus(task.getTaskId().getValue(), task.getAgentId().getValue(),
+                        forFramework(fw, TaskState.TASK_DROPPED), StatusReason.REASON_INVALID_OFFERS, offerError));
+            }
+            if (launches.isEmpty()) {
+                refuse(fw, Call.Type.ACCEPT, Event.Error.Code.INVALID_CALL, offerError);
+            }
+            LOG.info("Refused ACCEPT of framework {}: {}", fw.id, offerError);
+            for (OfferRecord offer : used) {
+                removeOffer(offer);
+            }
+            requestAllocation();
+            return;
+        }
+
+        // 2. The operations, applied in order to a working copy of the offered resources.
+        String role = used.get(0).role();
+        Resources remaining = Resources.EMPTY;
+        for (OfferRecord offer : used) {
+            remaining = remaining.plus(offer.resources());
+        }
+        // Errors by the task's position among all LAUNCHed tasks (ids may repeat).
+        Map<Integer, String> taskErrors = new LinkedHashMap<>();
+        int position = 0;
+        Map<TaskInfo, Resources> taskResources = new LinkedHashMap<>();
+        List<Resources[]> conversions = new ArrayList<>();
+        Set<String> taskIds = new HashSet<>();
+        String opError = null;
+        for (int i = 0; i < accept.getOperationsCount() && opError == null; i++) {
+            Offer.Operation op = accept.getOperations(i);
+            switch (op.getType()) {
+                case LAUNCH -> {
+                    if (op.getLaunch().getTaskInfosCount() == 0) {
+                        opError = "LAUNCH operation " + i + " has no tasks";
+                    }
+                    for (TaskInfo task : op.getLaunch().getTaskInfosList()) {
+                        int at = position++;
+                        String id = task.getTaskId().getValue();
+                        String error = TaskValidation.validate(task, agent.id.value());
+                        if (error == null && !taskIds.add(id)) {
+                            error = "task_id " + id + " appears twice in this ACCEPT";
+                        }
+                        if (error == null && fw.tasks.containsKey(TaskId.of(id))) {
+                            error = "task_id " + id + " is already used by a task of this framework";
+                        }
+                        if (error == null) {
+                            Resources needed = Resources.fromProto(task.getResourcesList());
+                            if (!remaining.contains(needed)) {
+                                error = "task " + id + " asks for " + needed + " but the offers only hold " + remaining;
+                            } else {
+                                remaining = remaining.minus(needed);
+                                taskResources.put(task, needed);
+                            }
+                        }
+                        if (error != null) {
+                            taskErrors.put(at, error);
+                        }
+                    }
+                }
+                case RESERVE -> {
+                    String error = reservationError(fw, op.getReserve().getResourcesList(), true);
+                    if (error == null) {
+                        Resources reserved = Resources.fromProto(op.getReserve().getResourcesList());
+                        Resources unreserved = stripReservations(reserved);
+                        if (!remaining.contains(unreserved)) {
+                            error = "RESERVE of " + reserved + " needs unreserved " + unreserved + " but the offers hold "
+                                    + remaining;
+                        } else {
+                            remaining = remaining.minus(unreserved).plus(reserved);
+                            conversions.add(new Resources[] {unreserved, reserved});
+                        }
+                    }
+                    opError = error == null ? null : "operation " + i + " (RESERVE): " + error;
+                }
+                case UNRESERVE -> {
+                    String error = reservationError(fw, op.getUnreserve().getResourcesList(), false);
+                    if (error == null) {
+                        Resources reserved = Resources.fromProto(op.getUnreserve().getResourcesList());
+                        if (!remaining.contains(reserved)) {
+                            error = "UNRESERVE of " + reserved + " but the offers hold " + remaining;
+                        } else {
+                            Resources unreserved = stripReservations(reserved);
+                            remaining = remaining.minus(reserved).plus(unreserved);
+                            conversions.add(new Resources[] {reserved, unreserved});
+                        }
+                    }
+                    opError = error == null ? null : "operation " + i + " (UNRESERVE): " + error;
+                }
+                default -> opError = "operation " + i + " has no type (LAUNCH, RESERVE or UNRESERVE)";
+            }
+        }
+        if (opError != null || !taskErrors.isEmpty()) {
+            String firstTaskError = taskErrors.isEmpty() ? null : taskErrors.values().iterator().next();
+            for (int at = 0; at < launches.size(); at++) {
+                TaskInfo task = launches.get(at);
+                String id = task.getTaskId().getValue();
+                String own = taskErrors.get(at);
+                if (own != null) {
+                    sendUpdate(fw, masterStatus(id, agent.id.value(), TaskState.TASK_ERROR, StatusReason.REASON_TASK_INVALID,
+                            own));
+                } else {
+                    sendUpdate(fw, masterStatus(id, agent.id.value(), forFramework(fw, TaskState.TASK_DROPPED),
+                            StatusReason.REASON_TASK_INVALID, "not launched: another operation of the same ACCEPT is invalid: "
+                                    + (opError != null ? opError : firstTaskError)));
+                }
+            }
+            if (launches.isEmpty()) {
+                refuse(fw, Call.Type.ACCEPT, Event.Error.Code.INVALID_CALL, opError);
+            }
+            LOG.info("Refused ACCEPT of framework {} on agent {}: {}", fw.id, agent.id,
+                    opError != null ? opError : firstTaskError);
+            for (OfferRecord offer : used) {
+                removeOffer(offer);
+            }
+            requestAllocation();
+            return;
+        }
+
+        // 3. Valid: use the offers, convert reservations, launch, and filter what is left.
+        for (OfferRecord offer : used) {
+            removeOffer(offer);
+        }
+        for (Resources[] c : conversions) {
+            agent.total = agent.total.minus(c[0]).plus(c[1]);
+            agent.dynamicReservations = agent.dynamicReservations
+                    .plus(c[1].filter(k -> isDynamic(k))).minus(c[0].filter(k -> isDynamic(k)));
+            LOG.info("Converted {} to {} on agent {} for framework {}", c[0], c[1], agent.id, fw.id);
+        }
+        for (Map.Entry<TaskInfo, Resources> e : taskResources.entrySet()) {
+            launch(fw, agent, e.getKey(), e.getValue(), role);
+        }
+        if (!remaining.isEmpty()) {
+            addRefusal(fw, agent.id, remaining, FilterValidation.refuseDuration(accept.getFilters()));
+        }
+        requestAllocation();
+    }
+
+    private void launch(FrameworkRecord fw, AgentRecord agent, TaskInfo info, Resources resources, String role) {
+        TaskId id = TaskId.of(info.getTaskId());
+        TaskRecord task = new TaskRecord(id, fw.id, agent.id, info, resources, role);
+        task.latestStatus = masterStatus(id.value(), agent.id.value(), TaskState.TASK_STAGING,
+                StatusReason.REASON_UNSPECIFIED, "");
+        fw.tasks.put(id, task);
+        agent.addTask(task);
+        agent.used = agent.used.plus(resources);
+        fw.addUsed(role, resources);
+        sendToAgent(agent, MasterMessage.newBuilder()
+                .setType(MasterMessage.Type.RUN_TASK)
+                .setRunTask(MasterMessage.RunTask.newBuilder().setFramework(fw.info).setTask(info)));
+        MDC.put("task", id.value());
+        MDC.put("agent", agent.id.value());
+        LOG.info("Launching task {} ({}) of framework {} on agent {} with {}", id, info.getName(), fw.id, agent.id,
+                resources);
+        MDC.remove("task");
+        MDC.remove("agent");
+    }
+
+    private String reservationError(FrameworkRecord fw, List<Resource> resources, boolean reserve) {
+        if (resources.isEmpty()) {
+            return "no resources given";
+        }
+        String error = ResourceValidation.validate(resources);
+        if (error != null) {
+            return error;
+        }
+        for (Resource r : resources) {
+            if (!r.hasReservation() || r.getReservation().getType() != ReservationInfo.Type.DYNAMIC) {
+                return "resource '" + r.getName() + "' must carry a DYNAMIC reservation";
+            }
+            String role = r.getReservation().getRole();
+            if (reserve && !fw.roles().contains(role)) {
+                return "resource '" + r.getName() + "' is reserved for role '" + role
+                        + "', which is not one of the framework's roles " + fw.roles();
+            }
+            if (reserve && !fw.info.getPrincipal().isEmpty()
+                    && !r.getReservation().getPrincipal().equals(fw.info.getPrincipal())) {
+                return "resource '" + r.getName() + "' names principal '" + r.getReservation().getPrincipal()
+                        + "' but the framework's principal is '" + fw.info.getPrincipal() + "'";
+            }
+        }
+        return null;
+    }
+
+    private static boolean isDynamic(Resources.Key key) {
+        return key.reservation() != null && key.reservation().getType() == ReservationInfo.Type.DYNAMIC;
+    }
+
+    private static Resources stripReservations(Resources reserved) {
+        Resources.Builder b = Resources.builder();
+        for (Resources.Key k : reserved.keys()) {
+            Resources.Key plain = new Resources.Key(k.name(), null);
+            Resources one = reserved.filter(k::equals);
+            long scalar = one.scalar(k);
+            if (scalar > 0) {
+                b.scalar(plain, scalar);
+            }
+            if (!one.ranges(k.name()).isEmpty()) {
+                b.ranges(plain, one.ranges(k.name()));
+            }
+            for (Resource r : one.toProto()) {
+                if (r.hasSet()) {
+                    b.set(plain, r.getSet().getItemList());
+                }
+            }
+        }
+        return b.build();
+    }
+
+    private void decline(FrameworkRecord fw, Call.Decline decline) {
+        String filterError = FilterValidation.validate(decline.getFilters());
+        if (filterError != null) {
+            refuse(fw, Call.Type.DECLINE, Event.Error.Code.INVALID_CALL, filterError);
+            return;
+        }
+        Duration refuse = FilterValidation.refuseDuration(decline.getFilters());
+        for (var protoId : decline.getOfferIdsList()) {
+            OfferRecord offer = protoId.getValue().isEmpty() ? null : offers.get(OfferId.of(protoId));
+            if (offer == null || !offer.framework().equals(fw.id)) {
+                LOG.debug("Framework {} declined offer {} which is no longer outstanding", fw.id, protoId.getValue());
+                continue;
+            }
+            removeOffer(offer);
+            addRefusal(fw, offer.agent(), offer.resources(), refuse);
+            LOG.debug("Framework {} declined offer {} for {}s", fw.id, offer.id(), refuse.toMillis() / 1000.0);
+        }
+        requestAllocation();
+    }
+
+    private void addRefusal(FrameworkRecord fw, AgentId agent, Resources resources, Duration refuse) {
+        if (refuse.isZero()) {
+            return;
+        }
+        fw.refusals.computeIfAbsent(agent, a -> new ArrayList<>())
+                .add(new FrameworkRecord.Refusal(resources, clock.millis() + refuse.toMillis()));
+    }
+
+    private void revive(FrameworkRecord fw, List<String> roles) {
+        String error = rolesError(fw, roles);
+        if (error != null) {
+            refuse(fw, Call.Type.REVIVE, Event.Error.Code.INVALID_CALL, error);
+            return;
+        }
+        fw.refusals.clear();
+        if (roles.isEmpty()) {
+            fw.suppressedRoles.clear();
+        } else {
+            roles.forEach(fw.suppressedRoles::remove);
+        }
+        LOG.info("Framework {} revived offers for roles {}", fw.id, roles.isEmpty() ? fw.roles() : roles);
+        requestAllocation();
+    }
+
+    private void suppress(FrameworkRecord fw, List<String> roles) {
+        String error = rolesError(fw, roles);
+        if (error != null) {
+            refuse(fw, Call.Type.SUPPRESS, Event.Error.Code.INVALID_CALL, error);
+            return;
+        }
+        fw.suppressedRoles.addAll(roles.isEmpty() ? fw.roles() : roles);
+        LOG.info("Framework {} suppressed offers for roles {}", fw.id, roles.isEmpty() ? fw.roles() : roles);
+    }
+
+    private static String rolesError(FrameworkRecord fw, List<String> roles) {
+        for (String role : roles) {
+            if (!fw.roles().contains(role)) {
+                return "role '" + role + "' is not one of the framework's roles " + fw.roles();
+            }
+        }
+        return null;
+    }
+
+    private void kill(FrameworkRecord fw, Call.Kill kill) {
+        String id = kill.getTaskId().getValue();
+        if (id.isEmpty()) {
+            refuse(fw, Call.Type.KILL, Event.Error.Code.INVALID_CALL, "KILL names no task_id");
+            return;
+        }
+        if (kill.hasKillPolicy() && kill.getKillPolicy().getGracePeriod().getNanoseconds() < 0) {
+            refuse(fw, Call.Type.KILL, Event.Error.Code.INVALID_CALL, "KILL kill_policy.grace_period is negative");
+            return;
+        }
+        MDC.put("task", id);
+        TaskRecord task = fw.tasks.get(TaskId.of(id));
+        if (task == null) {
+            LOG.info("Framework {} asked to kill unknown task {}", fw.id, id);
+            sendUpdate(fw, masterStatus(id, kill.getAgentId().getValue(), forFramework(fw, TaskState.TASK_UNKNOWN),
+                    StatusReason.REASON_TASK_UNKNOWN, "task " + id + " is not known to the master"));
+            return;
+        }
+        if (task.terminal()) {
+            sendUpdate(fw, reconciliationStatus(fw, task, "task " + id + " has already ended"));
+            return;
+        }
+        task.killRequested = true;
+        task.killPolicy = kill.hasKillPolicy() ? kill.getKillPolicy() : null;
+        AgentRecord agent = agents.get(task.agent);
+        if (agent != null && agent.connection != null && agent.state != AgentRecord.State.UNREACHABLE) {
+            sendKill(agent, task, StatusReason.REASON_KILLED_BY_FRAMEWORK);
+            LOG.info("Killing task {} of framework {} on agent {}", id, fw.id, task.agent);
+        } else {
+            LOG.info("Kill of task {} of framework {} waits for agent {} to come back", id, fw.id, task.agent);
+            sendUpdate(fw, reconciliationStatus(fw, task,
+                    "agent " + task.agent + " is not connected; the kill is sent when it re-registers"));
+        }
+    }
+
+    private void sendKill(AgentRecord agent, TaskRecord task, StatusReason reason) {
+        MasterMessage.KillTask.Builder kill = MasterMessage.KillTask.newBuilder()
+                .setFrameworkId(task.framework.toProto())
+                .setTaskId(task.id.toProto())
+                .setReason(reason);
+        if (task.killPolicy != null) {
+            kill.setKillPolicy(task.killPolicy);
+        }
+        sendToAgent(agent, MasterMessage.newBuilder().setType(MasterMessage.Type.KILL_TASK).setKillTask(kill));
+    }
+
+    private void acknowledge(FrameworkRecord fw, Call.Acknowledge ack) {
+        String error = null;
+        if (ack.getAgentId().getValue().isEmpty()) {
+            error = "ACKNOWLEDGE names no agent_id";
+        } else if (ack.getTaskId().getValue().isEmpty()) {
+            error = "ACKNOWLEDGE names no task_id";
+        } else if (ack.getUuid().size() != 16) {
+            error = "ACKNOWLEDGE uuid must be the 16 bytes of the update's uuid, got " + ack.getUuid().size();
+        }
+        if (error != null) {
+            refuse(fw, Call.Type.ACKNOWLEDGE, Event.Error.Code.INVALID_CALL, error);
+            return;
+        }
+        AgentRecord agent = agents.get(AgentId.of(ack.getAgentId()));
+        if (agent == null) {
+            refuse(fw, Call.Type.ACKNOWLEDGE, Event.Error.Code.NOT_FOUND,
+                    "agent " + ack.getAgentId().getValue() + " is not known");
+            return;
+        }
+        MDC.put("task", ack.getTaskId().getValue());
+        MDC.put("agent", agent.id.value());
+        if (agent.connection == null) {
+            LOG.debug("Acknowledgement for agent {} dropped: it is not connected and will resend the update", agent.id);
+            return;
+        }
+        sendToAgent(agent, MasterMessage.newBuilder()
+                .setType(MasterMessage.Type.STATUS_UPDATE_ACK)
+                .setStatusUpdateAck(MasterMessage.StatusUpdateAck.newBuilder()
+                        .setFrameworkId(fw.id.toProto())
+                        .setTaskId(ack.getTaskId())
+                        .setUuid(ack.getUuid())));
+        TaskRecord task = agent.task(fw.id, TaskId.of(ack.getTaskId()));
+        if (task != null && task.terminal() && TaskRecord.isTerminal(task.latestStatus.getState())
+                && task.latestStatus.getUuid().equals(ack.getUuid())) {
+            completeTask(task);
+        }
+    }
+
+    private void reconcile(FrameworkRecord fw, Call.Reconcile reconcile) {
+        if (reconcile.getTasksCount() == 0) {
+            for (TaskRecord task : fw.tasks.values()) {
+                sendUpdate(fw, reconciliationStatus(fw, task, "implicit reconciliation"));
+            }
+            LOG.info("Reconciled {} tasks of framework {} implicitly", fw.tasks.size(), fw.id);
+            return;
+        }
+        for (Call.Reconcile.Task t : reconcile.getTasksList()) {
+            String id = t.getTaskId().getValue();
+            if (id.isEmpty()) {
+                refuse(fw, Call.Type.RECONCILE, Event.Error.Code.INVALID_CALL, "RECONCILE lists a task without task_id");
+                return;
+            }
+        }
+        for (Call.Reconcile.Task t : reconcile.getTasksList()) {
+            String id = t.getTaskId().getValue();
+            TaskRecord task = fw.tasks.get(TaskId.of(id));
+            if (task != null) {
+                sendUpdate(fw, reconciliationStatus(fw, task, "explicit reconciliation"));
+                continue;
+            }
+            String agentId = t.getAgentId().getValue();
+            AgentRecord agent = agentId.isEmpty() ? null : agents.get(AgentId.of(agentId));
+            TaskState state;
+            String message;
+            if (agent == null) {
+                state = TaskState.TASK_UNKNOWN;
+                message = "task " + id + " is not known to the master";
+            } else if (agent.state == AgentRecord.State.UNREACHABLE) {
+                state = TaskState.TASK_UNREACHABLE;
+                message = "agent " + agentId + " is unreachable";
+            } else if (agent.state == AgentRecord.State.GONE) {
+                state = TaskState.TASK_GONE;
+                message = "agent " + agentId + " is gone";
+            } else {
+                state = TaskState.TASK_GONE;
+                message = "task " + id + " is not running on agent " + agentId;
+            }
+            sendUpdate(fw, masterStatus(id, agentId, forFramework(fw, state), StatusReason.REASON_RECONCILIATION, message));
+        }
+        LOG.info("Reconciled {} tasks of framework {} explicitly", reconcile.getTasksCount(), fw.id);
+    }
+
+    private void message(FrameworkRecord fw, Call.Message message) {
+        String agentId = message.getAgentId().getValue();
+        String executor = message.getExecutorId().getValue();
+        AgentRecord agent = agentId.isEmpty() ? null : agents.get(AgentId.of(agentId));
+        if (agent == null || agent.connection == null) {
+            refuse(fw, Call.Type.MESSAGE, Event.Error.Code.NOT_FOUND, "agent '" + agentId + "' is not connected");
+            return;
+        }
+        if (executor.isEmpty() || agent.task(fw.id, TaskId.of(executor)) == null) {
+            refuse(fw, Call.Type.MESSAGE, Event.Error.Code.NOT_FOUND,
+                    "executor '" + executor + "' of framework " + fw.id + " is not on agent " + agentId);
+            return;
+        }
+        sendToAgent(agent, MasterMessage.newBuilder()
+                .setType(MasterMessage.Type.FRAMEWORK_MESSAGE)
+                .setFrameworkMessage(MasterMessage.FrameworkMessage.newBuilder()
+                        .setFrameworkId(fw.id.toProto())
+                        .setExecutorId(message.getExecutorId())
+                        .setData(message.getData())));
+        LOG.debug("Forwarded {} bytes from framework {} to executor {} on agent {}", message.getData().size(), fw.id,
+                executor, agentId);
+    }
+
+    private boolean requireBody(FrameworkRecord fw, Call call, boolean present) {
+        if (!present) {
+            refuse(fw, call.getType(), Event.Error.Code.INVALID_CALL,
+                    call.getType() + " call has no " + call.getType().name().toLowerCase() + " body");
+        }
+        return present;
+    }
+
+    private void refuse(FrameworkRecord fw, Call.Type type, Event.Error.Code code, String message) {
+        LOG.info("Refused {} of framework {}: {}", type, fw.id, message);
+        sendEvent(fw, errorEvent(code, type, message));
+    }
+
+    private void rejectStream(SchedulerConnection conn, Call.Type type, String message) {
+        LOG.info("Refused {} on {}: {}", type, conn, message);
+        conn.out.send(errorEvent(Event.Error.Code.INVALID_CALL, type, message));
+        conn.out.fail(Status.INVALID_ARGUMENT.withDescription(message));
+    }
+
+    private static Event errorEvent(Event.Error.Code code, Call.Type type, String message) {
+        return Event.newBuilder()
+                .setType(Event.Type.ERROR)
+                .setError(Event.Error.newBuilder().setCode(code).setCallType(type).setMessage(message))
+                .build();
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Agent messages
+    // ------------------------------------------------------------------------------------------
+
+    void onAgentMessage(AgentConnection conn, AgentMessage msg) {
+        if (conn.agent != null) {
+            MDC.put("agent", conn.agent.value());
+        }
+        switch (msg.getType()) {
+            case REGISTER -> register(conn, msg);
+            case REREGISTER -> reregister(conn, msg);
+            case PONG -> pong(conn, msg.getPong());
+            case STATUS_UPDATE -> statusUpdate(conn, msg.getStatusUpdate());
+            default -> rejectAgent(conn, "agent message has no type");
+        }
+    }
+
+    void onAgentClosed(AgentConnection conn, String why) {
+        if (conn.agent == null) {
+            return;
+        }
+        AgentRecord agent = agents.get(conn.agent);
+        if (agent == null || agent.connection != conn) {
+            return;
+        }
+        MDC.put("agent", agent.id.value());
+        agent.connection = null;
+        rescindOffersOn(agent);
+        LOG.info("Agent {} at {} disconnected ({}); unreachable after {} missed pings unless it re-registers", agent.id,
+                agent.info.getHostname(), why, config.maxAgentPingTimeouts());
+    }
+
+    private void register(AgentConnection conn, AgentMessage msg) {
+        if (conn.agent != null) {
+            rejectAgent(conn, "this stream is already registered as agent " + conn.agent);
+            return;
+        }
+        AgentInfo info = msg.getRegister().getAgentInfo();
+        String error = agentInfoError(info);
+        if (error != null) {
+            rejectAgent(conn, "invalid REGISTER: " + error);
+            return;
+        }
+        AgentId id = agents.newId();
+        MDC.put("agent", id.value());
+        AgentRecord agent = new AgentRecord(id, info.toBuilder().setId(id.toProto()).build(),
+                Resources.fromProto(info.getResourcesList()), AgentRecord.State.REGISTERED);
+        agent.registeredAt = clock.millis();
+        agents.add(agent);
+        attach(agent, conn);
+        LOG.info("Registered agent {} at {} ({}) with {}", id, info.getHostname(), conn.peer, agent.total);
+        requestAllocation();
+    }
+
+    private void reregister(AgentConnection conn, AgentMessage msg) {
+        AgentMessage.Reregister rr = msg.getReregister();
+        AgentInfo info = rr.getAgentInfo();
+        String error = agentInfoError(info);
+        if (error == null && info.getId().getValue().isEmpty()) {
+            error = "agent_info.id is empty";
+        }
+        if (error == null && conn.agent != null && !conn.agent.value().equals(info.getId().getValue())) {
+            error = "this stream is already registered as agent " + conn.agent;
+        }
+        if (error != null) {
+            rejectAgent(conn, "invalid REREGISTER: " + error);
+            return;
+        }
+        AgentId id = AgentId.of(info.getId());
+        MDC.put("agent", id.value());
+        AgentRecord agent = agents.get(id);
+        if (agent != null && agent.state == AgentRecord.State.GONE) {
+            LOG.warn("Told agent {} at {} to shut down: it was removed from the cluster", id, info.getHostname());
+            conn.out.send(withEpoch(MasterMessage.newBuilder()
+                    .setType(MasterMessage.Type.SHUTDOWN)
+                    .setShutdown(MasterMessage.Shutdown.newBuilder().setMessage("agent " + id + " was removed from the cluster"))));
+            conn.out.complete();
+            return;
+        }
+        boolean wasUnreachable = agent != null && agent.state == AgentRecord.State.UNREACHABLE;
+        Resources reported = Resources.fromProto(info.getResourcesList());
+        if (agent == null) {
+            agent = new AgentRecord(id, info, reported, AgentRecord.State.REGISTERED);
+            agent.registeredAt = clock.millis();
+            agents.add(agent);
+            LOG.info("Re-admitted agent {} at {} unknown to this master", id, info.getHostname());
+        } else {
+            if (agent.connection != null && agent.connection != conn) {
+                agent.connection.out.fail(Status.ABORTED.withDescription("agent re-registered on another stream"));
+            }
+            rescindOffersOn(agent);
+            agent.info = info;
+            agent.total = applyDynamicReservations(reported, agent.dynamicReservations);
+            agents.transition(agent, AgentRecord.State.REGISTERED);
+        }
+        // REGISTERED goes out first, so that kills decided below reach a ready agent.
+        attach(agent, conn);
+
+        // Frameworks the agent knows that this master does not: wait for their schedulers.
+        for (FrameworkInfo fi : rr.getFrameworksList()) {
+            if (fi.getId().getValue().isEmpty()) {
+                continue;
+            }
+            FrameworkId fid = FrameworkId.of(fi.getId());
+            if (frameworks.get(fid) == null && !frameworks.isRemoved(fid)) {
+                FrameworkRecord fw = new FrameworkRecord(fid, fi, FrameworkRecord.State.RECOVERED);
+                fw.registeredAt = clock.millis();
+                fw.disconnectedAt = clock.millis();
+                frameworks.add(fw);
+                loop.schedule(failoverTag(fid), Duration.ofMillis((long) (fi.getFailoverTimeout() * 1000)),
+                        () -> failoverExpired(fid));
+                LOG.info("Recovered framework {} ({}) from agent {}; waiting {}s for its scheduler", fid, fi.getName(), id,
+                        fi.getFailoverTimeout());
+            }
+        }
+
+        // Rebuild the agent's tasks from its report: it is the source of truth for what runs there.
+        for (Map<TaskId, TaskRecord> byId : agent.tasks.values()) {
+            for (TaskRecord task : byId.values()) {
+                recoverTaskResources(task);
+            }
+        }
+        Map<FrameworkId, Map<TaskId, Task>> reportedTasks = new HashMap<>();
+        for (Task t : rr.getTasksList()) {
+            if (t.getFrameworkId().getValue().isEmpty() || t.getTaskId().getValue().isEmpty()) {
+                continue;
+            }
+            reportedTasks.computeIfAbsent(FrameworkId.of(t.getFrameworkId()), f -> new HashMap<>())
+                    .put(TaskId.of(t.getTaskId()), t);
+        }
+        Set<FrameworkId> shutDown = new HashSet<>();
+        for (TaskRecord task : allTasks(agent)) {
+            Task t = reportedTasks.getOrDefault(task.framework, Map.of()).get(task.id);
+            if (t == null) {
+                FrameworkRecord fw = frameworks.get(task.framework);
+                if (fw != null && !task.terminal()) {
+                    TaskState state = task.state == TaskState.TASK_STAGING ? TaskState.TASK_DROPPED : TaskState.TASK_GONE;
+                    sendUpdate(fw, masterStatus(task.id.value(), id.value(), forFramework(fw, state),
+                            StatusReason.REASON_AGENT_RESTARTED,
+                            "agent " + id + " re-registered without task " + task.id));
+                    task.state = forFramework(fw, state);
+                }
+                completeTask(task);
+            }
+        }
+        for (Map.Entry<FrameworkId, Map<TaskId, Task>> e : reportedTasks.entrySet()) {
+            FrameworkRecord fw = frameworks.get(e.getKey());
+            if (fw == null) {
+                shutDown.add(e.getKey());
+                continue;
+            }
+            for (Task t : e.getValue().values()) {
+                TaskRecord task = agent.task(fw.id, TaskId.of(t.getTaskId()));
+                boolean toldLost = task != null && task.state == TaskState.TASK_UNREACHABLE && !fw.partitionAware();
+                if (task == null) {
+                    task = adoptTask(fw, agent, t);
+                }
+                task.state = t.getState();
+                if (t.hasLatestStatus()) {
+                    task.latestStatus = t.getLatestStatus();
+                }
+                if (!task.terminal()) {
+                    task.resourcesRecovered = false;
+                    agent.used = agent.used.plus(task.resources);
+                    fw.addUsed(task.role, task.resources);
+                }
+                if (task.terminal()) {
+                    continue;
+                }
+                if (toldLost) {
+                    // The framework was told TASK_LOST; it must not find the task running again.
+                    LOG.info("Killing task {} of framework {}: it was reported lost while agent {} was unreachable",
+                            task.id, fw.id, id);
+                    sendKill(agent, task, StatusReason.REASON_AGENT_DISCONNECTED);
+                } else if (task.killRequested) {
+                    sendKill(agent, task, StatusReason.REASON_KILLED_BY_FRAMEWORK);
+                } else if (wasUnreachable) {
+                    sendUpdate(fw, reconciliationStatus(fw, task, "agent " + id + " is reachable again"));
+                }
+            }
+        }
+        if (!agent.total.contains(agent.used)) {
+            LOG.warn("Agent {} reports tasks using {} but only has {}", id, agent.used, agent.total);
+        }
+        for (FrameworkId fid : shutDown) {
+            sendToAgent(agent, MasterMessage.newBuilder()
+                    .setType(MasterMessage.Type.SHUTDOWN_FRAMEWORK)
+                    .setShutdownFramework(MasterMessage.ShutdownFramework.newBuilder().setFrameworkId(fid.toProto())));
+            LOG.info("Told agent {} to shut down removed framework {}", id, fid);
+        }
+        LOG.info("Re-registered agent {} at {} ({}) with {} tasks{}", id, info.getHostname(), conn.peer,
+                rr.getTasksCount(), wasUnreachable ? " after being unreachable" : "");
+        requestAllocation();
+    }
+
+    private TaskRecord adoptTask(FrameworkRecord fw, AgentRecord agent, Task t) {
+        TaskInfo info = t.hasTaskInfo() ? t.getTaskInfo() : TaskInfo.newBuilder()
+                .setName(t.getName())
+                .setTaskId(t.getTaskId())
+                .setAgentId(agent.id.toProto())
+                .addAllResources(t.getResourcesList())
+                .build();
+        String role = t.getResourcesList().stream()
+                .filter(Resource::hasAllocationInfo)
+                .map(r -> r.getAllocationInfo().getRole())
+                .findFirst()
+                .orElse(fw.roles().get(0));
+        Resources resources = ResourceValidation.validate(t.getResourcesList()) == null
+                ? Resources.fromProto(t.getResourcesList())
+                : Resources.EMPTY;
+        TaskRecord task = new TaskRecord(TaskId.of(t.getTaskId()), fw.id, agent.id, info, resources, role);
+        task.resourcesRecovered = true;
+        fw.tasks.put(task.id, task);
+        agent.addTask(task);
+        return task;
+    }
+
+    private static Resources applyDynamicReservations(Resources reported, Resources dynamic) {
+        Resources unreserved = stripReservations(dynamic);
+        if (dynamic.isEmpty() || !reported.contains(unreserved)) {
+            return reported;
+        }
+        return reported.minus(unreserved).plus(dynamic);
+    }
+
+    private void attach(AgentRecord agent, AgentConnection conn) {
+        agent.connection = conn;
+        agent.awaitingPong = false;
+        agent.missedPings = 0;
+        conn.agent = agent.id;
+        conn.out.send(withEpoch(MasterMessage.newBuilder()
+                .setType(MasterMessage.Type.REGISTERED)
+                .setRegistered(MasterMessage.Registered.newBuilder()
+                        .setAgentId(agent.id.toProto())
+                        .setMasterInfo(masterInfo)
+                        .setPingIntervalSeconds(config.agentPingInterval().toMillis() / 1000.0)
+                        .setMaxPingTimeouts(config.maxAgentPingTimeouts()))));
+    }
+
+    private static String agentInfoError(AgentInfo info) {
+        if (info.getHostname().isBlank()) {
+            return "agent_info.hostname is empty";
+        }
+        String error = ResourceValidation.validate(info.getResourcesList());
+        return error == null ? null : "agent_info.resources: " + error;
+    }
+
+    private void rejectAgent(AgentConnection conn, String message) {
+        LOG.warn("Refused {}: {}", conn, message);
+        conn.out.send(withEpoch(MasterMessage.newBuilder()
+                .setType(MasterMessage.Type.ERROR)
+                .setShutdown(MasterMessage.Shutdown.newBuilder().setMessage(message))));
+        conn.out.complete();
+    }
+
+    private void pong(AgentConnection conn, AgentMessage.Pong pong) {
+        AgentRecord agent = conn.agent == null ? null : agents.get(conn.agent);
+        if (agent == null || agent.connection != conn) {
+            return;
+        }
+        if (pong.getSequence() == agent.pingSequence) {
+            agent.awaitingPong = false;
+            agent.missedPings = 0;
+        }
+    }
+
+    private void statusUpdate(AgentConnection conn, StatusUpdate update) {
+        AgentRecord agent = conn.agent == null ? null : agents.get(conn.agent);
+        if (agent == null || agent.connection != conn) {
+            rejectAgent(conn, "STATUS_UPDATE before REGISTER");
+            return;
+        }
+        TaskStatus status = update.getStatus();
+        String error = null;
+        if (update.getFrameworkId().getValue().isEmpty()) {
+            error = "status update has no framework_id";
+        } else if (!Ids.isValid(status.getTaskId().getValue())) {
+            error = "status update has an invalid task_id";
+        } else if (status.getState() == TaskState.TASK_STATE_UNSPECIFIED || status.getState() == TaskState.UNRECOGNIZED) {
+            error = "status update has no state";
+        } else if (status.getUuid().size() != 16) {
+            error = "status update uuid is not 16 bytes";
+        }
+        if (error != null) {
+            LOG.warn("Dropped malformed status update from agent {}: {}", agent.id, error);
+            return;
+        }
+        FrameworkId fid = FrameworkId.of(update.getFrameworkId());
+        TaskId tid = TaskId.of(status.getTaskId());
+        MDC.put("framework", fid.value());
+        MDC.put("task", tid.value());
+        if (!status.hasAgentId()) {
+            status = status.toBuilder().setAgentId(agent.id.toProto()).build();
+        }
+        TaskState latest = update.getLatestState() == TaskState.TASK_STATE_UNSPECIFIED ? status.getState()
+                : update.getLatestState();
+        TaskRecord task = agent.task(fid, tid);
+        boolean retry = task != null && task.latestStatus.getUuid().equals(status.getUuid());
+        if (task != null) {
+            task.latestStatus = status;
+            task.state = latest;
+            if (TaskRecord.isTerminal(latest) && !task.resourcesRecovered) {
+                recoverTaskResources(task);
+                requestAllocation();
+            }
+        }
+        if (retry) {
+            LOG.debug("Status update {} of task {} resent by agent {}", status.getState(), tid, agent.id);
+        } else {
+            LOG.info("Task {} of framework {} on agent {} is {}{}{}", tid, fid, agent.id, status.getState(),
+                    status.getReason() == StatusReason.REASON_UNSPECIFIED ? "" : " (" + status.getReason() + ")",
+                    status.getMessage().isEmpty() ? "" : ": " + status.getMessage());
+        }
+        FrameworkRecord fw = frameworks.get(fid);
+        if (fw == null) {
+            if (frameworks.isRemoved(fid)) {
+                sendToAgent(agent, MasterMessage.newBuilder()
+                        .setType(MasterMessage.Type.SHUTDOWN_FRAMEWORK)
+                        .setShutdownFramework(MasterMessage.ShutdownFramework.newBuilder().setFrameworkId(fid.toProto())));
+            } else {
+                LOG.debug("Held update of task {}: framework {} is unknown", tid, fid);
+            }
+            return;
+        }
+        if (fw.connection == null) {
+            LOG.debug("Held update of task {}: framework {} is disconnected; the agent resends it", tid, fid);
+            return;
+        }
+        sendUpdate(fw, status);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Timers
+    // ------------------------------------------------------------------------------------------
+
+    private void scheduleAllocation() {
+        loop.schedule(TIMER_ALLOCATION, config.allocationInterval(), () -> {
+            allocate();
+            scheduleAllocation();
+        });
+    }
+
+    /** Asks for an allocation cycle soon; any number of requests before it runs make one cycle. */
+    void requestAllocation() {
+        if (!loop.isScheduled(TIMER_ALLOCATION_NOW)) {
+            loop.schedule(TIMER_ALLOCATION_NOW, Duration.ZERO, this::allocate);
+        }
+    }
+
+    private void scheduleHeartbeat() {
+        loop.schedule(TIMER_HEARTBEAT, config.frameworkHeartbeatInterval(), () -> {
+            Event heartbeat = Event.newBuilder().setType(Event.Type.HEARTBEAT).build();
+            for (FrameworkRecord fw : frameworks.all()) {
+                sendEvent(fw, heartbeat);
+            }
+            scheduleHeartbeat();
+        });
+    }
+
+    private void schedulePing() {
+        loop.schedule(TIMER_PING, config.agentPingInterval(), () -> {
+            pingAgents();
+            schedulePing();
+        });
+    }
+
+    private void pingAgents() {
+        for (AgentRecord agent : List.copyOf(agents.all())) {
+            if (agent.state != AgentRecord.State.REGISTERED && agent.state != AgentRecord.State.DRAINING) {
+                continue;
+            }
+            if (agent.awaitingPong || agent.connection == null) {
+                agent.missedPings++;
+            }
+            if (agent.missedPings >= config.maxAgentPingTimeouts()) {
+                MDC.put("agent", agent.id.value());
+                markUnreachable(agent, "missed " + agent.missedPings + " pings");
+                MDC.remove("agent");
+                continue;
+            }
+            if (agent.connection != null) {
+                agent.pingSequence++;
+                agent.awaitingPong = true;
+                sendToAgent(agent, MasterMessage.newBuilder()
+                        .setType(MasterMessage.Type.PING)
+                        .setPing(MasterMessage.Ping.newBuilder().setSequence(agent.pingSequence)));
+            }
+        }
+    }
+
+    private void markUnreachable(AgentRecord agent, String reason) {
+        if (!agents.transition(agent, AgentRecord.State.UNREACHABLE)) {
+            return;
+        }
+        agent.unreachableAt = clock.millis();
+        if (agent.connection != null) {
+            agent.connection.out.fail(Status.UNAVAILABLE.withDescription("agent marked unreachable: " + reason));
+            agent.connection = null;
+        }
+        rescindOffersOn(agent);
+        int count = 0;
+        for (TaskRecord task : allTasks(agent)) {
+            if (task.terminal()) {
+                continue;
+            }
+            count++;
+            recoverTaskResources(task);
+            task.state = TaskState.TASK_UNREACHABLE;
+            FrameworkRecord fw = frameworks.get(task.framework);
+            if (fw != null) {
+                sendUpdate(fw, masterStatus(task.id.value(), agent.id.value(), forFramework(fw, TaskState.TASK_UNREACHABLE),
+                        StatusReason.REASON_AGENT_DISCONNECTED,
+                        "agent " + agent.id + " is unreachable: " + reason));
+            }
+        }
+        LOG.warn("Marked agent {} at {} unreachable: {}; {} tasks are unreachable", agent.id, agent.info.getHostname(),
+                reason, count);
+        requestAllocation();
+    }
+
+    private void allocate() {
+        long now = clock.millis();
+        List<AllocatorAgent> candidates = new ArrayList<>();
+        Resources clusterTotal = Resources.EMPTY;
+        for (AgentRecord agent : agents.all()) {
+            if (agent.state == AgentRecord.State.REGISTERED || agent.state == AgentRecord.State.DRAINING) {
+                clusterTotal = clusterTotal.plus(agent.total);
+            }
+            if (agent.offerable()) {
+                Resources available = agent.available();
+                if (!available.isEmpty()) {
+                    candidates.add(new AllocatorAgent(agent.id, available));
+                }
+            }
+        }
+        List<AllocatorClient> clients = new ArrayList<>();
+        for (FrameworkRecord fw : frameworks.all()) {
+            if (fw.state != FrameworkRecord.State.CONNECTED) {
+                continue;
+            }
+            Map<AgentId, List<Resources>> refused = new HashMap<>();
+            fw.refusals.entrySet().removeIf(e -> {
+                e.getValue().removeIf(r -> r.untilMillis() <= now);
+                return e.getValue().isEmpty();
+            });
+            fw.refusals.forEach((agent, list) -> refused.put(agent,
+                    list.stream().map(FrameworkRecord.Refusal::resources).toList()));
+            for (String role : fw.roles()) {
+                if (!fw.suppressedRoles.contains(role)) {
+                    clients.add(new AllocatorClient(fw.id, role, fw.allocated(role), fw.tasks.size() + fw.offers.size(),
+                            refused));
+                }
+            }
+        }
+        if (candidates.isEmpty() || clients.isEmpty()) {
+            return;
+        }
+        long seed = seeds.nextLong();
+        allocationCycles++;
+        List<Allocation> allocations = DrfAllocator.allocate(
+                new AllocationInput(clusterTotal, candidates, clients, config.minAllocatable(), seed));
+        LOG.debug("Allocation cycle {} (seed {}): {} agents, {} clients, {} offers", allocationCycles, seed,
+                candidates.size(), clients.size(), allocations.size());
+        Map<FrameworkId, List<Offer>> byFramework = new LinkedHashMap<>();
+        for (Allocation a : allocations) {
+            AgentRecord agent = agents.get(a.agent());
+            FrameworkRecord fw = frameworks.get(a.framework());
+            OfferRecord offer = new OfferRecord(offers.newId(), fw.id, agent.id, a.role(), a.resources(), now);
+            offers.add(offer, agent, fw);
+            if (config.offerTimeout() != null) {
+                OfferId id = offer.id();
+                loop.schedule(offerTimeoutTag(id), config.offerTimeout(), () -> offerTimedOut(id));
+            }
+            byFramework.computeIfAbsent(fw.id, f -> new ArrayList<>()).add(Offer.newBuilder()
+                    .setId(offer.id().toProto())
+                    .setFrameworkId(fw.id.toProto())
+                    .setAgentId(agent.id.toProto())
+                    .setHostname(agent.info.getHostname())
+                    .addAllResources(a.resources().toProto(a.role()))
+                    .addAllAttributes(agent.info.getAttributesList())
+                    .build());
+        }
+        byFramework.forEach((id, list) -> {
+            FrameworkRecord fw = frameworks.get(id);
+            sendEvent(fw, Event.newBuilder().setType(Event.Type.OFFERS)
+                    .setOffers(Event.Offers.newBuilder().addAllOffers(list)).build());
+            LOG.debug("Sent {} offers to framework {}", list.size(), id);
+        });
+    }
+
+    private void offerTimedOut(OfferId id) {
+        OfferRecord offer = offers.get(id);
+        if (offer == null) {
+            return;
+        }
+        LOG.info("Rescinding offer {} to framework {}: not used within the offer timeout", id, offer.framework());
+        rescind(offer);
+        requestAllocation();
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Shared helpers
+    // ------------------------------------------------------------------------------------------
+
+    private void removeOffer(OfferRecord offer) {
+        offers.remove(offer, agents.get(offer.agent()), frameworks.get(offer.framework()));
+        if (config.offerTimeout() != null) {
+            loop.cancel(offerTimeoutTag(offer.id()));
+        }
+    }
+
+    /** Withdraws an offer and tells its framework. */
+    private void rescind(OfferRecord offer) {
+        removeOffer(offer);
+        FrameworkRecord fw = frameworks.get(offer.framework());
+        if (fw != null) {
+            sendEvent(fw, Event.newBuilder()
+                    .setType(Event.Type.RESCIND)
+                    .setRescind(Event.Rescind.newBuilder().setOfferId(offer.id().toProto()))
+                    .build());
+        }
+    }
+
+    private void rescindOffersOn(AgentRecord agent) {
+        for (OfferRecord offer : List.copyOf(offers.all())) {
+            if (offer.agent().equals(agent.id)) {
+                rescind(offer);
+            }
+        }
+    }
+
+    /** Gives back a framework's offers; tells it only when {@code notify}. */
+    private void rescindOffersOf(FrameworkRecord fw, boolean notify) {
+        for (OfferId id : List.copyOf(fw.offers)) {
+            OfferRecord offer = offers.get(id);
+            if (offer != null) {
+                if (notify) {
+                    rescind(offer);
+                } else {
+                    removeOffer(offer);
+                }
+            }
+        }
+    }
+
+    /** Gives a task's resources back, once. */
+    private void recoverTaskResources(TaskRecord task) {
+        if (task.resourcesRecovered) {
+            return;
+        }
+        task.resourcesRecovered = true;
+        AgentRecord agent = agents.get(task.agent);
+        if (agent != null) {
+            agent.used = agent.used.minus(task.resources);
+        }
+        FrameworkRecord fw = frameworks.get(task.framework);
+        if (fw != null) {
+            fw.removeUsed(task.role, task.resources);
+        }
+    }
+
+    /** Forgets a task (its terminal update was acknowledged, or it is gone) and keeps it as completed. */
+    private void completeTask(TaskRecord task) {
+        recoverTaskResources(task);
+        FrameworkRecord fw = frameworks.get(task.framework);
+        if (fw != null) {
+            fw.tasks.remove(task.id);
+        }
+        AgentRecord agent = agents.get(task.agent);
+        if (agent != null) {
+            agent.removeTask(task);
+        }
+        if (config.maxCompletedTasks() > 0) {
+            completedTasks.addLast(task.toProto());
+            while (completedTasks.size() > config.maxCompletedTasks()) {
+                completedTasks.removeFirst();
+            }
+        }
+    }
+
+    private static List<TaskRecord> allTasks(AgentRecord agent) {
+        List<TaskRecord> all = new ArrayList<>();
+        agent.tasks.values().forEach(m -> all.addAll(m.values()));
+        return all;
+    }
+
+    /** Frameworks that are not PARTITION_AWARE hear TASK_LOST for the partition-aware states. */
+    private static TaskState forFramework(FrameworkRecord fw, TaskState state) {
+        if (fw.partitionAware()) {
+            return state;
+        }
+        return switch (state) {
+            case TASK_UNREACHABLE, TASK_DROPPED, TASK_GONE, TASK_UNKNOWN -> TaskState.TASK_LOST;
+            default -> state;
+        };
+    }
+
+    private TaskStatus masterStatus(String taskId, String agentId, TaskState state, StatusReason reason, String message) {
+        TaskStatus.Builder s = TaskStatus.newBuilder()
+                .setTaskId(io.mezzo.proto.v1.TaskID.newBuilder().setValue(taskId))
+                .setState(state)
+                .setReason(reason)
+                .setMessage(message)
+                .setSource(StatusSource.SOURCE_MASTER)
+                .setTimestamp(clock.seconds());
+        if (!agentId.isEmpty()) {
+            s.setAgentId(io.mezzo.proto.v1.AgentID.newBuilder().setValue(agentId));
+        }
+        if (!taskId.isEmpty()) {
+            s.setExecutorId(ExecutorID.newBuilder().setValue(taskId));
+        }
+        return s.build();
+    }
+
+    /** The task's latest state as an unacknowledged master update, for reconciliation. */
+    private TaskStatus reconciliationStatus(FrameworkRecord fw, TaskRecord task, String message) {
+        TaskStatus.Builder s = task.latestStatus.toBuilder()
+                .setTaskId(task.id.toProto())
+                .setAgentId(task.agent.toProto())
+                .setState(forFramework(fw, task.state))
+                .setReason(StatusReason.REASON_RECONCILIATION)
+                .setMessage(message)
+                .setSource(StatusSource.SOURCE_MASTER)
+                .setTimestamp(clock.seconds())
+                .setUuid(ByteString.EMPTY);
+        return s.build();
+    }
+
+    private void sendUpdate(FrameworkRecord fw, TaskStatus status) {
+        sendEvent(fw, Event.newBuilder().setType(Event.Type.UPDATE).setUpdate(Event.Update.newBuilder().setStatus(status))
+                .build());
+    }
+
+    private void sendEvent(FrameworkRecord fw, Event event) {
+        if (fw != null && fw.connection != null) {
+            fw.connection.out.send(event);
+        }
+    }
+
+    private void sendToAgent(AgentRecord agent, MasterMessage.Builder message) {
+        if (agent.connection != null) {
+            agent.connection.out.send(withEpoch(message));
+        }
+    }
+
+    private MasterMessage withEpoch(MasterMessage.Builder message) {
+        return message.setEpoch(masterInfo.getEpoch()).build();
+    }
+
+    private static String failoverTag(FrameworkId id) {
+        return "framework-failover/" + id;
+    }
+
+    private static String offerTimeoutTag(OfferId id) {
+        return "offer-timeout/" + id;
+    }
+
+    /** Called when a scheduler's outbound queue overflowed: it is dropped like a disconnection. */
+    void onSchedulerDropped(SchedulerConnection conn, String reason) {
+        LOG.warn("Dropped {}: {}", conn, reason);
+        onSchedulerClosed(conn, "dropped: " + reason);
+    }
+
+    /** Called when an agent's outbound queue overflowed. */
+    void onAgentDropped(AgentConnection conn, String reason) {
+        LOG.warn("Dropped {}: {}", conn, reason);
+        onAgentClosed(conn, "dropped: " + reason);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Operator views (built on the loop, returned to gRPC threads as immutable messages)
+    // ------------------------------------------------------------------------------------------
+
+    GetStateResponse state() {
+        GetStateResponse.Builder b = GetStateResponse.newBuilder().setMasterInfo(masterInfo);
+        Resources total = Resources.EMPTY;
+        Resources used = Resources.EMPTY;
+        Resources offered = Resources.EMPTY;
+        for (AgentRecord agent : agents.all()) {
+            b.addAgents(agentView(agent));
+            if (agent.state == AgentRecord.State.REGISTERED || agent.state == AgentRecord.State.DRAINING) {
+                total = total.plus(agent.total);
+                used = used.plus(agent.used);
+                offered = offered.plus(agent.offered);
+            }
+        }
+        frameworks.all().forEach(fw -> b.addFrameworks(frameworkView(fw)));
+        b.addAllTasks(tasks(null));
+        b.addAllCompletedTasks(completedTasks);
+        offers.all().forEach(o -> b.addOffers(Offer.newBuilder()
+                .setId(o.id().toProto())
+                .setFrameworkId(o.framework().toProto())
+                .setAgentId(o.agent().toProto())
+                .setHostname(agents.get(o.agent()).info.getHostname())
+                .addAllResources(o.resources().toProto(o.role()))));
+        return b.addAllTotalResources(total.toProto())
+                .addAllUsedResources(used.toProto())
+                .addAllOfferedResources(offered.toProto())
+                .build();
+    }
+
+    List<AgentView> agentViews() {
+        return agents.all().stream().map(this::agentView).toList();
+    }
+
+    List<FrameworkView> frameworkViews() {
+        return frameworks.all().stream().map(this::frameworkView).toList();
+    }
+
+    List<Task> tasks(FrameworkId only) {
+        List<Task> out = new ArrayList<>();
+        for (FrameworkRecord fw : frameworks.all()) {
+            if (only == null || only.equals(fw.id)) {
+                fw.tasks.values().forEach(t -> out.add(t.toProto()));
+            }
+        }
+        return out;
+    }
+
+    List<Task> completedTasks(FrameworkId only) {
+        return completedTasks.stream()
+                .filter(t -> only == null || t.getFrameworkId().getValue().equals(only.value()))
+                .toList();
+    }
+
+    private AgentView agentView(AgentRecord agent) {
+        AgentView.Builder v = AgentView.newBuilder()
+                .setAgentInfo(agent.info.toBuilder().setId(agent.id.toProto()))
+                .setState(switch (agent.state) {
+                    case RECOVERED -> AgentView.State.RECOVERED;
+                    case REGISTERED -> AgentView.State.REGISTERED;
+                    case DRAINING -> AgentView.State.DRAINING;
+                    case UNREACHABLE -> AgentView.State.UNREACHABLE;
+                    case GONE -> AgentView.State.GONE;
+                })
+                .addAllTotalResources(agent.total.toProto())
+                .addAllUsedResources(agent.used.toProto())
+                .addAllOfferedResources(agent.offered.toProto())
+                .setRegisteredTime(agent.registeredAt / 1000.0);
+        if (agent.state == AgentRecord.State.UNREACHABLE) {
+            v.setUnreachableTime(agent.unreachableAt / 1000.0);
+        }
+        return v.build();
+    }
+
+    private FrameworkView frameworkView(FrameworkRecord fw) {
+        FrameworkView.Builder v = FrameworkView.newBuilder()
+                .setFrameworkInfo(fw.info)
+                .setState(switch (fw.state) {
+                    case CONNECTED -> FrameworkView.State.CONNECTED;
+                    case DISCONNECTED -> FrameworkView.State.DISCONNECTED;
+                    case RECOVERED -> FrameworkView.State.RECOVERED;
+                    case REMOVED -> FrameworkView.State.REMOVED;
+                })
+                .addAllUsedResources(fw.totalUsed().toProto())
+                .addAllOfferedResources(fw.totalOffered().toProto())
+                .setActiveTasks((int) fw.tasks.values().stream().filter(t -> !t.terminal()).count())
+                .setRegisteredTime(fw.registeredAt / 1000.0)
+                .setSuppressed(!fw.suppressedRoles.isEmpty() && fw.suppressedRoles.containsAll(fw.roles()));
+        if (fw.state != FrameworkRecord.State.CONNECTED) {
+            v.setDisconnectedTime(fw.disconnectedAt / 1000.0);
+        }
+        return v.build();
+    }
+}

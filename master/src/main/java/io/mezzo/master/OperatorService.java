@@ -1,0 +1,93 @@
+package io.mezzo.master;
+
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import io.mezzo.common.id.FrameworkId;
+import io.mezzo.common.loop.EventLoop;
+import io.mezzo.proto.v1.GetAgentsRequest;
+import io.mezzo.proto.v1.GetAgentsResponse;
+import io.mezzo.proto.v1.GetFrameworksRequest;
+import io.mezzo.proto.v1.GetFrameworksResponse;
+import io.mezzo.proto.v1.GetHealthRequest;
+import io.mezzo.proto.v1.GetHealthResponse;
+import io.mezzo.proto.v1.GetStateRequest;
+import io.mezzo.proto.v1.GetStateResponse;
+import io.mezzo.proto.v1.GetTasksRequest;
+import io.mezzo.proto.v1.GetTasksResponse;
+import io.mezzo.proto.v1.OperatorGrpc;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * The operator API edge: each read is computed on the master's loop (so it sees one consistent
+ * state) and answered from the future. Runs on gRPC threads.
+ */
+final class OperatorService extends OperatorGrpc.OperatorImplBase {
+
+    private final EventLoop loop;
+    private final MasterCore core;
+    private final Leadership leadership;
+
+    OperatorService(EventLoop loop, MasterCore core, Leadership leadership) {
+        this.loop = loop;
+        this.core = core;
+        this.leadership = leadership;
+    }
+
+    @Override
+    public void getHealth(GetHealthRequest request, StreamObserver<GetHealthResponse> out) {
+        // Answered by every master, leading or not, so that tools can find the leader.
+        GetHealthResponse.Builder health = GetHealthResponse.newBuilder()
+                .setHealthy(true)
+                .setLeader(leadership.leading());
+        if (leadership.leader() != null) {
+            health.setLeaderInfo(leadership.leader());
+            if (leadership.leading()) {
+                health.setMasterInfo(leadership.leader());
+            }
+        }
+        out.onNext(health.build());
+        out.onCompleted();
+    }
+
+    @Override
+    public void getState(GetStateRequest request, StreamObserver<GetStateResponse> out) {
+        answer(out, core::state);
+    }
+
+    @Override
+    public void getAgents(GetAgentsRequest request, StreamObserver<GetAgentsResponse> out) {
+        answer(out, () -> GetAgentsResponse.newBuilder().addAllAgents(core.agentViews()).build());
+    }
+
+    @Override
+    public void getFrameworks(GetFrameworksRequest request, StreamObserver<GetFrameworksResponse> out) {
+        answer(out, () -> GetFrameworksResponse.newBuilder().addAllFrameworks(core.frameworkViews()).build());
+    }
+
+    @Override
+    public void getTasks(GetTasksRequest request, StreamObserver<GetTasksResponse> out) {
+        FrameworkId only = request.getFrameworkId().getValue().isEmpty() ? null : FrameworkId.of(request.getFrameworkId());
+        answer(out, () -> GetTasksResponse.newBuilder()
+                .addAllTasks(core.tasks(only))
+                .addAllCompletedTasks(core.completedTasks(only))
+                .build());
+    }
+
+    private <T> void answer(StreamObserver<T> out, Supplier<T> read) {
+        if (!leadership.leading()) {
+            out.onError(leadership.notLeader());
+            return;
+        }
+        CompletableFuture<T> result = loop.call(read).orTimeout(10, TimeUnit.SECONDS);
+        result.whenComplete((value, error) -> {
+            if (error != null) {
+                out.onError(Status.UNAVAILABLE.withDescription("master did not answer: " + error).asRuntimeException());
+            } else {
+                out.onNext(value);
+                out.onCompleted();
+            }
+        });
+    }
+}

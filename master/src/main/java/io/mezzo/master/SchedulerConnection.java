@@ -1,0 +1,29 @@
+package io.mezzo.master;
+
+import io.mezzo.common.grpc.OutboundStream;
+import io.mezzo.common.id.FrameworkId;
+import io.mezzo.proto.v1.Event;
+
+/**
+ * One scheduler stream. Created by {@link SchedulerService} on a gRPC thread; {@code framework} is
+ * set and read on the loop thread only.
+ */
+final class SchedulerConnection {
+
+    final long id;
+    final String peer;
+    final OutboundStream<Event> out;
+    /** The framework subscribed on this stream; null before SUBSCRIBE. Loop thread only. */
+    FrameworkId framework;
+
+    SchedulerConnection(long id, String peer, OutboundStream<Event> out) {
+        this.id = id;
+        this.peer = peer;
+        this.out = out;
+    }
+
+    @Override
+    public String toString() {
+        return "scheduler stream " + id + " from " + peer;
+    }
+}

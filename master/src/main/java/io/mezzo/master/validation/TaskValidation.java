@@ -1,0 +1,123 @@
+package io.mezzo.master.validation;
+
+import io.mezzo.common.resources.ResourceValidation;
+import io.mezzo.common.resources.Resources;
+import io.mezzo.proto.v1.CommandInfo;
+import io.mezzo.proto.v1.CommandURI;
+import io.mezzo.proto.v1.Environment;
+import io.mezzo.proto.v1.HealthCheck;
+import io.mezzo.proto.v1.TaskInfo;
+import java.net.URI;
+import java.net.URISyntaxException;
+
+/**
+ * Pure, stateless checks of one TaskInfo in a LAUNCH operation: everything that can be judged
+ * without the master's state. Returns null when valid, else one sentence naming the field.
+ */
+public final class TaskValidation {
+
+    private TaskValidation() {}
+
+    /** Validates a task to be launched on {@code agentId}. */
+    public static String validate(TaskInfo task, String agentId) {
+        String id = task.getTaskId().getValue();
+        if (!task.hasTaskId() || id.isEmpty()) {
+            return "task has no task_id";
+        }
+        if (!Ids.isValid(id)) {
+            return "task_id '" + id + "' must be 1-255 letters, digits or \"._-:\" and not '.' or '..'";
+        }
+        if (task.getName().isEmpty()) {
+            return "task " + id + " has no name";
+        }
+        if (!task.hasAgentId() || !task.getAgentId().getValue().equals(agentId)) {
+            return "task " + id + " names agent '" + task.getAgentId().getValue()
+                    + "' but the offers are for agent '" + agentId + "'";
+        }
+        String resourceError = ResourceValidation.validate(task.getResourcesList());
+        if (resourceError != null) {
+            return "task " + id + ": " + resourceError;
+        }
+        Resources resources = Resources.fromProto(task.getResourcesList());
+        if (resources.scalar(Resources.CPUS) <= 0) {
+            return "task " + id + " has no cpus";
+        }
+        if (resources.scalar(Resources.MEM) <= 0) {
+            return "task " + id + " has no mem";
+        }
+        if (!task.hasCommand()) {
+            return "task " + id + " has no command";
+        }
+        String commandError = validateCommand(task.getCommand());
+        if (commandError != null) {
+            return "task " + id + ": " + commandError;
+        }
+        if (task.hasKillPolicy() && task.getKillPolicy().getGracePeriod().getNanoseconds() < 0) {
+            return "task " + id + ": kill_policy.grace_period is negative";
+        }
+        if (task.hasHealthCheck()) {
+            String healthError = validateHealthCheck(task.getHealthCheck());
+            if (healthError != null) {
+                return "task " + id + ": " + healthError;
+            }
+        }
+        return null;
+    }
+
+    /** Validates a command: exactly one of shell and argv, sane environment and URIs. */
+    public static String validateCommand(CommandInfo command) {
+        boolean hasShell = !command.getShell().isBlank();
+        boolean hasArgv = command.getArgvCount() > 0;
+        if (hasShell == hasArgv) {
+            return hasShell
+                    ? "command sets both shell and argv; set exactly one"
+                    : "command is empty: set shell or argv";
+        }
+        if (hasArgv && command.getArgv(0).isBlank()) {
+            return "command argv[0] is empty";
+        }
+        if (command.getShell().indexOf('\0') >= 0 || command.getArgvList().stream().anyMatch(a -> a.indexOf('\0') >= 0)) {
+            return "command contains a NUL character";
+        }
+        for (Environment.Variable v : command.getEnvironment().getVariablesList()) {
+            if (v.getName().isEmpty() || v.getName().indexOf('=') >= 0 || v.getName().indexOf('\0') >= 0) {
+                return "environment variable name '" + v.getName() + "' is empty or contains '=' or NUL";
+            }
+            if (v.getValue().indexOf('\0') >= 0) {
+                return "environment variable " + v.getName() + " contains a NUL character";
+            }
+        }
+        for (CommandURI uri : command.getUrisList()) {
+            try {
+                URI parsed = new URI(uri.getValue());
+                String scheme = parsed.getScheme();
+                if (scheme == null || !(scheme.equals("http") || scheme.equals("https") || scheme.equals("file"))) {
+                    return "uri '" + uri.getValue() + "' must be http://, https:// or file://";
+                }
+            } catch (URISyntaxException e) {
+                return "uri '" + uri.getValue() + "' is malformed: " + e.getReason();
+            }
+            if (uri.getOutputFile().contains("/") || uri.getOutputFile().equals("..")) {
+                return "uri output_file '" + uri.getOutputFile() + "' must be a plain file name";
+            }
+        }
+        return null;
+    }
+
+    private static String validateHealthCheck(HealthCheck check) {
+        for (double v : new double[] {check.getDelaySeconds(), check.getIntervalSeconds(), check.getTimeoutSeconds(),
+                check.getGracePeriodSeconds()}) {
+            if (Double.isNaN(v) || Double.isInfinite(v) || v < 0) {
+                return "health_check durations must be finite and non-negative";
+            }
+        }
+        return switch (check.getType()) {
+            case COMMAND -> check.hasCommand() ? validateCommand(check.getCommand()) : "COMMAND health_check has no command";
+            case HTTP -> check.hasHttp() && check.getHttp().getPort() > 0 && check.getHttp().getPort() < 65536
+                    ? null : "HTTP health_check needs http.port in 1-65535";
+            case TCP -> check.hasTcp() && check.getTcp().getPort() > 0 && check.getTcp().getPort() < 65536
+                    ? null : "TCP health_check needs tcp.port in 1-65535";
+            default -> "health_check has no type (COMMAND, HTTP or TCP)";
+        };
+    }
+}
