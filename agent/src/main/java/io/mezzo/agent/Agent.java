@@ -1,0 +1,298 @@
+package io.mezzo.agent;
+
+import io.grpc.InsecureServerCredentials;
+import io.grpc.Server;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.mezzo.agent.containerizer.PosixContainerizer;
+import io.mezzo.agent.link.MasterLink;
+import io.mezzo.agent.resources.ResourceDetector;
+import io.mezzo.agent.status.StatusUpdateManager;
+import io.mezzo.common.id.AgentId;
+import io.mezzo.common.loop.EventLoop;
+import io.mezzo.common.resources.Resources;
+import io.mezzo.proto.v1.AgentInfo;
+import io.mezzo.proto.v1.AgentOperatorGrpc;
+import io.mezzo.proto.v1.GetAgentStateResponse;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A Mezzo agent: registers with the leading master, runs the command tasks the master sends it in
+ * sandboxes under the work directory, and reports their status until acknowledged. See the package
+ * overview for the flow.
+ *
+ * <p>Usage: {@code Agent agent = new Agent(config).start(); ... agent.close();}. {@link #start()} binds
+ * the agent's gRPC server (operator API, health, reflection) and starts following the master; {@link
+ * #close()} kills every task (SIGKILL to each process group), waits for them, and stops.
+ *
+ * <p>Thread-safe: {@code start} and {@code close} may be called from any thread except the agent's own
+ * loop; every other method may be called from any thread. The agent's state lives on one event loop
+ * thread, {@code agent-loop}. Owner: the launcher (or a test, or dev mode), which must close it.
+ */
+public final class Agent implements AutoCloseable {
+
+    /** The agent's version, from the jar manifest. */
+    public static final String VERSION = versionOf();
+
+    private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
+    private static final Duration SERVER_STOP_TIMEOUT = Duration.ofSeconds(5);
+
+    private enum Lifecycle {
+        NEW,
+        STARTED,
+        CLOSED
+    }
+
+    private final AgentConfig config;
+    private final CompletableFuture<AgentId> firstRegistration = new CompletableFuture<>();
+    private volatile AgentId agentId;
+    private volatile int boundPort = -1;
+    private volatile Resources total;
+
+    // Written by start() and close() (synchronized); loop and tasks are also read by state() from any thread.
+    private Lifecycle lifecycle = Lifecycle.NEW;
+    private volatile EventLoop loop;
+    private volatile TaskManager tasks;
+    private MasterLink link;
+    private Server server;
+    private HealthStatusManager health;
+
+    /** An agent with {@code config}; nothing runs until {@link #start()}. */
+    public Agent(AgentConfig config) {
+        this.config = config;
+    }
+
+    /**
+     * Creates the work directory, works out the resources, binds the gRPC server on {@code ip:port} and
+     * starts registering with the master.
+     *
+     * @return this agent
+     * @throws UncheckedIOException if the work directory cannot be created or the port cannot be bound
+     * @throws IllegalStateException if already started or closed
+     */
+    public synchronized Agent start() {
+        if (lifecycle != Lifecycle.NEW) {
+            throw new IllegalStateException("an agent can be started only once");
+        }
+        try {
+            Files.createDirectories(config.workDir());
+            total = ResourceDetector.total(config.resources(), ResourceDetector.HostFacts.probe(config.workDir()));
+        } catch (IOException e) {
+            failedStart();
+            throw new UncheckedIOException("cannot create --work_dir " + config.workDir() + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            failedStart();
+            throw e;
+        }
+        lifecycle = Lifecycle.STARTED;
+        loop = new EventLoop("agent-loop", config.clock(), config.faultHandler());
+        Random random = new Random();
+        PosixContainerizer containerizer = new PosixContainerizer(loop, config.environment());
+        StatusUpdateManager updates = new StatusUpdateManager(
+                loop,
+                config.statusUpdateRetryInitial(),
+                config.statusUpdateRetryMax(),
+                random,
+                update -> link.sendStatusUpdate(update));
+        tasks = new TaskManager(config, containerizer, updates, loop::append, new TaskManager.Listener() {
+            @Override
+            public void registered(AgentId id) {
+                agentId = id;
+                // Completed off the loop, so that a caller's dependent actions never run on it.
+                firstRegistration.completeAsync(() -> id);
+            }
+
+            @Override
+            public void shutdownRequested(String reason) {
+                // Not on the loop: close() waits for the loop to finish its work.
+                Thread stopper = new Thread(() -> {
+                    close();
+                    config.onShutdown().run();
+                }, "agent-shutdown");
+                stopper.start();
+            }
+        });
+        link = new MasterLink(
+                loop,
+                config.masterDetector(),
+                new MasterLink.Settings(
+                        config.registrationBackoffInitial(),
+                        config.registrationBackoffMax(),
+                        config.registrationTimeout(),
+                        1024),
+                random,
+                config.faultHandler(),
+                tasks);
+        health = new HealthStatusManager();
+        try {
+            server = NettyServerBuilder.forAddress(
+                            new InetSocketAddress(config.ip(), config.port()), InsecureServerCredentials.create())
+                    .addService(new AgentOperatorService(this::state))
+                    .addService(health.getHealthService())
+                    .addService(ProtoReflectionServiceV1.newInstance())
+                    .build()
+                    .start();
+        } catch (IOException e) {
+            loop.close();
+            failedStart();
+            throw new UncheckedIOException(
+                    "cannot listen on " + config.ip() + ":" + config.port() + ": " + e.getMessage(), e);
+        }
+        boundPort = server.getPort();
+        tasks.agentInfo(AgentInfo.newBuilder()
+                .setHostname(config.hostname())
+                .setPort(boundPort)
+                .addAllResources(total.toProto())
+                .addAllAttributes(config.attributes())
+                .setVersion(VERSION)
+                .build());
+        health.setStatus("", HealthCheckResponse.ServingStatus.SERVING);
+        health.setStatus(AgentOperatorGrpc.SERVICE_NAME, HealthCheckResponse.ServingStatus.SERVING);
+        LOG.info("Agent {} started on {}:{} with resources {} in work dir {}", VERSION, config.ip(), boundPort, total,
+                config.workDir());
+        link.start();
+        return this;
+    }
+
+    /** The port the gRPC server is bound to (useful with port 0), or -1 before {@link #start()}. */
+    public int boundPort() {
+        return boundPort;
+    }
+
+    /** The id the master gave this agent, once registered. */
+    public Optional<AgentId> agentId() {
+        return Optional.ofNullable(agentId);
+    }
+
+    /** Completed with the agent's id when it first registers; failed if the agent closes before. */
+    public CompletableFuture<AgentId> registered() {
+        return firstRegistration;
+    }
+
+    /** The total resources the agent offers (given plus detected), or null before {@link #start()}. */
+    public Resources resources() {
+        return total;
+    }
+
+    /** The agent's state as the operator API reports it, read on the agent's loop. */
+    public CompletableFuture<GetAgentStateResponse> state() {
+        EventLoop l = loop;
+        TaskManager t = tasks;
+        if (l == null || t == null) {
+            return CompletableFuture.failedFuture(new IllegalStateException("agent not started"));
+        }
+        return l.call(t::state);
+    }
+
+    /** The configuration. */
+    public AgentConfig config() {
+        return config;
+    }
+
+    /**
+     * Stops the agent: closes the master stream, SIGKILLs every task's process group and waits for
+     * the processes (up to {@link AgentConfig#shutdownTimeout()}), stops the server and the loop, and
+     * closes the master detector. Idempotent.
+     */
+    @Override
+    public synchronized void close() {
+        if (lifecycle == Lifecycle.CLOSED) {
+            return;
+        }
+        boolean started = lifecycle == Lifecycle.STARTED;
+        lifecycle = Lifecycle.CLOSED;
+        if (started) {
+            if (loop.inLoopThread()) {
+                throw new IllegalStateException("Agent.close() must not run on the agent's loop");
+            }
+            health.enterTerminalState();
+            waitForTasks(stopOnLoop());
+            server.shutdownNow();
+            try {
+                server.awaitTermination(SERVER_STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            link.awaitTermination(SERVER_STOP_TIMEOUT);
+            loop.close();
+        }
+        config.masterDetector().close();
+        firstRegistration.completeExceptionally(new IllegalStateException("agent closed before it registered"));
+        if (started) {
+            LOG.info("Agent stopped");
+        }
+    }
+
+    /** Package-private for tests: the agent's loop. */
+    EventLoop loop() {
+        return loop;
+    }
+
+    /** Package-private for tests: the agent's core. */
+    TaskManager taskManager() {
+        return tasks;
+    }
+
+    /** Package-private for tests: the master link. */
+    MasterLink link() {
+        return link;
+    }
+
+    /** Leaves the agent closed after start() failed half-way; nothing else was started yet. */
+    private void failedStart() {
+        lifecycle = Lifecycle.CLOSED;
+        config.masterDetector().close();
+        firstRegistration.completeExceptionally(new IllegalStateException("agent failed to start"));
+    }
+
+    private List<CompletableFuture<?>> stopOnLoop() {
+        try {
+            return loop.call(() -> {
+                        link.close();
+                        return tasks.stop();
+                    })
+                    .get(config.shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            LOG.warn("Cannot stop the agent's tasks cleanly: {}", e.toString());
+        }
+        return List.of();
+    }
+
+    private void waitForTasks(List<CompletableFuture<?>> gone) {
+        if (gone.isEmpty()) {
+            return;
+        }
+        try {
+            CompletableFuture.allOf(gone.toArray(new CompletableFuture<?>[0]))
+                    .get(config.shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            LOG.warn("Error while waiting for killed task processes: {}", e.getCause().toString());
+        } catch (TimeoutException e) {
+            LOG.warn("Killed task processes still alive after {} ms", config.shutdownTimeout().toMillis());
+        }
+    }
+
+    private static String versionOf() {
+        String version = Agent.class.getPackage().getImplementationVersion();
+        return version != null ? version : "dev";
+    }
+}

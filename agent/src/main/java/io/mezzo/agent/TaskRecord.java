@@ -1,0 +1,104 @@
+package io.mezzo.agent;
+
+import io.mezzo.agent.containerizer.Container;
+import io.mezzo.agent.status.TaskKey;
+import io.mezzo.common.id.AgentId;
+import io.mezzo.common.id.ContainerId;
+import io.mezzo.proto.v1.ExecutorID;
+import io.mezzo.proto.v1.StatusReason;
+import io.mezzo.proto.v1.Task;
+import io.mezzo.proto.v1.TaskInfo;
+import io.mezzo.proto.v1.TaskState;
+import io.mezzo.proto.v1.TaskStatus;
+import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * What the agent knows of one task, from RUN_TASK until the master acknowledged its terminal update.
+ *
+ * <pre>
+ *   LAUNCHING --spawned--> RUNNING --KILL_TASK--> KILLING
+ *       |                     |                      |
+ *       +--failed or killed---+-------exited---------+--> TERMINAL (until the ack)
+ * </pre>
+ *
+ * <p>Soft state: nothing is checkpointed; an agent restart forgets its tasks (the master hears of it
+ * when the agent registers anew).
+ *
+ * <p>Thread: the agent's event loop. Owner: {@link TaskManager}.
+ */
+final class TaskRecord {
+
+    /** The task's lifecycle on this agent. */
+    enum Phase {
+        /** TASK_STARTING was sent; the sandbox and process are being made. */
+        LAUNCHING,
+        /** The command runs. */
+        RUNNING,
+        /** SIGTERM was sent; waiting for the command to exit (SIGKILL after the grace period). */
+        KILLING,
+        /** The terminal update was produced; kept until it is acknowledged. */
+        TERMINAL
+    }
+
+    private static final Map<Phase, Set<Phase>> TRANSITIONS = Map.of(
+            Phase.LAUNCHING, EnumSet.of(Phase.RUNNING, Phase.TERMINAL),
+            Phase.RUNNING, EnumSet.of(Phase.KILLING, Phase.TERMINAL),
+            Phase.KILLING, EnumSet.of(Phase.TERMINAL),
+            Phase.TERMINAL, EnumSet.noneOf(Phase.class));
+
+    final TaskKey key;
+    final TaskInfo info;
+    final ContainerId containerId;
+    final Path sandbox;
+
+    Phase phase = Phase.LAUNCHING;
+    Container container;
+    TaskState state = TaskState.TASK_STAGING;
+    TaskStatus latestStatus;
+    boolean killRequested;
+    StatusReason killReason = StatusReason.REASON_UNSPECIFIED;
+    /** The master forgot the framework: the terminal update is sent once, unacknowledged, and the task dropped. */
+    boolean frameworkRemoved;
+    int messagesDelivered;
+
+    TaskRecord(TaskKey key, TaskInfo info, ContainerId containerId, Path sandbox) {
+        this.key = key;
+        this.info = info;
+        this.containerId = containerId;
+        this.sandbox = sandbox;
+    }
+
+    /** Whether {@code phase -> next} is a legal move. */
+    boolean canMoveTo(Phase next) {
+        return TRANSITIONS.get(phase).contains(next);
+    }
+
+    /** The task as the master and the operator API see it. */
+    Task toProto(AgentId agent) {
+        Task.Builder t = Task.newBuilder()
+                .setName(info.getName())
+                .setTaskId(info.getTaskId())
+                .setFrameworkId(key.framework().toProto())
+                .setExecutorId(ExecutorID.newBuilder().setValue(key.task().value()))
+                .setState(state)
+                .addAllResources(info.getResourcesList())
+                .setLabels(info.getLabels())
+                .setTaskInfo(info)
+                .setContainerId(containerId.toProto());
+        if (agent != null) {
+            t.setAgentId(agent.toProto());
+        }
+        if (latestStatus != null) {
+            t.setLatestStatus(latestStatus);
+        }
+        return t.build();
+    }
+
+    @Override
+    public String toString() {
+        return "TaskRecord[" + key + " " + phase + " " + state + " container " + containerId + "]";
+    }
+}

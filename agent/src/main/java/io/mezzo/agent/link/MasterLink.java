@@ -1,0 +1,506 @@
+package io.mezzo.agent.link;
+
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import io.mezzo.common.grpc.OutboundStream;
+import io.mezzo.common.id.AgentId;
+import io.mezzo.common.loop.EventLoop;
+import io.mezzo.common.loop.FaultHandler;
+import io.mezzo.common.retry.Backoff;
+import io.mezzo.ha.MasterDetector;
+import io.mezzo.proto.v1.AgentInfo;
+import io.mezzo.proto.v1.AgentLinkGrpc;
+import io.mezzo.proto.v1.AgentMessage;
+import io.mezzo.proto.v1.MasterInfo;
+import io.mezzo.proto.v1.MasterMessage;
+import io.mezzo.proto.v1.StatusUpdate;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * The agent's end of the {@code AgentLink.Connect} stream: follows the leading master named by the
+ * {@link MasterDetector}, registers (REGISTER, or REREGISTER once the agent has an id), answers PINGs,
+ * notices a silent or lost master and reconnects with backoff, and hands task messages to its {@link
+ * Handler}.
+ *
+ * <pre>
+ *   IDLE --leader--> REGISTERING --REGISTERED--> REGISTERED
+ *                     ^    |                        |
+ *                     |    | stream error, ERROR,   | stream error, ERROR,
+ *                     |    v registration timeout   v missed PINGs
+ *                     +-- BACKING_OFF &lt;-----------+
+ *   any --close() or SHUTDOWN--> CLOSED
+ * </pre>
+ *
+ * <p>Invariants kept here:
+ *
+ * <ol>
+ *   <li>At most one stream is open; callbacks of an older stream (an older generation) are ignored.
+ *   <li>Task messages reach the handler only while REGISTERED; {@link Handler#disconnected()} is called
+ *       exactly once each time the link leaves REGISTERED.
+ *   <li>No message from a master epoch older than the highest seen is acted on.
+ *   <li>Illegal state transitions are reported to the fault handler.
+ * </ol>
+ *
+ * <p>Thread: the agent's event loop; gRPC and detector callbacks only append events to it. Owner: the
+ * {@code Agent}. Public only so that the agent's other packages can use it.
+ */
+public final class MasterLink {
+
+    /** The link's lifecycle. */
+    public enum State {
+        /** No leading master is known. */
+        IDLE,
+        /** A stream is open and REGISTER or REREGISTER was sent; waiting for REGISTERED. */
+        REGISTERING,
+        /** Registered: PINGs are answered and task messages handled. */
+        REGISTERED,
+        /** The stream was lost; a reconnection is scheduled. */
+        BACKING_OFF,
+        /** Stopped for good. */
+        CLOSED
+    }
+
+    /** What the link needs from the agent, and tells it. Called on the loop thread. */
+    public interface Handler {
+        /** The agent's description, without its id (the link adds it). */
+        AgentInfo agentInfo();
+
+        /** Everything the master needs to rebuild its view of the agent; {@code info} carries the id. */
+        AgentMessage.Reregister reregistration(AgentInfo info);
+
+        /** The master (re)registered the agent. */
+        void registered(AgentId agentId, MasterInfo master, boolean reregistered);
+
+        /** The link left REGISTERED: hold status updates until the next {@link #registered}. */
+        void disconnected();
+
+        /** A RUN_TASK, KILL_TASK, STATUS_UPDATE_ACK, SHUTDOWN_FRAMEWORK or FRAMEWORK_MESSAGE. */
+        void message(MasterMessage message);
+
+        /** The master removed the agent (SHUTDOWN); the link is already closed. */
+        void shutdown(String reason);
+    }
+
+    /**
+     * Timing of the link.
+     *
+     * @param backoffInitial first reconnection delay
+     * @param backoffMax longest reconnection delay
+     * @param registrationTimeout how long to wait for REGISTERED on a new stream
+     * @param outboundCapacity messages that may queue for a slow master before the stream is dropped
+     */
+    public record Settings(
+            Duration backoffInitial, Duration backoffMax, Duration registrationTimeout, int outboundCapacity) {}
+
+    /** PING interval assumed when REGISTERED does not carry one, as Mesos' default. */
+    static final double DEFAULT_PING_INTERVAL_SECONDS = 15;
+    /** Missed PINGs tolerated when REGISTERED does not say, as Mesos' default. */
+    static final int DEFAULT_MAX_PING_TIMEOUTS = 5;
+
+    private static final Logger LOG = LoggerFactory.getLogger(MasterLink.class);
+    private static final String RECONNECT = "link/reconnect";
+    private static final String REGISTRATION_TIMEOUT = "link/registration-timeout";
+    private static final String PING_TIMEOUT = "link/ping-timeout";
+    private static final Map<State, Set<State>> TRANSITIONS = Map.of(
+            State.IDLE, EnumSet.of(State.IDLE, State.REGISTERING, State.CLOSED),
+            State.REGISTERING,
+                    EnumSet.of(State.REGISTERING, State.REGISTERED, State.BACKING_OFF, State.IDLE, State.CLOSED),
+            State.REGISTERED,
+                    EnumSet.of(State.REGISTERED, State.REGISTERING, State.BACKING_OFF, State.IDLE, State.CLOSED),
+            State.BACKING_OFF, EnumSet.of(State.REGISTERING, State.IDLE, State.CLOSED),
+            State.CLOSED, EnumSet.of(State.CLOSED));
+
+    private final EventLoop loop;
+    private final MasterDetector detector;
+    private final Settings settings;
+    private final Handler handler;
+    private final FaultHandler faultHandler;
+    private final Backoff backoff;
+    private final BiFunction<String, Integer, ManagedChannel> channelFactory;
+    // Written on the loop, read by awaitTermination() on the closing thread.
+    private final List<ManagedChannel> retiredChannels = new CopyOnWriteArrayList<>();
+
+    // Loop thread only.
+    private State state = State.IDLE;
+    private MasterInfo leader;
+    private ManagedChannel channel;
+    private long generation;
+    private OutboundStream<AgentMessage> outbound;
+    private AgentId agentId;
+    private MasterInfo registeredWith;
+    private Duration pingTimeout = Duration.ZERO;
+    private long highestEpoch = Long.MIN_VALUE;
+
+    /** A link opening plaintext channels to the masters the detector names. */
+    public MasterLink(
+            EventLoop loop,
+            MasterDetector detector,
+            Settings settings,
+            Random random,
+            FaultHandler faultHandler,
+            Handler handler) {
+        this(loop, detector, settings, random, faultHandler, handler, MasterLink::plaintextChannel);
+    }
+
+    MasterLink(
+            EventLoop loop,
+            MasterDetector detector,
+            Settings settings,
+            Random random,
+            FaultHandler faultHandler,
+            Handler handler,
+            BiFunction<String, Integer, ManagedChannel> channelFactory) {
+        this.loop = loop;
+        this.detector = detector;
+        this.settings = settings;
+        this.handler = handler;
+        this.faultHandler = faultHandler;
+        this.backoff = new Backoff(settings.backoffInitial(), settings.backoffMax(), random);
+        this.channelFactory = channelFactory;
+    }
+
+    /** Starts following the leader. Any thread. */
+    public void start() {
+        detector.addListener(leader -> loop.append(() -> leaderChanged(leader)));
+    }
+
+    /** The link's state. Loop thread. */
+    public State state() {
+        return state;
+    }
+
+    /** The id the master gave the agent, once registered. Loop thread. */
+    public Optional<AgentId> agentId() {
+        return Optional.ofNullable(agentId);
+    }
+
+    /** The master the agent is registered with, while REGISTERED. Loop thread. */
+    public Optional<MasterInfo> registeredWith() {
+        return state == State.REGISTERED ? Optional.ofNullable(registeredWith) : Optional.empty();
+    }
+
+    /** The highest master epoch seen. Loop thread. */
+    public long highestEpoch() {
+        return highestEpoch;
+    }
+
+    /**
+     * Sends a status update to the registered master. Loop thread.
+     *
+     * @return false when not registered or the stream is gone (the status update manager retries later)
+     */
+    public boolean sendStatusUpdate(StatusUpdate update) {
+        if (state != State.REGISTERED) {
+            return false;
+        }
+        return send(AgentMessage.newBuilder()
+                .setType(AgentMessage.Type.STATUS_UPDATE)
+                .setAgentId(agentId.toProto())
+                .setStatusUpdate(update)
+                .build());
+    }
+
+    /** Drops the stream and stops for good; channels shut down in the background. Loop thread. */
+    public void close() {
+        if (state == State.CLOSED) {
+            return;
+        }
+        dropStream("agent stopping");
+        closeChannel();
+        loop.cancel(RECONNECT);
+        transition(State.CLOSED);
+    }
+
+    /** Waits up to {@code timeout} per channel for the channels closed so far to terminate. Not on the loop. */
+    public void awaitTermination(Duration timeout) {
+        for (ManagedChannel c : retiredChannels) {
+            try {
+                // Shut down with shutdownNow(), so each terminates promptly; the bound is per channel.
+                c.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private void leaderChanged(Optional<MasterInfo> next) {
+        if (state == State.CLOSED) {
+            return;
+        }
+        if (next.isEmpty()) {
+            if (leader != null) {
+                LOG.info("Lost the leading master {}; waiting for a new one", address(leader));
+            }
+            leader = null;
+            dropStream("no leading master");
+            closeChannel();
+            loop.cancel(RECONNECT);
+            transition(State.IDLE);
+            return;
+        }
+        MasterInfo master = next.get();
+        if (leader != null && address(leader).equals(address(master)) && state != State.IDLE) {
+            // Same address (a new term of the same process, or a repeat): the open stream tells us more.
+            leader = master;
+            return;
+        }
+        LOG.info("Detected leading master {}", describe(master));
+        leader = master;
+        dropStream("leading master changed");
+        closeChannel();
+        backoff.reset();
+        connect();
+    }
+
+    private void connect() {
+        loop.cancel(RECONNECT);
+        if (state == State.CLOSED || leader == null) {
+            return;
+        }
+        mdc();
+        if (channel == null) {
+            channel = channelFactory.apply(host(leader), leader.getPort());
+        }
+        long gen = ++generation;
+        AgentLinkGrpc.newStub(channel).connect(new ClientResponseObserver<AgentMessage, MasterMessage>() {
+            @Override
+            public void beforeStart(ClientCallStreamObserver<AgentMessage> requestStream) {
+                // Called inside connect(), on the loop thread.
+                outbound = OutboundStream.attach(requestStream, settings.outboundCapacity(),
+                        reason -> loop.append(() -> streamEnded(gen, "master too slow: " + reason)));
+            }
+
+            @Override
+            public void onNext(MasterMessage message) {
+                loop.append(() -> received(gen, message));
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                Status status = Status.fromThrowable(t);
+                loop.append(() -> streamEnded(gen, status.getCode()
+                        + (status.getDescription() == null ? "" : " " + status.getDescription())));
+            }
+
+            @Override
+            public void onCompleted() {
+                loop.append(() -> streamEnded(gen, "master closed the stream"));
+            }
+        });
+        transition(State.REGISTERING);
+        // Armed before the first message leaves, like every timer here.
+        loop.schedule(REGISTRATION_TIMEOUT, settings.registrationTimeout(), () -> {
+            if (gen == generation && state == State.REGISTERING) {
+                reconnectLater("no REGISTERED within " + settings.registrationTimeout().toMillis() + " ms", false);
+            }
+        });
+        AgentInfo.Builder info = handler.agentInfo().toBuilder();
+        if (agentId == null) {
+            LOG.info("Registering with master {}", address(leader));
+            send(AgentMessage.newBuilder()
+                    .setType(AgentMessage.Type.REGISTER)
+                    .setRegister(AgentMessage.Register.newBuilder().setAgentInfo(info.clearId()))
+                    .build());
+        } else {
+            AgentInfo withId = info.setId(agentId.toProto()).build();
+            AgentMessage.Reregister body = handler.reregistration(withId);
+            LOG.info("Re-registering with master {} as agent {} with {} tasks and {} unacknowledged updates",
+                    address(leader), agentId, body.getTasksCount(), body.getUnacknowledgedUpdatesCount());
+            send(AgentMessage.newBuilder()
+                    .setType(AgentMessage.Type.REREGISTER)
+                    .setAgentId(agentId.toProto())
+                    .setReregister(body)
+                    .build());
+        }
+    }
+
+    private void received(long gen, MasterMessage message) {
+        mdc();
+        if (gen != generation || state == State.CLOSED) {
+            LOG.debug("Dropped {} from a stream already closed", message.getType());
+            return;
+        }
+        if (message.getEpoch() < highestEpoch) {
+            LOG.warn("Ignored {} from a master with epoch {}, older than epoch {} already seen",
+                    message.getType(), message.getEpoch(), highestEpoch);
+            return;
+        }
+        highestEpoch = message.getEpoch();
+        switch (message.getType()) {
+            case REGISTERED -> registered(gen, message.getRegistered());
+            case PING -> ping(gen, message.getPing());
+            case ERROR -> reconnectLater("master refused the agent: " + message.getShutdown().getMessage(), true);
+            case SHUTDOWN -> {
+                String reason = message.getShutdown().getMessage();
+                close();
+                handler.shutdown(reason);
+            }
+            case RUN_TASK, KILL_TASK, STATUS_UPDATE_ACK, SHUTDOWN_FRAMEWORK, FRAMEWORK_MESSAGE -> {
+                if (state == State.REGISTERED) {
+                    handler.message(message);
+                } else {
+                    LOG.warn("Ignored {} received before the master registered the agent", message.getType());
+                }
+            }
+            default -> LOG.warn("Ignored master message of unknown type {}", message.getType());
+        }
+    }
+
+    private void registered(long gen, MasterMessage.Registered registered) {
+        if (registered.getAgentId().getValue().isEmpty()) {
+            reconnectLater("master sent REGISTERED without an agent id", true);
+            return;
+        }
+        AgentId id = AgentId.of(registered.getAgentId());
+        boolean reregistered = agentId != null;
+        if (agentId != null && !agentId.equals(id)) {
+            LOG.warn("Master {} registered the agent as {} instead of {}; taking the new id",
+                    address(leader), id, agentId);
+        }
+        if (state == State.REGISTERED) {
+            LOG.debug("Master repeated REGISTERED");
+        }
+        agentId = id;
+        registeredWith = registered.getMasterInfo();
+        double interval = registered.getPingIntervalSeconds() > 0
+                ? registered.getPingIntervalSeconds()
+                : DEFAULT_PING_INTERVAL_SECONDS;
+        int misses = registered.getMaxPingTimeouts() > 0 ? registered.getMaxPingTimeouts() : DEFAULT_MAX_PING_TIMEOUTS;
+        pingTimeout = Duration.ofMillis(Math.round(interval * 1000 * misses));
+        loop.cancel(REGISTRATION_TIMEOUT);
+        backoff.reset();
+        boolean already = state == State.REGISTERED;
+        transition(State.REGISTERED);
+        schedulePingTimeout(gen);
+        if (!already) {
+            LOG.info("{} with master {} (epoch {}) as agent {}",
+                    reregistered ? "Re-registered" : "Registered",
+                    describe(registeredWith.getPort() > 0 ? registeredWith : leader),
+                    highestEpoch,
+                    id);
+            handler.registered(id, registeredWith, reregistered);
+        }
+    }
+
+    private void ping(long gen, MasterMessage.Ping ping) {
+        AgentMessage.Builder pong = AgentMessage.newBuilder()
+                .setType(AgentMessage.Type.PONG)
+                .setPong(AgentMessage.Pong.newBuilder().setSequence(ping.getSequence()));
+        if (agentId != null) {
+            pong.setAgentId(agentId.toProto());
+        }
+        if (state == State.REGISTERED) {
+            // Re-armed before the PONG leaves: once the PONG is seen, the new deadline is set (tests rely on it).
+            schedulePingTimeout(gen);
+        }
+        send(pong.build());
+        LOG.debug("Answered PING {}", ping.getSequence());
+    }
+
+    private void schedulePingTimeout(long gen) {
+        Duration timeout = pingTimeout;
+        loop.schedule(PING_TIMEOUT, timeout, () -> {
+            if (gen == generation && state == State.REGISTERED) {
+                reconnectLater("no PING within " + timeout.toMillis() + " ms", false);
+            }
+        });
+    }
+
+    private void streamEnded(long gen, String reason) {
+        if (gen != generation || state == State.CLOSED) {
+            return;
+        }
+        mdc();
+        reconnectLater("lost the stream: " + reason, false);
+    }
+
+    /** Drops the stream and schedules the next attempt, logging one line with the reason. */
+    private void reconnectLater(String reason, boolean warn) {
+        mdc();
+        dropStream(reason);
+        Duration delay = backoff.next();
+        transition(State.BACKING_OFF);
+        if (warn) {
+            LOG.warn("Master {}: {}; reconnecting in {} ms", address(leader), reason, delay.toMillis());
+        } else {
+            LOG.info("Master {}: {}; reconnecting in {} ms", address(leader), reason, delay.toMillis());
+        }
+        loop.schedule(RECONNECT, delay, this::connect);
+    }
+
+    private void dropStream(String reason) {
+        loop.cancel(PING_TIMEOUT);
+        loop.cancel(REGISTRATION_TIMEOUT);
+        // Whatever the old stream still reports is now stale (invariant 1).
+        generation++;
+        if (outbound != null) {
+            outbound.fail(Status.CANCELLED.withDescription(reason));
+            outbound = null;
+        }
+    }
+
+    private boolean send(AgentMessage message) {
+        return outbound != null && outbound.send(message);
+    }
+
+    private void closeChannel() {
+        if (channel != null) {
+            channel.shutdownNow();
+            retiredChannels.removeIf(ManagedChannel::isTerminated);
+            retiredChannels.add(channel);
+            channel = null;
+        }
+    }
+
+    private void transition(State next) {
+        if (!TRANSITIONS.get(state).contains(next)) {
+            faultHandler.handleFault("illegal master link transition " + state + " -> " + next, null);
+        }
+        State previous = state;
+        state = next;
+        if (previous == State.REGISTERED && next != State.REGISTERED) {
+            // Invariant 2: told once per departure from REGISTERED.
+            handler.disconnected();
+        }
+    }
+
+    /** Sets the agent id in the logging MDC for this loop event (the loop clears it afterwards). */
+    private void mdc() {
+        if (agentId != null) {
+            MDC.put("agent", agentId.value());
+        }
+    }
+
+    private static String host(MasterInfo master) {
+        return master.getIp().isEmpty() ? master.getHostname() : master.getIp();
+    }
+
+    private static String address(MasterInfo master) {
+        return master == null ? "<none>" : host(master) + ":" + master.getPort();
+    }
+
+    private static String describe(MasterInfo master) {
+        return master.getId().isEmpty() ? address(master) : master.getId() + " at " + address(master);
+    }
+
+    private static ManagedChannel plaintextChannel(String host, int port) {
+        return Grpc.newChannelBuilderForAddress(host, port, InsecureChannelCredentials.create()).build();
+    }
+}

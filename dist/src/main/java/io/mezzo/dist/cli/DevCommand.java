@@ -1,0 +1,131 @@
+package io.mezzo.dist.cli;
+
+import io.mezzo.agent.Agent;
+import io.mezzo.agent.AgentConfig;
+import io.mezzo.common.resources.Resources;
+import io.mezzo.dist.run.RunFramework;
+import io.mezzo.master.Master;
+import io.mezzo.master.MasterConfig;
+import io.mezzo.proto.v1.CommandInfo;
+import io.mezzo.proto.v1.FrameworkInfo;
+import io.mezzo.proto.v1.TaskStatus;
+import io.mezzo.scheduler.MezzoSchedulerClient;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code mezzo dev}: a master and an agent in one JVM on loopback, through the same code paths as
+ * production, plus a demo task to show the cluster works. Runs until SIGINT/SIGTERM.
+ */
+@Command(name = "dev", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Run a local development cluster: a master and an agent in one process on 127.0.0.1.",
+            "Runs a demo task through it, prints the endpoints, and serves until Ctrl-C."})
+final class DevCommand implements Callable<Integer> {
+
+    @Option(names = "--port", paramLabel = "PORT", defaultValue = "5050",
+            description = "Master port; 0 picks a free one. Default: ${DEFAULT-VALUE}.")
+    int port;
+
+    @Option(names = "--agent_port", paramLabel = "PORT", defaultValue = "5051",
+            description = "Agent port; 0 picks a free one. Default: ${DEFAULT-VALUE}.")
+    int agentPort;
+
+    @Option(names = "--work_dir", paramLabel = "DIR",
+            description = "Agent work directory (sandboxes). Default: a new directory under the system temp dir.")
+    Path workDir;
+
+    @Option(names = "--resources", paramLabel = "SPEC",
+            description = "Agent resources, e.g. 'cpus:2;mem:2048'. Default: detected from this host.")
+    String resources;
+
+    @Option(names = "--demo", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Run a demo task once the cluster is up. Default: ${DEFAULT-VALUE}.")
+    boolean demo;
+
+    @Mixin
+    LoggingOptions logging;
+
+    @Override
+    public Integer call() throws Exception {
+        logging.apply("dev");
+        if (workDir == null) {
+            workDir = Files.createTempDirectory("mezzo-dev-");
+        }
+        Master master = new Master(MasterConfig.builder().ip("127.0.0.1").port(port).build());
+        try {
+            master.start();
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException(e.getMessage() + " (is another mezzo dev running? try --port 0)");
+        }
+        AgentConfig.Builder agentConfig = AgentConfig.builder()
+                .master("127.0.0.1:" + master.port())
+                .ip("127.0.0.1")
+                .port(agentPort)
+                .workDir(workDir);
+        if (resources != null) {
+            agentConfig.resources(resources);
+        }
+        Agent agent;
+        try {
+            agent = new Agent(agentConfig.build());
+        } catch (IllegalArgumentException e) {
+            master.close();
+            throw e;
+        }
+        Daemons daemon = new Daemons("dev cluster", agent, master);
+        agent.start();
+        agent.registered().get(30, TimeUnit.SECONDS);
+
+        PrintStream out = System.out;
+        out.println();
+        out.println("Mezzo dev cluster is up.");
+        out.println("  master    127.0.0.1:" + master.port() + "  (gRPC: schedulers, agents, operator API)");
+        out.println("  agent     127.0.0.1:" + agent.boundPort() + "  " + agent.agentId().map(Object::toString).orElse("")
+                + " with " + agent.resources());
+        out.println("  work dir  " + workDir);
+        out.println("  try       grpcurl -plaintext 127.0.0.1:" + master.port() + " mezzo.v1.Operator/GetState");
+        out.println("            " + launcher() + " run --master 127.0.0.1:" + master.port() + " -- echo hello");
+        out.flush();
+        if (demo) {
+            runDemo(master.port(), out);
+        }
+        out.println("Serving until Ctrl-C.");
+        out.flush();
+        return daemon.await();
+    }
+
+    /** How to call this launcher again: bin/mezzo of the running distribution. */
+    private static String launcher() {
+        String home = System.getProperty("mezzo.home");
+        if (home == null) {
+            return "mezzo";
+        }
+        Path script = Path.of(home, "bin", "mezzo");
+        Path cwd = Path.of("").toAbsolutePath();
+        return script.startsWith(cwd) ? cwd.relativize(script).toString() : script.toString();
+    }
+
+    private static void runDemo(int masterPort, PrintStream out) throws Exception {
+        out.println();
+        out.println("Demo: running `echo hello from mezzo` through the cluster:");
+        RunFramework demo = new RunFramework("demo-1", "demo", Resources.scalars(Resources.CPUS, 100, Resources.MEM, 32_000),
+                CommandInfo.newBuilder().setShell("echo hello from mezzo").build(), out, "demo");
+        FrameworkInfo info = FrameworkInfo.newBuilder().setName("mezzo-dev-demo").setFailoverTimeout(0).build();
+        try (MezzoSchedulerClient client = MezzoSchedulerClient.builder(info, demo)
+                .master("127.0.0.1:" + masterPort).build()) {
+            client.start();
+            TaskStatus status = demo.result().get(60, TimeUnit.SECONDS);
+            out.println(status.getState() == io.mezzo.proto.v1.TaskState.TASK_FINISHED
+                    ? "Demo finished: the cluster works."
+                    : "Demo ended " + status.getState() + ": " + status.getMessage());
+            client.teardown();
+        }
+        out.println();
+    }
+}

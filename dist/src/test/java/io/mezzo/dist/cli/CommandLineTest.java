@@ -1,0 +1,98 @@
+package io.mezzo.dist.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import picocli.CommandLine;
+
+class CommandLineTest {
+
+    private static <T> T parse(T command, Map<String, String> env, String... args) {
+        CommandLine cli = new CommandLine(command);
+        cli.setDefaultValueProvider(new EnvDefaults(env));
+        cli.parseArgs(args);
+        return command;
+    }
+
+    @Test
+    void flagsTakeTheirDefaultFromMezzoVariables() {
+        MasterCommand master = parse(new MasterCommand(), Map.of("MEZZO_PORT", "6060", "MEZZO_AGENT_PING_TIMEOUT", "3secs"));
+        assertThat(master.port).isEqualTo(6060);
+        assertThat(master.agentPingTimeout).isEqualTo(Duration.ofSeconds(3));
+        AgentCommand agent = parse(new AgentCommand(),
+                Map.of("MEZZO_MASTER", "10.0.0.1:5050", "MEZZO_WORK_DIR", "/var/lib/mezzo", "MEZZO_RESOURCES", "cpus:2"));
+        assertThat(agent.master).isEqualTo("10.0.0.1:5050");
+        assertThat(agent.workDir.toString()).isEqualTo("/var/lib/mezzo");
+        assertThat(agent.resources).isEqualTo("cpus:2");
+    }
+
+    @Test
+    void theCommandLineWinsOverTheEnvironment() {
+        MasterCommand master = parse(new MasterCommand(), Map.of("MEZZO_PORT", "6060"), "--port", "7070");
+        assertThat(master.port).isEqualTo(7070);
+    }
+
+    @Test
+    void withoutFlagOrVariableTheDocumentedDefaultHolds() {
+        MasterCommand master = parse(new MasterCommand(), Map.of());
+        assertThat(master.ip).isEqualTo("127.0.0.1");
+        assertThat(master.port).isEqualTo(5050);
+        assertThat(master.allocationInterval).isEqualTo(Duration.ofSeconds(1));
+        RunCommand run = parse(new RunCommand(), Map.of(), "--", "echo", "hi");
+        assertThat(run.cpus).isEqualTo("0.1");
+        assertThat(run.mem).isEqualTo("32");
+        assertThat(run.checkpoint).isTrue();
+        assertThat(run.command).containsExactly("echo", "hi");
+    }
+
+    @Test
+    void variableNamesFollowTheFlagNames() {
+        assertThat(EnvDefaults.variable("--work_dir")).isEqualTo("MEZZO_WORK_DIR");
+        assertThat(EnvDefaults.variable("--max_agent_ping_timeouts")).isEqualTo("MEZZO_MAX_AGENT_PING_TIMEOUTS");
+    }
+
+    @Test
+    void everyOptionOfEveryCommandDocumentsItsDefault() {
+        CommandLine root = new CommandLine(new MezzoCommand());
+        for (CommandLine sub : root.getSubcommands().values()) {
+            for (CommandLine.Model.OptionSpec option : sub.getCommandSpec().options()) {
+                if (option.usageHelp() || option.versionHelp()) {
+                    continue;
+                }
+                String help = String.join(" ", option.description());
+                boolean required = option.required();
+                assertThat(required || help.contains("Default"))
+                        .as("%s %s documents its default: %s", sub.getCommandName(), option.longestName(), help)
+                        .isTrue();
+            }
+        }
+    }
+
+    @Test
+    void malformedFlagsExitWithCode2AndAMessage() {
+        StringWriter err = new StringWriter();
+        CommandLine cli = new CommandLine(new MezzoCommand());
+        cli.setErr(new PrintWriter(err));
+        int code = cli.execute("master", "--allocation_interval", "soon");
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString()).contains("'soon' is not a duration");
+    }
+
+    @ParameterizedTest
+    @CsvSource({"15secs,15000", "1mins,60000", "500ms,500", "2hrs,7200000", "1days,86400000", "15s,15000", "0.5secs,500"})
+    void durationsParseTheMesosWay(String text, long millis) {
+        assertThat(DurationConverter.parse(text)).isEqualTo(Duration.ofMillis(millis));
+    }
+
+    @Test
+    void badDurationsSayWhatIsAccepted() {
+        assertThatThrownBy(() -> DurationConverter.parse("5 fortnights")).hasMessageContaining("unknown unit 'fortnights'");
+    }
+}

@@ -1,0 +1,126 @@
+package io.mezzo.scheduler;
+
+import io.mezzo.proto.v1.AgentID;
+import io.mezzo.proto.v1.Call;
+import io.mezzo.proto.v1.ExecutorID;
+import io.mezzo.proto.v1.Filters;
+import io.mezzo.proto.v1.FrameworkID;
+import io.mezzo.proto.v1.KillPolicy;
+import io.mezzo.proto.v1.Offer;
+import io.mezzo.proto.v1.OfferID;
+import io.mezzo.proto.v1.TaskID;
+import io.mezzo.proto.v1.TaskInfo;
+import io.mezzo.proto.v1.TaskStatus;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What a scheduler can ask of the master, and the client's lifecycle. {@link MezzoSchedulerClient}
+ * is the implementation; build one with {@link MezzoSchedulerClient#builder}.
+ *
+ * <p><b>Threading.</b> Every method may be called from any thread, including from inside a {@link
+ * Scheduler} callback; none of them blocks on the network.
+ *
+ * <p><b>Calls while not subscribed.</b> A call is sent only while the framework is subscribed
+ * (after {@link Scheduler#subscribed} and before {@link Scheduler#disconnected}, or a fatal {@link
+ * Scheduler#error}). A call made at any other time (before {@link #start}, while reconnecting,
+ * after a fatal error, after {@link #teardown} or {@link #close}) is <em>not</em> queued for later:
+ * the method logs one WARN line and returns {@code false}. A scheduler that needs the call made
+ * makes it again from {@link Scheduler#subscribed}.
+ *
+ * <p><b>Return values.</b> {@code true} means the call was queued on the stream to the master, not
+ * that the master accepted it: the master answers a refused call with an ERROR event ({@link
+ * Scheduler#error}) or, for launches on bad offers, with TASK_ERROR / TASK_DROPPED updates.
+ *
+ * <p>Arguments named as lists must not be null; those documented as nullable may be.
+ */
+public interface SchedulerDriver extends AutoCloseable {
+
+    /**
+     * Starts the client: it finds the leading master, opens the stream and subscribes. Callbacks
+     * start with {@link Scheduler#subscribed}.
+     *
+     * @throws IllegalStateException when already started or closed
+     */
+    void start();
+
+    /**
+     * Uses offers: applies {@code operations} in order (LAUNCH, RESERVE, UNRESERVE). All offers
+     * must be outstanding and on one agent. Offered resources that no operation uses go back to the
+     * pool and are not offered to this framework again for {@code filters.refuse_seconds}.
+     *
+     * @param filters refusal filter for the unused resources; {@code null} for the master's default
+     *     (5 seconds)
+     */
+    boolean accept(List<OfferID> offerIds, List<Offer.Operation> operations, Filters filters);
+
+    /** Launches {@code tasks} on one offer: an ACCEPT with one LAUNCH operation. */
+    boolean launch(OfferID offerId, List<TaskInfo> tasks);
+
+    /** Launches {@code tasks} on offers of one agent: an ACCEPT with one LAUNCH operation. */
+    boolean launch(List<OfferID> offerIds, List<TaskInfo> tasks);
+
+    /**
+     * Refuses offers. Their resources are not offered to this framework again for {@code
+     * filters.refuse_seconds}.
+     *
+     * @param filters {@code null} for the master's default (5 seconds)
+     */
+    boolean decline(List<OfferID> offerIds, Filters filters);
+
+    /** Clears refusal filters and resumes offers for {@code roles}; no roles means all roles. */
+    boolean revive(String... roles);
+
+    /** Stops offers for {@code roles} until {@link #revive}; no roles means all roles. */
+    boolean suppress(String... roles);
+
+    /**
+     * Kills a task. The outcome arrives as a status update (TASK_KILLED, or TASK_UNKNOWN /
+     * TASK_LOST when the master does not know the task).
+     *
+     * @param agentId the agent the task runs on, or {@code null} when not known
+     * @param killPolicy overrides the task's kill policy for this kill, or {@code null}
+     */
+    boolean kill(TaskID taskId, AgentID agentId, KillPolicy killPolicy);
+
+    /**
+     * Acknowledges a status update (its agent id, task id and uuid), so that the agent stops
+     * resending it. Needed only with {@code autoAcknowledge(false)}. An update with an empty uuid
+     * needs no acknowledgement: nothing is sent and the method returns {@code true}.
+     */
+    boolean acknowledge(TaskStatus status);
+
+    /**
+     * Asks for the latest state of tasks. With an empty list (implicit reconciliation) the master
+     * sends an update for every task of the framework it knows; with tasks (explicit
+     * reconciliation) one update per task, TASK_UNKNOWN or TASK_LOST for those it does not know.
+     */
+    boolean reconcile(List<Call.Reconcile.Task> tasks);
+
+    /** Sends opaque data to an executor (for command tasks: the executor id is the task id). */
+    boolean message(AgentID agentId, ExecutorID executorId, byte[] data);
+
+    /**
+     * Removes the framework: the master kills all its tasks and forgets it. The client then stops
+     * for good (no reconnection, no more callbacks); {@link #close} it afterwards.
+     */
+    boolean teardown();
+
+    /**
+     * The framework id: the one in the {@code FrameworkInfo} given to the builder, or the one the
+     * master assigned once subscribed. Empty before the first subscription of a new framework.
+     */
+    Optional<FrameworkID> frameworkId();
+
+    /** True while subscribed, that is while calls are sent. */
+    boolean isSubscribed();
+
+    /**
+     * Stops the client: half-closes the stream (the master then counts the framework as
+     * disconnected and keeps its tasks for {@code failover_timeout}), shuts the channel down and
+     * stops the client thread. Waits a bounded time (a few seconds at most). Idempotent; may be
+     * called from a callback. No callback runs after it returns.
+     */
+    @Override
+    void close();
+}

@@ -1,0 +1,554 @@
+package io.mezzo.scheduler;
+
+import static io.mezzo.scheduler.Events.agentId;
+import static io.mezzo.scheduler.Events.frameworkId;
+import static io.mezzo.scheduler.Events.offer;
+import static io.mezzo.scheduler.Events.offerId;
+import static io.mezzo.scheduler.Events.status;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.mezzo.common.clock.ManualClock;
+import io.mezzo.common.loop.RecordingFaultHandler;
+import io.mezzo.proto.v1.Call;
+import io.mezzo.proto.v1.Event;
+import io.mezzo.proto.v1.Filters;
+import io.mezzo.proto.v1.FrameworkID;
+import io.mezzo.proto.v1.FrameworkInfo;
+import io.mezzo.proto.v1.Offer;
+import io.mezzo.proto.v1.TaskID;
+import io.mezzo.proto.v1.TaskState;
+import io.mezzo.proto.v1.TaskStatus;
+import io.mezzo.scheduler.RecordingScheduler.Disconnected;
+import io.mezzo.scheduler.RecordingScheduler.ErrorReceived;
+import io.mezzo.scheduler.RecordingScheduler.Offers;
+import io.mezzo.scheduler.RecordingScheduler.Rescinded;
+import io.mezzo.scheduler.RecordingScheduler.Subscribed;
+import io.mezzo.scheduler.RecordingScheduler.Update;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The client against scripted masters: real gRPC over loopback, time on a manual clock. Each test
+ * drives the master by hand and compares what the scheduler and the master saw as values.
+ */
+class MezzoSchedulerClientTest {
+
+    private static final FrameworkInfo FRAMEWORK = FrameworkInfo.newBuilder()
+            .setName("test-framework")
+            .setUser("tester")
+            .addRoles("*")
+            .setFailoverTimeout(60)
+            .build();
+    private static final FrameworkID FRAMEWORK_ID = frameworkId("framework-1");
+
+    private final ManualClock clock = new ManualClock();
+    private final RecordingFaultHandler faults = new RecordingFaultHandler();
+    private final RecordingScheduler scheduler = new RecordingScheduler();
+    private final Deque<AutoCloseable> resources = new ArrayDeque<>();
+
+    @AfterEach
+    void tearDown() throws Exception {
+        while (!resources.isEmpty()) {
+            resources.pop().close();
+        }
+        faults.assertNoFaults();
+        await().atMost(Duration.ofSeconds(5)).until(() -> clientThreads().isEmpty());
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Subscription and events.
+    // ---------------------------------------------------------------------------------------
+
+    @Test
+    void subscribesAndReportsTheFrameworkId() throws Exception {
+        ScriptedMaster master = master(1);
+        MezzoSchedulerClient client = client(b -> b.master(master.address()));
+        assertThat(client.frameworkId()).isEmpty();
+
+        client.start();
+        ScriptedMaster.Stream stream = master.nextStream();
+        assertThat(stream.nextCall())
+                .isEqualTo(Call.newBuilder()
+                        .setType(Call.Type.SUBSCRIBE)
+                        .setSubscribe(Call.Subscribe.newBuilder().setFrameworkInfo(FRAMEWORK))
+                        .build());
+        assertThat(client.isSubscribed()).isFalse();
+
+        stream.send(Events.subscribed("framework-1", 15, master.info()));
+
+        assertThat(scheduler.next()).isEqualTo(new Subscribed(FRAMEWORK_ID, master.info()));
+        assertThat(client.frameworkId()).contains(FRAMEWORK_ID);
+        assertThat(client.isSubscribed()).isTrue();
+        assertThat(client.state().get(5, TimeUnit.SECONDS)).isEqualTo(ClientState.SUBSCRIBED);
+    }
+
+    @Test
+    void deliversEventsInOrderOnTheClientThreadAndTakesCallsFromCallbacks() throws Exception {
+        ScriptedMaster master = master(1);
+        MezzoSchedulerClient client = client(b -> b.master(master.address()));
+        Filters refuse = Filters.newBuilder().setRefuseSeconds(30).build();
+        scheduler.onOffers = (driver, offers) ->
+                assertThat(driver.decline(offers.stream().map(Offer::getId).toList(), refuse)).isTrue();
+        ScriptedMaster.Stream stream = subscribe(client, master);
+
+        stream.send(Events.offers(offer("offer-1", "agent-1"), offer("offer-2", "agent-2")));
+        stream.send(Events.rescind("offer-1"));
+        stream.send(Events.offers(offer("offer-3", "agent-1")));
+
+        assertThat(List.of(scheduler.next(), scheduler.next(), scheduler.next()))
+                .containsExactly(
+                        new Offers(List.of(offer("offer-1", "agent-1"), offer("offer-2", "agent-2"))),
+                        new Rescinded(offerId("offer-1")),
+                        new Offers(List.of(offer("offer-3", "agent-1"))));
+        assertThat(scheduler.threads).containsExactly(MezzoSchedulerClient.THREAD_NAME);
+        assertThat(stream.nextCall()).isEqualTo(decline(refuse, "offer-1", "offer-2"));
+        assertThat(stream.nextCall()).isEqualTo(decline(refuse, "offer-3"));
+    }
+
+    @Test
+    void acknowledgesUpdatesWithUuidAndOnlyThose() throws Exception {
+        ScriptedMaster master = master(1);
+        MezzoSchedulerClient client = client(b -> b.master(master.address()));
+        ScriptedMaster.Stream stream = subscribe(client, master);
+
+        TaskStatus fromAgent = status("task-1", "agent-1", TaskState.TASK_RUNNING, "uuid-1");
+        stream.send(Events.update(fromAgent));
+        assertThat(scheduler.next()).isEqualTo(new Update(fromAgent));
+        assertThat(stream.nextCall()).isEqualTo(ack("agent-1", "task-1", fromAgent));
+
+        TaskStatus fromMaster = status("task-2", "agent-1", TaskState.TASK_LOST, "");
+        TaskStatus next = status("task-3", "agent-2", TaskState.TASK_FINISHED, "uuid-3");
+        stream.send(Events.update(fromMaster));
+        stream.send(Events.update(next));
+        assertThat(List.of(scheduler.next(), scheduler.next()))
+                .containsExactly(new Update(fromMaster), new Update(next));
+        // The stream is ordered: had the master-generated update been acknowledged, its ACK would
+        // come first.
+        assertThat(stream.nextCall()).isEqualTo(ack("agent-2", "task-3", next));
+    }
+
+    @Test
+    void leavesAcknowledgementToTheSchedulerWhenAutoAcknowledgeIsOff() throws Exception {
+        ScriptedMaster master = master(1);
+        MezzoSchedulerClient client = client(b -> b.master(master.address()).autoAcknowledge(false));
+        ScriptedMaster.Stream stream = subscribe(client, master);
+
+        TaskStatus running = status("task-1", "agent-1", TaskState.TASK_RUNNING, "uuid-1");
+        stream.send(Events.update(running));
+        assertThat(scheduler.next()).isEqualTo(new Update(running));
+        settle(client);
+
+        assertThat(client.revive()).isTrue();
+        assertThat(stream.nextCall().getType()).isEqualTo(Call.Type.REVIVE);
+        assertThat(client.acknowledge(running)).isTrue();
+        assertThat(stream.nextCall()).isEqualTo(ack("agent-1", "task-1", running));
+    }
+
+    @Test
+    void anUpdateWhoseCallbackThrowsGoesToTheFaultHandlerAndIsNotAcknowledged() throws Exception {
+        ScriptedMaster master = master(1);
+        RecordingFaultHandler expected = new RecordingFaultHandler();
+        MezzoSchedulerClient client = client(b -> b.master(master.address()).faultHandler(expected));
+        ScriptedMaster.Stream stream = subscribe(client, master);
+        TaskStatus bad = status("task-1", "agent-1", TaskState.TASK_RUNNING, "uuid-1");
+        TaskStatus good = status("task-2", "agent-1", TaskState.TASK_RUNNING, "uuid-2");
+        scheduler.onUpdate = (driver, s) -> {
+            if (s.equals(bad)) {
+                throw new IllegalStateException("scheduler bug");
+            }
+        };
+
+        stream.send(Events.update(bad));
+        stream.send(Events.update(good));
+
+        assertThat(List.of(scheduler.next(), scheduler.next())).containsExactly(new Update(bad), new Update(good));
+        assertThat(stream.nextCall()).isEqualTo(ack("agent-1", "task-2", good));
+        assertThat(expected.faults()).singleElement().asString().contains("Scheduler.update", "scheduler bug");
+    }
+
+    @Test
+    void callsWhileNotSubscribedAreNotSentAndReturnFalse() throws Exception {
+        ScriptedMaster master = master(1);
+        MezzoSchedulerClient client = client(b -> b.master(master.address()));
+        assertThat(client.decline(List.of(offerId("offer-1")), null)).isFalse();
+        assertThat(client.kill(TaskID.newBuilder().setValue("task-1").build(), null, null)).isFalse();
+        assertThat(client.teardown()).isFalse();
+
+        client.start();
+        ScriptedMaster.Stream stream = master.nextStream();
+        assertThat(stream.nextCall().getType()).isEqualTo(Call.Type.SUBSCRIBE);
+        assertThat(client.revive()).as("before SUBSCRIBED").isFalse();
+
+        stream.send(Events.subscribed("framework-1", 15, master.info()));
+        assertThat(scheduler.next()).isInstanceOf(Subscribed.class);
+        assertThat(client.suppress("*")).isTrue();
+        assertThat(stream.nextCall())
+                .isEqualTo(Call.newBuilder()
+                        .setFrameworkId(FRAMEWORK_ID)
+                        .setType(Call.Type.SUPPRESS)
+                        .setSuppress(Call.Suppress.newBuilder().addRoles("*"))
+                        .build());
+
+        stream.complete();
+        assertThat(scheduler.next()).isEqualTo(new Disconnected());
+        assertThat(client.isSubscribed()).isFalse();
+        assertThat(client.revive()).as("while reconnecting").isFalse();
+    }
+
+    @Test
+    void aNonFatalErrorIsReportedAndTheStreamStays() throws Exception {
+        ScriptedMaster master = master(1);
+        MezzoSchedulerClient client = client(b -> b.master(master.address()));
+        ScriptedMaster.Stream stream = subscribe(client, master);
+
+        stream.send(Events.error(Event.Error.Code.NOT_FOUND, "no offer offer-9", Call.Type.DECLINE));
+
+        SchedulerError error = new SchedulerError(Event.Error.Code.NOT_FOUND, "no offer offer-9", Call.Type.DECLINE);
+        assertThat(scheduler.next()).isEqualTo(new ErrorReceived(error));
+        assertThat(error.fatal()).isFalse();
+        assertThat(client.isSubscribed()).isTrue();
+        assertThat(client.revive()).isTrue();
+        assertThat(stream.nextCall().getType()).isEqualTo(Call.Type.REVIVE);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Reconnection.
+    // ---------------------------------------------------------------------------------------
+
+    @ParameterizedTest
+    @ValueSource(strings = {"completed", "failed"})
+    void resubscribesWithTheFrameworkIdAfterTheMasterEndsTheStream(String how) throws Exception {
+        ScriptedMaster master = master(1);
+        MezzoSchedulerClient client = client(b -> b.master(master.address()));
+        ScriptedMaster.Stream first = subscribe(client, master);
+
+        if (how.equals("completed")) {
+            first.complete();
+        } else {
+            first.fail(Status.INTERNAL.withDescription("master restarting"), new Metadata());
+        }
+        assertThat(scheduler.next()).isEqualTo(new Disconnected());
+        settle(client);
+        assertThat(client.state().get(5, TimeUnit.SECONDS)).isEqualTo(ClientState.BACKING_OFF);
+
+        clock.advance(Duration.ofSeconds(1)); // the first delay is at most the initial backoff
+        ScriptedMaster.Stream second = master.nextStream();
+        assertThat(second.nextCall()).isEqualTo(resubscribe());
+        second.send(Events.subscribed("framework-1", 15, master.info()));
+
+        assertThat(scheduler.next()).isEqualTo(new Subscribed(FRAMEWORK_ID, master.info()));
+        assertThat(scheduler.callbacks).as("disconnected is told once").isEmpty();
+    }
+
+    @Test
+    void reconnectsWhenHeartbeatsAreMissed() throws Exception {
+        ScriptedMaster master = master(1);
+        MezzoSchedulerClient client = client(b -> b.master(master.address()).missedHeartbeats(3));
+        ScriptedMaster.Stream first = subscribe(client, master, 2.0);
+
+        clock.advance(Duration.ofMillis(5_900));
+        settle(client);
+        assertThat(scheduler.callbacks).isEmpty();
+        assertThat(client.isSubscribed()).isTrue();
+
+        clock.advance(Duration.ofMillis(200)); // 6.1 s of silence: more than 3 intervals of 2 s
+        assertThat(scheduler.next()).isEqualTo(new Disconnected());
+        assertThat(first.awaitClientEnded()).isEqualTo("cancelled");
+        settle(client);
+
+        clock.advance(Duration.ofSeconds(1));
+        ScriptedMaster.Stream second = master.nextStream();
+        assertThat(second.nextCall()).isEqualTo(resubscribe());
+    }
+
+    @Test
+    void heartbeatsKeepTheStreamAlive() throws Exception {
+        ScriptedMaster master = master(1);
+        MezzoSchedulerClient client = client(b -> b.master(master.address()).missedHeartbeats(2));
+        ScriptedMaster.Stream stream = subscribe(client, master, 1.0);
+
+        long received = client.eventsReceived().get(5, TimeUnit.SECONDS);
+        for (int i = 0; i < 5; i++) {
+            clock.advance(Duration.ofMillis(1_500)); // 7.5 s in all: far past 2 intervals of 1 s
+            stream.send(Events.heartbeat());
+            long expected = ++received;
+            await().atMost(Duration.ofSeconds(5))
+                    .until(() -> client.eventsReceived().get(5, TimeUnit.SECONDS) == expected);
+        }
+        settle(client);
+        assertThat(client.isSubscribed()).isTrue();
+        assertThat(scheduler.callbacks).isEmpty();
+    }
+
+    @Test
+    void followsTheLeaderHintOfAMasterThatIsNotTheLeader() throws Exception {
+        ScriptedMaster leader = master(2);
+        ScriptedMaster follower = master(2);
+        follower.redirectTo(leader.address());
+        MezzoSchedulerClient client = client(b -> b.master(follower.address()));
+
+        client.start();
+
+        ScriptedMaster.Stream stream = leader.nextStream();
+        assertThat(stream.nextCall().getType()).isEqualTo(Call.Type.SUBSCRIBE);
+        assertThat(follower.redirected()).isEqualTo(1);
+        stream.send(Events.subscribed("framework-1", 15, leader.info()));
+        assertThat(scheduler.next()).isEqualTo(new Subscribed(FRAMEWORK_ID, leader.info()));
+    }
+
+    @Test
+    void followsTheDetectorToANewLeader() throws Exception {
+        ScriptedMaster a = master(1);
+        ScriptedMaster b = master(2);
+        SwitchingDetector detector = new SwitchingDetector(a.info());
+        resources.push(detector);
+        MezzoSchedulerClient client = client(builder -> builder.detector(detector));
+        ScriptedMaster.Stream onA = subscribe(client, a);
+
+        detector.elect(Optional.of(b.info()));
+        assertThat(scheduler.next()).isEqualTo(new Disconnected());
+        assertThat(onA.awaitClientEnded()).isEqualTo("cancelled");
+        settle(client);
+        clock.advance(Duration.ofSeconds(1));
+        ScriptedMaster.Stream onB = b.nextStream();
+        assertThat(onB.nextCall()).isEqualTo(resubscribe());
+        onB.send(Events.subscribed("framework-1", 15, b.info()));
+        assertThat(scheduler.next()).isEqualTo(new Subscribed(FRAMEWORK_ID, b.info()));
+
+        detector.elect(Optional.empty());
+        assertThat(scheduler.next()).isEqualTo(new Disconnected());
+        settle(client);
+        assertThat(client.state().get(5, TimeUnit.SECONDS)).isEqualTo(ClientState.NO_LEADER);
+
+        detector.elect(Optional.of(a.info()));
+        ScriptedMaster.Stream backOnA = a.nextStream();
+        assertThat(backOnA.nextCall()).isEqualTo(resubscribe());
+    }
+
+    @Test
+    void refusesASubscriptionFromAnOlderEpoch() throws Exception {
+        ScriptedMaster master = master(2);
+        MezzoSchedulerClient client = client(b -> b.master(master.address()));
+        ScriptedMaster.Stream first = subscribe(client, master);
+        first.complete();
+        assertThat(scheduler.next()).isEqualTo(new Disconnected());
+        settle(client);
+        clock.advance(Duration.ofSeconds(1));
+
+        ScriptedMaster.Stream stale = master.nextStream();
+        assertThat(stale.nextCall()).isEqualTo(resubscribe());
+        stale.send(Events.subscribed("framework-1", 15, master.info(1)));
+        assertThat(stale.awaitClientEnded()).isEqualTo("cancelled");
+        settle(client);
+        assertThat(scheduler.callbacks).isEmpty();
+
+        clock.advance(Duration.ofSeconds(2));
+        ScriptedMaster.Stream fresh = master.nextStream();
+        assertThat(fresh.nextCall()).isEqualTo(resubscribe());
+        fresh.send(Events.subscribed("framework-1", 15, master.info(3)));
+        assertThat(scheduler.next()).isEqualTo(new Subscribed(FRAMEWORK_ID, master.info(3)));
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Stopping for good.
+    // ---------------------------------------------------------------------------------------
+
+    @ParameterizedTest
+    @EnumSource(value = Event.Error.Code.class, names = {"FRAMEWORK_REMOVED", "FRAMEWORK_FAILED_OVER"})
+    void stopsForGoodOnAFatalError(Event.Error.Code code) throws Exception {
+        ScriptedMaster master = master(1);
+        MezzoSchedulerClient client = client(b -> b.master(master.address()));
+        ScriptedMaster.Stream stream = subscribe(client, master);
+
+        stream.send(Events.error(code, "framework framework-1 is gone", Call.Type.UNKNOWN));
+
+        SchedulerError error = new SchedulerError(code, "framework framework-1 is gone", Call.Type.UNKNOWN);
+        assertThat(scheduler.next()).isEqualTo(new ErrorReceived(error));
+        assertThat(error.fatal()).isTrue();
+        assertThat(stream.awaitClientEnded()).isEqualTo("half-closed");
+        assertThat(client.isSubscribed()).isFalse();
+        assertThat(client.revive()).isFalse();
+
+        clock.advance(Duration.ofMinutes(5));
+        settle(client);
+        assertThat(client.state().get(5, TimeUnit.SECONDS)).isEqualTo(ClientState.STOPPED);
+        assertThat(master.pollStream(Duration.ofMillis(200))).as("no reconnection").isNull();
+        assertThat(scheduler.callbacks).as("no disconnected callback").isEmpty();
+    }
+
+    @Test
+    void stopsForGoodWhenTheSubscriptionIsRefused() throws Exception {
+        ScriptedMaster master = master(1);
+        MezzoSchedulerClient client = client(b -> b.master(master.address()));
+        client.start();
+        ScriptedMaster.Stream stream = master.nextStream();
+        assertThat(stream.nextCall().getType()).isEqualTo(Call.Type.SUBSCRIBE);
+
+        stream.send(Events.error(Event.Error.Code.INVALID_CALL, "role 'x y' is invalid", Call.Type.SUBSCRIBE));
+
+        ErrorReceived received = (ErrorReceived) scheduler.next();
+        assertThat(received.error().fatal()).isTrue();
+        assertThat(stream.awaitClientEnded()).isEqualTo("half-closed");
+        assertThat(client.state().get(5, TimeUnit.SECONDS)).isEqualTo(ClientState.STOPPED);
+    }
+
+    @Test
+    void teardownSendsTeardownAndStopsReconnecting() throws Exception {
+        ScriptedMaster master = master(1);
+        MezzoSchedulerClient client = client(b -> b.master(master.address()));
+        ScriptedMaster.Stream stream = subscribe(client, master);
+
+        assertThat(client.teardown()).isTrue();
+
+        assertThat(stream.nextCall())
+                .isEqualTo(Call.newBuilder().setFrameworkId(FRAMEWORK_ID).setType(Call.Type.TEARDOWN).build());
+        assertThat(stream.awaitClientEnded()).isEqualTo("half-closed");
+        clock.advance(Duration.ofMinutes(5));
+        settle(client);
+        assertThat(client.state().get(5, TimeUnit.SECONDS)).isEqualTo(ClientState.STOPPED);
+        assertThat(scheduler.callbacks).isEmpty();
+        assertThat(master.pollStream(Duration.ofMillis(200))).as("no reconnection").isNull();
+    }
+
+    @Test
+    void closeStopsTheStreamAndLeavesNoClientThread() throws Exception {
+        ScriptedMaster master = master(1);
+        MezzoSchedulerClient client = client(b -> b.master(master.address()));
+        ScriptedMaster.Stream stream = subscribe(client, master);
+        assertThat(clientThreads()).isNotEmpty();
+
+        client.close();
+
+        assertThat(clientThreads()).isEmpty();
+        assertThat(stream.awaitClientEnded()).isEqualTo("half-closed");
+        assertThat(client.isSubscribed()).isFalse();
+        assertThat(client.revive()).isFalse();
+        client.close(); // idempotent
+        assertThat(scheduler.callbacks).isEmpty();
+
+        master.close();
+        // gRPC releases its shared transport threads about a second after the last user closes.
+        await().atMost(Duration.ofSeconds(10)).until(() -> grpcThreads().isEmpty());
+    }
+
+    @Test
+    void closeFromInsideACallbackStopsTheClient() throws Exception {
+        ScriptedMaster master = master(1);
+        MezzoSchedulerClient client = client(b -> b.master(master.address()));
+        scheduler.onUpdate = (driver, status) -> driver.close();
+        ScriptedMaster.Stream stream = subscribe(client, master);
+
+        stream.send(Events.update(status("task-1", "agent-1", TaskState.TASK_FINISHED, "uuid-1")));
+
+        assertThat(scheduler.next()).isInstanceOf(Update.class);
+        assertThat(stream.awaitClientEnded()).isEqualTo("half-closed");
+        await().atMost(Duration.ofSeconds(5)).until(() -> clientThreads().isEmpty());
+        assertThat(stream.nextCallOrNull(Duration.ofMillis(200))).as("no ACK after close").isNull();
+    }
+
+    @Test
+    void closeBeforeStartStopsTheThread() {
+        MezzoSchedulerClient client = client(b -> b.master("127.0.0.1:1"));
+        client.close();
+        assertThat(clientThreads()).isEmpty();
+        assertThat(client.revive()).isFalse();
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Fixtures.
+    // ---------------------------------------------------------------------------------------
+
+    private ScriptedMaster master(long epoch) {
+        ScriptedMaster master = ScriptedMaster.start(epoch);
+        resources.push(master);
+        return master;
+    }
+
+    private MezzoSchedulerClient client(Consumer<MezzoSchedulerClient.Builder> target) {
+        MezzoSchedulerClient.Builder builder = MezzoSchedulerClient.builder(FRAMEWORK, scheduler)
+                .clock(clock)
+                .faultHandler(faults)
+                .reconnectBackoff(Duration.ofSeconds(1), Duration.ofSeconds(30));
+        target.accept(builder);
+        MezzoSchedulerClient client = builder.build();
+        resources.push(client);
+        return client;
+    }
+
+    private ScriptedMaster.Stream subscribe(MezzoSchedulerClient client, ScriptedMaster master) throws Exception {
+        return subscribe(client, master, 15);
+    }
+
+    /** Starts the client and answers its SUBSCRIBE with framework-1. */
+    private ScriptedMaster.Stream subscribe(MezzoSchedulerClient client, ScriptedMaster master, double heartbeatSeconds)
+            throws Exception {
+        client.start();
+        ScriptedMaster.Stream stream = master.nextStream();
+        assertThat(stream.nextCall().getType()).isEqualTo(Call.Type.SUBSCRIBE);
+        stream.send(Events.subscribed("framework-1", heartbeatSeconds, master.info()));
+        assertThat(scheduler.next()).isEqualTo(new Subscribed(FRAMEWORK_ID, master.info()));
+        return stream;
+    }
+
+    /** Waits until the client's loop has handled everything so far and fired due timers. */
+    private static void settle(MezzoSchedulerClient client) throws Exception {
+        client.barrier().get(5, TimeUnit.SECONDS);
+    }
+
+    private static Call resubscribe() {
+        return Call.newBuilder()
+                .setFrameworkId(FRAMEWORK_ID)
+                .setType(Call.Type.SUBSCRIBE)
+                .setSubscribe(Call.Subscribe.newBuilder().setFrameworkInfo(FRAMEWORK.toBuilder().setId(FRAMEWORK_ID)))
+                .build();
+    }
+
+    private static Call decline(Filters filters, String... offers) {
+        Call.Decline.Builder decline = Call.Decline.newBuilder().setFilters(filters);
+        for (String offer : offers) {
+            decline.addOfferIds(offerId(offer));
+        }
+        return Call.newBuilder()
+                .setFrameworkId(FRAMEWORK_ID)
+                .setType(Call.Type.DECLINE)
+                .setDecline(decline)
+                .build();
+    }
+
+    private static Call ack(String agent, String task, TaskStatus status) {
+        return Call.newBuilder()
+                .setFrameworkId(FRAMEWORK_ID)
+                .setType(Call.Type.ACKNOWLEDGE)
+                .setAcknowledge(Call.Acknowledge.newBuilder()
+                        .setAgentId(agentId(agent))
+                        .setTaskId(TaskID.newBuilder().setValue(task))
+                        .setUuid(status.getUuid()))
+                .build();
+    }
+
+    private static List<String> grpcThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.isAlive() && t.getName().startsWith("grpc-"))
+                .map(Thread::getName)
+                .toList();
+    }
+
+    private static List<Thread> clientThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.isAlive() && t.getName().equals(MezzoSchedulerClient.THREAD_NAME))
+                .toList();
+    }
+}
