@@ -1544,6 +1544,20 @@ final class MasterCore {
         return out;
     }
 
+    /**
+     * Where an agent's own gRPC server listens: the address its stream comes from, and the port
+     * it advertises. Empty when the agent is unknown or not connected.
+     */
+    java.util.Optional<String> agentEndpoint(AgentId id) {
+        AgentRecord agent = agents.get(id);
+        if (agent == null || agent.connection == null || agent.info.getPort() <= 0) {
+            return java.util.Optional.empty();
+        }
+        String peer = agent.connection.peer;
+        String host = peer.contains(":") ? peer.substring(0, peer.lastIndexOf(':')) : peer;
+        return java.util.Optional.of(host + ":" + agent.info.getPort());
+    }
+
     List<Task> completedTasks(FrameworkId only) {
         return completedTasks.stream()
                 .filter(t -> only == null || t.getFrameworkId().getValue().equals(only.value()))

@@ -4,6 +4,13 @@ import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.mezzo.common.id.FrameworkId;
 import io.mezzo.common.loop.EventLoop;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.mezzo.common.id.AgentId;
+import io.mezzo.proto.v1.AgentOperatorGrpc;
+import io.mezzo.proto.v1.GetAgentContainersRequest;
+import io.mezzo.proto.v1.GetContainersRequest;
+import io.mezzo.proto.v1.GetContainersResponse;
 import io.mezzo.proto.v1.GetAgentsRequest;
 import io.mezzo.proto.v1.GetAgentsResponse;
 import io.mezzo.proto.v1.GetFrameworksRequest;
@@ -73,6 +80,53 @@ final class OperatorService extends OperatorGrpc.OperatorImplBase {
                 .addAllTasks(core.tasks(only))
                 .addAllCompletedTasks(core.completedTasks(only))
                 .build());
+    }
+
+    @Override
+    public void getAgentContainers(GetAgentContainersRequest request, StreamObserver<GetContainersResponse> out) {
+        if (!leadership.leading()) {
+            out.onError(leadership.notLeader());
+            return;
+        }
+        if (request.getAgentId().getValue().isEmpty()) {
+            out.onError(Status.INVALID_ARGUMENT.withDescription("agent_id is empty").asRuntimeException());
+            return;
+        }
+        AgentId id = AgentId.of(request.getAgentId());
+        loop.call(() -> core.agentEndpoint(id)).orTimeout(10, TimeUnit.SECONDS).whenComplete((endpoint, error) -> {
+            if (error != null) {
+                out.onError(Status.UNAVAILABLE.withDescription("master did not answer: " + error).asRuntimeException());
+            } else if (endpoint.isEmpty()) {
+                out.onError(Status.NOT_FOUND.withDescription("agent " + id + " is not connected").asRuntimeException());
+            } else {
+                askAgent(endpoint.get(), out);
+            }
+        });
+    }
+
+    /** Asks the agent itself, off the loop: the master keeps no usage samples. */
+    private static void askAgent(String endpoint, StreamObserver<GetContainersResponse> out) {
+        ManagedChannel channel = NettyChannelBuilder.forTarget(endpoint).usePlaintext().build();
+        AgentOperatorGrpc.newStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
+                .getContainers(GetContainersRequest.getDefaultInstance(), new StreamObserver<>() {
+                    @Override
+                    public void onNext(GetContainersResponse value) {
+                        out.onNext(value);
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        channel.shutdownNow();
+                        Status s = Status.fromThrowable(t);
+                        out.onError(s.withDescription("agent at " + endpoint + ": " + s.getDescription()).asRuntimeException());
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                        channel.shutdownNow();
+                        out.onCompleted();
+                    }
+                });
     }
 
     private <T> void answer(StreamObserver<T> out, Supplier<T> read) {
