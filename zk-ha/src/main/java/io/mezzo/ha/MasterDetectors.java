@@ -1,23 +1,33 @@
 package io.mezzo.ha;
 
+import io.mezzo.ha.zk.ZkClients;
+import io.mezzo.ha.zk.ZkMasterDetector;
+import io.mezzo.ha.zk.ZkUrl;
+
 /** Builds a {@link MasterDetector} from the {@code --master} flag. */
 public final class MasterDetectors {
 
     private MasterDetectors() {}
 
     /**
-     * Parses {@code host:port}. ({@code zk://} addresses are followed by the ZooKeeper detector.)
+     * A detector for {@code host:port} (one standalone master) or {@code zk://hosts/path} (follows
+     * the elected leader in ZooKeeper).
      *
      * @throws IllegalArgumentException with what is wrong with the address
      */
     public static MasterDetector fromAddress(String address) {
         if (address == null || address.isBlank()) {
-            throw new IllegalArgumentException("--master is empty: give host:port");
+            throw new IllegalArgumentException("--master is empty: give host:port or zk://host:port/path");
         }
         String a = address.trim();
         if (a.startsWith("zk://")) {
-            throw new IllegalArgumentException("--master " + a + ": ZooKeeper detection is not available in this build;"
-                    + " give the master as host:port");
+            ZkUrl url;
+            try {
+                url = ZkUrl.parse(a);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--master " + e.getMessage());
+            }
+            return ZkMasterDetector.start(url, ZkClients.DEFAULT_SESSION_TIMEOUT);
         }
         int colon = a.lastIndexOf(':');
         if (colon <= 0 || colon == a.length() - 1) {

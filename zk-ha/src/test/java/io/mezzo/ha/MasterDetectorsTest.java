@@ -31,4 +31,18 @@ class MasterDetectorsTest {
         assertThatThrownBy(() -> MasterDetectors.fromAddress("h:70000")).hasMessageContaining("outside 1-65535");
         assertThatThrownBy(() -> MasterDetectors.fromAddress(" ")).hasMessageContaining("empty");
     }
+
+    @Test
+    void zkUrlsAreParsedTheMesosWay() {
+        io.mezzo.ha.zk.ZkUrl url = io.mezzo.ha.zk.ZkUrl.parse("zk://ops:secret@h1:2181,h2:2182/mezzo/prod/");
+        assertThat(url.connectString()).isEqualTo("h1:2181,h2:2182");
+        assertThat(url.path()).isEqualTo("/mezzo/prod");
+        assertThat(url.namespace()).isEqualTo("mezzo/prod");
+        assertThat(url.credentials()).isEqualTo("ops:secret");
+        assertThat(url.toString()).isEqualTo("zk://ops:***@h1:2181,h2:2182/mezzo/prod").doesNotContain("secret");
+        assertThatThrownBy(() -> io.mezzo.ha.zk.ZkUrl.parse("zk://h1:2181")).hasMessageContaining("no hosts or no path");
+        assertThatThrownBy(() -> io.mezzo.ha.zk.ZkUrl.parse("zk://h1:2181/")).hasMessageContaining("empty path");
+        assertThatThrownBy(() -> io.mezzo.ha.zk.ZkUrl.parse("zk://h1/mezzo")).hasMessageContaining("not host:port");
+        assertThatThrownBy(() -> MasterDetectors.fromAddress("zk://h1:99999/m")).hasMessageContaining("invalid port");
+    }
 }

@@ -1,0 +1,60 @@
+package io.mezzo.ha.testing;
+
+import io.mezzo.ha.zk.ZkUrl;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.curator.test.InstanceSpec;
+import org.apache.curator.test.TestingCluster;
+
+/**
+ * A real ZooKeeper ensemble in this JVM (Curator's TestingCluster), every server bound to
+ * 127.0.0.1 on free ports with a 500 ms tick, so sessions of 1-10 s are allowed. Closing it stops
+ * every server and deletes their data.
+ */
+public final class ZkEnsemble implements AutoCloseable {
+
+    private final TestingCluster cluster;
+    private final List<InstanceSpec> specs = new ArrayList<>();
+
+    /** Starts {@code size} servers. */
+    public ZkEnsemble(int size) throws Exception {
+        for (int i = 1; i <= size; i++) {
+            specs.add(new InstanceSpec(null, InstanceSpec.getRandomPort(), InstanceSpec.getRandomPort(),
+                    InstanceSpec.getRandomPort(), true, i, 500, 100,
+                    Map.of("clientPortAddress", "127.0.0.1"), "127.0.0.1"));
+        }
+        cluster = new TestingCluster(specs);
+        cluster.start();
+    }
+
+    /** "127.0.0.1:p1,127.0.0.1:p2,..." */
+    public String connectString() {
+        return cluster.getConnectString();
+    }
+
+    /** A zk:// URL for this ensemble under {@code path}. */
+    public ZkUrl url(String path) {
+        return ZkUrl.parse("zk://" + connectString() + path);
+    }
+
+    /** Stops server {@code index} (0-based). */
+    public void kill(int index) throws Exception {
+        cluster.killServer(specs.get(index));
+    }
+
+    /** Restarts server {@code index} (0-based). */
+    public void restart(int index) throws Exception {
+        cluster.restartServer(specs.get(index));
+    }
+
+    /** The underlying cluster. */
+    public TestingCluster cluster() {
+        return cluster;
+    }
+
+    @Override
+    public void close() throws Exception {
+        cluster.close();
+    }
+}
