@@ -15,6 +15,8 @@ final class AgentConnection {
     final OutboundStream<MasterMessage> out;
     /** The agent registered on this stream; null before REGISTER. Loop thread only. */
     AgentId agent;
+    /** A REGISTER or REREGISTER on this stream is being made durable. Loop thread only. */
+    boolean registering;
 
     AgentConnection(long id, String peer, OutboundStream<MasterMessage> out) {
         this.id = id;

@@ -76,6 +76,8 @@ final class AgentRecord {
     boolean awaitingPong;
     /** PINGs in a row that went unanswered (or could not be sent). */
     int missedPings;
+    /** An UNREACHABLE record is being written; the agent is marked once it is durable. */
+    boolean markingUnreachable;
 
     AgentRecord(AgentId id, AgentInfo info, Resources total, State state) {
         this.id = id;

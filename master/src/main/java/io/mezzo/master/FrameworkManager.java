@@ -15,7 +15,7 @@ import java.util.Set;
 final class FrameworkManager {
 
     /** How many removed framework ids are remembered. */
-    static final int MAX_REMOVED = 10_000;
+    static final int MAX_REMOVED = 1_000;
 
     private final Map<FrameworkId, FrameworkRecord> frameworks = new LinkedHashMap<>();
     private final Set<FrameworkId> removed = new LinkedHashSet<>();
@@ -50,6 +50,24 @@ final class FrameworkManager {
 
     boolean isRemoved(FrameworkId id) {
         return removed.contains(id);
+    }
+
+    /** Remembers a framework removed under an earlier leader. */
+    void rememberRemoved(FrameworkId id) {
+        removed.add(id);
+    }
+
+    /**
+     * The oldest removed id, forgotten now, if remembering one more would pass the bound; its
+     * registry tombstone should go in the same write. Null otherwise.
+     */
+    FrameworkId oldestRemovedIfFull() {
+        if (removed.size() < MAX_REMOVED) {
+            return null;
+        }
+        FrameworkId oldest = removed.iterator().next();
+        removed.remove(oldest);
+        return oldest;
     }
 
     /** Forgets a framework and remembers that its id is removed. */

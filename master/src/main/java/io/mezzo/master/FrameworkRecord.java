@@ -76,7 +76,10 @@ final class FrameworkRecord {
     final Map<TaskId, TaskRecord> tasks = new LinkedHashMap<>();
 
     long registeredAt;
+    /** When its scheduler disconnected (this or an earlier leader's view); 0 while connected. */
     long disconnectedAt;
+    /** Its removal is being made durable. */
+    boolean removing;
 
     FrameworkRecord(FrameworkId id, FrameworkInfo info, State state) {
         this.id = id;

@@ -6,11 +6,12 @@ import io.grpc.StatusRuntimeException;
 import io.mezzo.proto.v1.MasterInfo;
 
 /**
- * Whether this master leads, as the gRPC edge sees it. A standalone master leads from the moment
- * its state machine has started. Calls that reach a master that does not lead are answered
- * UNAVAILABLE with the leader's address (when known) in the {@code mezzo-leader} trailer.
+ * Whether this master leads, as the gRPC and HTTP edges see it, and who leads otherwise. Calls
+ * that reach a master that does not lead (a standby, a leader whose ZooKeeper connection is
+ * suspended, or one that lost leadership) are answered UNAVAILABLE with the leader's address, when
+ * known, in the {@code mezzo-leader} trailer.
  *
- * <p>Written by the thread that changes leadership; read by gRPC threads (volatile fields).
+ * <p>Written by the election thread; read by gRPC and HTTP threads (volatile fields).
  */
 final class Leadership {
 
@@ -19,16 +20,35 @@ final class Leadership {
 
     private volatile boolean leading;
     private volatile MasterInfo leader;
+    private volatile MasterInfo self;
 
-    void lead(MasterInfo self) {
-        leader = self;
+    /** This master leads (again). */
+    void lead(MasterInfo info) {
+        self = info;
+        leader = info;
         leading = true;
+    }
+
+    /** This master stops acting (suspended or lost); the leader, if known, is set by the detector. */
+    void stopLeading() {
+        leading = false;
+    }
+
+    /** The detector saw {@code info} (possibly null) as the leader. */
+    void leaderIs(MasterInfo info) {
+        MasterInfo me = self;
+        if (leading && me != null && (info == null || !info.getId().equals(me.getId()))) {
+            // Our own view is authoritative while we act; a stale znode must not hide it.
+            return;
+        }
+        leader = info;
     }
 
     boolean leading() {
         return leading;
     }
 
+    /** The leader as last seen; null if unknown. */
     MasterInfo leader() {
         return leader;
     }
@@ -37,8 +57,9 @@ final class Leadership {
     StatusRuntimeException notLeader() {
         Metadata trailers = new Metadata();
         MasterInfo l = leader;
+        MasterInfo me = self;
         String where = "no leader is known yet";
-        if (l != null && !leading) {
+        if (l != null && (me == null || !l.getId().equals(me.getId()))) {
             trailers.put(LEADER_KEY, l.getIp() + ":" + l.getPort());
             where = "the leader is " + l.getIp() + ":" + l.getPort();
         }

@@ -7,22 +7,35 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.mezzo.common.loop.EventLoop;
+import io.mezzo.ha.election.LeaderElection;
+import io.mezzo.ha.election.StandaloneLeaderElection;
+import io.mezzo.ha.election.ZkLeaderElection;
+import io.mezzo.ha.registry.Registry;
+import io.mezzo.ha.registry.RegistryException;
+import io.mezzo.ha.zk.ZkClients;
+import io.mezzo.ha.zk.ZkUrl;
 import io.mezzo.proto.v1.MasterInfo;
+import io.mezzo.proto.v1.OperatorGrpc;
+import io.mezzo.proto.v1.SchedulerGrpc;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.curator.framework.CuratorFramework;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A Mezzo master: its event loop, its state machine and its gRPC server (scheduler, agent and
- * operator services, plus the standard health and reflection services).
+ * A Mezzo master: its event loop, its state machine, its gRPC server (scheduler, agent and
+ * operator services, plus the standard health and reflection services) and its place in the
+ * leader election. A standalone master leads at once; with {@code --zk} it serves UNAVAILABLE
+ * (pointing at the leader) until it is elected.
  *
- * <p>Thread-safe: {@link #start()} and {@link #close()} may be called from any thread; everything
- * else runs on the master's event loop.
+ * <p>Thread-safe: {@link #start()} and {@link #close()} may be called from any thread; state lives
+ * on the master's event loop; the election talks to it through events.
  */
 public final class Master implements AutoCloseable {
 
@@ -31,12 +44,19 @@ public final class Master implements AutoCloseable {
     /** The version reported in MasterInfo. */
     public static final String VERSION = versionOf(Master.class);
 
+    private static final String[] LEADER_SERVICES = {SchedulerGrpc.SERVICE_NAME, OperatorGrpc.SERVICE_NAME};
+
     private final MasterConfig config;
-    private EventLoop loop;
-    private Server server;
-    private MasterInfo info;
     private final HealthStatusManager health = new HealthStatusManager();
     private final Leadership leadership = new Leadership();
+    private final AtomicBoolean lost = new AtomicBoolean();
+    private final CompletableFuture<MasterInfo> elected = new CompletableFuture<>();
+    private EventLoop loop;
+    private MasterCore core;
+    private Server server;
+    private CuratorFramework zkClient;
+    private LeaderElection election;
+    private volatile MasterInfo info;
 
     /** A master that will run with {@code config}; nothing starts before {@link #start()}. */
     public Master(MasterConfig config) {
@@ -44,7 +64,8 @@ public final class Master implements AutoCloseable {
     }
 
     /**
-     * Binds the gRPC port and starts serving.
+     * Binds the gRPC port and takes part in the leader election (a standalone master leads at
+     * once).
      *
      * @throws IOException if the port cannot be bound
      */
@@ -56,7 +77,7 @@ public final class Master implements AutoCloseable {
         String idPrefix = config.idPrefix() != null ? config.idPrefix() : masterId.substring(0, 8);
         long seed = config.allocatorSeed() != null ? config.allocatorSeed() : ThreadLocalRandom.current().nextLong();
         loop = new EventLoop("master-loop", config.clock(), config.faultHandler());
-        MasterCore core = new MasterCore(config, loop, idPrefix, seed);
+        core = new MasterCore(config, loop, idPrefix, seed, this::loseLeadership);
         server = NettyServerBuilder.forAddress(new InetSocketAddress(config.ip(), config.port()))
                 .addService(ServerInterceptors.intercept(
                         new SchedulerService(loop, core, leadership, config.outboundQueueCapacity()), new PeerInterceptor()))
@@ -74,24 +95,101 @@ public final class Master implements AutoCloseable {
             server = null;
             throw new IOException("cannot bind the master to " + config.ip() + ":" + config.port() + ": " + e.getMessage(), e);
         }
-        int port = server.getPort();
         info = MasterInfo.newBuilder()
                 .setId(masterId)
                 .setHostname(config.hostname())
                 .setIp(config.ip())
-                .setPort(port)
+                .setPort(server.getPort())
                 .setVersion(VERSION)
-                .setEpoch(1)
                 .setStartTime(config.clock().seconds())
-                .setElectedTime(config.clock().seconds())
                 .build();
-        MasterInfo self = info;
-        loop.append(() -> core.start(self));
-        // Calls are let in only after the start event is queued, so they always find a started core.
-        leadership.lead(info);
         health.setStatus("", HealthCheckResponse.ServingStatus.SERVING);
-        LOG.info("Master {} {} listening on {}:{} (ids {}-*, allocator seed {})", masterId, VERSION, config.ip(), port,
-                idPrefix, seed);
+        setLeaderServices(false);
+        if (config.zk() != null) {
+            ZkUrl url = ZkUrl.parse(config.zk());
+            zkClient = ZkClients.start(url, config.zkSessionTimeout());
+            election = new ZkLeaderElection(zkClient, masterId);
+            LOG.info("Master {} {} listening on {}:{}; joining the election in {} (ids {}-*, allocator seed {})",
+                    masterId, VERSION, config.ip(), server.getPort(), url, idPrefix, seed);
+        } else {
+            election = new StandaloneLeaderElection(config.clock().millis());
+            LOG.info("Master {} {} listening on {}:{} standalone (ids {}-*, allocator seed {})", masterId, VERSION,
+                    config.ip(), server.getPort(), idPrefix, seed);
+        }
+        election.detector().addListener(leader -> leadership.leaderIs(leader.orElse(null)));
+        election.start(info, new LeaderElection.Listener() {
+            @Override
+            public void elected(MasterInfo self, Registry registry) {
+                takeLeadership(self, registry);
+            }
+
+            @Override
+            public void suspended() {
+                leadership.stopLeading();
+                setLeaderServices(false);
+                loop.append(core::suspend);
+            }
+
+            @Override
+            public void reconnected() {
+                loop.append(core::resume);
+                leadership.lead(info);
+                setLeaderServices(true);
+            }
+
+            @Override
+            public void lost(String reason) {
+                loseLeadership(reason);
+            }
+        });
+    }
+
+    /** Election thread: read the registry, then hand leadership to the loop and open the doors. */
+    private void takeLeadership(MasterInfo self, Registry registry) {
+        RegistryRecords.Recovered recovered;
+        try {
+            recovered = RegistryRecords.decode(registry.readAll());
+        } catch (RegistryException e) {
+            LOG.error("Cannot take leadership: {}", e.getMessage());
+            loseLeadership("cannot read the registry: " + e.getMessage());
+            return;
+        }
+        MasterInfo leader = self.toBuilder().setElectedTime(config.clock().seconds()).build();
+        info = leader;
+        loop.append(() -> core.becomeLeader(leader, registry, recovered));
+        // Calls are let in only after the leadership event is queued: they always find a leader.
+        leadership.lead(leader);
+        setLeaderServices(true);
+        elected.complete(leader);
+    }
+
+    /** Gives leadership up for good (once): stop acting, leave the election, tell the owner. */
+    private void loseLeadership(String reason) {
+        if (!lost.compareAndSet(false, true)) {
+            return;
+        }
+        leadership.stopLeading();
+        setLeaderServices(false);
+        loop.append(() -> core.stop(reason));
+        LeaderElection e = election;
+        // Off the caller's thread: the caller may be the election or the loop thread itself.
+        Thread t = new Thread(() -> {
+            if (e != null) {
+                e.close();
+            }
+            config.onLostLeadership().accept(reason);
+        }, "mezzo-step-down");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private void setLeaderServices(boolean serving) {
+        HealthCheckResponse.ServingStatus status = serving
+                ? HealthCheckResponse.ServingStatus.SERVING
+                : HealthCheckResponse.ServingStatus.NOT_SERVING;
+        for (String service : LEADER_SERVICES) {
+            health.setStatus(service, status);
+        }
     }
 
     /** The bound gRPC port. */
@@ -100,10 +198,23 @@ public final class Master implements AutoCloseable {
         return server.getPort();
     }
 
-    /** This master's info. */
-    public synchronized MasterInfo info() {
-        requireStarted();
-        return info;
+    /** This master's info (with its epoch once elected). */
+    public MasterInfo info() {
+        MasterInfo i = info;
+        if (i == null) {
+            throw new IllegalStateException("master not started");
+        }
+        return i;
+    }
+
+    /** Whether this master leads and acts now. */
+    public boolean isLeading() {
+        return leadership.leading();
+    }
+
+    /** Completes with this master's info when it is elected. */
+    public CompletableFuture<MasterInfo> elected() {
+        return elected;
     }
 
     /** Completes once every event queued so far has run (tests wait on it after advancing time). */
@@ -112,13 +223,22 @@ public final class Master implements AutoCloseable {
         return loop.barrier();
     }
 
-    /** Stops serving, closes every stream and stops the loop. Bounded: at most a few seconds. */
+    /**
+     * Stops: gives leadership up at once (so another master takes over quickly), closes every
+     * stream and stops the loop. Bounded: at most a few seconds.
+     */
     @Override
     public synchronized void close() {
         if (server == null) {
             return;
         }
         health.enterTerminalState();
+        lost.set(true);
+        leadership.stopLeading();
+        if (election != null) {
+            election.close();
+        }
+        loop.append(() -> core.stop("master stopping"));
         server.shutdownNow();
         try {
             if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
@@ -128,8 +248,16 @@ public final class Master implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         loop.close();
+        if (zkClient != null) {
+            zkClient.close();
+        }
         LOG.info("Master {} stopped", info == null ? "" : info.getId());
         server = null;
+    }
+
+    /** The ZooKeeper client, for tests that expire its session; null when standalone. */
+    CuratorFramework zkClient() {
+        return zkClient;
     }
 
     private void requireStarted() {

@@ -28,6 +28,15 @@ import java.util.Objects;
  * @param faultHandler receives broken invariants
  * @param idPrefix prefix of the ids this master assigns; null for a random one per start
  * @param allocatorSeed seed of the allocator's shuffles; null for a random one (logged)
+ * @param zk ZooKeeper URL ({@code zk://hosts/path}) for leader election and the registry; null to
+ *     run standalone
+ * @param zkSessionTimeout ZooKeeper session timeout: how long a crashed leader keeps leadership
+ * @param agentReregisterTimeout after a failover, time agents have to re-register before they are
+ *     marked unreachable
+ * @param recoveryAgentRemovalLimit the largest share (0-1] of recovered agents marked unreachable
+ *     at once after a failover
+ * @param onLostLeadership told (once, with the reason) when this master loses leadership for good;
+ *     the launcher exits the process there
  */
 public record MasterConfig(
         String ip,
@@ -44,7 +53,12 @@ public record MasterConfig(
         Clock clock,
         FaultHandler faultHandler,
         String idPrefix,
-        Long allocatorSeed) {
+        Long allocatorSeed,
+        String zk,
+        Duration zkSessionTimeout,
+        Duration agentReregisterTimeout,
+        double recoveryAgentRemovalLimit,
+        java.util.function.Consumer<String> onLostLeadership) {
 
     /** Checks every value; throws IllegalArgumentException naming the bad setting. */
     public MasterConfig {
@@ -70,6 +84,16 @@ public record MasterConfig(
             throw new IllegalArgumentException("outbound queue capacity must be at least 1");
         }
         minAllocatable = List.copyOf(minAllocatable);
+        requirePositive("zk_session_timeout", zkSessionTimeout);
+        requirePositive("agent_reregister_timeout", agentReregisterTimeout);
+        if (!(recoveryAgentRemovalLimit > 0 && recoveryAgentRemovalLimit <= 1)) {
+            throw new IllegalArgumentException("--recovery_agent_removal_limit must be in (0%, 100%], got "
+                    + recoveryAgentRemovalLimit * 100 + "%");
+        }
+        Objects.requireNonNull(onLostLeadership, "onLostLeadership");
+        if (zk != null) {
+            io.mezzo.ha.zk.ZkUrl.parse(zk);
+        }
         if (hostname == null || hostname.isBlank()) {
             hostname = ip;
         }
@@ -104,8 +128,43 @@ public record MasterConfig(
         private FaultHandler faultHandler = LoggingFaultHandler.INSTANCE;
         private String idPrefix;
         private Long allocatorSeed;
+        private String zk;
+        private Duration zkSessionTimeout = io.mezzo.ha.zk.ZkClients.DEFAULT_SESSION_TIMEOUT;
+        private Duration agentReregisterTimeout = Duration.ofMinutes(2);
+        private double recoveryAgentRemovalLimit = 1.0;
+        private java.util.function.Consumer<String> onLostLeadership = reason -> {};
 
         private Builder() {}
+
+        /** Default none: standalone. */
+        public Builder zk(String v) {
+            zk = v;
+            return this;
+        }
+
+        /** Default 5 s. */
+        public Builder zkSessionTimeout(Duration v) {
+            zkSessionTimeout = v;
+            return this;
+        }
+
+        /** Default 2 min. */
+        public Builder agentReregisterTimeout(Duration v) {
+            agentReregisterTimeout = v;
+            return this;
+        }
+
+        /** Default 1.0 (100%). */
+        public Builder recoveryAgentRemovalLimit(double v) {
+            recoveryAgentRemovalLimit = v;
+            return this;
+        }
+
+        /** Default: nothing (the launcher exits the process). */
+        public Builder onLostLeadership(java.util.function.Consumer<String> v) {
+            onLostLeadership = v;
+            return this;
+        }
 
         /** Default 127.0.0.1. */
         public Builder ip(String v) {
@@ -201,7 +260,8 @@ public record MasterConfig(
         public MasterConfig build() {
             return new MasterConfig(ip, port, hostname, frameworkHeartbeatInterval, agentPingInterval,
                     maxAgentPingTimeouts, allocationInterval, offerTimeout, minAllocatable, maxCompletedTasks,
-                    outboundQueueCapacity, clock, faultHandler, idPrefix, allocatorSeed);
+                    outboundQueueCapacity, clock, faultHandler, idPrefix, allocatorSeed, zk, zkSessionTimeout,
+                    agentReregisterTimeout, recoveryAgentRemovalLimit, onLostLeadership);
         }
     }
 }

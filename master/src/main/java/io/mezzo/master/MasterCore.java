@@ -11,6 +11,8 @@ import io.mezzo.common.loop.EventLoop;
 import io.mezzo.common.loop.FaultHandler;
 import io.mezzo.common.resources.ResourceValidation;
 import io.mezzo.common.resources.Resources;
+import io.mezzo.ha.registry.Registry;
+import io.mezzo.ha.registry.RegistryOp;
 import io.mezzo.master.allocator.Allocation;
 import io.mezzo.master.allocator.AllocationInput;
 import io.mezzo.master.allocator.AllocatorAgent;
@@ -34,6 +36,8 @@ import io.mezzo.proto.v1.MasterInfo;
 import io.mezzo.proto.v1.MasterMessage;
 import io.mezzo.proto.v1.Offer;
 import io.mezzo.proto.v1.ReservationInfo;
+import io.mezzo.proto.v1.RegistryAgent;
+import io.mezzo.proto.v1.RegistryFramework;
 import io.mezzo.proto.v1.Resource;
 import io.mezzo.proto.v1.StatusReason;
 import io.mezzo.proto.v1.StatusSource;
@@ -83,6 +87,7 @@ final class MasterCore {
     static final String TIMER_ALLOCATION_NOW = "allocation-now";
     static final String TIMER_HEARTBEAT = "framework-heartbeat";
     static final String TIMER_PING = "agent-ping";
+    static final String TIMER_REREGISTER = "agent-reregister-timeout";
 
     private final MasterConfig config;
     private final EventLoop loop;
@@ -94,9 +99,25 @@ final class MasterCore {
     private final OfferManager offers;
     private final ArrayDeque<Task> completedTasks = new ArrayDeque<>();
     private final Random seeds;
+    private final java.util.function.Consumer<String> stepDown;
     private long allocationCycles;
+    /** The registry of this leadership term; null before election. */
+    private Registry registry;
+    /** True while this master leads and its coordination session is healthy. */
+    private boolean acting;
+    /** True once leadership is lost for good: nothing is ever done again. */
+    private boolean stopped;
+    private long suspendedAt;
+    private long electedAt;
+    /** How many agents the registry held when this master was elected (the removal limit's base). */
+    private int recoveredAgentCount;
 
-    MasterCore(MasterConfig config, EventLoop loop, String idPrefix, long allocatorSeed) {
+    /**
+     * A core that does nothing until {@link #becomeLeader}. {@code stepDown} is called (on the loop)
+     * when this master must give up leadership for good, e.g. after a failed registry write.
+     */
+    MasterCore(MasterConfig config, EventLoop loop, String idPrefix, long allocatorSeed,
+            java.util.function.Consumer<String> stepDown) {
         this.config = config;
         this.loop = loop;
         this.clock = config.clock();
@@ -105,14 +126,179 @@ final class MasterCore {
         this.frameworks = new FrameworkManager(idPrefix, faults);
         this.offers = new OfferManager(idPrefix);
         this.seeds = new Random(allocatorSeed);
+        this.stepDown = stepDown;
     }
 
-    /** Takes this master's info and starts the periodic timers. Loop thread. */
-    void start(MasterInfo info) {
+    /**
+     * Takes leadership: rebuilds the hard state read from the registry (agents expected back,
+     * unreachable and gone agents, frameworks with their failover timeouts counted from their
+     * original disconnection) and starts the periodic timers. Soft state (tasks, offers) comes
+     * back with the agents' REREGISTER. Loop thread.
+     */
+    void becomeLeader(MasterInfo info, Registry registry, RegistryRecords.Recovered recovered) {
         this.masterInfo = info;
+        this.registry = registry;
+        this.acting = true;
+        this.electedAt = clock.millis();
+        List<RegistryOp> fixes = new ArrayList<>();
+        for (RegistryAgent a : recovered.agents()) {
+            AgentId id = AgentId.of(a.getInfo().getId());
+            AgentRecord.State state = switch (a.getState()) {
+                case UNREACHABLE -> AgentRecord.State.UNREACHABLE;
+                case GONE -> AgentRecord.State.GONE;
+                default -> AgentRecord.State.RECOVERED;
+            };
+            AgentRecord agent = new AgentRecord(id, a.getInfo(),
+                    ResourceValidation.validate(a.getInfo().getResourcesList()) == null
+                            ? Resources.fromProto(a.getInfo().getResourcesList()) : Resources.EMPTY, state);
+            agent.registeredAt = (long) (a.getRegisteredTime() * 1000);
+            agent.unreachableAt = (long) (a.getUnreachableTime() * 1000);
+            agents.add(agent);
+            if (state == AgentRecord.State.RECOVERED) {
+                recoveredAgentCount++;
+            }
+        }
+        for (RegistryFramework f : recovered.frameworks()) {
+            FrameworkId id = FrameworkId.of(f.getInfo().getId());
+            if (f.getState() == RegistryFramework.State.REMOVED) {
+                frameworks.rememberRemoved(id);
+                continue;
+            }
+            FrameworkRecord fw = new FrameworkRecord(id, f.getInfo(), FrameworkRecord.State.RECOVERED);
+            fw.registeredAt = (long) (f.getRegisteredTime() * 1000);
+            // A framework connected to the old leader lost its connection with it: now.
+            fw.disconnectedAt = f.getDisconnectedTime() > 0 ? (long) (f.getDisconnectedTime() * 1000) : electedAt;
+            if (f.getDisconnectedTime() <= 0) {
+                fixes.add(RegistryRecords.active(fw.info, f.getRegisteredTime(), fw.disconnectedAt / 1000.0));
+            }
+            frameworks.add(fw);
+            armFailoverTimer(fw);
+        }
+        LOG.info("Leading with epoch {}: recovered {} agents to wait for ({} unreachable, {} gone) and {} frameworks",
+                info.getEpoch(), recoveredAgentCount,
+                agents.all().stream().filter(a -> a.state == AgentRecord.State.UNREACHABLE).count(),
+                agents.all().stream().filter(a -> a.state == AgentRecord.State.GONE).count(),
+                frameworks.all().size());
+        if (recoveredAgentCount > 0) {
+            loop.schedule(TIMER_REREGISTER, config.agentReregisterTimeout(), this::reregisterTimeout);
+        }
+        persist(fixes, "recovered frameworks' disconnection times", () -> {});
         scheduleAllocation();
         scheduleHeartbeat();
         schedulePing();
+    }
+
+    /**
+     * The coordination session is suspended: stop acting at once. Every stream is closed (clients
+     * come back when this master, or another, leads again); timers keep their deadlines but do
+     * nothing until {@link #resume}. Loop thread.
+     */
+    void suspend() {
+        if (!acting) {
+            return;
+        }
+        acting = false;
+        suspendedAt = clock.millis();
+        closeAllStreams("the master lost contact with ZooKeeper");
+        LOG.warn("Stopped acting as leader: ZooKeeper connection suspended");
+    }
+
+    /** The session is back and this master still leads: act again. Loop thread. */
+    void resume() {
+        if (acting || stopped) {
+            return;
+        }
+        acting = true;
+        long now = clock.millis();
+        for (AgentRecord agent : agents.all()) {
+            agent.missedPings = 0;
+            agent.awaitingPong = false;
+        }
+        // Schedulers were cut off by the suspension: their failover timeouts count from it.
+        List<RegistryOp> ops = new ArrayList<>();
+        for (FrameworkRecord fw : frameworks.all()) {
+            if (fw.connection == null && !loop.isScheduled(failoverTag(fw.id))) {
+                if (fw.disconnectedAt == 0) {
+                    fw.disconnectedAt = suspendedAt;
+                }
+                ops.add(RegistryRecords.active(fw.info, fw.registeredAt / 1000.0, fw.disconnectedAt / 1000.0));
+                armFailoverTimer(fw);
+            }
+        }
+        persist(ops, "disconnection times after a suspension", () -> {});
+        LOG.info("Acting as leader again after {} ms suspended", now - suspendedAt);
+    }
+
+    /** Leadership is lost for good: close everything and never act again. Loop thread. */
+    void stop(String reason) {
+        if (stopped) {
+            return;
+        }
+        stopped = true;
+        acting = false;
+        closeAllStreams("this master is no longer the leader: " + reason);
+        for (String tag : new String[] {TIMER_ALLOCATION, TIMER_ALLOCATION_NOW, TIMER_HEARTBEAT, TIMER_PING,
+                TIMER_REREGISTER}) {
+            loop.cancel(tag);
+        }
+        for (FrameworkRecord fw : frameworks.all()) {
+            loop.cancel(failoverTag(fw.id));
+        }
+        LOG.warn("Stopped leading for good: {}", reason);
+    }
+
+    private void closeAllStreams(String why) {
+        Status status = Status.UNAVAILABLE.withDescription(why);
+        for (FrameworkRecord fw : frameworks.all()) {
+            rescindOffersOf(fw, false);
+            if (fw.connection != null) {
+                fw.connection.out.fail(status);
+                fw.connection = null;
+                if (fw.state == FrameworkRecord.State.CONNECTED) {
+                    frameworks.transition(fw, FrameworkRecord.State.DISCONNECTED);
+                }
+            }
+        }
+        for (AgentRecord agent : agents.all()) {
+            if (agent.connection != null) {
+                agent.connection.out.fail(status);
+                agent.connection = null;
+            }
+        }
+    }
+
+    /**
+     * Write, persist, apply: {@code apply} runs on the loop once {@code ops} are durable, and only
+     * if this master still leads. A failed write means this master can no longer trust its
+     * leadership (fenced, or ZooKeeper failing beyond retries): it steps down.
+     */
+    private void persist(List<RegistryOp> ops, String what, Runnable apply) {
+        if (ops.isEmpty()) {
+            apply.run();
+            return;
+        }
+        registry.write(ops).whenComplete((ok, error) -> loop.append(() -> {
+            if (stopped) {
+                LOG.debug("Dropped the result of the registry write of {}: no longer leading", what);
+                return;
+            }
+            if (error != null) {
+                Throwable cause = error instanceof java.util.concurrent.CompletionException ? error.getCause() : error;
+                LOG.error("Registry write of {} failed: {}", what, cause.getMessage());
+                stepDown.accept("registry write of " + what + " failed: " + cause.getMessage());
+                return;
+            }
+            if (!acting) {
+                LOG.debug("Registry write of {} completed while suspended; not applied", what);
+                return;
+            }
+            apply.run();
+        }));
+    }
+
+    /** True when this core may act; answers a stale stream otherwise. */
+    boolean acting() {
+        return acting;
     }
 
     MasterInfo masterInfo() {
@@ -124,6 +310,10 @@ final class MasterCore {
     // ------------------------------------------------------------------------------------------
 
     void onSchedulerCall(SchedulerConnection conn, Call call) {
+        if (!acting) {
+            conn.out.fail(Status.UNAVAILABLE.withDescription("this master is not acting as leader"));
+            return;
+        }
         if (conn.framework != null) {
             MDC.put("framework", conn.framework.value());
         }
@@ -190,6 +380,10 @@ final class MasterCore {
         if (fw == null || fw.connection != conn) {
             return;
         }
+        if (!acting) {
+            fw.connection = null;
+            return;
+        }
         disconnectFramework(fw, why);
     }
 
@@ -216,10 +410,17 @@ final class MasterCore {
             rejectStream(conn, call.getType(), "invalid SUBSCRIBE: " + error);
             return;
         }
-        long now = clock.millis();
-        FrameworkRecord fw;
+        if (conn.subscribing) {
+            rejectStream(conn, call.getType(), "SUBSCRIBE sent twice on one stream");
+            return;
+        }
+        double now = clock.seconds();
+        FrameworkId id;
+        FrameworkInfo stored;
+        double registeredTime = now;
+        boolean needsWrite;
         if (info.hasId() && !info.getId().getValue().isEmpty()) {
-            FrameworkId id = FrameworkId.of(info.getId());
+            id = FrameworkId.of(info.getId());
             MDC.put("framework", id.value());
             if (frameworks.isRemoved(id)) {
                 LOG.info("Refused resubscription of removed framework {} from {}", id, conn.peer);
@@ -228,31 +429,57 @@ final class MasterCore {
                 conn.out.complete();
                 return;
             }
-            fw = frameworks.get(id);
-            if (fw == null) {
-                fw = new FrameworkRecord(id, info, FrameworkRecord.State.RECOVERED);
-                fw.registeredAt = now;
-                frameworks.add(fw);
+            FrameworkRecord known = frameworks.get(id);
+            stored = info;
+            if (known != null) {
+                registeredTime = known.registeredAt / 1000.0;
+            }
+            // Persist what a new leader needs: a changed info, or that it is connected again.
+            needsWrite = known == null || !known.info.equals(info) || known.disconnectedAt != 0;
+        } else {
+            id = frameworks.newId();
+            MDC.put("framework", id.value());
+            stored = info.toBuilder().setId(id.toProto()).build();
+            needsWrite = true;
+        }
+        conn.subscribing = true;
+        FrameworkInfo finalInfo = stored;
+        double finalRegistered = registeredTime;
+        boolean isNew = !info.hasId() || info.getId().getValue().isEmpty();
+        persist(needsWrite ? List.of(RegistryRecords.active(stored, registeredTime, 0)) : List.of(),
+                "framework " + id, () -> completeSubscribe(conn, call, id, finalInfo, finalRegistered, isNew));
+    }
+
+    private void completeSubscribe(SchedulerConnection conn, Call call, FrameworkId id, FrameworkInfo info,
+            double registeredTime, boolean isNew) {
+        MDC.put("framework", id.value());
+        conn.subscribing = false;
+        FrameworkRecord fw = frameworks.get(id);
+        if (fw != null && fw.removing) {
+            conn.out.send(errorEvent(Event.Error.Code.FRAMEWORK_REMOVED, call.getType(),
+                    "framework " + id + " is being removed"));
+            conn.out.complete();
+            return;
+        }
+        if (fw == null) {
+            fw = new FrameworkRecord(id, info, isNew ? FrameworkRecord.State.CONNECTED : FrameworkRecord.State.RECOVERED);
+            fw.registeredAt = (long) (registeredTime * 1000);
+            frameworks.add(fw);
+            if (!isNew) {
                 LOG.info("Re-admitted framework {} ({}) unknown to this master", id, info.getName());
             }
-            if (fw.connection != null) {
-                SchedulerConnection old = fw.connection;
-                LOG.info("Framework {} failed over from {} to {}", id, old.peer, conn.peer);
-                old.out.send(errorEvent(Event.Error.Code.FRAMEWORK_FAILED_OVER, call.getType(),
-                        "framework " + id + " subscribed again on another connection"));
-                old.out.complete();
-                fw.connection = null;
-                rescindOffersOf(fw, false);
-            }
-            loop.cancel(failoverTag(id));
-            fw.info = info;
-        } else {
-            FrameworkId id = frameworks.newId();
-            MDC.put("framework", id.value());
-            fw = new FrameworkRecord(id, info.toBuilder().setId(id.toProto()).build(), FrameworkRecord.State.CONNECTED);
-            fw.registeredAt = now;
-            frameworks.add(fw);
         }
+        if (fw.connection != null) {
+            SchedulerConnection old = fw.connection;
+            LOG.info("Framework {} failed over from {} to {}", id, old.peer, conn.peer);
+            old.out.send(errorEvent(Event.Error.Code.FRAMEWORK_FAILED_OVER, call.getType(),
+                    "framework " + id + " subscribed again on another connection"));
+            old.out.complete();
+            fw.connection = null;
+            rescindOffersOf(fw, false);
+        }
+        loop.cancel(failoverTag(id));
+        fw.info = info;
         frameworks.transition(fw, FrameworkRecord.State.CONNECTED);
         fw.connection = conn;
         fw.disconnectedAt = 0;
@@ -267,6 +494,11 @@ final class MasterCore {
                 .build());
         LOG.info("Subscribed framework {} ({}) with roles {} from {}, failover timeout {}s, {} active tasks",
                 fw.id, info.getName(), fw.roles(), conn.peer, info.getFailoverTimeout(), fw.tasks.size());
+        if (conn.out.isClosed()) {
+            // The scheduler went away while its subscription was being made durable.
+            disconnectFramework(fw, "stream closed during subscription");
+            return;
+        }
         requestAllocation();
     }
 
@@ -283,22 +515,63 @@ final class MasterCore {
         }
         LOG.info("Framework {} disconnected ({}); its {} tasks keep running for its failover timeout of {}s",
                 fw.id, why, fw.tasks.size(), timeout);
+        // The disconnection time is durable before the timeout runs, so a new leader keeps it.
         FrameworkId id = fw.id;
-        loop.schedule(failoverTag(id), Duration.ofMillis((long) (timeout * 1000)), () -> failoverExpired(id));
+        persist(List.of(RegistryRecords.active(fw.info, fw.registeredAt / 1000.0, fw.disconnectedAt / 1000.0)),
+                "disconnection of framework " + id, () -> {
+                    FrameworkRecord now = frameworks.get(id);
+                    if (now != null && now.connection == null) {
+                        armFailoverTimer(now);
+                    }
+                });
         requestAllocation();
+    }
+
+    /** Arms the removal of a disconnected framework at its disconnection time plus its failover timeout. */
+    private void armFailoverTimer(FrameworkRecord fw) {
+        long deadline = fw.disconnectedAt + (long) (fw.info.getFailoverTimeout() * 1000);
+        FrameworkId id = fw.id;
+        loop.schedule(failoverTag(id), Duration.ofMillis(Math.max(0, deadline - clock.millis())),
+                () -> failoverExpired(id));
     }
 
     private void failoverExpired(FrameworkId id) {
         FrameworkRecord fw = frameworks.get(id);
-        if (fw == null || fw.state == FrameworkRecord.State.CONNECTED) {
+        if (fw == null || fw.state == FrameworkRecord.State.CONNECTED || fw.connection != null) {
+            return;
+        }
+        if (!acting) {
+            // Decided once this master acts again.
+            loop.schedule(failoverTag(id), Duration.ofSeconds(1), () -> failoverExpired(id));
             return;
         }
         MDC.put("framework", id.value());
         removeFramework(fw, "failover timeout of " + fw.info.getFailoverTimeout() + "s expired");
     }
 
-    /** Removes a framework: its offers go back, its tasks are killed and forgotten. */
+    /** Removes a framework for good, once its tombstone is durable. */
     private void removeFramework(FrameworkRecord fw, String reason) {
+        if (fw.removing) {
+            return;
+        }
+        List<RegistryOp> ops = new ArrayList<>();
+        ops.add(RegistryRecords.removed(fw.info, fw.registeredAt / 1000.0, clock.seconds()));
+        FrameworkId evicted = frameworks.oldestRemovedIfFull();
+        if (evicted != null) {
+            ops.add(RegistryRecords.forgetFramework(evicted.value()));
+        }
+        FrameworkId id = fw.id;
+        fw.removing = true;
+        persist(ops, "removal of framework " + id, () -> {
+            FrameworkRecord still = frameworks.get(id);
+            if (still != null) {
+                applyRemoval(still, reason);
+            }
+        });
+    }
+
+    /** Applies a durable removal: offers go back, tasks are killed and forgotten. */
+    private void applyRemoval(FrameworkRecord fw, String reason) {
         rescindOffersOf(fw, false);
         loop.cancel(failoverTag(fw.id));
         if (fw.connection != null) {
@@ -830,6 +1103,10 @@ final class MasterCore {
     // ------------------------------------------------------------------------------------------
 
     void onAgentMessage(AgentConnection conn, AgentMessage msg) {
+        if (!acting) {
+            conn.out.fail(Status.UNAVAILABLE.withDescription("this master is not acting as leader"));
+            return;
+        }
         if (conn.agent != null) {
             MDC.put("agent", conn.agent.value());
         }
@@ -852,13 +1129,16 @@ final class MasterCore {
         }
         MDC.put("agent", agent.id.value());
         agent.connection = null;
+        if (!acting) {
+            return;
+        }
         rescindOffersOn(agent);
         LOG.info("Agent {} at {} disconnected ({}); unreachable after {} missed pings unless it re-registers", agent.id,
                 agent.info.getHostname(), why, config.maxAgentPingTimeouts());
     }
 
     private void register(AgentConnection conn, AgentMessage msg) {
-        if (conn.agent != null) {
+        if (conn.agent != null || conn.registering) {
             rejectAgent(conn, "this stream is already registered as agent " + conn.agent);
             return;
         }
@@ -870,13 +1150,24 @@ final class MasterCore {
         }
         AgentId id = agents.newId();
         MDC.put("agent", id.value());
-        AgentRecord agent = new AgentRecord(id, info.toBuilder().setId(id.toProto()).build(),
-                Resources.fromProto(info.getResourcesList()), AgentRecord.State.REGISTERED);
-        agent.registeredAt = clock.millis();
-        agents.add(agent);
-        attach(agent, conn);
-        LOG.info("Registered agent {} at {} ({}) with {}", id, info.getHostname(), conn.peer, agent.total);
-        requestAllocation();
+        AgentInfo stored = info.toBuilder().setId(id.toProto()).build();
+        double now = clock.seconds();
+        conn.registering = true;
+        persist(List.of(RegistryRecords.admitted(stored, now)), "admission of agent " + id, () -> {
+            MDC.put("agent", id.value());
+            conn.registering = false;
+            AgentRecord agent = new AgentRecord(id, stored, Resources.fromProto(info.getResourcesList()),
+                    AgentRecord.State.REGISTERED);
+            agent.registeredAt = (long) (now * 1000);
+            agents.add(agent);
+            if (conn.out.isClosed()) {
+                LOG.info("Admitted agent {} at {}, whose stream closed meanwhile", id, info.getHostname());
+                return;
+            }
+            attach(agent, conn);
+            LOG.info("Registered agent {} at {} ({}) with {}", id, info.getHostname(), conn.peer, agent.total);
+            requestAllocation();
+        });
     }
 
     private void reregister(AgentConnection conn, AgentMessage msg) {
@@ -895,6 +1186,31 @@ final class MasterCore {
         }
         AgentId id = AgentId.of(info.getId());
         MDC.put("agent", id.value());
+        AgentRecord known = agents.get(id);
+        if (known != null && known.state == AgentRecord.State.GONE) {
+            applyReregister(conn, msg, id);
+            return;
+        }
+        // Durable first: an agent unknown to the registry, or coming back from unreachable, or
+        // with a changed info, is (re)admitted before it is answered.
+        boolean needsWrite = known == null || known.state == AgentRecord.State.UNREACHABLE
+                || known.markingUnreachable || !known.info.equals(info);
+        double registered = known == null ? clock.seconds() : known.registeredAt / 1000.0;
+        conn.registering = true;
+        persist(needsWrite ? List.of(RegistryRecords.admitted(info, registered)) : List.of(),
+                "re-admission of agent " + id, () -> {
+                    conn.registering = false;
+                    if (conn.out.isClosed()) {
+                        return;
+                    }
+                    applyReregister(conn, msg, id);
+                });
+    }
+
+    private void applyReregister(AgentConnection conn, AgentMessage msg, AgentId id) {
+        MDC.put("agent", id.value());
+        AgentMessage.Reregister rr = msg.getReregister();
+        AgentInfo info = rr.getAgentInfo();
         AgentRecord agent = agents.get(id);
         if (agent != null && agent.state == AgentRecord.State.GONE) {
             LOG.warn("Told agent {} at {} to shut down: it was removed from the cluster", id, info.getHostname());
@@ -1177,7 +1493,7 @@ final class MasterCore {
     private void scheduleHeartbeat() {
         loop.schedule(TIMER_HEARTBEAT, config.frameworkHeartbeatInterval(), () -> {
             Event heartbeat = Event.newBuilder().setType(Event.Type.HEARTBEAT).build();
-            for (FrameworkRecord fw : frameworks.all()) {
+            for (FrameworkRecord fw : acting ? frameworks.all() : List.<FrameworkRecord>of()) {
                 sendEvent(fw, heartbeat);
             }
             scheduleHeartbeat();
@@ -1192,6 +1508,9 @@ final class MasterCore {
     }
 
     private void pingAgents() {
+        if (!acting) {
+            return;
+        }
         for (AgentRecord agent : List.copyOf(agents.all())) {
             if (agent.state != AgentRecord.State.REGISTERED && agent.state != AgentRecord.State.DRAINING) {
                 continue;
@@ -1215,11 +1534,41 @@ final class MasterCore {
         }
     }
 
+    /** Marks agents unreachable once that is durable (one registry write for all of them). */
+    private void markUnreachable(List<AgentRecord> lost, String reason) {
+        double now = clock.seconds();
+        List<RegistryOp> ops = new ArrayList<>();
+        for (AgentRecord agent : lost) {
+            agent.markingUnreachable = true;
+            ops.add(RegistryRecords.unreachable(agent.info, agent.registeredAt / 1000.0, now));
+        }
+        persist(ops, lost.size() + " unreachable agents", () -> {
+            for (AgentRecord agent : lost) {
+                agent.markingUnreachable = false;
+                boolean cameBack = agent.connection != null && agent.missedPings < config.maxAgentPingTimeouts();
+                boolean stillLost = agent.state == AgentRecord.State.RECOVERED
+                        || (agent.state == AgentRecord.State.REGISTERED || agent.state == AgentRecord.State.DRAINING)
+                                && !cameBack;
+                if (stillLost) {
+                    MDC.put("agent", agent.id.value());
+                    applyUnreachable(agent, reason, (long) (now * 1000));
+                    MDC.remove("agent");
+                }
+            }
+        });
+    }
+
     private void markUnreachable(AgentRecord agent, String reason) {
+        if (!agent.markingUnreachable) {
+            markUnreachable(List.of(agent), reason);
+        }
+    }
+
+    private void applyUnreachable(AgentRecord agent, String reason, long at) {
         if (!agents.transition(agent, AgentRecord.State.UNREACHABLE)) {
             return;
         }
-        agent.unreachableAt = clock.millis();
+        agent.unreachableAt = at;
         if (agent.connection != null) {
             agent.connection.out.fail(Status.UNAVAILABLE.withDescription("agent marked unreachable: " + reason));
             agent.connection = null;
@@ -1245,7 +1594,90 @@ final class MasterCore {
         requestAllocation();
     }
 
+    /**
+     * After a failover, agents that did not re-register within --agent_reregister_timeout are
+     * unreachable, unless that would be more than --recovery_agent_removal_limit of them: then an
+     * operator must look (a network or ZooKeeper problem is likelier than that many dead hosts).
+     */
+    private void reregisterTimeout() {
+        if (!acting) {
+            loop.schedule(TIMER_REREGISTER, Duration.ofSeconds(1), this::reregisterTimeout);
+            return;
+        }
+        List<AgentRecord> missing = agents.all().stream()
+                .filter(a -> a.state == AgentRecord.State.RECOVERED)
+                .toList();
+        if (missing.isEmpty()) {
+            return;
+        }
+        double share = recoveredAgentCount == 0 ? 1 : missing.size() / (double) recoveredAgentCount;
+        if (share > config.recoveryAgentRemovalLimit()) {
+            LOG.error("Not marking {} of {} recovered agents unreachable: more than the --recovery_agent_removal_limit"
+                    + " of {}%; check the network and ZooKeeper, then raise the limit or restart the agents",
+                    missing.size(), recoveredAgentCount, Math.round(config.recoveryAgentRemovalLimit() * 100));
+            loop.schedule(TIMER_REREGISTER, config.agentReregisterTimeout(), this::reregisterTimeout);
+            return;
+        }
+        LOG.warn("{} agents did not re-register within {}s of the failover", missing.size(),
+                config.agentReregisterTimeout().toSeconds());
+        markUnreachable(missing, "did not re-register within " + config.agentReregisterTimeout().toSeconds()
+                + "s after a master failover");
+    }
+
+    /**
+     * Removes an agent for good (operator request): durable first; then its tasks are gone
+     * (TASK_GONE, or TASK_LOST for frameworks that are not PARTITION_AWARE) and, if connected,
+     * it is told to shut down. Answers through {@code done} with null or the reason it refused.
+     */
+    void markGone(AgentId id, java.util.function.Consumer<String> done) {
+        AgentRecord agent = agents.get(id);
+        if (!acting) {
+            done.accept("this master is not acting as leader");
+            return;
+        }
+        if (agent == null) {
+            done.accept("agent " + id + " is not known");
+            return;
+        }
+        if (agent.state == AgentRecord.State.GONE) {
+            done.accept(null);
+            return;
+        }
+        MDC.put("agent", id.value());
+        double now = clock.seconds();
+        persist(List.of(RegistryRecords.gone(agent.info, agent.registeredAt / 1000.0, now)), "agent " + id + " gone", () -> {
+            MDC.put("agent", id.value());
+            agents.transition(agent, AgentRecord.State.GONE);
+            rescindOffersOn(agent);
+            int count = 0;
+            for (TaskRecord task : allTasks(agent)) {
+                FrameworkRecord fw = frameworks.get(task.framework);
+                if (fw != null && !task.terminal()) {
+                    count++;
+                    sendUpdate(fw, masterStatus(task.id.value(), id.value(), forFramework(fw, TaskState.TASK_GONE),
+                            StatusReason.REASON_AGENT_REMOVED, "agent " + id + " was marked gone by an operator"));
+                }
+                task.state = fw == null ? TaskState.TASK_GONE : forFramework(fw, TaskState.TASK_GONE);
+                completeTask(task);
+            }
+            if (agent.connection != null) {
+                agent.connection.out.send(withEpoch(MasterMessage.newBuilder()
+                        .setType(MasterMessage.Type.SHUTDOWN)
+                        .setShutdown(MasterMessage.Shutdown.newBuilder()
+                                .setMessage("agent " + id + " was removed from the cluster"))));
+                agent.connection.out.complete();
+                agent.connection = null;
+            }
+            LOG.warn("Marked agent {} at {} gone; {} tasks are gone", id, agent.info.getHostname(), count);
+            requestAllocation();
+            done.accept(null);
+        });
+    }
+
     private void allocate() {
+        if (!acting) {
+            return;
+        }
         long now = clock.millis();
         List<AllocatorAgent> candidates = new ArrayList<>();
         Resources clusterTotal = Resources.EMPTY;

@@ -12,6 +12,8 @@ import io.mezzo.proto.v1.GetAgentContainersRequest;
 import io.mezzo.proto.v1.GetContainersRequest;
 import io.mezzo.proto.v1.GetContainersResponse;
 import io.mezzo.proto.v1.GetAgentsRequest;
+import io.mezzo.proto.v1.MarkAgentGoneRequest;
+import io.mezzo.proto.v1.MarkAgentGoneResponse;
 import io.mezzo.proto.v1.GetAgentsResponse;
 import io.mezzo.proto.v1.GetFrameworksRequest;
 import io.mezzo.proto.v1.GetFrameworksResponse;
@@ -102,6 +104,28 @@ final class OperatorService extends OperatorGrpc.OperatorImplBase {
                 askAgent(endpoint.get(), out);
             }
         });
+    }
+
+    @Override
+    public void markAgentGone(MarkAgentGoneRequest request, StreamObserver<MarkAgentGoneResponse> out) {
+        if (!leadership.leading()) {
+            out.onError(leadership.notLeader());
+            return;
+        }
+        if (request.getAgentId().getValue().isEmpty()) {
+            out.onError(Status.INVALID_ARGUMENT.withDescription("agent_id is empty").asRuntimeException());
+            return;
+        }
+        AgentId id = AgentId.of(request.getAgentId());
+        loop.append(() -> core.markGone(id, error -> {
+            if (error == null) {
+                out.onNext(MarkAgentGoneResponse.getDefaultInstance());
+                out.onCompleted();
+            } else {
+                out.onError((error.contains("not known") ? Status.NOT_FOUND : Status.UNAVAILABLE)
+                        .withDescription(error).asRuntimeException());
+            }
+        }));
     }
 
     /** Asks the agent itself, off the loop: the master keeps no usage samples. */

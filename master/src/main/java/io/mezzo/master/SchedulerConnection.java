@@ -15,6 +15,8 @@ final class SchedulerConnection {
     final OutboundStream<Event> out;
     /** The framework subscribed on this stream; null before SUBSCRIBE. Loop thread only. */
     FrameworkId framework;
+    /** A SUBSCRIBE on this stream is being made durable. Loop thread only. */
+    boolean subscribing;
 
     SchedulerConnection(long id, String peer, OutboundStream<Event> out) {
         this.id = id;

@@ -1,0 +1,94 @@
+package io.mezzo.master;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.mezzo.ha.registry.RegistryException;
+import io.mezzo.ha.registry.RegistryOp;
+import io.mezzo.proto.v1.AgentInfo;
+import io.mezzo.proto.v1.FrameworkInfo;
+import io.mezzo.proto.v1.RegistryAgent;
+import io.mezzo.proto.v1.RegistryFramework;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The master's registry records: how agents and frameworks are written to and read from the
+ * registry. Pure; any thread.
+ */
+final class RegistryRecords {
+
+    static final String AGENTS = "agents";
+    static final String FRAMEWORKS = "frameworks";
+
+    private RegistryRecords() {}
+
+    /** What a new leader reads back. */
+    record Recovered(List<RegistryAgent> agents, List<RegistryFramework> frameworks) {}
+
+    static Recovered decode(Map<String, Map<String, byte[]>> all) {
+        List<RegistryAgent> agents = new ArrayList<>();
+        List<RegistryFramework> frameworks = new ArrayList<>();
+        all.getOrDefault(AGENTS, Map.of()).forEach((key, bytes) -> {
+            try {
+                RegistryAgent a = RegistryAgent.parseFrom(bytes);
+                if (!a.getInfo().getId().getValue().equals(key)) {
+                    throw new RegistryException("registry record agents/" + key + " holds agent "
+                            + a.getInfo().getId().getValue());
+                }
+                agents.add(a);
+            } catch (InvalidProtocolBufferException e) {
+                throw new RegistryException("registry record agents/" + key + " is corrupt: " + e.getMessage(), e);
+            }
+        });
+        all.getOrDefault(FRAMEWORKS, Map.of()).forEach((key, bytes) -> {
+            try {
+                RegistryFramework f = RegistryFramework.parseFrom(bytes);
+                if (!f.getInfo().getId().getValue().equals(key)) {
+                    throw new RegistryException("registry record frameworks/" + key + " holds framework "
+                            + f.getInfo().getId().getValue());
+                }
+                frameworks.add(f);
+            } catch (InvalidProtocolBufferException e) {
+                throw new RegistryException("registry record frameworks/" + key + " is corrupt: " + e.getMessage(), e);
+            }
+        });
+        return new Recovered(agents, frameworks);
+    }
+
+    static RegistryOp admitted(AgentInfo info, double registeredTime) {
+        return put(RegistryAgent.newBuilder().setInfo(info).setState(RegistryAgent.State.ADMITTED)
+                .setRegisteredTime(registeredTime).build());
+    }
+
+    static RegistryOp unreachable(AgentInfo info, double registeredTime, double unreachableTime) {
+        return put(RegistryAgent.newBuilder().setInfo(info).setState(RegistryAgent.State.UNREACHABLE)
+                .setRegisteredTime(registeredTime).setUnreachableTime(unreachableTime).build());
+    }
+
+    static RegistryOp gone(AgentInfo info, double registeredTime, double goneTime) {
+        return put(RegistryAgent.newBuilder().setInfo(info).setState(RegistryAgent.State.GONE)
+                .setRegisteredTime(registeredTime).setGoneTime(goneTime).build());
+    }
+
+    static RegistryOp active(FrameworkInfo info, double registeredTime, double disconnectedTime) {
+        return put(RegistryFramework.newBuilder().setInfo(info).setState(RegistryFramework.State.ACTIVE)
+                .setRegisteredTime(registeredTime).setDisconnectedTime(disconnectedTime).build());
+    }
+
+    static RegistryOp removed(FrameworkInfo info, double registeredTime, double removedTime) {
+        return put(RegistryFramework.newBuilder().setInfo(info).setState(RegistryFramework.State.REMOVED)
+                .setRegisteredTime(registeredTime).setRemovedTime(removedTime).build());
+    }
+
+    static RegistryOp forgetFramework(String id) {
+        return RegistryOp.delete(FRAMEWORKS, id);
+    }
+
+    private static RegistryOp put(RegistryAgent a) {
+        return RegistryOp.put(AGENTS, a.getInfo().getId().getValue(), a.toByteArray());
+    }
+
+    private static RegistryOp put(RegistryFramework f) {
+        return RegistryOp.put(FRAMEWORKS, f.getInfo().getId().getValue(), f.toByteArray());
+    }
+}

@@ -1,0 +1,323 @@
+package io.mezzo.master;
+
+import static io.mezzo.master.MasterTest.launch;
+import static io.mezzo.master.MasterTest.task;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.mezzo.common.clock.ManualClock;
+import io.mezzo.common.loop.RecordingFaultHandler;
+import io.mezzo.common.resources.ResourceText;
+import io.mezzo.ha.testing.ZkEnsemble;
+import io.mezzo.ha.zk.ZkClients;
+import io.mezzo.master.MasterHarness.RawAgent;
+import io.mezzo.master.MasterHarness.RawScheduler;
+import io.mezzo.proto.v1.AgentInfo;
+import io.mezzo.proto.v1.AgentMessage;
+import io.mezzo.proto.v1.AgentView;
+import io.mezzo.proto.v1.Call;
+import io.mezzo.proto.v1.Event;
+import io.mezzo.proto.v1.FrameworkInfo;
+import io.mezzo.proto.v1.FrameworkView;
+import io.mezzo.proto.v1.GetHealthRequest;
+import io.mezzo.proto.v1.GetStateRequest;
+import io.mezzo.proto.v1.GetStateResponse;
+import io.mezzo.proto.v1.MarkAgentGoneRequest;
+import io.mezzo.proto.v1.MasterInfo;
+import io.mezzo.proto.v1.MasterMessage;
+import io.mezzo.proto.v1.Offer;
+import io.mezzo.proto.v1.OperatorGrpc;
+import io.mezzo.proto.v1.RegistryAgent;
+import io.mezzo.proto.v1.RegistryFramework;
+import io.mezzo.proto.v1.Task;
+import io.mezzo.proto.v1.TaskInfo;
+import io.mezzo.proto.v1.TaskState;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.test.KillSession;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Masters on a real 3-server ZooKeeper ensemble: election, standby redirects, the registry, state
+ * rebuilt from agents after a failover, and the timeouts that survive it. Masters share one
+ * manual clock (synchronised wall clocks); ZooKeeper sessions run on real time.
+ */
+class MasterHaTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    private ZkEnsemble zk;
+    private final ManualClock clock = new ManualClock();
+    private final RecordingFaultHandler faults = new RecordingFaultHandler();
+    private final List<String> lostLeadership = new CopyOnWriteArrayList<>();
+    private final List<AutoCloseable> toClose = new ArrayList<>();
+
+    @BeforeEach
+    void start() throws Exception {
+        zk = new ZkEnsemble(3);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        for (int i = toClose.size() - 1; i >= 0; i--) {
+            toClose.get(i).close();
+        }
+        zk.close();
+        faults.assertNoFaults();
+    }
+
+    private Master master(String prefix) throws Exception {
+        return master(prefix, b -> {});
+    }
+
+    private Master master(String prefix, Consumer<MasterConfig.Builder> tweak) throws Exception {
+        MasterConfig.Builder b = MasterConfig.builder()
+                .ip("127.0.0.1").port(0).clock(clock).faultHandler(faults).idPrefix(prefix).allocatorSeed(1L)
+                .zk("zk://" + zk.connectString() + "/mezzo").zkSessionTimeout(Duration.ofSeconds(2))
+                .onLostLeadership(reason -> lostLeadership.add(prefix + ": " + reason));
+        tweak.accept(b);
+        Master m = new Master(b.build());
+        toClose.add(m);
+        m.start();
+        return m;
+    }
+
+    private ManagedChannel channel(Master m) {
+        ManagedChannel c = NettyChannelBuilder.forAddress("127.0.0.1", m.port()).usePlaintext().build();
+        toClose.add(() -> {
+            c.shutdownNow();
+            c.awaitTermination(5, TimeUnit.SECONDS);
+        });
+        return c;
+    }
+
+    private GetStateResponse state(Master m) {
+        return OperatorGrpc.newBlockingStub(channel(m)).withDeadlineAfter(10, TimeUnit.SECONDS)
+                .getState(GetStateRequest.getDefaultInstance());
+    }
+
+    private RawAgent agent(Master m, String host) throws Exception {
+        RawAgent a = new RawAgent(channel(m));
+        toClose.add(a);
+        AgentInfo info = AgentInfo.newBuilder().setHostname(host)
+                .addAllResources(ResourceText.parse("cpus:4;mem:1024").toProto()).build();
+        a.send(AgentMessage.newBuilder().setType(AgentMessage.Type.REGISTER)
+                .setRegister(AgentMessage.Register.newBuilder().setAgentInfo(info)).build());
+        a.agentId = a.next(MasterMessage.Type.REGISTERED).getRegistered().getAgentId();
+        a.info = info.toBuilder().setId(a.agentId).build();
+        return a;
+    }
+
+    private RawAgent reregister(Master m, RawAgent old, List<Task> tasks, FrameworkInfo... frameworks) throws Exception {
+        RawAgent a = new RawAgent(channel(m));
+        toClose.add(a);
+        a.agentId = old.agentId;
+        a.info = old.info;
+        a.send(AgentMessage.newBuilder().setType(AgentMessage.Type.REREGISTER).setAgentId(old.agentId)
+                .setReregister(AgentMessage.Reregister.newBuilder().setAgentInfo(old.info)
+                        .addAllFrameworks(List.of(frameworks)).addAllTasks(tasks))
+                .build());
+        return a;
+    }
+
+    private RawScheduler scheduler(Master m, FrameworkInfo info) throws Exception {
+        RawScheduler s = new RawScheduler(channel(m));
+        toClose.add(s);
+        s.send(Call.newBuilder().setType(Call.Type.SUBSCRIBE).setSubscribe(Call.Subscribe.newBuilder()
+                .setFrameworkInfo(info)).build());
+        s.frameworkId = s.next(Event.Type.SUBSCRIBED).getSubscribed().getFrameworkId();
+        return s;
+    }
+
+    private RegistryAgent registryAgent(String id) throws Exception {
+        try (CuratorFramework c = ZkClients.start(zk.url("/mezzo"), Duration.ofSeconds(5))) {
+            return RegistryAgent.parseFrom(c.getData().forPath("/registry/agents/" + id));
+        }
+    }
+
+    private RegistryFramework registryFramework(String id) throws Exception {
+        try (CuratorFramework c = ZkClients.start(zk.url("/mezzo"), Duration.ofSeconds(5))) {
+            return RegistryFramework.parseFrom(c.getData().forPath("/registry/frameworks/" + id));
+        }
+    }
+
+    private void settle(Master... masters) throws Exception {
+        for (Master m : masters) {
+            m.barrier().get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private void advance(Duration d, Master... masters) throws Exception {
+        settle(masters);
+        clock.advance(d);
+        settle(masters);
+    }
+
+    @Test
+    void aStandbyAnswersUnavailableWithTheLeadersAddress() throws Exception {
+        Master a = master("a");
+        a.elected().get(30, TimeUnit.SECONDS);
+        Master b = master("b");
+        await().atMost(WAIT).until(() -> OperatorGrpc.newBlockingStub(channel(b))
+                .getHealth(GetHealthRequest.getDefaultInstance()).getLeaderInfo().getPort() == a.port());
+        var health = OperatorGrpc.newBlockingStub(channel(b)).getHealth(GetHealthRequest.getDefaultInstance());
+        assertThat(health.getLeader()).isFalse();
+        assertThat(health.getLeaderInfo().getEpoch()).isEqualTo(1);
+        assertThatThrownBy(() -> state(b)).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+            assertThat(e.getTrailers().get(Leadership.LEADER_KEY)).isEqualTo("127.0.0.1:" + a.port());
+        });
+        RawScheduler refused = new RawScheduler(channel(b));
+        toClose.add(refused);
+        refused.send(Call.newBuilder().setType(Call.Type.SUBSCRIBE).setSubscribe(Call.Subscribe.newBuilder()
+                .setFrameworkInfo(MasterHarness.framework("fw"))).build());
+        await().atMost(WAIT).until(() -> refused.closed);
+        assertThat(Status.fromThrowable(refused.error).getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+    }
+
+    @Test
+    void aNewLeaderRebuildsItsStateFromTheRegistryAndTheAgents() throws Exception {
+        Master a = master("a");
+        a.elected().get(30, TimeUnit.SECONDS);
+        Master b = master("b");
+        RawAgent agent = agent(a, "host-1");
+        FrameworkInfo fwInfo = MasterHarness.framework("fw").build();
+        RawScheduler s = scheduler(a, fwInfo);
+        Offer offer = s.next(Event.Type.OFFERS).getOffers().getOffers(0);
+        TaskInfo t1 = task("t1", offer, "cpus:1;mem:128").build();
+        s.call(launch(offer, t1));
+        agent.next(MasterMessage.Type.RUN_TASK);
+        assertThat(registryAgent(agent.agentId.getValue()).getState()).isEqualTo(RegistryAgent.State.ADMITTED);
+        assertThat(registryFramework(s.frameworkId.getValue()).getState()).isEqualTo(RegistryFramework.State.ACTIVE);
+
+        a.close();
+        MasterInfo bInfo = b.elected().get(30, TimeUnit.SECONDS);
+        assertThat(bInfo.getEpoch()).isEqualTo(2);
+        GetStateResponse recovered = state(b);
+        assertThat(recovered.getAgentsList()).singleElement()
+                .satisfies(v -> assertThat(v.getState()).isEqualTo(AgentView.State.RECOVERED));
+        assertThat(recovered.getFrameworksList()).singleElement()
+                .satisfies(v -> assertThat(v.getState()).isEqualTo(FrameworkView.State.RECOVERED));
+
+        FrameworkInfo withId = fwInfo.toBuilder().setId(s.frameworkId).build();
+        RawAgent back = reregister(b, agent, List.of(Task.newBuilder().setTaskId(t1.getTaskId())
+                .setFrameworkId(s.frameworkId).setAgentId(agent.agentId).setName(t1.getName())
+                .setState(TaskState.TASK_RUNNING).setTaskInfo(t1).addAllResources(t1.getResourcesList()).build()), withId);
+        assertThat(back.next(MasterMessage.Type.REGISTERED).getEpoch()).isEqualTo(2);
+        RawScheduler again = scheduler(b, withId);
+        assertThat(again.frameworkId).isEqualTo(s.frameworkId);
+        Offer rest = again.next(Event.Type.OFFERS).getOffers().getOffers(0);
+        assertThat(ResourceText.parse("cpus:3;mem:896")).isEqualTo(
+                io.mezzo.common.resources.Resources.fromProto(rest.getResourcesList()));
+        GetStateResponse after = state(b);
+        assertThat(after.getTasksList()).singleElement().satisfies(t -> assertThat(t.getState()).isEqualTo(TaskState.TASK_RUNNING));
+        assertThat(after.getAgents(0).getState()).isEqualTo(AgentView.State.REGISTERED);
+    }
+
+    @Test
+    void anAgentThatNeverReturnsIsUnreachableAfterTheTimeoutAndReadmittedLater() throws Exception {
+        Master a = master("a");
+        a.elected().get(30, TimeUnit.SECONDS);
+        Master b = master("b", c -> c.agentReregisterTimeout(Duration.ofMinutes(2)));
+        RawAgent agent = agent(a, "host-1");
+        a.close();
+        b.elected().get(30, TimeUnit.SECONDS);
+        advance(Duration.ofSeconds(119), b);
+        assertThat(state(b).getAgents(0).getState()).isEqualTo(AgentView.State.RECOVERED);
+        advance(Duration.ofSeconds(1), b);
+        await().atMost(WAIT).until(() -> state(b).getAgents(0).getState() == AgentView.State.UNREACHABLE);
+        RegistryAgent record = registryAgent(agent.agentId.getValue());
+        assertThat(record.getState()).isEqualTo(RegistryAgent.State.UNREACHABLE);
+        assertThat(record.getUnreachableTime()).isEqualTo(clock.seconds());
+
+        RawAgent back = reregister(b, agent, List.of());
+        back.next(MasterMessage.Type.REGISTERED);
+        assertThat(state(b).getAgents(0).getState()).isEqualTo(AgentView.State.REGISTERED);
+        assertThat(registryAgent(agent.agentId.getValue()).getState()).isEqualTo(RegistryAgent.State.ADMITTED);
+    }
+
+    @Test
+    void theRemovalLimitKeepsTooManyMissingAgentsFromBeingMarked() throws Exception {
+        Master a = master("a");
+        a.elected().get(30, TimeUnit.SECONDS);
+        Master b = master("b", c -> c.agentReregisterTimeout(Duration.ofMinutes(1)).recoveryAgentRemovalLimit(0.5));
+        agent(a, "host-1");
+        agent(a, "host-2");
+        a.close();
+        b.elected().get(30, TimeUnit.SECONDS);
+        advance(Duration.ofMinutes(2), b);
+        assertThat(state(b).getAgentsList()).extracting(AgentView::getState)
+                .containsOnly(AgentView.State.RECOVERED);
+    }
+
+    @Test
+    void aFrameworksFailoverTimeoutCountsFromItsOriginalDisconnectionAcrossAFailover() throws Exception {
+        Master a = master("a");
+        a.elected().get(30, TimeUnit.SECONDS);
+        Master b = master("b");
+        RawScheduler s = scheduler(a, MasterHarness.framework("fw").setFailoverTimeout(100).build());
+        s.close();
+        await().atMost(WAIT).until(() -> registryFramework(s.frameworkId.getValue()).getDisconnectedTime() > 0);
+        double disconnectedAt = registryFramework(s.frameworkId.getValue()).getDisconnectedTime();
+        advance(Duration.ofSeconds(60), a);
+        a.close();
+        b.elected().get(30, TimeUnit.SECONDS);
+        advance(Duration.ofSeconds(39), b);
+        assertThat(state(b).getFrameworksList()).hasSize(1);
+        advance(Duration.ofSeconds(1), b);
+        await().atMost(WAIT).until(() -> state(b).getFrameworksList().isEmpty());
+        RegistryFramework removed = registryFramework(s.frameworkId.getValue());
+        assertThat(removed.getState()).isEqualTo(RegistryFramework.State.REMOVED);
+        assertThat(removed.getRemovedTime()).isEqualTo(disconnectedAt + 100);
+        // A removed framework cannot come back, not even through the new leader.
+        RawScheduler late = new RawScheduler(channel(b));
+        toClose.add(late);
+        late.send(Call.newBuilder().setType(Call.Type.SUBSCRIBE).setSubscribe(Call.Subscribe.newBuilder()
+                .setFrameworkInfo(MasterHarness.framework("fw").setId(s.frameworkId))).build());
+        assertThat(late.next(Event.Type.ERROR).getError().getCode()).isEqualTo(Event.Error.Code.FRAMEWORK_REMOVED);
+    }
+
+    @Test
+    void aGoneAgentIsToldToShutDownWhenItReturns() throws Exception {
+        Master a = master("a");
+        a.elected().get(30, TimeUnit.SECONDS);
+        RawAgent agent = agent(a, "host-1");
+        OperatorGrpc.newBlockingStub(channel(a)).withDeadlineAfter(10, TimeUnit.SECONDS)
+                .markAgentGone(MarkAgentGoneRequest.newBuilder().setAgentId(agent.agentId).build());
+        assertThat(agent.next(MasterMessage.Type.SHUTDOWN).getShutdown().getMessage()).contains("removed");
+        assertThat(registryAgent(agent.agentId.getValue()).getState()).isEqualTo(RegistryAgent.State.GONE);
+        RawAgent back = reregister(a, agent, List.of());
+        back.next(MasterMessage.Type.SHUTDOWN);
+    }
+
+    @Test
+    void aLeaderWhoseSessionExpiresStepsDownAndAnotherTakesOver() throws Exception {
+        Master a = master("a");
+        a.elected().get(30, TimeUnit.SECONDS);
+        Master b = master("b");
+        RawScheduler s = scheduler(a, MasterHarness.framework("fw").build());
+        CuratorFramework aClient = zkClientOf(a);
+        KillSession.kill(aClient.getZookeeperClient().getZooKeeper());
+        assertThat(b.elected().get(30, TimeUnit.SECONDS).getEpoch()).isEqualTo(2);
+        await().atMost(WAIT).until(() -> lostLeadership.stream().anyMatch(l -> l.startsWith("a: ")));
+        await().atMost(WAIT).until(() -> s.closed);
+        assertThat(a.isLeading()).isFalse();
+        assertThat(b.isLeading()).isTrue();
+    }
+
+    private static CuratorFramework zkClientOf(Master m) {
+        return m.zkClient();
+    }
+}
