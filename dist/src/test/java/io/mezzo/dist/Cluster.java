@@ -49,6 +49,7 @@ final class Cluster implements AutoCloseable {
         master = new Master(MasterConfig.builder()
                 .ip("127.0.0.1")
                 .port(0)
+                .httpPort(0)
                 .clock(masterClock)
                 .faultHandler(faults)
                 .idPrefix("e2e")

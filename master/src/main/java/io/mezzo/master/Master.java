@@ -54,6 +54,7 @@ public final class Master implements AutoCloseable {
     private EventLoop loop;
     private MasterCore core;
     private Server server;
+    private HttpService http;
     private CuratorFramework zkClient;
     private LeaderElection election;
     private volatile MasterInfo info;
@@ -95,11 +96,25 @@ public final class Master implements AutoCloseable {
             server = null;
             throw new IOException("cannot bind the master to " + config.ip() + ":" + config.port() + ": " + e.getMessage(), e);
         }
+        http = new HttpService(loop, core, leadership);
+        int httpPort;
+        try {
+            httpPort = http.start(config.ip(), config.httpPort());
+        } catch (Exception e) {
+            http.close();
+            server.shutdownNow();
+            loop.close();
+            loop = null;
+            server = null;
+            throw new IOException("cannot bind the master's HTTP endpoints to " + config.ip() + ":" + config.httpPort()
+                    + ": " + e.getMessage(), e);
+        }
         info = MasterInfo.newBuilder()
                 .setId(masterId)
                 .setHostname(config.hostname())
                 .setIp(config.ip())
                 .setPort(server.getPort())
+                .setHttpPort(httpPort)
                 .setVersion(VERSION)
                 .setStartTime(config.clock().seconds())
                 .build();
@@ -198,6 +213,11 @@ public final class Master implements AutoCloseable {
         return server.getPort();
     }
 
+    /** The bound HTTP port. */
+    public int httpPort() {
+        return info().getHttpPort();
+    }
+
     /** This master's info (with its epoch once elected). */
     public MasterInfo info() {
         MasterInfo i = info;
@@ -239,6 +259,7 @@ public final class Master implements AutoCloseable {
             election.close();
         }
         loop.append(() -> core.stop("master stopping"));
+        http.close();
         server.shutdownNow();
         try {
             if (!server.awaitTermination(5, TimeUnit.SECONDS)) {

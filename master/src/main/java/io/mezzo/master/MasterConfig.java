@@ -15,6 +15,7 @@ import java.util.Objects;
  *
  * @param ip address the gRPC server binds to
  * @param port gRPC port; 0 picks a free one
+ * @param httpPort port of the HTTP endpoints (/health, /state, ...); 0 picks a free one
  * @param hostname hostname advertised in MasterInfo
  * @param frameworkHeartbeatInterval time between HEARTBEAT events to schedulers
  * @param agentPingInterval time between PINGs to each agent
@@ -41,6 +42,7 @@ import java.util.Objects;
 public record MasterConfig(
         String ip,
         int port,
+        int httpPort,
         String hostname,
         Duration frameworkHeartbeatInterval,
         Duration agentPingInterval,
@@ -67,6 +69,9 @@ public record MasterConfig(
         Objects.requireNonNull(faultHandler, "faultHandler");
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("--port " + port + " is outside 0-65535");
+        }
+        if (httpPort < 0 || httpPort > 65535) {
+            throw new IllegalArgumentException("--http_port " + httpPort + " is outside 0-65535");
         }
         requirePositive("frameworkHeartbeatInterval", frameworkHeartbeatInterval);
         requirePositive("agent_ping_timeout", agentPingInterval);
@@ -114,6 +119,7 @@ public record MasterConfig(
     public static final class Builder {
         private String ip = "127.0.0.1";
         private int port = 5050;
+        private int httpPort = 5052;
         private String hostname;
         private Duration frameworkHeartbeatInterval = Duration.ofSeconds(15);
         private Duration agentPingInterval = Duration.ofSeconds(15);
@@ -175,6 +181,12 @@ public record MasterConfig(
         /** Default 5050; 0 picks a free port. */
         public Builder port(int v) {
             port = v;
+            return this;
+        }
+
+        /** Default 5052; 0 picks a free port. */
+        public Builder httpPort(int v) {
+            httpPort = v;
             return this;
         }
 
@@ -258,7 +270,7 @@ public record MasterConfig(
 
         /** The config; throws IllegalArgumentException naming a bad setting. */
         public MasterConfig build() {
-            return new MasterConfig(ip, port, hostname, frameworkHeartbeatInterval, agentPingInterval,
+            return new MasterConfig(ip, port, httpPort, hostname, frameworkHeartbeatInterval, agentPingInterval,
                     maxAgentPingTimeouts, allocationInterval, offerTimeout, minAllocatable, maxCompletedTasks,
                     outboundQueueCapacity, clock, faultHandler, idPrefix, allocatorSeed, zk, zkSessionTimeout,
                     agentReregisterTimeout, recoveryAgentRemovalLimit, onLostLeadership);

@@ -84,7 +84,7 @@ class MasterHaTest {
 
     private Master master(String prefix, Consumer<MasterConfig.Builder> tweak) throws Exception {
         MasterConfig.Builder b = MasterConfig.builder()
-                .ip("127.0.0.1").port(0).clock(clock).faultHandler(faults).idPrefix(prefix).allocatorSeed(1L)
+                .ip("127.0.0.1").port(0).httpPort(0).clock(clock).faultHandler(faults).idPrefix(prefix).allocatorSeed(1L)
                 .zk("zk://" + zk.connectString() + "/mezzo").zkSessionTimeout(Duration.ofSeconds(2))
                 .onLostLeadership(reason -> lostLeadership.add(prefix + ": " + reason));
         tweak.accept(b);
@@ -185,6 +185,33 @@ class MasterHaTest {
                 .setFrameworkInfo(MasterHarness.framework("fw"))).build());
         await().atMost(WAIT).until(() -> refused.closed);
         assertThat(Status.fromThrowable(refused.error).getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+    }
+
+    @Test
+    void httpEndpointsServeTheLeaderAndRedirectFromAStandby() throws Exception {
+        Master a = master("a");
+        a.elected().get(30, TimeUnit.SECONDS);
+        Master b = master("b");
+        java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder()
+                .followRedirects(java.net.http.HttpClient.Redirect.NEVER).build();
+        var state = http.send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + a.httpPort() + "/state")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(state.statusCode()).isEqualTo(200);
+        assertThat(state.body()).contains("\"master_info\"").contains("\"epoch\": \"1\"");
+        await().atMost(WAIT).until(() -> http.send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + b.httpPort() + "/state")).build(),
+                java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode() == 307);
+        var redirect = http.send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + b.httpPort() + "/state?x=1")).build(),
+                java.net.http.HttpResponse.BodyHandlers.discarding());
+        assertThat(redirect.headers().firstValue("location"))
+                .hasValue("http://127.0.0.1:" + a.httpPort() + "/state?x=1");
+        var health = http.send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + b.httpPort() + "/health")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(health.statusCode()).isEqualTo(200);
+        assertThat(health.body()).contains("\"leader\": false");
     }
 
     @Test

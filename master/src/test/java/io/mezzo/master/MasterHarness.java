@@ -49,6 +49,7 @@ final class MasterHarness implements AutoCloseable {
         MasterConfig.Builder b = MasterConfig.builder()
                 .ip("127.0.0.1")
                 .port(0)
+                .httpPort(0)
                 .clock(clock)
                 .faultHandler(faults)
                 .idPrefix("m1")
