@@ -68,9 +68,9 @@ final class FrameworkRecord {
     final Map<AgentId, List<Refusal>> refusals = new HashMap<>();
     /** Outstanding offers. */
     final Set<OfferId> offers = new LinkedHashSet<>();
-    /** Resources in outstanding offers, per role. */
+    /** Scalar resources in outstanding offers, per role. */
     final Map<String, Resources> offered = new HashMap<>();
-    /** Resources of non-terminal tasks, per role. */
+    /** Scalar resources of non-terminal tasks, per role. */
     final Map<String, Resources> used = new HashMap<>();
     /** Tasks until their terminal update is acknowledged. */
     final Map<TaskId, TaskRecord> tasks = new LinkedHashMap<>();
@@ -100,12 +100,15 @@ final class FrameworkRecord {
         return hasCapability(FrameworkInfo.Capability.Type.PARTITION_AWARE);
     }
 
+    // Sums over several agents keep scalars only: ports [31000-32000] on two agents are two
+    // resources, but as a set they would be one. DRF only needs the scalars.
+
     void addOffered(String role, Resources r) {
-        offered.merge(role, r, Resources::plus);
+        offered.merge(role, r.scalarsOnly(), Resources::plus);
     }
 
     void removeOffered(String role, Resources r) {
-        Resources left = offered.getOrDefault(role, Resources.EMPTY).minus(r);
+        Resources left = offered.getOrDefault(role, Resources.EMPTY).minus(r.scalarsOnly());
         if (left.isEmpty()) {
             offered.remove(role);
         } else {
@@ -114,11 +117,11 @@ final class FrameworkRecord {
     }
 
     void addUsed(String role, Resources r) {
-        used.merge(role, r, Resources::plus);
+        used.merge(role, r.scalarsOnly(), Resources::plus);
     }
 
     void removeUsed(String role, Resources r) {
-        Resources left = used.getOrDefault(role, Resources.EMPTY).minus(r);
+        Resources left = used.getOrDefault(role, Resources.EMPTY).minus(r.scalarsOnly());
         if (left.isEmpty()) {
             used.remove(role);
         } else {

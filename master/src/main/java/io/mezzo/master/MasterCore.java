@@ -244,7 +244,11 @@ final class MasterCore {
         for (FrameworkRecord fw : frameworks.all()) {
             loop.cancel(failoverTag(fw.id));
         }
-        LOG.warn("Stopped leading for good: {}", reason);
+        if (reason.equals("master stopping")) {
+            LOG.info("Stopped leading: master stopping");
+        } else {
+            LOG.warn("Stopped leading for good: {}", reason);
+        }
     }
 
     private void closeAllStreams(String why) {
@@ -1683,7 +1687,7 @@ final class MasterCore {
         Resources clusterTotal = Resources.EMPTY;
         for (AgentRecord agent : agents.all()) {
             if (agent.state == AgentRecord.State.REGISTERED || agent.state == AgentRecord.State.DRAINING) {
-                clusterTotal = clusterTotal.plus(agent.total);
+                clusterTotal = clusterTotal.plus(agent.total.scalarsOnly());
             }
             if (agent.offerable()) {
                 Resources available = agent.available();
@@ -1938,9 +1942,10 @@ final class MasterCore {
         for (AgentRecord agent : agents.all()) {
             b.addAgents(agentView(agent));
             if (agent.state == AgentRecord.State.REGISTERED || agent.state == AgentRecord.State.DRAINING) {
-                total = total.plus(agent.total);
-                used = used.plus(agent.used);
-                offered = offered.plus(agent.offered);
+                // Cluster sums are scalar: port ranges of different hosts do not add up as sets.
+                total = total.plus(agent.total.scalarsOnly());
+                used = used.plus(agent.used.scalarsOnly());
+                offered = offered.plus(agent.offered.scalarsOnly());
             }
         }
         frameworks.all().forEach(fw -> b.addFrameworks(frameworkView(fw)));

@@ -15,7 +15,11 @@ final class Daemons {
 
     /** Closes {@code parts} in order on SIGINT/SIGTERM or {@link #stop}. */
     Daemons(String name, AutoCloseable... parts) {
+        java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
         Runnable close = () -> {
+            if (!closing.compareAndSet(false, true)) {
+                return;
+            }
             for (AutoCloseable part : parts) {
                 try {
                     part.close();
@@ -29,7 +33,12 @@ final class Daemons {
             if (stopped.getCount() > 0) {
                 LOG.info("Stopping {} on signal", name);
                 stopped.countDown();
-                close.run();
+            }
+            close.run();
+            try {
+                closed.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
         }, "mezzo-shutdown"));
         Thread closer = new Thread(() -> {
@@ -39,9 +48,7 @@ final class Daemons {
                 Thread.currentThread().interrupt();
                 return;
             }
-            if (closed.getCount() > 0) {
-                close.run();
-            }
+            close.run();
         }, "mezzo-stopper");
         closer.setDaemon(true);
         closer.start();

@@ -4,6 +4,7 @@ import io.mezzo.agent.Agent;
 import io.mezzo.agent.AgentConfig;
 import io.mezzo.common.resources.Resources;
 import io.mezzo.dist.run.RunFramework;
+import io.mezzo.ha.zk.EmbeddedZooKeeper;
 import io.mezzo.master.Master;
 import io.mezzo.master.MasterConfig;
 import io.mezzo.proto.v1.CommandInfo;
@@ -25,12 +26,21 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "dev", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Run a local development cluster: a master and an agent in one process on 127.0.0.1.",
+            "It runs an embedded ZooKeeper, so the master is elected and keeps its registry as in production.",
             "Runs a demo task through it, prints the endpoints, and serves until Ctrl-C."})
 final class DevCommand implements Callable<Integer> {
 
     @Option(names = "--port", paramLabel = "PORT", defaultValue = "5050",
             description = "Master port; 0 picks a free one. Default: ${DEFAULT-VALUE}.")
     int port;
+
+    @Option(names = "--http_port", paramLabel = "PORT", defaultValue = "5052",
+            description = "Master HTTP port; 0 picks a free one. Default: ${DEFAULT-VALUE}.")
+    int httpPort;
+
+    @Option(names = "--zk_port", paramLabel = "PORT", defaultValue = "0",
+            description = "Port of the embedded ZooKeeper; 0 picks a free one. Default: ${DEFAULT-VALUE}.")
+    int zkPort;
 
     @Option(names = "--agent_port", paramLabel = "PORT", defaultValue = "5051",
             description = "Agent port; 0 picks a free one. Default: ${DEFAULT-VALUE}.")
@@ -57,14 +67,21 @@ final class DevCommand implements Callable<Integer> {
         if (workDir == null) {
             workDir = Files.createTempDirectory("mezzo-dev-");
         }
-        Master master = new Master(MasterConfig.builder().ip("127.0.0.1").port(port).build());
+        // The same HA path as production: ZooKeeper elects the master and keeps its registry.
+        EmbeddedZooKeeper zk = EmbeddedZooKeeper.start("127.0.0.1", zkPort, workDir.resolve("zookeeper"));
+        String zkUrl = "zk://" + zk.connectString() + "/mezzo";
+        Daemons[] daemon = new Daemons[1];
+        Master master = new Master(MasterConfig.builder().ip("127.0.0.1").port(port).httpPort(httpPort)
+                .zk(zkUrl).onLostLeadership(reason -> daemon[0].stop(1)).build());
         try {
             master.start();
+            master.elected().get(30, TimeUnit.SECONDS);
         } catch (java.io.IOException e) {
+            zk.close();
             throw new IllegalArgumentException(e.getMessage() + " (is another mezzo dev running? try --port 0)");
         }
         AgentConfig.Builder agentConfig = AgentConfig.builder()
-                .master("127.0.0.1:" + master.port())
+                .master(zkUrl)
                 .ip("127.0.0.1")
                 .port(agentPort)
                 .workDir(workDir);
@@ -76,9 +93,10 @@ final class DevCommand implements Callable<Integer> {
             agent = new Agent(agentConfig.build());
         } catch (IllegalArgumentException e) {
             master.close();
+            zk.close();
             throw e;
         }
-        Daemons daemon = new Daemons("dev cluster", agent, master);
+        daemon[0] = new Daemons("dev cluster", agent, master, zk);
         agent.start();
         agent.registered().get(30, TimeUnit.SECONDS);
 
@@ -86,6 +104,9 @@ final class DevCommand implements Callable<Integer> {
         out.println();
         out.println("Mezzo dev cluster is up.");
         out.println("  master    127.0.0.1:" + master.port() + "  (gRPC: schedulers, agents, operator API)");
+        out.println("  http      http://127.0.0.1:" + master.httpPort() + "/state  (also /health, /leader, /agents,"
+                + " /frameworks, /tasks)");
+        out.println("  zookeeper " + zkUrl + "  (leader election and registry; --master accepts it too)");
         out.println("  agent     127.0.0.1:" + agent.boundPort() + "  " + agent.agentId().map(Object::toString).orElse("")
                 + " with " + agent.resources());
         out.println("  work dir  " + workDir);
@@ -93,11 +114,11 @@ final class DevCommand implements Callable<Integer> {
         out.println("            " + launcher() + " run --master 127.0.0.1:" + master.port() + " -- echo hello");
         out.flush();
         if (demo) {
-            runDemo(master.port(), out);
+            runDemo(zkUrl, out);
         }
         out.println("Serving until Ctrl-C.");
         out.flush();
-        return daemon.await();
+        return daemon[0].await();
     }
 
     /** How to call this launcher again: bin/mezzo of the running distribution. */
@@ -111,14 +132,14 @@ final class DevCommand implements Callable<Integer> {
         return script.startsWith(cwd) ? cwd.relativize(script).toString() : script.toString();
     }
 
-    private static void runDemo(int masterPort, PrintStream out) throws Exception {
+    private static void runDemo(String masterUrl, PrintStream out) throws Exception {
         out.println();
         out.println("Demo: running `echo hello from mezzo` through the cluster:");
         RunFramework demo = new RunFramework("demo-1", "demo", Resources.scalars(Resources.CPUS, 100, Resources.MEM, 32_000),
                 CommandInfo.newBuilder().setShell("echo hello from mezzo").build(), out, "demo");
         FrameworkInfo info = FrameworkInfo.newBuilder().setName("mezzo-dev-demo").setFailoverTimeout(0).build();
         try (MezzoSchedulerClient client = MezzoSchedulerClient.builder(info, demo)
-                .master("127.0.0.1:" + masterPort).build()) {
+                .master(masterUrl).build()) {
             client.start();
             TaskStatus status = demo.result().get(60, TimeUnit.SECONDS);
             out.println(status.getState() == io.mezzo.proto.v1.TaskState.TASK_FINISHED

@@ -21,14 +21,37 @@ final class MasterCommand implements Callable<Integer> {
             description = "Port to listen on; 0 picks a free one. Default: ${DEFAULT-VALUE}.")
     int port;
 
+    @Option(names = "--http_port", paramLabel = "PORT", defaultValue = "5052",
+            description = "Port of the HTTP endpoints (/health, /leader, /state, /agents, /frameworks, /tasks);"
+                    + " 0 picks a free one. Default: ${DEFAULT-VALUE}.")
+    int httpPort;
+
     @Option(names = "--hostname", paramLabel = "NAME",
             description = "Hostname to advertise. Default: the --ip.")
     String hostname;
 
     @Option(names = "--zk", paramLabel = "URL",
-            description = "ZooKeeper URL (zk://host:port,.../path) for leader election among several masters."
-                    + " Default: none (a single standalone master).")
+            description = "ZooKeeper URL for leader election and the registry of replicated masters:"
+                    + " zk://[user:password@]host1:2181,host2:2181,host3:2181/mezzo."
+                    + " Default: none (one standalone master, nothing persisted).")
     String zk;
+
+    @Option(names = "--zk_session_timeout", paramLabel = "DURATION", defaultValue = "5secs",
+            converter = DurationConverter.class,
+            description = "ZooKeeper session timeout: a crashed leader is replaced after about this long;"
+                    + " shorter fails over faster but risks needless failovers on GC pauses. Default: ${DEFAULT-VALUE}.")
+    Duration zkSessionTimeout;
+
+    @Option(names = "--agent_reregister_timeout", paramLabel = "DURATION", defaultValue = "2mins",
+            converter = DurationConverter.class,
+            description = "After a failover, time agents have to re-register before they are marked unreachable."
+                    + " Default: ${DEFAULT-VALUE}.")
+    Duration agentReregisterTimeout;
+
+    @Option(names = "--recovery_agent_removal_limit", paramLabel = "PERCENT", defaultValue = "100%",
+            description = "After a failover, never mark more than this share of the recovered agents unreachable"
+                    + " at once (e.g. 50%). Default: ${DEFAULT-VALUE}.")
+    String recoveryAgentRemovalLimit;
 
     @Option(names = "--agent_ping_timeout", paramLabel = "DURATION", defaultValue = "15secs",
             converter = DurationConverter.class,
@@ -60,11 +83,15 @@ final class MasterCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         logging.apply("master");
-        if (zk != null) {
-            throw new IllegalArgumentException("--zk: replicated masters on ZooKeeper are not available in this"
-                    + " build yet; run one master without --zk");
-        }
+        Daemons[] daemon = new Daemons[1];
         MasterConfig config = MasterConfig.builder()
+                .httpPort(httpPort)
+                .zk(zk)
+                .zkSessionTimeout(zkSessionTimeout)
+                .agentReregisterTimeout(agentReregisterTimeout)
+                .recoveryAgentRemovalLimit(percent("--recovery_agent_removal_limit", recoveryAgentRemovalLimit))
+                // A master that lost leadership exits; its supervisor restarts it as a standby.
+                .onLostLeadership(reason -> daemon[0].stop(1))
                 .ip(ip)
                 .port(port)
                 .hostname(hostname)
@@ -75,11 +102,28 @@ final class MasterCommand implements Callable<Integer> {
                 .frameworkHeartbeatInterval(heartbeatInterval)
                 .build();
         Master master = new Master(config);
+        daemon[0] = new Daemons("master", master);
         try {
             master.start();
         } catch (java.io.IOException e) {
             throw new IllegalArgumentException(e.getMessage());
         }
-        return new Daemons("master", master).await();
+        return daemon[0].await();
+    }
+
+    /** "50%" or "0.5" as a fraction in (0, 1]. */
+    static double percent(String flag, String value) {
+        String v = value.trim();
+        double fraction;
+        try {
+            fraction = v.endsWith("%") ? Double.parseDouble(v.substring(0, v.length() - 1).trim()) / 100
+                    : Double.parseDouble(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(flag + " '" + value + "' is not a percentage such as 50%");
+        }
+        if (!(fraction > 0 && fraction <= 1)) {
+            throw new IllegalArgumentException(flag + " '" + value + "' must be above 0% and at most 100%");
+        }
+        return fraction;
     }
 }

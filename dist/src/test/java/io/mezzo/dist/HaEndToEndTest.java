@@ -1,0 +1,215 @@
+package io.mezzo.dist;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.mezzo.agent.Agent;
+import io.mezzo.agent.AgentConfig;
+import io.mezzo.common.loop.RecordingFaultHandler;
+import io.mezzo.common.resources.ResourceText;
+import io.mezzo.dist.Cluster.Framework;
+import io.mezzo.ha.testing.ZkEnsemble;
+import io.mezzo.master.Master;
+import io.mezzo.master.MasterConfig;
+import io.mezzo.proto.v1.AgentView;
+import io.mezzo.proto.v1.CommandInfo;
+import io.mezzo.proto.v1.FrameworkID;
+import io.mezzo.proto.v1.FrameworkInfo;
+import io.mezzo.proto.v1.GetStateRequest;
+import io.mezzo.proto.v1.GetStateResponse;
+import io.mezzo.proto.v1.MasterInfo;
+import io.mezzo.proto.v1.Offer;
+import io.mezzo.proto.v1.OperatorGrpc;
+import io.mezzo.proto.v1.TaskID;
+import io.mezzo.proto.v1.TaskInfo;
+import io.mezzo.proto.v1.TaskState;
+import io.mezzo.proto.v1.TaskStatus;
+import io.mezzo.scheduler.MezzoSchedulerClient;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.apache.curator.test.KillSession;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Replicated masters on a real 3-server ZooKeeper ensemble with real agents running real
+ * processes and a scheduler written with the scheduler API, all following the leader through
+ * ZooKeeper.
+ */
+class HaEndToEndTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(60);
+
+    @TempDir
+    Path work;
+
+    private ZkEnsemble zk;
+    private String zkUrl;
+    private final RecordingFaultHandler faults = new RecordingFaultHandler();
+    private final List<Master> masters = new ArrayList<>();
+    private final List<Agent> agents = new ArrayList<>();
+    private final List<AutoCloseable> toClose = new ArrayList<>();
+
+    @BeforeEach
+    void start() throws Exception {
+        zk = new ZkEnsemble(3);
+        zkUrl = "zk://" + zk.connectString() + "/mezzo";
+        for (int i = 0; i < 3; i++) {
+            Master m = new Master(MasterConfig.builder().ip("127.0.0.1").port(0).httpPort(0).idPrefix("m" + i)
+                    .zk(zkUrl).zkSessionTimeout(Duration.ofSeconds(2)).faultHandler(faults)
+                    .agentPingInterval(Duration.ofSeconds(2)).build());
+            m.start();
+            masters.add(m);
+            if (i == 0) {
+                m.elected().get(30, TimeUnit.SECONDS);
+            }
+        }
+        for (int i = 1; i <= 3; i++) {
+            Agent a = new Agent(AgentConfig.builder().master(zkUrl).ip("127.0.0.1").port(0).hostname("agent-" + i)
+                    .workDir(work.resolve("agent-" + i)).resources("cpus:2;mem:1024;disk:1024")
+                    .statusUpdateRetry(Duration.ofMillis(500), Duration.ofSeconds(2))
+                    .registrationBackoff(Duration.ofMillis(100), Duration.ofSeconds(1))
+                    .faultHandler(faults).build());
+            agents.add(a);
+            a.start();
+            a.registered().get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        for (int i = toClose.size() - 1; i >= 0; i--) {
+            toClose.get(i).close();
+        }
+        for (Agent a : agents) {
+            a.close();
+        }
+        for (Master m : masters) {
+            m.close();
+        }
+        zk.close();
+        faults.assertNoFaults();
+    }
+
+    private Framework framework(FrameworkInfo info) {
+        Framework fw = new Framework();
+        fw.driver = MezzoSchedulerClient.builder(info, fw).master(zkUrl)
+                .reconnectBackoff(Duration.ofMillis(100), Duration.ofSeconds(1)).faultHandler(faults).build();
+        toClose.add(fw.driver);
+        fw.driver.start();
+        fw.frameworkId = fw.next(Cluster.Subscribed.class).frameworkId();
+        return fw;
+    }
+
+    private Master leader() {
+        return masters.stream().filter(Master::isLeading).findFirst().orElse(null);
+    }
+
+    private GetStateResponse state(Master m) {
+        ManagedChannel c = NettyChannelBuilder.forAddress("127.0.0.1", m.port()).usePlaintext().build();
+        try {
+            return OperatorGrpc.newBlockingStub(c).withDeadlineAfter(10, TimeUnit.SECONDS)
+                    .getState(GetStateRequest.getDefaultInstance());
+        } finally {
+            c.shutdownNow();
+        }
+    }
+
+    private static TaskInfo task(String id, Offer offer, String shell) {
+        return TaskInfo.newBuilder().setName(id).setTaskId(TaskID.newBuilder().setValue(id))
+                .setAgentId(offer.getAgentId())
+                .addAllResources(ResourceText.parse("cpus:0.1;mem:32").toProto())
+                .setCommand(CommandInfo.newBuilder().setShell(shell)).build();
+    }
+
+    private static Offer anyOffer(Framework fw, List<Agent> agents, int index) {
+        return fw.takeOffer(agents.get(index).agentId().orElseThrow().value());
+    }
+
+    @Test
+    void losingTheLeaderLosesNoTaskAndNoUpdate() throws Exception {
+        Master first = leader();
+        Framework fw = framework(Cluster.frameworkInfo("ha").setFailoverTimeout(300).build());
+        FrameworkID id = fw.frameworkId;
+        Offer o1 = anyOffer(fw, agents, 0);
+        fw.driver.launch(o1.getId(), List.of(task("long", o1, "sleep 300")));
+        Offer o2 = anyOffer(fw, agents, 1);
+        fw.driver.launch(o2.getId(), List.of(task("brief", o2, "sleep 4")));
+        await().atMost(WAIT).until(() -> fw.nextUpdate("long").getState() == TaskState.TASK_RUNNING);
+        await().atMost(WAIT).until(() -> fw.nextUpdate("brief").getState() == TaskState.TASK_RUNNING);
+
+        // The leader dies abruptly: its session expires and it stops serving at once.
+        KillSession.kill(zkClient(first).getZookeeperClient().getZooKeeper());
+        first.close();
+        await().atMost(WAIT).until(() -> leader() != null && leader() != first);
+        Master second = leader();
+        MasterInfo info = second.elected().get();
+        assertThat(info.getEpoch()).isGreaterThan(first.info().getEpoch());
+
+        // "brief" finished while no master led: its TASK_FINISHED still arrives (and is acknowledged).
+        TaskStatus finished;
+        do {
+            finished = fw.nextUpdate("brief");
+        } while (finished.getState() == TaskState.TASK_RUNNING);
+        assertThat(finished.getState()).isEqualTo(TaskState.TASK_FINISHED);
+        assertThat(fw.frameworkId).isEqualTo(id);
+
+        await().atMost(WAIT).until(() -> state(second).getAgentsList().stream()
+                .allMatch(a -> a.getState() == AgentView.State.REGISTERED) && state(second).getAgentsCount() == 3);
+        GetStateResponse state = state(second);
+        assertThat(state.getFrameworksList()).singleElement()
+                .satisfies(f -> assertThat(f.getFrameworkInfo().getId()).isEqualTo(id));
+        assertThat(state.getTasksList()).anySatisfy(t -> {
+            assertThat(t.getTaskId().getValue()).isEqualTo("long");
+            assertThat(t.getState()).isEqualTo(TaskState.TASK_RUNNING);
+        });
+        // The acknowledgement reached the agent: "brief" is forgotten everywhere.
+        await().atMost(WAIT).until(() -> state(second).getTasksList().stream()
+                .noneMatch(t -> t.getTaskId().getValue().equals("brief")));
+        await().atMost(WAIT).until(() -> agents.get(1).state().get().getTasksList().isEmpty());
+
+        // New tasks launch through the new leader.
+        Offer o3 = anyOffer(fw, agents, 2);
+        fw.driver.launch(o3.getId(), List.of(task("after", o3, "echo after")));
+        List<TaskStatus> after = fw.updatesUntilTerminal("after");
+        assertThat(after.get(after.size() - 1).getState()).isEqualTo(TaskState.TASK_FINISHED);
+    }
+
+    @Test
+    void losingZooKeeperQuorumStopsLeadershipButNotTasks() throws Exception {
+        Framework fw = framework(Cluster.frameworkInfo("ha").setFailoverTimeout(300).build());
+        Offer o1 = anyOffer(fw, agents, 0);
+        fw.driver.launch(o1.getId(), List.of(task("survivor", o1, "sleep 300")));
+        await().atMost(WAIT).until(() -> fw.nextUpdate("survivor").getState() == TaskState.TASK_RUNNING);
+
+        zk.kill(1);
+        zk.kill(2);
+        await().atMost(WAIT).until(() -> leader() == null);
+        // No master leads, but the task keeps running on its agent.
+        assertThat(agents.get(0).state().get().getTasksList())
+                .anySatisfy(t -> assertThat(t.getState()).isEqualTo(TaskState.TASK_RUNNING));
+
+        zk.restart(1);
+        zk.restart(2);
+        await().atMost(WAIT).until(() -> leader() != null);
+        Master leader = leader();
+        await().atMost(WAIT).until(() -> state(leader).getTasksList().stream()
+                .anyMatch(t -> t.getTaskId().getValue().equals("survivor") && t.getState() == TaskState.TASK_RUNNING));
+        assertThat(state(leader).getFrameworksList()).singleElement()
+                .satisfies(f -> assertThat(f.getFrameworkInfo().getId()).isEqualTo(fw.frameworkId));
+    }
+
+    /** The master's ZooKeeper client (package-private in the master; tests reach it to expire its session). */
+    private static org.apache.curator.framework.CuratorFramework zkClient(Master m) throws Exception {
+        java.lang.reflect.Method method = Master.class.getDeclaredMethod("zkClient");
+        method.setAccessible(true);
+        return (org.apache.curator.framework.CuratorFramework) method.invoke(m);
+    }
+}
