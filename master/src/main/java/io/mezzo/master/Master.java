@@ -276,6 +276,20 @@ public final class Master implements AutoCloseable {
         server = null;
     }
 
+    /**
+     * Stops serving at once without a word to ZooKeeper, as a crash of the host would look to the
+     * others: streams break, the session lingers until it expires. For tests and benchmarks; the
+     * ZooKeeper client is closed later by {@link #close()}.
+     */
+    synchronized void halt() {
+        if (server == null) {
+            return;
+        }
+        server.shutdownNow();
+        http.close();
+        loop.append(() -> core.stop("halted"));
+    }
+
     /** The ZooKeeper client, for tests that expire its session; null when standalone. */
     CuratorFramework zkClient() {
         return zkClient;

@@ -26,8 +26,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>On election the new leader bumps {@code /epoch} with a compare-and-set (so epochs strictly
  * increase across terms), hands the master a {@link ZkRegistry} fenced by the epoch znode's new
- * version, and publishes its MasterInfo as JSON in the ephemeral {@code /leader} znode (in a
- * transaction fenced the same way).
+ * version, and once the master is ready publishes its MasterInfo as JSON in the ephemeral {@code
+ * /leader} znode (in a transaction fenced the same way).
  *
  * <p>Connection states: SUSPENDED tells the master to stop acting; RECONNECTED (same session)
  * lets it act again; LOST ends its leadership for good. The client's error policy keeps the latch
@@ -104,10 +104,11 @@ public final class ZkLeaderElection implements LeaderElection {
         try {
             int[] epoch = bumpEpoch();
             MasterInfo self = candidate.toBuilder().setEpoch(epoch[0]).build();
-            publish(self, epoch[1]);
             leading = true;
             LOG.info("Elected leader with epoch {}", epoch[0]);
             listener.elected(self, new ZkRegistry(client, epoch[1]));
+            // Published only once the master is ready: whoever follows the znode finds it serving.
+            publish(self, epoch[1]);
         } catch (Exception e) {
             LOG.error("Could not take leadership: {}", e.toString());
             finish("could not take leadership: " + e.getMessage());
@@ -141,19 +142,33 @@ public final class ZkLeaderElection implements LeaderElection {
         }
     }
 
-    /** Replaces the leader znode, fenced by the epoch, with this master's info. */
+    /**
+     * Replaces the leader znode, fenced by the epoch, with this master's info. The previous
+     * leader's ephemeral znode may vanish (its session closing) between our look and our write:
+     * look again and retry. A fenced failure (BadVersion) is final.
+     */
     private void publish(MasterInfo self, int epochVersion) throws Exception {
         byte[] json = MasterInfoJson.encode(self);
-        boolean exists = client.checkExists().forPath(ZkPaths.LEADER) != null;
-        if (exists) {
-            client.transaction().forOperations(
-                    client.transactionOp().check().withVersion(epochVersion).forPath(ZkPaths.EPOCH),
-                    client.transactionOp().delete().forPath(ZkPaths.LEADER),
-                    client.transactionOp().create().withMode(CreateMode.EPHEMERAL).forPath(ZkPaths.LEADER, json));
-        } else {
-            client.transaction().forOperations(
-                    client.transactionOp().check().withVersion(epochVersion).forPath(ZkPaths.EPOCH),
-                    client.transactionOp().create().withMode(CreateMode.EPHEMERAL).forPath(ZkPaths.LEADER, json));
+        for (int attempt = 1; ; attempt++) {
+            boolean exists = client.checkExists().forPath(ZkPaths.LEADER) != null;
+            try {
+                if (exists) {
+                    client.transaction().forOperations(
+                            client.transactionOp().check().withVersion(epochVersion).forPath(ZkPaths.EPOCH),
+                            client.transactionOp().delete().forPath(ZkPaths.LEADER),
+                            client.transactionOp().create().withMode(CreateMode.EPHEMERAL).forPath(ZkPaths.LEADER, json));
+                } else {
+                    client.transaction().forOperations(
+                            client.transactionOp().check().withVersion(epochVersion).forPath(ZkPaths.EPOCH),
+                            client.transactionOp().create().withMode(CreateMode.EPHEMERAL).forPath(ZkPaths.LEADER, json));
+                }
+                return;
+            } catch (KeeperException.NoNodeException | KeeperException.NodeExistsException raced) {
+                if (attempt >= 10) {
+                    throw raced;
+                }
+                LOG.debug("Leader znode changed while publishing; retrying");
+            }
         }
     }
 

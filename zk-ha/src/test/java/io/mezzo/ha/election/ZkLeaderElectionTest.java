@@ -170,6 +170,10 @@ class ZkLeaderElectionTest {
     void losingQuorumSuspendsTheLeaderAndRegainingItWithinTheSessionResumes() throws Exception {
         Candidate a = new Candidate("a", 1001);
         a.next();
+        // The leader znode is published once the master is ready; let it land before the outage.
+        try (ZkMasterDetector detector = ZkMasterDetector.start(zk.url("/mezzo"), SESSION)) {
+            await().atMost(WAIT).until(() -> detector.leader().isPresent());
+        }
         zk.kill(1);
         zk.kill(2);
         assertThat(a.next()).isEqualTo("suspended");
