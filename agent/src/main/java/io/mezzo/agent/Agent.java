@@ -6,7 +6,10 @@ import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
-import io.mezzo.agent.containerizer.PosixContainerizer;
+import io.mezzo.agent.containerizer.Containerizer;
+import io.mezzo.agent.containerizer.Isolator;
+import io.mezzo.agent.containerizer.LauncherScript;
+import io.mezzo.agent.containerizer.cgroups.CgroupsDetector;
 import io.mezzo.agent.link.MasterLink;
 import io.mezzo.agent.resources.ResourceDetector;
 import io.mezzo.agent.status.StatusUpdateManager;
@@ -16,16 +19,22 @@ import io.mezzo.common.resources.Resources;
 import io.mezzo.proto.v1.AgentInfo;
 import io.mezzo.proto.v1.AgentOperatorGrpc;
 import io.mezzo.proto.v1.GetAgentStateResponse;
+import io.mezzo.proto.v1.GetContainersResponse;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -71,6 +80,8 @@ public final class Agent implements AutoCloseable {
     private MasterLink link;
     private Server server;
     private HealthStatusManager health;
+    private ExecutorService workers;
+    private volatile Containerizer containerizer;
 
     /** An agent with {@code config}; nothing runs until {@link #start()}. */
     public Agent(AgentConfig config) {
@@ -89,27 +100,33 @@ public final class Agent implements AutoCloseable {
         if (lifecycle != Lifecycle.NEW) {
             throw new IllegalStateException("an agent can be started only once");
         }
+        Path launcher;
+        Isolator isolator;
         try {
             Files.createDirectories(config.workDir());
+            checkWritable(config.workDir());
             total = ResourceDetector.total(config.resources(), ResourceDetector.HostFacts.probe(config.workDir()));
+            launcher = LauncherScript.install(config.workDir());
+            isolator = isolator(config);
         } catch (IOException e) {
             failedStart();
-            throw new UncheckedIOException("cannot create --work_dir " + config.workDir() + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot use --work_dir " + config.workDir() + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {
             failedStart();
             throw e;
         }
         lifecycle = Lifecycle.STARTED;
         loop = new EventLoop("agent-loop", config.clock(), config.faultHandler());
+        workers = Executors.newCachedThreadPool(daemonThreads("agent-worker-"));
         Random random = new Random();
-        PosixContainerizer containerizer = new PosixContainerizer(loop, config.environment());
+        containerizer = new Containerizer(loop, config.environment(), isolator, launcher);
         StatusUpdateManager updates = new StatusUpdateManager(
                 loop,
                 config.statusUpdateRetryInitial(),
                 config.statusUpdateRetryMax(),
                 random,
                 update -> link.sendStatusUpdate(update));
-        tasks = new TaskManager(config, containerizer, updates, loop::append, new TaskManager.Listener() {
+        tasks = new TaskManager(config, loop, containerizer, updates, workers, new TaskManager.Listener() {
             @Override
             public void registered(AgentId id) {
                 agentId = id;
@@ -142,13 +159,14 @@ public final class Agent implements AutoCloseable {
         try {
             server = NettyServerBuilder.forAddress(
                             new InetSocketAddress(config.ip(), config.port()), InsecureServerCredentials.create())
-                    .addService(new AgentOperatorService(this::state))
+                    .addService(new AgentOperatorService(this::state, this::containers))
                     .addService(health.getHealthService())
                     .addService(ProtoReflectionServiceV1.newInstance())
                     .build()
                     .start();
         } catch (IOException e) {
             loop.close();
+            workers.shutdownNow();
             failedStart();
             throw new UncheckedIOException(
                     "cannot listen on " + config.ip() + ":" + config.port() + ": " + e.getMessage(), e);
@@ -161,10 +179,11 @@ public final class Agent implements AutoCloseable {
                 .addAllAttributes(config.attributes())
                 .setVersion(VERSION)
                 .build());
+        loop.append(tasks::start);
         health.setStatus("", HealthCheckResponse.ServingStatus.SERVING);
         health.setStatus(AgentOperatorGrpc.SERVICE_NAME, HealthCheckResponse.ServingStatus.SERVING);
-        LOG.info("Agent {} started on {}:{} with resources {} in work dir {}", VERSION, config.ip(), boundPort, total,
-                config.workDir());
+        LOG.info("Agent {} started on {}:{} with resources {} in work dir {}, isolation {}", VERSION, config.ip(),
+                boundPort, total, config.workDir(), isolator.name());
         link.start();
         return this;
     }
@@ -199,6 +218,27 @@ public final class Agent implements AutoCloseable {
         return l.call(t::state);
     }
 
+    /**
+     * Every running container with a fresh usage sample, as {@code AgentOperator.GetContainers} answers:
+     * the containers are listed on the loop and sampled on a worker.
+     */
+    public CompletableFuture<GetContainersResponse> containers() {
+        EventLoop l = loop;
+        TaskManager t = tasks;
+        ExecutorService w = workers;
+        Containerizer c = containerizer;
+        if (l == null || t == null) {
+            return CompletableFuture.failedFuture(new IllegalStateException("agent not started"));
+        }
+        return l.call(t::containers).thenApplyAsync(views -> {
+            GetContainersResponse.Builder out = GetContainersResponse.newBuilder();
+            for (TaskManager.ContainerView view : views) {
+                out.addContainers(t.containerStatus(view, c.sample(view.container()), config.clock().seconds()));
+            }
+            return out.build();
+        }, w);
+    }
+
     /** The configuration. */
     public AgentConfig config() {
         return config;
@@ -230,6 +270,12 @@ public final class Agent implements AutoCloseable {
             }
             link.awaitTermination(SERVER_STOP_TIMEOUT);
             loop.close();
+            workers.shutdownNow();
+            try {
+                workers.awaitTermination(SERVER_STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         config.masterDetector().close();
         firstRegistration.completeExceptionally(new IllegalStateException("agent closed before it registered"));
@@ -251,6 +297,55 @@ public final class Agent implements AutoCloseable {
     /** Package-private for tests: the master link. */
     MasterLink link() {
         return link;
+    }
+
+    /** Package-private for tests: the containerizer. */
+    Containerizer containerizer() {
+        return containerizer;
+    }
+
+    /**
+     * The isolator {@code --isolation} asks for: cgroups when required or available, else posix with one
+     * WARN line.
+     *
+     * @throws IllegalStateException if cgroups are required and cannot be managed here
+     */
+    private static Isolator isolator(AgentConfig config) {
+        Isolator posix = Containerizer.posixIsolator(config.environment());
+        if (config.isolation() == AgentConfig.IsolationMode.POSIX) {
+            return posix;
+        }
+        CgroupsDetector.Result cgroups = CgroupsDetector.detect(config.cgroupsRoot(), config.cgroupsEnableCfs(), false);
+        if (cgroups.available()) {
+            return cgroups.isolator();
+        }
+        if (config.isolation() == AgentConfig.IsolationMode.CGROUPS) {
+            throw new IllegalStateException("--isolation=cgroups: cannot manage cgroups on this host: "
+                    + cgroups.reason());
+        }
+        LOG.warn("Isolating tasks with posix process sessions: cgroups are unavailable ({}); memory limits are"
+                + " enforced best-effort by sampling and cpu is not limited", cgroups.reason());
+        return posix;
+    }
+
+    /** Fails with the reason when the agent cannot create files in {@code dir}. */
+    private static void checkWritable(Path dir) throws IOException {
+        Path probe = dir.resolve(".mezzo-write-test");
+        try {
+            Files.writeString(probe, "ok");
+            Files.delete(probe);
+        } catch (IOException e) {
+            throw new IOException("it is not writable (" + e.getMessage() + ")", e);
+        }
+    }
+
+    private static ThreadFactory daemonThreads(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
     }
 
     /** Leaves the agent closed after start() failed half-way; nothing else was started yet. */

@@ -2,11 +2,13 @@ package io.mezzo.agent;
 
 import io.mezzo.agent.containerizer.Container;
 import io.mezzo.agent.containerizer.ContainerLaunchException;
+import io.mezzo.agent.containerizer.Containerizer;
 import io.mezzo.agent.containerizer.LaunchSpec;
-import io.mezzo.agent.containerizer.PosixContainerizer;
 import io.mezzo.agent.containerizer.Sandbox;
 import io.mezzo.agent.containerizer.TaskEnvironment;
+import io.mezzo.agent.containerizer.TaskUser;
 import io.mezzo.agent.containerizer.Termination;
+import io.mezzo.agent.containerizer.UsageSample;
 import io.mezzo.agent.link.MasterLink;
 import io.mezzo.agent.status.StatusUpdateManager;
 import io.mezzo.agent.status.TaskKey;
@@ -14,22 +16,27 @@ import io.mezzo.common.id.AgentId;
 import io.mezzo.common.id.ContainerId;
 import io.mezzo.common.id.FrameworkId;
 import io.mezzo.common.id.TaskId;
+import io.mezzo.common.loop.EventLoop;
 import io.mezzo.common.loop.FaultHandler;
 import io.mezzo.proto.v1.AgentInfo;
 import io.mezzo.proto.v1.AgentMessage;
+import io.mezzo.proto.v1.ContainerStatus;
 import io.mezzo.proto.v1.ExecutorID;
 import io.mezzo.proto.v1.FrameworkInfo;
 import io.mezzo.proto.v1.GetAgentStateResponse;
 import io.mezzo.proto.v1.KillPolicy;
 import io.mezzo.proto.v1.MasterInfo;
 import io.mezzo.proto.v1.MasterMessage;
+import io.mezzo.proto.v1.ResourceStatistics;
 import io.mezzo.proto.v1.StatusReason;
 import io.mezzo.proto.v1.StatusSource;
 import io.mezzo.proto.v1.StatusUpdate;
 import io.mezzo.proto.v1.TaskState;
 import io.mezzo.proto.v1.TaskStatus;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.UserPrincipalNotFoundException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -39,7 +46,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.Consumer;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -83,13 +91,16 @@ final class TaskManager implements MasterLink.Handler {
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(TaskManager.class);
+    private static final String USAGE_TIMER = "usage";
 
     private final AgentConfig config;
-    private final PosixContainerizer containerizer;
+    private final EventLoop loop;
+    private final Containerizer containerizer;
     private final StatusUpdateManager updates;
-    private final Consumer<Runnable> later;
+    private final Executor workers;
     private final Listener listener;
     private final FaultHandler faultHandler;
+    private final boolean agentIsRoot = TaskUser.agentIsRoot();
 
     private AgentInfo agentInfo = AgentInfo.getDefaultInstance();
     private AgentId agentId;
@@ -98,23 +109,32 @@ final class TaskManager implements MasterLink.Handler {
     private boolean stopped;
     private final Map<FrameworkId, FrameworkInfo> frameworks = new LinkedHashMap<>();
     private final Map<TaskKey, TaskRecord> tasks = new LinkedHashMap<>();
+    private boolean sampling;
 
     /**
-     * @param later appends an event to the agent's loop (a launch runs as its own event after
-     *     TASK_STARTING, so that a KILL_TASK already queued can still stop it)
+     * @param loop the agent's loop: a launch runs as its own event after TASK_STARTING (so that a
+     *     KILL_TASK already queued can still stop it), and usage sampling runs on its timers
+     * @param workers runs blocking work (user lookups, sandboxes, sampling) off the loop
      */
     TaskManager(
             AgentConfig config,
-            PosixContainerizer containerizer,
+            EventLoop loop,
+            Containerizer containerizer,
             StatusUpdateManager updates,
-            Consumer<Runnable> later,
+            Executor workers,
             Listener listener) {
         this.config = config;
+        this.loop = loop;
         this.containerizer = containerizer;
         this.updates = updates;
-        this.later = later;
+        this.workers = workers;
         this.listener = listener;
         this.faultHandler = config.faultHandler();
+    }
+
+    /** Starts the periodic usage sampling. Loop thread. */
+    void start() {
+        loop.schedule(USAGE_TIMER, config.usageInterval(), this::sampleUsage);
     }
 
     /** Sets the agent's description (known once its server is bound). Before the link starts. */
@@ -230,42 +250,152 @@ final class TaskManager implements MasterLink.Handler {
         TaskRecord task = new TaskRecord(key, run.getTask(), containerId, sandbox);
         tasks.put(key, task);
         update(task, TaskState.TASK_STARTING, StatusReason.REASON_UNSPECIFIED, "", StatusSource.SOURCE_EXECUTOR, null);
-        later.accept(() -> launch(key, containerId));
+        loop.append(() -> prepare(key, containerId));
     }
 
-    private void launch(TaskKey key, ContainerId containerId) {
-        TaskRecord task = tasks.get(key);
-        if (stopped || task == null || task.phase != TaskRecord.Phase.LAUNCHING || !task.containerId.equals(containerId)) {
-            // Killed (or its framework shut down) before this event ran.
+    /** What preparing a launch off the loop produced: the user to run as (null: the agent's), or why not. */
+    private record Prepared(TaskUser user, StatusReason failureReason, String failure) {
+        static Prepared ready(TaskUser user) {
+            return new Prepared(user, null, null);
+        }
+
+        static Prepared failed(StatusReason reason, String message) {
+            return new Prepared(null, reason, message);
+        }
+    }
+
+    /** Starts the blocking part of a launch on a worker: the task user, the sandbox. */
+    private void prepare(TaskKey key, ContainerId containerId) {
+        TaskRecord task = launching(key, containerId);
+        if (task == null) {
             return;
         }
+        String user = taskUser(task);
+        Path sandbox = task.sandbox;
+        Path runtime = Sandbox.runtimeDir(config.workDir(), containerId);
+        submit(() -> {
+            Prepared prepared = prepareOffLoop(user, sandbox, runtime);
+            loop.append(() -> prepared(key, containerId, prepared));
+        }, () -> prepared(key, containerId, Prepared.failed(StatusReason.REASON_CONTAINER_LAUNCH_FAILED,
+                "The agent is stopping")));
+    }
+
+    /** The user the task runs as, or "" for the agent's own (not root, or --switch_user off, or none given). */
+    private String taskUser(TaskRecord task) {
+        if (!config.switchUser() || !agentIsRoot) {
+            return "";
+        }
+        String user = task.info.getCommand().getUser();
+        if (user.isEmpty()) {
+            FrameworkInfo framework = frameworks.get(task.key.framework());
+            user = framework == null ? "" : framework.getUser();
+        }
+        return user;
+    }
+
+    /** Worker thread: looks up the user, creates the sandbox and gives it to the user. */
+    private static Prepared prepareOffLoop(String userName, Path sandbox, Path runtime) {
+        TaskUser user = null;
+        if (!userName.isEmpty()) {
+            try {
+                user = TaskUser.lookup(userName);
+            } catch (UserPrincipalNotFoundException e) {
+                return Prepared.failed(StatusReason.REASON_TASK_USER_INVALID,
+                        "User '" + userName + "' does not exist on the agent's host");
+            } catch (IOException e) {
+                return Prepared.failed(StatusReason.REASON_TASK_USER_INVALID,
+                        "Cannot look up user '" + userName + "': " + e.getMessage());
+            }
+        }
+        try {
+            Sandbox.create(sandbox);
+            Files.createDirectories(runtime);
+            if (user != null) {
+                user.ownTree(sandbox);
+            }
+        } catch (IOException e) {
+            return Prepared.failed(StatusReason.REASON_CONTAINER_LAUNCH_FAILED,
+                    "Cannot create the sandbox " + sandbox + ": " + e.getMessage());
+        }
+        return Prepared.ready(user);
+    }
+
+    /** The task if it still waits for this launch; null if it was killed (or its framework shut down) since. */
+    private TaskRecord launching(TaskKey key, ContainerId containerId) {
+        TaskRecord task = tasks.get(key);
+        if (stopped || task == null || task.phase != TaskRecord.Phase.LAUNCHING || !task.containerId.equals(containerId)) {
+            return null;
+        }
         mdc(key.framework().value(), key.task().value());
+        return task;
+    }
+
+    private void prepared(TaskKey key, ContainerId containerId, Prepared prepared) {
+        TaskRecord task = launching(key, containerId);
+        if (task == null) {
+            return;
+        }
+        if (prepared.failure() != null) {
+            launchFailed(task, prepared.failureReason(), prepared.failure());
+            return;
+        }
         String failure;
         try {
-            Sandbox.create(task.sandbox);
             LaunchSpec spec = new LaunchSpec(
                     containerId,
                     task.sandbox,
                     task.info.getCommand(),
                     TaskEnvironment.build(containerizer.agentEnvironment(), agentId, key.framework(), task.info,
-                            containerId, task.sandbox));
-            Container container = containerizer.launch(spec, (c, termination) -> exited(key, c, termination));
+                            containerId, task.sandbox),
+                    task.limits,
+                    prepared.user() == null ? null : prepared.user().spec(),
+                    Sandbox.runtimeDir(config.workDir(), containerId).resolve(Sandbox.EXIT_STATUS),
+                    watchGrace(task));
+            Container container = containerizer.launch(spec, containerListener(key), c -> {});
             task.container = container;
             move(task, TaskRecord.Phase.RUNNING);
             update(task, TaskState.TASK_RUNNING, StatusReason.REASON_UNSPECIFIED, "", StatusSource.SOURCE_EXECUTOR,
                     null);
-            LOG.info("Launched task {} of framework {} as pid {} in {}", key.task(), key.framework(), container.pid(),
-                    task.sandbox);
+            LOG.info("Launched task {} of framework {} as pid {} ({}{}) in {}", key.task(), key.framework(),
+                    container.pid(), container.isolation().isolator(),
+                    prepared.user() == null ? "" : ", user " + prepared.user().name(), task.sandbox);
             return;
-        } catch (IOException e) {
-            failure = "Cannot create the sandbox " + task.sandbox + ": " + e.getMessage();
         } catch (ContainerLaunchException e) {
             failure = e.getMessage();
         }
-        LOG.warn("Failed to launch task {} of framework {}: {}", key.task(), key.framework(), failure);
+        launchFailed(task, StatusReason.REASON_CONTAINER_LAUNCH_FAILED, failure);
+    }
+
+    /** Tasks of frameworks that do not checkpoint die with the agent: their launcher watches it. */
+    private Duration watchGrace(TaskRecord task) {
+        FrameworkInfo framework = frameworks.get(task.key.framework());
+        return framework != null && framework.getCheckpoint() ? null : gracePeriod(null, task);
+    }
+
+    private void launchFailed(TaskRecord task, StatusReason reason, String failure) {
+        LOG.warn("Failed to launch task {} of framework {}: {}", task.key.task(), task.key.framework(), failure);
         move(task, TaskRecord.Phase.TERMINAL);
-        update(task, TaskState.TASK_FAILED, StatusReason.REASON_CONTAINER_LAUNCH_FAILED, failure,
-                StatusSource.SOURCE_AGENT, null);
+        update(task, TaskState.TASK_FAILED, reason, failure, StatusSource.SOURCE_AGENT, null);
+    }
+
+    private Containerizer.Listener containerListener(TaskKey key) {
+        return new Containerizer.Listener() {
+            @Override
+            public void exited(Container container, Termination termination) {
+                TaskManager.this.exited(key, container, termination);
+            }
+
+            @Override
+            public void cleanedUp(Container container, boolean clean) {
+                TaskManager.this.cleanedUp(container, clean);
+            }
+        };
+    }
+
+    private void cleanedUp(Container container, boolean clean) {
+        if (clean) {
+            Sandbox.deleteRuntimeDir(config.workDir(), container.id());
+        }
     }
 
     private void exited(TaskKey key, Container container, Termination termination) {
@@ -276,14 +406,21 @@ final class TaskManager implements MasterLink.Handler {
         }
         mdc(key.framework().value(), key.task().value());
         move(task, TaskRecord.Phase.TERMINAL);
-        int exit = termination.exitValue();
+        Integer exit = termination.known() ? termination.exitValue() : null;
         if (stopped) {
             // The agent is stopping and killed it; nobody is left to tell.
             LOG.info("Task {} of framework {} killed as the agent stops, exit code {}", key.task(), key.framework(),
                     exit);
             return;
         }
-        if (task.killRequested) {
+        if (task.limitation == null && termination.oomKills() > 0) {
+            task.limitation = memoryLimitation(task, termination.memPeakBytes());
+        }
+        if (task.limitation != null) {
+            LOG.info("Task {} of framework {} failed: {}", key.task(), key.framework(), task.limitation.message());
+            terminal(task, TaskState.TASK_FAILED, task.limitation.reason(), task.limitation.message(), exit,
+                    StatusSource.SOURCE_AGENT);
+        } else if (task.killRequested) {
             String message = termination.killedWith() == Termination.KillSignal.SIGKILL
                     ? "Killed by SIGKILL after grace period"
                     : "Killed by SIGTERM";
@@ -299,21 +436,142 @@ final class TaskManager implements MasterLink.Handler {
         }
     }
 
-    private void terminal(TaskRecord task, TaskState state, StatusReason reason, String message, int exitCode) {
+    private TaskRecord.Limitation memoryLimitation(TaskRecord task, long usedBytes) {
+        String used = usedBytes > 0 ? ", used " + (usedBytes / (1024 * 1024)) + " MB" : "";
+        return new TaskRecord.Limitation(StatusReason.REASON_CONTAINER_LIMITATION_MEMORY,
+                "Memory limit exceeded: requested " + task.limits.memMb() + " MB" + used);
+    }
+
+    /** Kills the task at once for exceeding a limit; its terminal update says which. Loop thread. */
+    private void limit(TaskRecord task, TaskRecord.Limitation limitation) {
+        if (task.limitation != null || task.phase == TaskRecord.Phase.TERMINAL || task.container == null) {
+            return;
+        }
+        mdc(task.key.framework().value(), task.key.task().value());
+        task.limitation = limitation;
+        LOG.info("Killing task {} of framework {}: {}", task.key.task(), task.key.framework(), limitation.message());
+        if (task.phase == TaskRecord.Phase.RUNNING) {
+            move(task, TaskRecord.Phase.KILLING);
+        }
+        containerizer.kill(task.container, Duration.ZERO);
+    }
+
+    // ---------------------------------------------------------------- usage
+
+    /** Samples every running container on a worker, then enforces limits with the result. Timer. */
+    private void sampleUsage() {
+        loop.schedule(USAGE_TIMER, config.usageInterval(), this::sampleUsage);
+        if (sampling || stopped) {
+            return;
+        }
+        List<TaskRecord> live = liveTasks();
+        if (live.isEmpty()) {
+            return;
+        }
+        sampling = true;
+        List<Container> containers = live.stream().map(t -> t.container).toList();
+        submit(() -> {
+            Map<Container, UsageSample> samples = new LinkedHashMap<>();
+            for (Container c : containers) {
+                samples.put(c, containerizer.sample(c));
+            }
+            loop.append(() -> sampled(samples));
+        }, () -> sampling = false);
+    }
+
+    private void sampled(Map<Container, UsageSample> samples) {
+        sampling = false;
+        for (TaskRecord task : tasks.values()) {
+            UsageSample sample = task.container == null ? null : samples.get(task.container);
+            if (sample == null || task.container.isExited()) {
+                continue;
+            }
+            task.usage = sample;
+            long mem = task.limits.enforcedMemBytes();
+            if (containerizer.isolator().enforcesMemory()) {
+                if (sample.oomKills() > 0) {
+                    limit(task, memoryLimitation(task, sample.memPeakBytes()));
+                }
+            } else if (mem > 0 && sample.rssBytes() > mem) {
+                limit(task, memoryLimitation(task, sample.rssBytes()));
+            }
+        }
+    }
+
+    private List<TaskRecord> liveTasks() {
+        List<TaskRecord> live = new ArrayList<>();
+        for (TaskRecord task : tasks.values()) {
+            if (task.container != null && !task.container.isExited()) {
+                live.add(task);
+            }
+        }
+        return live;
+    }
+
+    /** One running container as the operator API shows it, before its fresh usage sample is taken. */
+    record ContainerView(TaskRecord task, Container container) {}
+
+    /** The running containers. Loop thread; the caller samples them off the loop ({@link #containerStatus}). */
+    List<ContainerView> containers() {
+        return liveTasks().stream().map(t -> new ContainerView(t, t.container)).toList();
+    }
+
+    /** The operator API's view of a container with {@code sample}. Any thread: reads immutable fields only. */
+    ContainerStatus containerStatus(ContainerView view, UsageSample sample, double now) {
+        TaskRecord task = view.task();
+        boolean cgroups = containerizer.isolator().enforcesMemory();
+        ResourceStatistics.Builder stats = ResourceStatistics.newBuilder()
+                .setTimestamp(now)
+                .setCpusUserTimeSecs(sample.cpuUserSeconds())
+                .setCpusSystemTimeSecs(sample.cpuSystemSeconds())
+                .setCpusLimitMilli(containerizer.isolator().capsCpu() ? task.limits.cpusMilli() : 0)
+                .setMemRssBytes(sample.rssBytes())
+                // posix enforces the limit by sampling, so it is a limit all the same.
+                .setMemLimitBytes(cgroups ? sample.memLimitBytes() : task.limits.enforcedMemBytes())
+                .setDiskLimitBytes(config.enforceDiskLimit() ? task.limits.diskBytes() : 0)
+                .setProcesses(sample.processes());
+        return ContainerStatus.newBuilder()
+                .setFrameworkId(task.key.framework().toProto())
+                .setTaskId(task.info.getTaskId())
+                .setExecutorId(ExecutorID.newBuilder().setValue(task.key.task().value()))
+                .setContainerId(view.container().id().toProto())
+                .setIsolation(view.container().isolation().isolator())
+                .setPid((int) view.container().pid())
+                .setStatistics(stats)
+                .build();
+    }
+
+    /** Runs {@code job} on a worker; if the workers are gone (the agent stops), runs {@code refused} instead. */
+    private void submit(Runnable job, Runnable refused) {
+        try {
+            workers.execute(job);
+        } catch (RejectedExecutionException e) {
+            refused.run();
+        }
+    }
+
+    private void terminal(TaskRecord task, TaskState state, StatusReason reason, String message, Integer exitCode) {
+        terminal(task, state, reason, message, exitCode, StatusSource.SOURCE_EXECUTOR);
+    }
+
+    private void terminal(TaskRecord task, TaskState state, StatusReason reason, String message, Integer exitCode,
+            StatusSource source) {
         if (task.frameworkRemoved) {
             // Nobody will acknowledge it: tell the master once and forget the task (invariant 2).
-            TaskStatus status = status(task.key, task, state)
+            TaskStatus.Builder builder = status(task.key, task, state)
                     .setReason(reason)
                     .setMessage(message)
-                    .setSource(StatusSource.SOURCE_EXECUTOR)
-                    .setExitCode(exitCode)
-                    .build();
+                    .setSource(source);
+            if (exitCode != null) {
+                builder.setExitCode(exitCode);
+            }
+            TaskStatus status = builder.build();
             task.state = state;
             task.latestStatus = updates.sendOnce(task.key.framework(), status).getStatus();
             forget(task.key);
             return;
         }
-        update(task, state, reason, message, StatusSource.SOURCE_EXECUTOR, exitCode);
+        update(task, state, reason, message, source, exitCode);
     }
 
     private void killTask(MasterMessage.KillTask kill) {

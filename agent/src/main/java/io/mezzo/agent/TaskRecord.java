@@ -1,6 +1,8 @@
 package io.mezzo.agent;
 
 import io.mezzo.agent.containerizer.Container;
+import io.mezzo.agent.containerizer.Limits;
+import io.mezzo.agent.containerizer.UsageSample;
 import io.mezzo.agent.status.TaskKey;
 import io.mezzo.common.id.AgentId;
 import io.mezzo.common.id.ContainerId;
@@ -49,10 +51,14 @@ final class TaskRecord {
             Phase.KILLING, EnumSet.of(Phase.TERMINAL),
             Phase.TERMINAL, EnumSet.noneOf(Phase.class));
 
+    /** Why the agent itself ended a task that outgrew its resources. */
+    record Limitation(StatusReason reason, String message) {}
+
     final TaskKey key;
     final TaskInfo info;
     final ContainerId containerId;
     final Path sandbox;
+    final Limits limits;
 
     Phase phase = Phase.LAUNCHING;
     Container container;
@@ -63,12 +69,17 @@ final class TaskRecord {
     /** The master forgot the framework: the terminal update is sent once, unacknowledged, and the task dropped. */
     boolean frameworkRemoved;
     int messagesDelivered;
+    /** Set when the agent kills the task for exceeding a limit; the terminal update reports it. */
+    Limitation limitation;
+    /** The latest usage sample of its container. */
+    UsageSample usage = UsageSample.EMPTY;
 
     TaskRecord(TaskKey key, TaskInfo info, ContainerId containerId, Path sandbox) {
         this.key = key;
         this.info = info;
         this.containerId = containerId;
         this.sandbox = sandbox;
+        this.limits = Limits.of(info.getResourcesList());
     }
 
     /** Whether {@code phase -> next} is a legal move. */

@@ -64,7 +64,7 @@ class AgentLifecycleTest {
         Agent agent = new Agent(config(new TrackingDetector(), file.resolve("sub")).build());
         assertThatThrownBy(agent::start)
                 .isInstanceOf(UncheckedIOException.class)
-                .hasMessageStartingWith("cannot create --work_dir " + file.resolve("sub"));
+                .hasMessageStartingWith("cannot use --work_dir " + file.resolve("sub"));
         agent.close();
     }
 
@@ -84,6 +84,7 @@ class AgentLifecycleTest {
                 .masterDetector(detector)
                 .port(0)
                 .workDir(dir)
+                .isolation(AgentConfig.IsolationMode.POSIX)
                 .clock(clock)
                 .faultHandler(faults);
     }
