@@ -6,9 +6,13 @@ import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.mezzo.agent.checkpoint.BootId;
+import io.mezzo.agent.checkpoint.CheckpointStore;
+import io.mezzo.agent.checkpoint.CorruptCheckpointException;
 import io.mezzo.agent.containerizer.Containerizer;
 import io.mezzo.agent.containerizer.Isolator;
 import io.mezzo.agent.containerizer.LauncherScript;
+import io.mezzo.agent.containerizer.ProcTable;
 import io.mezzo.agent.containerizer.cgroups.CgroupsDetector;
 import io.mezzo.agent.link.MasterLink;
 import io.mezzo.agent.resources.ResourceDetector;
@@ -18,6 +22,7 @@ import io.mezzo.common.loop.EventLoop;
 import io.mezzo.common.resources.Resources;
 import io.mezzo.proto.v1.AgentInfo;
 import io.mezzo.proto.v1.AgentOperatorGrpc;
+import io.mezzo.proto.v1.ContainerCheckpoint;
 import io.mezzo.proto.v1.GetAgentStateResponse;
 import io.mezzo.proto.v1.GetContainersResponse;
 import java.io.IOException;
@@ -82,6 +87,7 @@ public final class Agent implements AutoCloseable {
     private HealthStatusManager health;
     private ExecutorService workers;
     private volatile Containerizer containerizer;
+    private CheckpointStore store;
 
     /** An agent with {@code config}; nothing runs until {@link #start()}. */
     public Agent(AgentConfig config) {
@@ -102,12 +108,25 @@ public final class Agent implements AutoCloseable {
         }
         Path launcher;
         Isolator isolator;
+        CheckpointStore.Recovered left;
+        String bootId = BootId.current();
+        store = new CheckpointStore(config.workDir());
         try {
             Files.createDirectories(config.workDir());
             checkWritable(config.workDir());
+            store.lock();
             total = ResourceDetector.total(config.resources(), ResourceDetector.HostFacts.probe(config.workDir()));
             launcher = LauncherScript.install(config.workDir());
             isolator = isolator(config);
+            left = store.read(config.recover() == AgentConfig.RecoverMode.CLEANUP,
+                    corrupt -> LOG.warn("Skipped {} (--recover=cleanup)", corrupt.getMessage()));
+            if (config.recover() == AgentConfig.RecoverMode.RECONNECT) {
+                checkIsolation(left, isolator);
+            }
+        } catch (CorruptCheckpointException e) {
+            failedStart();
+            throw new IllegalStateException(e.getMessage() + "; to give up what the previous agent left, kill it and"
+                    + " start anew, restart with --recover=cleanup", e);
         } catch (IOException e) {
             failedStart();
             throw new UncheckedIOException("cannot use --work_dir " + config.workDir() + ": " + e.getMessage(), e);
@@ -126,7 +145,8 @@ public final class Agent implements AutoCloseable {
                 config.statusUpdateRetryMax(),
                 random,
                 update -> link.sendStatusUpdate(update));
-        tasks = new TaskManager(config, loop, containerizer, updates, workers, new TaskManager.Listener() {
+        tasks = new TaskManager(config, loop, containerizer, updates, workers, store, bootId,
+                new TaskManager.Listener() {
             @Override
             public void registered(AgentId id) {
                 agentId = id;
@@ -179,7 +199,24 @@ public final class Agent implements AutoCloseable {
                 .addAllAttributes(config.attributes())
                 .setVersion(VERSION)
                 .build());
-        loop.append(tasks::start);
+        TaskManager.Recovery recovery;
+        try {
+            recovery = loop.call(() -> {
+                        TaskManager.Recovery r = tasks.recover(left, config.recover());
+                        if (r.agentId() != null) {
+                            link.recovered(r.agentId());
+                        }
+                        tasks.start();
+                        return r;
+                    })
+                    .get(config.shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while recovering", e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("cannot recover the previous agent's state: " + e, e);
+        }
+        agentId = recovery.agentId();
         health.setStatus("", HealthCheckResponse.ServingStatus.SERVING);
         health.setStatus(AgentOperatorGrpc.SERVICE_NAME, HealthCheckResponse.ServingStatus.SERVING);
         LOG.info("Agent {} started on {}:{} with resources {} in work dir {}, isolation {}", VERSION, config.ip(),
@@ -278,6 +315,9 @@ public final class Agent implements AutoCloseable {
             }
         }
         config.masterDetector().close();
+        if (store != null) {
+            store.close();
+        }
         firstRegistration.completeExceptionally(new IllegalStateException("agent closed before it registered"));
         if (started) {
             LOG.info("Agent stopped");
@@ -328,6 +368,22 @@ public final class Agent implements AutoCloseable {
         return posix;
     }
 
+    /**
+     * Refuses to adopt a live container launched under another isolation: its limits and kills would be
+     * wrong. The operator restarts with the old {@code --isolation}, or with {@code --recover=cleanup}.
+     */
+    private static void checkIsolation(CheckpointStore.Recovered left, Isolator isolator) {
+        for (ContainerCheckpoint c : left.containers()) {
+            if (c.getCheckpoint() && c.getPid() > 0 && !c.getIsolation().equals(isolator.name())
+                    && ProcTable.isRunning(c.getPid(), c.getStartTime())) {
+                throw new IllegalStateException("container " + c.getContainerId().getValue() + " of task "
+                        + c.getTaskId().getValue() + " still runs under " + c.getIsolation() + " isolation, but this"
+                        + " agent uses " + isolator.name() + "; restart with the previous --isolation, or with"
+                        + " --recover=cleanup to kill it");
+            }
+        }
+    }
+
     /** Fails with the reason when the agent cannot create files in {@code dir}. */
     private static void checkWritable(Path dir) throws IOException {
         Path probe = dir.resolve(".mezzo-write-test");
@@ -352,6 +408,9 @@ public final class Agent implements AutoCloseable {
     private void failedStart() {
         lifecycle = Lifecycle.CLOSED;
         config.masterDetector().close();
+        if (store != null) {
+            store.close();
+        }
         firstRegistration.completeExceptionally(new IllegalStateException("agent failed to start"));
     }
 

@@ -1,9 +1,11 @@
 package io.mezzo.agent;
 
+import io.mezzo.agent.checkpoint.CheckpointStore;
 import io.mezzo.agent.containerizer.Container;
 import io.mezzo.agent.containerizer.ContainerLaunchException;
 import io.mezzo.agent.containerizer.Containerizer;
 import io.mezzo.agent.containerizer.LaunchSpec;
+import io.mezzo.agent.containerizer.LauncherScript;
 import io.mezzo.agent.containerizer.Sandbox;
 import io.mezzo.agent.containerizer.TaskEnvironment;
 import io.mezzo.agent.containerizer.TaskUser;
@@ -12,14 +14,19 @@ import io.mezzo.agent.containerizer.UsageSample;
 import io.mezzo.agent.link.MasterLink;
 import io.mezzo.agent.status.StatusUpdateManager;
 import io.mezzo.agent.status.TaskKey;
+import io.mezzo.agent.status.TaskStates;
 import io.mezzo.common.id.AgentId;
 import io.mezzo.common.id.ContainerId;
 import io.mezzo.common.id.FrameworkId;
 import io.mezzo.common.id.TaskId;
 import io.mezzo.common.loop.EventLoop;
 import io.mezzo.common.loop.FaultHandler;
+import io.mezzo.common.resources.ResourceValidation;
+import io.mezzo.common.resources.Resources;
+import io.mezzo.proto.v1.AgentCheckpoint;
 import io.mezzo.proto.v1.AgentInfo;
 import io.mezzo.proto.v1.AgentMessage;
+import io.mezzo.proto.v1.ContainerCheckpoint;
 import io.mezzo.proto.v1.ContainerStatus;
 import io.mezzo.proto.v1.ExecutorID;
 import io.mezzo.proto.v1.FrameworkInfo;
@@ -27,10 +34,15 @@ import io.mezzo.proto.v1.GetAgentStateResponse;
 import io.mezzo.proto.v1.KillPolicy;
 import io.mezzo.proto.v1.MasterInfo;
 import io.mezzo.proto.v1.MasterMessage;
+import io.mezzo.proto.v1.Resource;
+import io.mezzo.proto.v1.ReservationInfo;
 import io.mezzo.proto.v1.ResourceStatistics;
 import io.mezzo.proto.v1.StatusReason;
 import io.mezzo.proto.v1.StatusSource;
+import io.mezzo.proto.v1.ResourcesCheckpoint;
 import io.mezzo.proto.v1.StatusUpdate;
+import io.mezzo.proto.v1.Task;
+import io.mezzo.proto.v1.TaskCheckpoint;
 import io.mezzo.proto.v1.TaskState;
 import io.mezzo.proto.v1.TaskStatus;
 import java.io.IOException;
@@ -43,6 +55,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -101,8 +114,14 @@ final class TaskManager implements MasterLink.Handler {
     private final Listener listener;
     private final FaultHandler faultHandler;
     private final boolean agentIsRoot = TaskUser.agentIsRoot();
+    private final CheckpointStore store;
+    private final String bootId;
 
     private AgentInfo agentInfo = AgentInfo.getDefaultInstance();
+    private Resources baseTotal = Resources.EMPTY;
+    // Hard state (meta/resources.info): the master's last CHECKPOINT_RESOURCES.
+    private Resources reservations = Resources.EMPTY;
+    private boolean reservationsDoNotFit;
     private AgentId agentId;
     private MasterInfo master;
     private boolean registered;
@@ -122,14 +141,19 @@ final class TaskManager implements MasterLink.Handler {
             Containerizer containerizer,
             StatusUpdateManager updates,
             Executor workers,
+            CheckpointStore store,
+            String bootId,
             Listener listener) {
         this.config = config;
         this.loop = loop;
         this.containerizer = containerizer;
         this.updates = updates;
         this.workers = workers;
+        this.store = store;
+        this.bootId = bootId;
         this.listener = listener;
         this.faultHandler = config.faultHandler();
+        updates.journal(this::journal);
     }
 
     /** Starts the periodic usage sampling. Loop thread. */
@@ -140,13 +164,40 @@ final class TaskManager implements MasterLink.Handler {
     /** Sets the agent's description (known once its server is bound). Before the link starts. */
     void agentInfo(AgentInfo info) {
         this.agentInfo = info;
+        this.baseTotal = Resources.fromProto(info.getResourcesList());
     }
 
     // ---------------------------------------------------------------- MasterLink.Handler
 
+    /** The agent's description, its total resources with the checkpointed dynamic reservations applied. */
     @Override
     public AgentInfo agentInfo() {
-        return agentInfo;
+        return agentInfo.toBuilder().clearResources().addAllResources(total().toProto()).build();
+    }
+
+    /** The total the agent reports: what it has, with its dynamic reservations applied. */
+    Resources total() {
+        if (reservations.isEmpty()) {
+            return baseTotal;
+        }
+        Resources unreserved = unreservedForm(reservations);
+        if (!baseTotal.contains(unreserved)) {
+            if (!reservationsDoNotFit) {
+                reservationsDoNotFit = true;
+                LOG.warn("Checkpointed reservations {} do not fit in the agent's resources {}; reporting them"
+                        + " unreserved until the master sends reservations that fit", reservations, baseTotal);
+            }
+            return baseTotal;
+        }
+        return baseTotal.minus(unreserved).plus(reservations);
+    }
+
+    private static Resources unreservedForm(Resources reserved) {
+        List<Resource> plain = new ArrayList<>();
+        for (Resource r : reserved.toProto()) {
+            plain.add(r.toBuilder().clearReservation().clearAllocationInfo().build());
+        }
+        return Resources.fromProto(plain);
     }
 
     @Override
@@ -173,6 +224,16 @@ final class TaskManager implements MasterLink.Handler {
         this.master = master;
         this.registered = true;
         MDC.put("agent", id.value());
+        // Always, whatever the frameworks ask: a restarted agent re-registers under this id.
+        try {
+            store.writeAgent(AgentCheckpoint.newBuilder()
+                    .setAgentInfo(agentInfo().toBuilder().setId(id.toProto()))
+                    .setBootId(bootId)
+                    .build());
+        } catch (IOException e) {
+            LOG.warn("Cannot checkpoint the agent's id {} in {}: {}; a restarted agent will register anew", id,
+                    store.metaDir(), e.getMessage());
+        }
         listener.registered(id);
         // Every task's head update goes out again now (invariant 2).
         updates.resume();
@@ -195,6 +256,7 @@ final class TaskManager implements MasterLink.Handler {
             case STATUS_UPDATE_ACK -> acknowledge(message.getStatusUpdateAck());
             case SHUTDOWN_FRAMEWORK -> shutdownFramework(message.getShutdownFramework());
             case FRAMEWORK_MESSAGE -> frameworkMessage(message.getFrameworkMessage());
+            case CHECKPOINT_RESOURCES -> checkpointResources(message.getCheckpointResources());
             default -> LOG.warn("Ignored master message {}: not a task message", message.getType());
         }
     }
@@ -248,6 +310,14 @@ final class TaskManager implements MasterLink.Handler {
         ContainerId containerId = ContainerId.of(UUID.randomUUID().toString());
         Path sandbox = Sandbox.path(config.workDir(), agentId, frameworkId, key.task(), containerId);
         TaskRecord task = new TaskRecord(key, run.getTask(), containerId, sandbox);
+        task.checkpoint = run.getFramework().getCheckpoint();
+        if (task.checkpoint) {
+            try {
+                store.writeFramework(run.getFramework());
+            } catch (IOException e) {
+                LOG.warn("Cannot checkpoint framework {} in {}: {}", frameworkId, store.metaDir(), e.getMessage());
+            }
+        }
         tasks.put(key, task);
         update(task, TaskState.TASK_STARTING, StatusReason.REASON_UNSPECIFIED, "", StatusSource.SOURCE_EXECUTOR, null);
         loop.append(() -> prepare(key, containerId));
@@ -351,7 +421,27 @@ final class TaskManager implements MasterLink.Handler {
                     prepared.user() == null ? null : prepared.user().spec(),
                     Sandbox.runtimeDir(config.workDir(), containerId).resolve(Sandbox.EXIT_STATUS),
                     watchGrace(task));
-            Container container = containerizer.launch(spec, containerListener(key), c -> {});
+            // Recorded before the launcher exists, so that a restarted agent finds (and kills) whatever of it
+            // runs; recorded again with the launcher's pid and start time before the command starts.
+            ContainerCheckpoint.Builder record = ContainerCheckpoint.newBuilder()
+                    .setFrameworkId(key.framework().toProto())
+                    .setTaskId(task.info.getTaskId())
+                    .setContainerId(containerId.toProto())
+                    .setBootId(bootId)
+                    .setIsolation(containerizer.isolator().name())
+                    .setCgroup(containerizer.isolator().recover(containerId, "").name())
+                    .setSandbox(task.sandbox.toString())
+                    .setCheckpoint(task.checkpoint);
+            try {
+                store.writeContainer(record.build());
+            } catch (IOException e) {
+                throw new ContainerLaunchException("Cannot checkpoint the container: " + e.getMessage(), e);
+            }
+            Container container = containerizer.launch(spec, containerListener(key), c -> store.writeContainer(record
+                    .setPid((int) c.pid())
+                    .setStartTime(c.startTime())
+                    .setCgroup(c.isolation().name())
+                    .build()));
             task.container = container;
             move(task, TaskRecord.Phase.RUNNING);
             update(task, TaskState.TASK_RUNNING, StatusReason.REASON_UNSPECIFIED, "", StatusSource.SOURCE_EXECUTOR,
@@ -368,8 +458,7 @@ final class TaskManager implements MasterLink.Handler {
 
     /** Tasks of frameworks that do not checkpoint die with the agent: their launcher watches it. */
     private Duration watchGrace(TaskRecord task) {
-        FrameworkInfo framework = frameworks.get(task.key.framework());
-        return framework != null && framework.getCheckpoint() ? null : gracePeriod(null, task);
+        return task.checkpoint ? null : gracePeriod(null, task);
     }
 
     private void launchFailed(TaskRecord task, StatusReason reason, String failure) {
@@ -393,7 +482,9 @@ final class TaskManager implements MasterLink.Handler {
     }
 
     private void cleanedUp(Container container, boolean clean) {
-        if (clean) {
+        // A stopping agent did not record how its tasks ended: the next agent needs the container's record
+        // (and exit status) to find out.
+        if (clean && !stopped) {
             Sandbox.deleteRuntimeDir(config.workDir(), container.id());
         }
     }
@@ -612,6 +703,8 @@ final class TaskManager implements MasterLink.Handler {
             case RUNNING -> {
                 task.killRequested = true;
                 task.killReason = kill.getReason();
+                // A restarted agent must finish the kill, not let the task run on.
+                checkpoint(task);
                 move(task, TaskRecord.Phase.KILLING);
                 if (hasCapability(key.framework(), FrameworkInfo.Capability.Type.TASK_KILLING_STATE)) {
                     update(task, TaskState.TASK_KILLING, kill.getReason(), "", StatusSource.SOURCE_EXECUTOR, null);
@@ -712,17 +805,276 @@ final class TaskManager implements MasterLink.Handler {
         }
     }
 
+    // ---------------------------------------------------------------- checkpointing
+
+    /** The status update manager changed a task's stream: checkpoint it before anything is sent. */
+    private void journal(TaskKey key, List<StatusUpdate> pending, StatusUpdate added) {
+        TaskRecord task = tasks.get(key);
+        if (task == null) {
+            // Updates of tasks the agent never ran (invalid, unknown): nothing to recover.
+            return;
+        }
+        if (added != null) {
+            task.state = added.getStatus().getState();
+            task.latestStatus = added.getStatus();
+        }
+        checkpoint(task, pending);
+    }
+
+    private void checkpoint(TaskRecord task) {
+        checkpoint(task, updates.pending(task.key));
+    }
+
+    private void checkpoint(TaskRecord task, List<StatusUpdate> pending) {
+        if (!task.checkpoint || agentId == null) {
+            return;
+        }
+        try {
+            store.writeTask(task.key.framework(), task.key.task(), TaskCheckpoint.newBuilder()
+                    .setTask(task.toProto(agentId))
+                    .addAllPendingUpdates(pending)
+                    .setKillRequested(task.killRequested)
+                    .setKillReason(task.killReason)
+                    .build());
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("Cannot checkpoint task {} of framework {} in {}: {}; an agent restart may lose its updates",
+                    task.key.task(), task.key.framework(), store.metaDir(), e.getMessage());
+        }
+    }
+
+    /** The master's full set of dynamic reservations: written to disk, then reported from now on. */
+    private void checkpointResources(MasterMessage.CheckpointResources body) {
+        mdc(null, null);
+        List<Resource> list = body.getResourcesList();
+        String error = ResourceValidation.validate(list);
+        for (int i = 0; error == null && i < list.size(); i++) {
+            Resource r = list.get(i);
+            if (!r.hasReservation() || r.getReservation().getType() != ReservationInfo.Type.DYNAMIC) {
+                error = "resource " + i + " (" + r.getName() + ") is not a dynamic reservation";
+            }
+        }
+        if (error != null) {
+            LOG.warn("Ignored CHECKPOINT_RESOURCES: {}", error);
+            return;
+        }
+        Resources dynamic = Resources.fromProto(list);
+        try {
+            store.writeResources(ResourcesCheckpoint.newBuilder().addAllResources(list).build());
+        } catch (IOException e) {
+            LOG.warn("Cannot checkpoint dynamic reservations {} in {}: {}", dynamic, store.metaDir(), e.getMessage());
+            return;
+        }
+        reservations = dynamic;
+        reservationsDoNotFit = false;
+        LOG.info("Checkpointed dynamic reservations {}; total resources now {}", dynamic, total());
+    }
+
+    // ---------------------------------------------------------------- recovery
+
+    /** What recovery did, for the agent's log line and its master link. */
+    record Recovery(AgentId agentId, int reattached, int ended, int killed) {}
+
+    /**
+     * Rebuilds the agent from what a previous agent on this work directory left (see {@code docs/agent.md}):
+     * reattaches to launchers that still run, reports the end of those that ended meanwhile with their
+     * recorded exit status, reports tasks whose container is gone (or whose host rebooted) as gone or
+     * lost, and kills the containers of frameworks that do not checkpoint. Every update is queued (and
+     * checkpointed) to go out after the agent re-registers. With {@code --recover=cleanup}, kills every
+     * container left and forgets everything. Loop thread, before the master link starts.
+     */
+    Recovery recover(CheckpointStore.Recovered left, AgentConfig.RecoverMode mode) {
+        if (mode == AgentConfig.RecoverMode.CLEANUP || left.agent().isEmpty()) {
+            if (left.agent().isEmpty() && !left.tasks().isEmpty()) {
+                LOG.warn("Found {} task records but no agent record in {}: killing their containers, starting anew",
+                        left.tasks().size(), store.metaDir());
+            }
+            for (ContainerCheckpoint c : left.containers()) {
+                destroyRecorded(c, "--recover=cleanup");
+            }
+            store.wipeAgentState();
+            if (!left.isEmpty()) {
+                LOG.info("Cleaned up after the previous agent: killed {} containers, forgot its agent id",
+                        left.containers().size());
+            }
+            return new Recovery(null, 0, 0, left.containers().size());
+        }
+        left.resources().ifPresent(r -> reservations = Resources.fromProto(r.getResourcesList()));
+        AgentCheckpoint agent = left.agent().get();
+        agentId = AgentId.of(agent.getAgentInfo().getId());
+        mdc(null, null);
+        boolean rebooted = !bootId.isEmpty() && !agent.getBootId().isEmpty() && !agent.getBootId().equals(bootId);
+        if (rebooted) {
+            LOG.info("The host rebooted since agent {} last ran (boot id {}, now {}): its tasks are gone", agentId,
+                    agent.getBootId(), bootId);
+        }
+        frameworks.putAll(left.frameworks());
+        Map<ContainerId, ContainerCheckpoint> containers = new LinkedHashMap<>();
+        left.containers().forEach(c -> containers.put(ContainerId.of(c.getContainerId()), c));
+        int reattached = 0;
+        int ended = 0;
+        for (TaskCheckpoint record : left.tasks()) {
+            Task t = record.getTask();
+            FrameworkId framework = FrameworkId.of(t.getFrameworkId());
+            TaskKey key = new TaskKey(framework, TaskId.of(t.getTaskId()));
+            ContainerId containerId = ContainerId.of(t.getContainerId());
+            mdc(framework.value(), key.task().value());
+            TaskRecord task = new TaskRecord(key, t.getTaskInfo(), containerId,
+                    Sandbox.path(config.workDir(), agentId, framework, key.task(), containerId));
+            task.checkpoint = true;
+            task.state = t.getState();
+            task.latestStatus = t.hasLatestStatus() ? t.getLatestStatus() : null;
+            task.killRequested = record.getKillRequested();
+            task.killReason = record.getKillReason();
+            tasks.put(key, task);
+            frameworks.computeIfAbsent(framework, f -> FrameworkInfo.newBuilder().setId(f.toProto()).build());
+            updates.restore(framework, key.task(), record.getPendingUpdatesList());
+            ContainerCheckpoint container = containers.remove(containerId);
+            if (TaskStates.isTerminal(task.state)) {
+                // Its end is known (and maybe not yet acknowledged): only leftovers to clean.
+                move(task, TaskRecord.Phase.TERMINAL);
+                if (container != null) {
+                    destroyRecorded(container, "its task already ended");
+                }
+                continue;
+            }
+            if (container == null) {
+                move(task, TaskRecord.Phase.TERMINAL);
+                update(task, partitionAware(framework, TaskState.TASK_DROPPED), StatusReason.REASON_AGENT_RESTARTED,
+                        "The agent restarted before the task's command started", StatusSource.SOURCE_AGENT, null);
+                ended++;
+                continue;
+            }
+            if (recoverContainer(task, container, rebooted)) {
+                reattached++;
+            } else {
+                ended++;
+            }
+        }
+        int killed = 0;
+        for (ContainerCheckpoint c : containers.values()) {
+            destroyRecorded(c, c.getCheckpoint() ? "no task record is left for it"
+                    : "its framework does not checkpoint");
+            killed++;
+        }
+        mdc(null, null);
+        LOG.info("Recovered agent {}: {} tasks still run, {} ended while the agent was away, {} containers killed",
+                agentId, reattached, ended, killed);
+        return new Recovery(agentId, reattached, ended, killed);
+    }
+
+    /** Reattaches {@code task} to its container, or reports how it ended. True if it still runs. */
+    private boolean recoverContainer(TaskRecord task, ContainerCheckpoint record, boolean hostRebooted) {
+        TaskKey key = task.key;
+        boolean rebooted = hostRebooted || (!bootId.isEmpty() && !record.getBootId().isEmpty()
+                && !record.getBootId().equals(bootId));
+        Path statusFile = Sandbox.runtimeDir(config.workDir(), task.containerId).resolve(Sandbox.EXIT_STATUS);
+        if (rebooted) {
+            // Its processes died with the host, and its pid may now be anyone's: nothing to touch.
+            Sandbox.deleteRuntimeDir(config.workDir(), task.containerId);
+            move(task, TaskRecord.Phase.TERMINAL);
+            update(task, partitionAware(key.framework(), TaskState.TASK_GONE), StatusReason.REASON_AGENT_REBOOTED,
+                    "The host rebooted while the agent was down", StatusSource.SOURCE_AGENT, null);
+            return false;
+        }
+        if (record.getPid() > 0) {
+            Optional<Container> container = containerizer.recover(task.containerId, task.sandbox, record.getCgroup(),
+                    record.getPid(), record.getStartTime(), statusFile, containerListener(key));
+            if (container.isPresent()) {
+                task.container = container.get();
+                move(task, TaskRecord.Phase.RUNNING);
+                LOG.info("Recovered task {} of framework {}: its launcher (pid {}) still runs", key.task(),
+                        key.framework(), record.getPid());
+                if (task.killRequested) {
+                    move(task, TaskRecord.Phase.KILLING);
+                    containerizer.kill(task.container, gracePeriod(null, task));
+                }
+                return true;
+            }
+        }
+        int status = record.getPid() > 0 ? LauncherScript.readStatus(statusFile) : -1;
+        long oomKills = containerizer.oomKills(task.containerId, record.getCgroup());
+        destroyRecorded(record, "its launcher is gone");
+        move(task, TaskRecord.Phase.TERMINAL);
+        Integer exit = status >= 0 ? status : null;
+        if (oomKills > 0) {
+            task.limitation = memoryLimitation(task, 0);
+            update(task, TaskState.TASK_FAILED, task.limitation.reason(), task.limitation.message(),
+                    StatusSource.SOURCE_AGENT, exit);
+        } else if (task.killRequested) {
+            update(task, TaskState.TASK_KILLED, task.killReason, "Killed while the agent was away",
+                    StatusSource.SOURCE_EXECUTOR, exit);
+        } else if (status == 0) {
+            update(task, TaskState.TASK_FINISHED, StatusReason.REASON_UNSPECIFIED, "Command exited with status 0",
+                    StatusSource.SOURCE_EXECUTOR, 0);
+        } else if (status > 0) {
+            Termination t = new Termination(status, Termination.KillSignal.NONE);
+            update(task, TaskState.TASK_FAILED, StatusReason.REASON_COMMAND_FAILED, t.describe(),
+                    StatusSource.SOURCE_EXECUTOR, status);
+        } else {
+            update(task, partitionAware(key.framework(), TaskState.TASK_GONE), StatusReason.REASON_AGENT_RESTARTED,
+                    record.getPid() > 0
+                            ? "The task's launcher (pid " + record.getPid() + ") is gone and recorded no exit status"
+                            : "The agent restarted while launching the task",
+                    StatusSource.SOURCE_AGENT, null);
+        }
+        LOG.info("Task {} of framework {} ended while the agent was away: {}", key.task(), key.framework(),
+                task.latestStatus.getMessage());
+        return false;
+    }
+
+    /** Kills what is left of a recorded container and removes its record once it is cleaned up. */
+    private void destroyRecorded(ContainerCheckpoint record, String why) {
+        ContainerId id = ContainerId.of(record.getContainerId());
+        LOG.info("Killing what is left of container {} of task {} of framework {}: {}", id,
+                record.getTaskId().getValue(), record.getFrameworkId().getValue(), why);
+        containerizer.destroy(id, record.getCgroup(), record.getPid(), record.getStartTime())
+                .whenComplete((v, error) -> {
+                    if (error == null) {
+                        Sandbox.deleteRuntimeDir(config.workDir(), id);
+                    }
+                });
+    }
+
+    /** {@code state} for a PARTITION_AWARE framework, TASK_LOST for others (as the master translates). */
+    private TaskState partitionAware(FrameworkId framework, TaskState state) {
+        return hasCapability(framework, FrameworkInfo.Capability.Type.PARTITION_AWARE) ? state : TaskState.TASK_LOST;
+    }
+
     // ---------------------------------------------------------------- agent lifecycle and queries
 
     /**
-     * Kills every container with SIGKILL and stops handling messages (the agent stops).
+     * Stops handling messages (the agent stops). Tasks of frameworks that do not checkpoint are killed.
+     * Those of frameworks that do are killed too when {@link AgentConfig#killTasksOnStop()} (their kill is
+     * checkpointed first, so that the next agent reports them TASK_KILLED), else left running for the
+     * next agent on this work directory to recover.
      *
      * @return futures completed as the killed processes go away
      */
     List<CompletableFuture<?>> stop() {
         stopped = true;
+        int left = 0;
+        List<Container> kill = new ArrayList<>();
+        for (TaskRecord task : tasks.values()) {
+            boolean live = task.container != null && !task.container.isExited();
+            if (task.checkpoint && !config.killTasksOnStop()) {
+                left += live ? 1 : 0;
+                continue;
+            }
+            if (task.checkpoint && task.phase != TaskRecord.Phase.TERMINAL && !task.killRequested) {
+                task.killRequested = true;
+                task.killReason = StatusReason.REASON_AGENT_SHUTDOWN;
+                checkpoint(task);
+            }
+            if (live) {
+                kill.add(task.container);
+            }
+        }
         updates.clear();
-        return containerizer.destroyAll();
+        if (left > 0) {
+            LOG.info("Leaving {} tasks of checkpointing frameworks running for the next agent on {}", left,
+                    config.workDir());
+        }
+        return containerizer.destroy(kill);
     }
 
     /** The agent's state for the operator API. */
@@ -747,6 +1099,11 @@ final class TaskManager implements MasterLink.Handler {
     /** The task, if the agent still has it. For tests. */
     TaskRecord task(TaskKey key) {
         return tasks.get(key);
+    }
+
+    /** Unacknowledged updates of every task. For tests. */
+    List<StatusUpdate> pendingUpdates() {
+        return updates.pending();
     }
 
     /** Tasks the agent has. For tests. */
@@ -812,7 +1169,15 @@ final class TaskManager implements MasterLink.Handler {
     }
 
     private void forget(TaskKey key) {
-        tasks.remove(key);
+        TaskRecord task = tasks.remove(key);
+        if (task != null && task.checkpoint) {
+            try {
+                store.deleteTask(key.framework(), key.task());
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("Cannot remove the checkpoint of task {} of framework {}: {}", key.task(), key.framework(),
+                        e.getMessage());
+            }
+        }
         forgetFrameworkIfIdle(key.framework());
     }
 

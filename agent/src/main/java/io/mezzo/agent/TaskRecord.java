@@ -26,8 +26,10 @@ import java.util.Set;
  *       +--failed or killed---+-------exited---------+--> TERMINAL (until the ack)
  * </pre>
  *
- * <p>Soft state: nothing is checkpointed; an agent restart forgets its tasks (the master hears of it
- * when the agent registers anew).
+ * <p>Hard state for tasks of frameworks that checkpoint ({@link #checkpoint}): written to {@code
+ * meta/frameworks/<framework>/tasks/<task>/task.info} with the task's update stream at every change, and
+ * rebuilt from it by an agent restarted on the same work directory. Soft state otherwise: an agent
+ * restart kills such a task, and the master tells its framework when the agent re-registers without it.
  *
  * <p>Thread: the agent's event loop. Owner: {@link TaskManager}.
  */
@@ -60,6 +62,8 @@ final class TaskRecord {
     final Path sandbox;
     final Limits limits;
 
+    /** Its framework checkpoints: the record is on disk and the task survives an agent restart. */
+    boolean checkpoint;
     Phase phase = Phase.LAUNCHING;
     Container container;
     TaskState state = TaskState.TASK_STAGING;

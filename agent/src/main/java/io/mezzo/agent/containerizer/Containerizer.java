@@ -308,8 +308,20 @@ public final class Containerizer {
      *     (off the loop)
      */
     public List<CompletableFuture<?>> destroyAll() {
+        return destroy(List.copyOf(running.values()));
+    }
+
+    /**
+     * SIGKILLs {@code containers} (the agent stops). Loop thread.
+     *
+     * @return futures completed as those launched by this JVM go away
+     */
+    public List<CompletableFuture<?>> destroy(List<Container> containers) {
         List<CompletableFuture<?>> gone = new ArrayList<>();
-        for (Container container : running.values()) {
+        for (Container container : containers) {
+            if (container.exited) {
+                continue;
+            }
             loop.cancel(killTag(container));
             container.signalSent = Termination.KillSignal.SIGKILL;
             signalAll(container, true);
@@ -318,6 +330,18 @@ public final class Containerizer {
             }
         }
         return gone;
+    }
+
+    /**
+     * How many processes of a container the kernel killed for exceeding its memory, read from its
+     * checkpointed cgroup (0 for posix, or when the cgroup is gone). Loop thread.
+     */
+    public long oomKills(ContainerId id, String isolationName) {
+        if (!isolator.enforcesMemory()) {
+            return 0;
+        }
+        return isolator.sample(isolator.recover(id, isolationName), -1,
+                TaskEnvironment.CONTAINER_ID + "=" + id.value()).oomKills();
     }
 
     /** Containers whose command has not exited yet. Loop thread. */

@@ -56,6 +56,9 @@ final class AgentCommand implements Callable<Integer> {
                 .ip(ip)
                 .port(port)
                 .workDir(workDir)
+                // SIGTERM stops the agent but leaves the tasks of checkpointing frameworks running for the
+                // next agent on this work directory (upgrades); see docs/operations.md.
+                .killTasksOnStop(false)
                 .onShutdown(() -> daemon[0].stop(0));
         if (hostname != null) {
             b.hostname(hostname);
@@ -68,7 +71,14 @@ final class AgentCommand implements Callable<Integer> {
         }
         Agent agent = new Agent(b.build());
         daemon[0] = new Daemons("agent", agent);
-        agent.start();
+        try {
+            agent.start();
+        } catch (IllegalStateException | java.io.UncheckedIOException e) {
+            // A corrupt checkpoint, an unusable work directory, cgroups that cannot be managed: say which.
+            System.err.println("mezzo agent: " + e.getMessage());
+            daemon[0].stop(1);
+            return daemon[0].await();
+        }
         return daemon[0].await();
     }
 }
