@@ -14,6 +14,7 @@ import io.mezzo.agent.containerizer.Isolator;
 import io.mezzo.agent.containerizer.LauncherScript;
 import io.mezzo.agent.containerizer.ProcTable;
 import io.mezzo.agent.containerizer.cgroups.CgroupsDetector;
+import io.mezzo.agent.fetcher.Fetcher;
 import io.mezzo.agent.link.MasterLink;
 import io.mezzo.agent.resources.ResourceDetector;
 import io.mezzo.agent.status.StatusUpdateManager;
@@ -108,6 +109,7 @@ public final class Agent implements AutoCloseable {
         }
         Path launcher;
         Isolator isolator;
+        Fetcher fetcher;
         CheckpointStore.Recovered left;
         String bootId = BootId.current();
         store = new CheckpointStore(config.workDir());
@@ -118,6 +120,12 @@ public final class Agent implements AutoCloseable {
             total = ResourceDetector.total(config.resources(), ResourceDetector.HostFacts.probe(config.workDir()));
             launcher = LauncherScript.install(config.workDir());
             isolator = isolator(config);
+            try {
+                fetcher = new Fetcher(config.fetcherCacheDir(), config.fetcherCacheSizeBytes(), config.clock());
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot use --fetcher_cache_dir " + config.fetcherCacheDir() + ": "
+                        + e.getMessage(), e);
+            }
             left = store.read(config.recover() == AgentConfig.RecoverMode.CLEANUP,
                     corrupt -> LOG.warn("Skipped {} (--recover=cleanup)", corrupt.getMessage()));
             if (config.recover() == AgentConfig.RecoverMode.RECONNECT) {
@@ -145,7 +153,7 @@ public final class Agent implements AutoCloseable {
                 config.statusUpdateRetryMax(),
                 random,
                 update -> link.sendStatusUpdate(update));
-        tasks = new TaskManager(config, loop, containerizer, updates, workers, store, bootId,
+        tasks = new TaskManager(config, loop, containerizer, updates, workers, store, bootId, fetcher,
                 new TaskManager.Listener() {
             @Override
             public void registered(AgentId id) {

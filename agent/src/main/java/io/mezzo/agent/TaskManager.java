@@ -11,6 +11,8 @@ import io.mezzo.agent.containerizer.TaskEnvironment;
 import io.mezzo.agent.containerizer.TaskUser;
 import io.mezzo.agent.containerizer.Termination;
 import io.mezzo.agent.containerizer.UsageSample;
+import io.mezzo.agent.fetcher.FetchException;
+import io.mezzo.agent.fetcher.Fetcher;
 import io.mezzo.agent.link.MasterLink;
 import io.mezzo.agent.status.StatusUpdateManager;
 import io.mezzo.agent.status.TaskKey;
@@ -26,6 +28,7 @@ import io.mezzo.common.resources.Resources;
 import io.mezzo.proto.v1.AgentCheckpoint;
 import io.mezzo.proto.v1.AgentInfo;
 import io.mezzo.proto.v1.AgentMessage;
+import io.mezzo.proto.v1.CommandURI;
 import io.mezzo.proto.v1.ContainerCheckpoint;
 import io.mezzo.proto.v1.ContainerStatus;
 import io.mezzo.proto.v1.ExecutorID;
@@ -116,6 +119,7 @@ final class TaskManager implements MasterLink.Handler {
     private final boolean agentIsRoot = TaskUser.agentIsRoot();
     private final CheckpointStore store;
     private final String bootId;
+    private final Fetcher fetcher;
 
     private AgentInfo agentInfo = AgentInfo.getDefaultInstance();
     private Resources baseTotal = Resources.EMPTY;
@@ -143,6 +147,7 @@ final class TaskManager implements MasterLink.Handler {
             Executor workers,
             CheckpointStore store,
             String bootId,
+            Fetcher fetcher,
             Listener listener) {
         this.config = config;
         this.loop = loop;
@@ -151,6 +156,7 @@ final class TaskManager implements MasterLink.Handler {
         this.workers = workers;
         this.store = store;
         this.bootId = bootId;
+        this.fetcher = fetcher;
         this.listener = listener;
         this.faultHandler = config.faultHandler();
         updates.journal(this::journal);
@@ -300,11 +306,10 @@ final class TaskManager implements MasterLink.Handler {
                     frameworkId);
             return;
         }
-        if (run.getTask().getCommand().getUrisCount() > 0 || run.getTask().hasHealthCheck()) {
+        if (run.getTask().hasHealthCheck()) {
             // Accepted, so that the task still runs, but its author should know what the agent skipped.
-            LOG.warn("Task {} of framework {} asks for {} URIs to fetch and {} health check; this agent supports"
-                            + " neither and runs the command without them", key.task(), frameworkId,
-                    run.getTask().getCommand().getUrisCount(), run.getTask().hasHealthCheck() ? "a" : "no");
+            LOG.warn("Task {} of framework {} asks for a health check; this agent does not run health checks",
+                    key.task(), frameworkId);
         }
         frameworks.put(frameworkId, run.getFramework());
         ContainerId containerId = ContainerId.of(UUID.randomUUID().toString());
@@ -343,8 +348,9 @@ final class TaskManager implements MasterLink.Handler {
         String user = taskUser(task);
         Path sandbox = task.sandbox;
         Path runtime = Sandbox.runtimeDir(config.workDir(), containerId);
+        List<CommandURI> uris = task.info.getCommand().getUrisList();
         submit(() -> {
-            Prepared prepared = prepareOffLoop(user, sandbox, runtime);
+            Prepared prepared = prepareOffLoop(user, sandbox, runtime, uris);
             loop.append(() -> prepared(key, containerId, prepared));
         }, () -> prepared(key, containerId, Prepared.failed(StatusReason.REASON_CONTAINER_LAUNCH_FAILED,
                 "The agent is stopping")));
@@ -363,8 +369,8 @@ final class TaskManager implements MasterLink.Handler {
         return user;
     }
 
-    /** Worker thread: looks up the user, creates the sandbox and gives it to the user. */
-    private static Prepared prepareOffLoop(String userName, Path sandbox, Path runtime) {
+    /** Worker thread: looks up the user, creates the sandbox, fetches the URIs and gives it all to the user. */
+    private Prepared prepareOffLoop(String userName, Path sandbox, Path runtime, List<CommandURI> uris) {
         TaskUser user = null;
         if (!userName.isEmpty()) {
             try {
@@ -380,12 +386,24 @@ final class TaskManager implements MasterLink.Handler {
         try {
             Sandbox.create(sandbox);
             Files.createDirectories(runtime);
-            if (user != null) {
-                user.ownTree(sandbox);
-            }
         } catch (IOException e) {
             return Prepared.failed(StatusReason.REASON_CONTAINER_LAUNCH_FAILED,
                     "Cannot create the sandbox " + sandbox + ": " + e.getMessage());
+        }
+        if (!uris.isEmpty()) {
+            try {
+                fetcher.fetch(uris, sandbox, user);
+            } catch (FetchException e) {
+                return Prepared.failed(StatusReason.REASON_FETCHER_FAILED, e.getMessage());
+            }
+        }
+        if (user != null) {
+            try {
+                user.ownTree(sandbox);
+            } catch (IOException e) {
+                return Prepared.failed(StatusReason.REASON_CONTAINER_LAUNCH_FAILED,
+                        "Cannot give the sandbox " + sandbox + " to user " + user.name() + ": " + e.getMessage());
+            }
         }
         return Prepared.ready(user);
     }
