@@ -13,6 +13,8 @@ import io.mezzo.agent.containerizer.Termination;
 import io.mezzo.agent.containerizer.UsageSample;
 import io.mezzo.agent.fetcher.FetchException;
 import io.mezzo.agent.fetcher.Fetcher;
+import io.mezzo.agent.health.HealthChecker;
+import io.mezzo.agent.health.HealthProbes;
 import io.mezzo.agent.link.MasterLink;
 import io.mezzo.agent.status.StatusUpdateManager;
 import io.mezzo.agent.status.TaskKey;
@@ -306,11 +308,6 @@ final class TaskManager implements MasterLink.Handler {
                     frameworkId);
             return;
         }
-        if (run.getTask().hasHealthCheck()) {
-            // Accepted, so that the task still runs, but its author should know what the agent skipped.
-            LOG.warn("Task {} of framework {} asks for a health check; this agent does not run health checks",
-                    key.task(), frameworkId);
-        }
         frameworks.put(frameworkId, run.getFramework());
         ContainerId containerId = ContainerId.of(UUID.randomUUID().toString());
         Path sandbox = Sandbox.path(config.workDir(), agentId, frameworkId, key.task(), containerId);
@@ -467,6 +464,7 @@ final class TaskManager implements MasterLink.Handler {
             LOG.info("Launched task {} of framework {} as pid {} ({}{}) in {}", key.task(), key.framework(),
                     container.pid(), container.isolation().isolator(),
                     prepared.user() == null ? "" : ", user " + prepared.user().name(), task.sandbox);
+            startHealthChecks(task, prepared.user());
             return;
         } catch (ContainerLaunchException e) {
             failure = e.getMessage();
@@ -514,6 +512,7 @@ final class TaskManager implements MasterLink.Handler {
             return;
         }
         mdc(key.framework().value(), key.task().value());
+        stopHealthChecks(task);
         move(task, TaskRecord.Phase.TERMINAL);
         Integer exit = termination.known() ? termination.exitValue() : null;
         if (stopped) {
@@ -530,9 +529,10 @@ final class TaskManager implements MasterLink.Handler {
             terminal(task, TaskState.TASK_FAILED, task.limitation.reason(), task.limitation.message(), exit,
                     StatusSource.SOURCE_AGENT);
         } else if (task.killRequested) {
-            String message = termination.killedWith() == Termination.KillSignal.SIGKILL
-                    ? "Killed by SIGKILL after grace period"
-                    : "Killed by SIGTERM";
+            String message = task.killMessage != null ? task.killMessage
+                    : termination.killedWith() == Termination.KillSignal.SIGKILL
+                            ? "Killed by SIGKILL after grace period"
+                            : "Killed by SIGTERM";
             LOG.info("Task {} of framework {} killed ({}), exit code {}", key.task(), key.framework(), message, exit);
             terminal(task, TaskState.TASK_KILLED, task.killReason, message, exit);
         } else if (termination.succeeded()) {
@@ -558,11 +558,95 @@ final class TaskManager implements MasterLink.Handler {
         }
         mdc(task.key.framework().value(), task.key.task().value());
         task.limitation = limitation;
+        stopHealthChecks(task);
         LOG.info("Killing task {} of framework {}: {}", task.key.task(), task.key.framework(), limitation.message());
         if (task.phase == TaskRecord.Phase.RUNNING) {
             move(task, TaskRecord.Phase.KILLING);
         }
         containerizer.kill(task.container, Duration.ZERO);
+    }
+
+    // ---------------------------------------------------------------- health checks
+
+    private void startHealthChecks(TaskRecord task, TaskUser user) {
+        if (!task.info.hasHealthCheck() || task.health != null) {
+            return;
+        }
+        TaskKey key = task.key;
+        HealthChecker.Probe probe = HealthProbes.of(task.info.getHealthCheck(), task.sandbox,
+                TaskEnvironment.build(containerizer.agentEnvironment(), agentId, key.framework(), task.info,
+                        task.containerId, task.sandbox),
+                user, workers);
+        HealthChecker[] checker = new HealthChecker[1];
+        checker[0] = new HealthChecker(loop, "health/" + key.framework() + "/" + key.task(),
+                task.info.getHealthCheck(), probe, new HealthChecker.Listener() {
+                    @Override
+                    public void healthChanged(boolean healthy, String detail) {
+                        TaskManager.this.healthChanged(key, checker[0], healthy, detail);
+                    }
+
+                    @Override
+                    public void failed(int failures, String detail) {
+                        TaskManager.this.healthFailed(key, checker[0], failures, detail);
+                    }
+                });
+        task.health = checker[0];
+        checker[0].start();
+    }
+
+    private void stopHealthChecks(TaskRecord task) {
+        if (task.health != null) {
+            task.health.stop();
+            task.health = null;
+        }
+    }
+
+    private void healthChanged(TaskKey key, HealthChecker checker, boolean healthy, String detail) {
+        TaskRecord task = tasks.get(key);
+        if (task == null || task.health != checker || task.phase != TaskRecord.Phase.RUNNING) {
+            return;
+        }
+        mdc(key.framework().value(), key.task().value());
+        task.healthy = healthy;
+        LOG.info("Task {} of framework {} is {}: {}", key.task(), key.framework(), healthy ? "healthy" : "unhealthy",
+                detail);
+        update(task, TaskState.TASK_RUNNING, StatusReason.REASON_TASK_HEALTH_CHECK_STATUS_UPDATED, detail,
+                StatusSource.SOURCE_EXECUTOR, null);
+    }
+
+    /** As Mesos: a task that fails its health checks' threshold is killed and reported TASK_KILLED. */
+    private void healthFailed(TaskKey key, HealthChecker checker, int failures, String detail) {
+        TaskRecord task = tasks.get(key);
+        if (task == null || task.health != checker || task.phase != TaskRecord.Phase.RUNNING) {
+            return;
+        }
+        mdc(key.framework().value(), key.task().value());
+        task.health = null;
+        task.healthy = false;
+        task.killRequested = true;
+        task.killReason = StatusReason.REASON_HEALTH_CHECK_FAILED;
+        task.killMessage = "Task failed " + failures + " consecutive health checks; the last: " + detail;
+        checkpoint(task);
+        move(task, TaskRecord.Phase.KILLING);
+        if (hasCapability(key.framework(), FrameworkInfo.Capability.Type.TASK_KILLING_STATE)) {
+            update(task, TaskState.TASK_KILLING, StatusReason.REASON_HEALTH_CHECK_FAILED, task.killMessage,
+                    StatusSource.SOURCE_EXECUTOR, null);
+        }
+        Duration grace = gracePeriod(null, task);
+        LOG.info("Killing task {} of framework {}: {}; SIGKILL after {} ms", key.task(), key.framework(),
+                task.killMessage, grace.toMillis());
+        containerizer.kill(task.container, grace);
+    }
+
+    private static TaskUser resolveQuietly(String user) {
+        if (user.isEmpty()) {
+            return null;
+        }
+        try {
+            return TaskUser.lookup(user);
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     // ---------------------------------------------------------------- usage
@@ -723,6 +807,7 @@ final class TaskManager implements MasterLink.Handler {
                 task.killReason = kill.getReason();
                 // A restarted agent must finish the kill, not let the task run on.
                 checkpoint(task);
+                stopHealthChecks(task);
                 move(task, TaskRecord.Phase.KILLING);
                 if (hasCapability(key.framework(), FrameworkInfo.Capability.Type.TASK_KILLING_STATE)) {
                     update(task, TaskState.TASK_KILLING, kill.getReason(), "", StatusSource.SOURCE_EXECUTOR, null);
@@ -784,6 +869,7 @@ final class TaskManager implements MasterLink.Handler {
                     forget(task.key);
                 }
                 case RUNNING, KILLING -> {
+                    stopHealthChecks(task);
                     task.frameworkRemoved = true;
                     task.killRequested = true;
                     task.killReason = StatusReason.REASON_FRAMEWORK_REMOVED;
@@ -941,6 +1027,8 @@ final class TaskManager implements MasterLink.Handler {
             task.checkpoint = true;
             task.state = t.getState();
             task.latestStatus = t.hasLatestStatus() ? t.getLatestStatus() : null;
+            task.healthy = task.latestStatus != null && task.latestStatus.hasHealthy()
+                    ? task.latestStatus.getHealthy() : null;
             task.killRequested = record.getKillRequested();
             task.killReason = record.getKillReason();
             tasks.put(key, task);
@@ -1005,6 +1093,20 @@ final class TaskManager implements MasterLink.Handler {
                 if (task.killRequested) {
                     move(task, TaskRecord.Phase.KILLING);
                     containerizer.kill(task.container, gracePeriod(null, task));
+                } else if (task.info.hasHealthCheck()) {
+                    String user = taskUser(task);
+                    ContainerId containerId = task.containerId;
+                    // The user's ids are looked up off the loop, as for a launch.
+                    submit(() -> {
+                        TaskUser resolved = resolveQuietly(user);
+                        loop.append(() -> {
+                            TaskRecord now = tasks.get(key);
+                            if (now != null && now.containerId.equals(containerId)
+                                    && now.phase == TaskRecord.Phase.RUNNING) {
+                                startHealthChecks(now, resolved);
+                            }
+                        });
+                    }, () -> {});
                 }
                 return true;
             }
@@ -1073,6 +1175,7 @@ final class TaskManager implements MasterLink.Handler {
         int left = 0;
         List<Container> kill = new ArrayList<>();
         for (TaskRecord task : tasks.values()) {
+            stopHealthChecks(task);
             boolean live = task.container != null && !task.container.isExited();
             if (task.checkpoint && !config.killTasksOnStop()) {
                 left += live ? 1 : 0;
@@ -1156,6 +1259,9 @@ final class TaskManager implements MasterLink.Handler {
         }
         if (task != null) {
             status.setContainerId(task.containerId.toProto());
+            if (task.healthy != null) {
+                status.setHealthy(task.healthy);
+            }
             if (task.info.hasLabels()) {
                 status.setLabels(task.info.getLabels());
             }

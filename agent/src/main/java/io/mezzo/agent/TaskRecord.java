@@ -3,6 +3,7 @@ package io.mezzo.agent;
 import io.mezzo.agent.containerizer.Container;
 import io.mezzo.agent.containerizer.Limits;
 import io.mezzo.agent.containerizer.UsageSample;
+import io.mezzo.agent.health.HealthChecker;
 import io.mezzo.agent.status.TaskKey;
 import io.mezzo.common.id.AgentId;
 import io.mezzo.common.id.ContainerId;
@@ -77,6 +78,12 @@ final class TaskRecord {
     Limitation limitation;
     /** The latest usage sample of its container. */
     UsageSample usage = UsageSample.EMPTY;
+    /** Its health checker while it runs with a health check. */
+    HealthChecker health;
+    /** The latest health check result; null before the first. Carried in every later update. */
+    Boolean healthy;
+    /** Overrides the TASK_KILLED message (a kill for failing health checks). */
+    String killMessage;
 
     TaskRecord(TaskKey key, TaskInfo info, ContainerId containerId, Path sandbox) {
         this.key = key;
