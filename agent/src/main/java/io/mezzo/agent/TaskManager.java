@@ -3,6 +3,7 @@ package io.mezzo.agent;
 import io.mezzo.agent.checkpoint.CheckpointStore;
 import io.mezzo.agent.containerizer.Container;
 import io.mezzo.agent.containerizer.ContainerLaunchException;
+import io.mezzo.agent.containerizer.DiskUsage;
 import io.mezzo.agent.containerizer.Containerizer;
 import io.mezzo.agent.containerizer.LaunchSpec;
 import io.mezzo.agent.containerizer.LauncherScript;
@@ -13,6 +14,7 @@ import io.mezzo.agent.containerizer.Termination;
 import io.mezzo.agent.containerizer.UsageSample;
 import io.mezzo.agent.fetcher.FetchException;
 import io.mezzo.agent.fetcher.Fetcher;
+import io.mezzo.agent.gc.SandboxGc;
 import io.mezzo.agent.health.HealthChecker;
 import io.mezzo.agent.health.HealthProbes;
 import io.mezzo.agent.link.MasterLink;
@@ -110,6 +112,8 @@ final class TaskManager implements MasterLink.Handler {
 
     private static final Logger LOG = LoggerFactory.getLogger(TaskManager.class);
     private static final String USAGE_TIMER = "usage";
+    private static final String DISK_TIMER = "disk";
+    private static final long MB = 1024L * 1024L;
 
     private final AgentConfig config;
     private final EventLoop loop;
@@ -122,6 +126,7 @@ final class TaskManager implements MasterLink.Handler {
     private final CheckpointStore store;
     private final String bootId;
     private final Fetcher fetcher;
+    private final SandboxGc gc;
 
     private AgentInfo agentInfo = AgentInfo.getDefaultInstance();
     private Resources baseTotal = Resources.EMPTY;
@@ -135,6 +140,7 @@ final class TaskManager implements MasterLink.Handler {
     private final Map<FrameworkId, FrameworkInfo> frameworks = new LinkedHashMap<>();
     private final Map<TaskKey, TaskRecord> tasks = new LinkedHashMap<>();
     private boolean sampling;
+    private boolean measuringDisk;
 
     /**
      * @param loop the agent's loop: a launch runs as its own event after TASK_STARTING (so that a
@@ -160,13 +166,22 @@ final class TaskManager implements MasterLink.Handler {
         this.bootId = bootId;
         this.fetcher = fetcher;
         this.listener = listener;
+        this.gc = new SandboxGc(loop, workers, config.gcDelay(), config.gcDiskWatermark(), config.workDir(),
+                DiskUsage::fileSystemUsage);
         this.faultHandler = config.faultHandler();
         updates.journal(this::journal);
     }
 
-    /** Starts the periodic usage sampling. Loop thread. */
+    /**
+     * Starts the periodic usage sampling and disk measurements, and schedules the removal of sandboxes
+     * no task of this agent uses. Loop thread, after {@link #recover}.
+     */
     void start() {
         loop.schedule(USAGE_TIMER, config.usageInterval(), this::sampleUsage);
+        loop.schedule(DISK_TIMER, config.diskWatchInterval(), this::measureDisk);
+        Set<Path> live = new java.util.HashSet<>();
+        tasks.values().forEach(t -> live.add(t.sandbox));
+        gc.scheduleExisting(live);
     }
 
     /** Sets the agent's description (known once its server is bound). Before the link starts. */
@@ -691,6 +706,60 @@ final class TaskManager implements MasterLink.Handler {
         }
     }
 
+    /**
+     * Measures every running task's sandbox on a worker, then enforces (or warns about) disk limits, and
+     * lets the sandbox GC check the work directory's file system. Timer.
+     */
+    private void measureDisk() {
+        loop.schedule(DISK_TIMER, config.diskWatchInterval(), this::measureDisk);
+        if (stopped) {
+            return;
+        }
+        gc.checkDisk();
+        List<TaskRecord> live = liveTasks();
+        if (measuringDisk || live.isEmpty()) {
+            return;
+        }
+        measuringDisk = true;
+        Map<Container, Path> sandboxes = new LinkedHashMap<>();
+        live.forEach(t -> sandboxes.put(t.container, t.sandbox));
+        submit(() -> {
+            Map<Container, Long> used = new LinkedHashMap<>();
+            sandboxes.forEach((c, dir) -> used.put(c, DiskUsage.of(dir)));
+            loop.append(() -> diskMeasured(used));
+        }, () -> measuringDisk = false);
+    }
+
+    private void diskMeasured(Map<Container, Long> used) {
+        measuringDisk = false;
+        for (TaskRecord task : tasks.values()) {
+            Long bytes = task.container == null ? null : used.get(task.container);
+            if (bytes == null || task.container.isExited()) {
+                continue;
+            }
+            task.diskUsed = bytes;
+            long limit = task.limits.diskBytes();
+            if (limit <= 0 || bytes <= limit) {
+                continue;
+            }
+            mdc(task.key.framework().value(), task.key.task().value());
+            String usage = "Disk usage " + bytes / MB + " MB exceeds the task's disk resource of "
+                    + task.limits.diskMb() + " MB";
+            if (config.enforceDiskLimit()) {
+                limit(task, new TaskRecord.Limitation(StatusReason.REASON_CONTAINER_LIMITATION_DISK, usage));
+            } else if (!task.diskWarned) {
+                task.diskWarned = true;
+                LOG.warn("Task {} of framework {}: {} (not enforced: --enforce_disk_limit is off)", task.key.task(),
+                        task.key.framework(), usage);
+            }
+        }
+    }
+
+    /** Sandboxes waiting for removal. For tests. */
+    int sandboxesToCollect() {
+        return gc.size();
+    }
+
     private List<TaskRecord> liveTasks() {
         List<TaskRecord> live = new ArrayList<>();
         for (TaskRecord task : tasks.values()) {
@@ -721,6 +790,7 @@ final class TaskManager implements MasterLink.Handler {
                 .setMemRssBytes(sample.rssBytes())
                 // posix enforces the limit by sampling, so it is a limit all the same.
                 .setMemLimitBytes(cgroups ? sample.memLimitBytes() : task.limits.enforcedMemBytes())
+                .setDiskUsedBytes(task.diskUsed)
                 .setDiskLimitBytes(config.enforceDiskLimit() ? task.limits.diskBytes() : 0)
                 .setProcesses(sample.processes());
         return ContainerStatus.newBuilder()
@@ -1294,6 +1364,9 @@ final class TaskManager implements MasterLink.Handler {
 
     private void forget(TaskKey key) {
         TaskRecord task = tasks.remove(key);
+        if (task != null) {
+            gc.schedule(task.sandbox, loop.clock().millis());
+        }
         if (task != null && task.checkpoint) {
             try {
                 store.deleteTask(key.framework(), key.task());

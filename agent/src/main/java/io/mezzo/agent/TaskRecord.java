@@ -82,6 +82,10 @@ final class TaskRecord {
     HealthChecker health;
     /** The latest health check result; null before the first. Carried in every later update. */
     Boolean healthy;
+    /** Bytes its sandbox held when last measured. */
+    long diskUsed;
+    /** The one WARN line about exceeding its disk (not enforced) was logged. */
+    boolean diskWarned;
     /** Overrides the TASK_KILLED message (a kill for failing health checks). */
     String killMessage;
 
