@@ -137,7 +137,7 @@ public final class Agent implements AutoCloseable {
                     + " start anew, restart with --recover=cleanup", e);
         } catch (IOException e) {
             failedStart();
-            throw new UncheckedIOException("cannot use --work_dir " + config.workDir() + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot use --work_dir " + config.workDir() + ": " + describe(e), e);
         } catch (RuntimeException e) {
             failedStart();
             throw e;
@@ -401,6 +401,20 @@ public final class Agent implements AutoCloseable {
         } catch (IOException e) {
             throw new IOException("it is not writable (" + e.getMessage() + ")", e);
         }
+    }
+
+    /** One clause for an I/O failure, naming the file when Java's message is only its path. */
+    static String describe(IOException e) {
+        if (e instanceof java.nio.file.FileAlreadyExistsException) {
+            return e.getMessage() + " exists and is not a directory";
+        }
+        if (e instanceof java.nio.file.AccessDeniedException) {
+            return "permission denied on " + e.getMessage();
+        }
+        if (e instanceof java.nio.file.NoSuchFileException) {
+            return "no such file or directory " + e.getMessage();
+        }
+        return e.getMessage();
     }
 
     private static ThreadFactory daemonThreads(String prefix) {

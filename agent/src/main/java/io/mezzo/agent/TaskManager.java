@@ -95,7 +95,10 @@ import org.slf4j.MDC;
  *   <li>Bad input from the master is logged once at WARN and answered with an update, never thrown.
  * </ol>
  *
- * <p>All state is soft: an agent restart forgets every task.
+ * <p>Hard state, for frameworks that checkpoint: the agent's id, the frameworks, each task with its update
+ * stream, each container's launcher, the dynamic reservations, written under {@code <work_dir>/meta}
+ * before they are acted on, and rebuilt by {@link #recover} when an agent restarts on the same work
+ * directory. Everything else (usage samples, health, timers) is soft and starts again.
  *
  * <p>Thread: the agent's event loop only. Owner: {@link Agent}.
  */

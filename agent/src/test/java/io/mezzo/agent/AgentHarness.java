@@ -138,6 +138,15 @@ final class AgentHarness implements AutoCloseable {
         }
     }
 
+    /**
+     * Waits until the agent has processed the acknowledgement of {@code update}: before that, advancing
+     * the clock past the retry delay would make it resend the update.
+     */
+    void awaitAcknowledged(StatusUpdate update) {
+        await().atMost(WAIT).until(() -> on(() -> agent.taskManager().pendingUpdates()).stream()
+                .noneMatch(u -> u.getStatus().getUuid().equals(update.getStatus().getUuid())));
+    }
+
     void awaitTaskState(String task, TaskState state) {
         await().atMost(WAIT).until(() -> {
             TaskRecord r = on(() -> agent.taskManager().task(key(task)));

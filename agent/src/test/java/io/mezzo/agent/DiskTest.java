@@ -44,7 +44,8 @@ class DiskTest {
         h.start();
         ScriptedMaster.Connection conn = h.register();
         conn.send(run(withDisk(task("big", shell("head -c 3145728 /dev/zero > blob; echo written; sleep 600"), 32), 1)));
-        StatusUpdate starting = acknowledgeThrough(conn, TaskState.TASK_STARTING, TaskState.TASK_RUNNING);
+        StatusUpdate starting = acknowledgeThrough(conn, TaskState.TASK_STARTING);
+        h.awaitAcknowledged(acknowledgeThrough(conn, TaskState.TASK_RUNNING));
         await().atMost(WAIT).until(() -> Files.readString(h.sandbox(starting).resolve("stdout")).contains("written"));
         await().atMost(WAIT).until(() -> {
             h.advance(WATCH);
@@ -63,7 +64,8 @@ class DiskTest {
         h.start();
         ScriptedMaster.Connection conn = h.register();
         conn.send(run(withDisk(task("big", shell("head -c 3145728 /dev/zero > blob; echo written; sleep 600"), 32), 1)));
-        StatusUpdate starting = acknowledgeThrough(conn, TaskState.TASK_STARTING, TaskState.TASK_RUNNING);
+        StatusUpdate starting = acknowledgeThrough(conn, TaskState.TASK_STARTING);
+        h.awaitAcknowledged(acknowledgeThrough(conn, TaskState.TASK_RUNNING));
         await().atMost(WAIT).until(() -> Files.readString(h.sandbox(starting).resolve("stdout")).contains("written"));
         h.advance(WATCH);
         await().atMost(WAIT).until(() -> h.on(() -> h.agent.taskManager().task(AgentHarness.key("big")).diskUsed)
@@ -80,8 +82,8 @@ class DiskTest {
         h.start();
         ScriptedMaster.Connection conn = h.register();
         conn.send(run(task("quick", shell("echo done"), 32)));
-        StatusUpdate starting = acknowledgeThrough(conn, TaskState.TASK_STARTING, TaskState.TASK_RUNNING,
-                TaskState.TASK_FINISHED);
+        StatusUpdate starting = acknowledgeThrough(conn, TaskState.TASK_STARTING, TaskState.TASK_RUNNING);
+        h.awaitAcknowledged(acknowledgeThrough(conn, TaskState.TASK_FINISHED));
         Path sandbox = h.sandbox(starting);
         await().atMost(WAIT).until(() -> h.on(() -> h.agent.taskManager().sandboxesToCollect()) == 1);
         h.advance(Duration.ofMinutes(59));

@@ -52,12 +52,14 @@ class HealthTest {
                     .setType(HealthCheck.Type.TCP)
                     .setTcp(HealthCheck.TCPCheckInfo.newBuilder().setPort(listening.getLocalPort())))));
             StatusUpdate running = acknowledgeThrough(conn, TaskState.TASK_STARTING, TaskState.TASK_RUNNING);
+            h.awaitAcknowledged(running);
             assertThat(running.getStatus().hasHealthy()).isFalse();
             StatusUpdate healthy = nextUpdateAdvancing(conn);
             assertThat(healthy.getStatus().getState()).isEqualTo(TaskState.TASK_RUNNING);
             assertThat(healthy.getStatus().getReason()).isEqualTo(StatusReason.REASON_TASK_HEALTH_CHECK_STATUS_UPDATED);
             assertThat(healthy.getStatus().getHealthy()).isTrue();
             conn.send(ack(healthy));
+            h.awaitAcknowledged(healthy);
             // Healthy again and again: nothing more to say.
             h.advance(Duration.ofSeconds(1));
             h.advance(Duration.ofSeconds(1));
@@ -73,13 +75,14 @@ class HealthTest {
                 .setType(HealthCheck.Type.COMMAND)
                 .setConsecutiveFailures(2)
                 .setCommand(CommandInfo.newBuilder().setShell("exit 1")))));
-        acknowledgeThrough(conn, TaskState.TASK_STARTING, TaskState.TASK_RUNNING);
+        h.awaitAcknowledged(acknowledgeThrough(conn, TaskState.TASK_STARTING, TaskState.TASK_RUNNING));
         long pid = h.pidOf("checked");
         StatusUpdate unhealthy = nextUpdateAdvancing(conn);
         assertThat(unhealthy.getStatus().getState()).isEqualTo(TaskState.TASK_RUNNING);
         assertThat(unhealthy.getStatus().getHealthy()).isFalse();
         assertThat(unhealthy.getStatus().getMessage()).isEqualTo("command exited with status 1");
         conn.send(ack(unhealthy));
+        h.awaitAcknowledged(unhealthy);
         StatusUpdate killed = nextUpdateAdvancing(conn);
         assertThat(killed.getStatus().getState()).isEqualTo(TaskState.TASK_KILLED);
         assertThat(killed.getStatus().getReason()).isEqualTo(StatusReason.REASON_HEALTH_CHECK_FAILED);

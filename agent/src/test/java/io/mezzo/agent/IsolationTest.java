@@ -55,7 +55,7 @@ class IsolationTest {
         // tail keeps a line without newlines in memory and is OOM-killed; its shell lives on, but the agent
         // notices the OOM kill when it next samples the container, and destroys it.
         conn.send(run(task("hog", shell("head -c 268435456 /dev/zero | tail > /dev/null; sleep 600"), 64)));
-        acknowledgeThrough(conn, TaskState.TASK_STARTING, TaskState.TASK_RUNNING);
+        h.awaitAcknowledged(acknowledgeThrough(conn, TaskState.TASK_STARTING, TaskState.TASK_RUNNING));
         await().atMost(WAIT).until(() -> {
             h.advance(AgentConfig.DEFAULT_USAGE_INTERVAL);
             return conn.unread() > 0;
@@ -74,7 +74,8 @@ class IsolationTest {
         ScriptedMaster.Connection conn = h.register();
         // The shell itself holds 100 MB in a variable, against 32 MB.
         conn.send(run(task("hog", shell("x=$(head -c 100000000 /dev/zero | tr '\\0' a); echo held; sleep 600"), 32)));
-        StatusUpdate starting = acknowledgeThrough(conn, TaskState.TASK_STARTING, TaskState.TASK_RUNNING);
+        StatusUpdate starting = acknowledgeThrough(conn, TaskState.TASK_STARTING);
+        h.awaitAcknowledged(acknowledgeThrough(conn, TaskState.TASK_RUNNING));
         await().atMost(WAIT).until(() -> read(h.sandbox(starting).resolve("stdout")).contains("held"));
         h.advance(AgentConfig.DEFAULT_USAGE_INTERVAL);
         StatusUpdate failed = conn.nextUpdate();
