@@ -6,7 +6,15 @@ import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
-import io.mezzo.agent.containerizer.PosixContainerizer;
+import io.mezzo.agent.checkpoint.BootId;
+import io.mezzo.agent.checkpoint.CheckpointStore;
+import io.mezzo.agent.checkpoint.CorruptCheckpointException;
+import io.mezzo.agent.containerizer.Containerizer;
+import io.mezzo.agent.containerizer.Isolator;
+import io.mezzo.agent.containerizer.LauncherScript;
+import io.mezzo.agent.containerizer.ProcTable;
+import io.mezzo.agent.containerizer.cgroups.CgroupsDetector;
+import io.mezzo.agent.fetcher.Fetcher;
 import io.mezzo.agent.link.MasterLink;
 import io.mezzo.agent.resources.ResourceDetector;
 import io.mezzo.agent.status.StatusUpdateManager;
@@ -15,17 +23,24 @@ import io.mezzo.common.loop.EventLoop;
 import io.mezzo.common.resources.Resources;
 import io.mezzo.proto.v1.AgentInfo;
 import io.mezzo.proto.v1.AgentOperatorGrpc;
+import io.mezzo.proto.v1.ContainerCheckpoint;
 import io.mezzo.proto.v1.GetAgentStateResponse;
+import io.mezzo.proto.v1.GetContainersResponse;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -71,6 +86,9 @@ public final class Agent implements AutoCloseable {
     private MasterLink link;
     private Server server;
     private HealthStatusManager health;
+    private ExecutorService workers;
+    private volatile Containerizer containerizer;
+    private CheckpointStore store;
 
     /** An agent with {@code config}; nothing runs until {@link #start()}. */
     public Agent(AgentConfig config) {
@@ -89,27 +107,54 @@ public final class Agent implements AutoCloseable {
         if (lifecycle != Lifecycle.NEW) {
             throw new IllegalStateException("an agent can be started only once");
         }
+        Path launcher;
+        Isolator isolator;
+        Fetcher fetcher;
+        CheckpointStore.Recovered left;
+        String bootId = BootId.current();
+        store = new CheckpointStore(config.workDir());
         try {
             Files.createDirectories(config.workDir());
+            checkWritable(config.workDir());
+            store.lock();
             total = ResourceDetector.total(config.resources(), ResourceDetector.HostFacts.probe(config.workDir()));
+            launcher = LauncherScript.install(config.workDir());
+            isolator = isolator(config);
+            try {
+                fetcher = new Fetcher(config.fetcherCacheDir(), config.fetcherCacheSizeBytes(), config.clock());
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot use --fetcher_cache_dir " + config.fetcherCacheDir() + ": "
+                        + e.getMessage(), e);
+            }
+            left = store.read(config.recover() == AgentConfig.RecoverMode.CLEANUP,
+                    corrupt -> LOG.warn("Skipped {} (--recover=cleanup)", corrupt.getMessage()));
+            if (config.recover() == AgentConfig.RecoverMode.RECONNECT) {
+                checkIsolation(left, isolator);
+            }
+        } catch (CorruptCheckpointException e) {
+            failedStart();
+            throw new IllegalStateException(e.getMessage() + "; to give up what the previous agent left, kill it and"
+                    + " start anew, restart with --recover=cleanup", e);
         } catch (IOException e) {
             failedStart();
-            throw new UncheckedIOException("cannot create --work_dir " + config.workDir() + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot use --work_dir " + config.workDir() + ": " + describe(e), e);
         } catch (RuntimeException e) {
             failedStart();
             throw e;
         }
         lifecycle = Lifecycle.STARTED;
         loop = new EventLoop("agent-loop", config.clock(), config.faultHandler());
+        workers = Executors.newCachedThreadPool(daemonThreads("agent-worker-"));
         Random random = new Random();
-        PosixContainerizer containerizer = new PosixContainerizer(loop, config.environment());
+        containerizer = new Containerizer(loop, config.environment(), isolator, launcher);
         StatusUpdateManager updates = new StatusUpdateManager(
                 loop,
                 config.statusUpdateRetryInitial(),
                 config.statusUpdateRetryMax(),
                 random,
                 update -> link.sendStatusUpdate(update));
-        tasks = new TaskManager(config, containerizer, updates, loop::append, new TaskManager.Listener() {
+        tasks = new TaskManager(config, loop, containerizer, updates, workers, store, bootId, fetcher,
+                new TaskManager.Listener() {
             @Override
             public void registered(AgentId id) {
                 agentId = id;
@@ -142,13 +187,14 @@ public final class Agent implements AutoCloseable {
         try {
             server = NettyServerBuilder.forAddress(
                             new InetSocketAddress(config.ip(), config.port()), InsecureServerCredentials.create())
-                    .addService(new AgentOperatorService(this::state))
+                    .addService(new AgentOperatorService(this::state, this::containers))
                     .addService(health.getHealthService())
                     .addService(ProtoReflectionServiceV1.newInstance())
                     .build()
                     .start();
         } catch (IOException e) {
             loop.close();
+            workers.shutdownNow();
             failedStart();
             throw new UncheckedIOException(
                     "cannot listen on " + config.ip() + ":" + config.port() + ": " + e.getMessage(), e);
@@ -161,10 +207,28 @@ public final class Agent implements AutoCloseable {
                 .addAllAttributes(config.attributes())
                 .setVersion(VERSION)
                 .build());
+        TaskManager.Recovery recovery;
+        try {
+            recovery = loop.call(() -> {
+                        TaskManager.Recovery r = tasks.recover(left, config.recover());
+                        if (r.agentId() != null) {
+                            link.recovered(r.agentId());
+                        }
+                        tasks.start();
+                        return r;
+                    })
+                    .get(config.shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while recovering", e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("cannot recover the previous agent's state: " + e, e);
+        }
+        agentId = recovery.agentId();
         health.setStatus("", HealthCheckResponse.ServingStatus.SERVING);
         health.setStatus(AgentOperatorGrpc.SERVICE_NAME, HealthCheckResponse.ServingStatus.SERVING);
-        LOG.info("Agent {} started on {}:{} with resources {} in work dir {}", VERSION, config.ip(), boundPort, total,
-                config.workDir());
+        LOG.info("Agent {} started on {}:{} with resources {} in work dir {}, isolation {}", VERSION, config.ip(),
+                boundPort, total, config.workDir(), isolator.name());
         link.start();
         return this;
     }
@@ -199,6 +263,27 @@ public final class Agent implements AutoCloseable {
         return l.call(t::state);
     }
 
+    /**
+     * Every running container with a fresh usage sample, as {@code AgentOperator.GetContainers} answers:
+     * the containers are listed on the loop and sampled on a worker.
+     */
+    public CompletableFuture<GetContainersResponse> containers() {
+        EventLoop l = loop;
+        TaskManager t = tasks;
+        ExecutorService w = workers;
+        Containerizer c = containerizer;
+        if (l == null || t == null) {
+            return CompletableFuture.failedFuture(new IllegalStateException("agent not started"));
+        }
+        return l.call(t::containers).thenApplyAsync(views -> {
+            GetContainersResponse.Builder out = GetContainersResponse.newBuilder();
+            for (TaskManager.ContainerView view : views) {
+                out.addContainers(t.containerStatus(view, c.sample(view.container()), config.clock().seconds()));
+            }
+            return out.build();
+        }, w);
+    }
+
     /** The configuration. */
     public AgentConfig config() {
         return config;
@@ -230,8 +315,17 @@ public final class Agent implements AutoCloseable {
             }
             link.awaitTermination(SERVER_STOP_TIMEOUT);
             loop.close();
+            workers.shutdownNow();
+            try {
+                workers.awaitTermination(SERVER_STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         config.masterDetector().close();
+        if (store != null) {
+            store.close();
+        }
         firstRegistration.completeExceptionally(new IllegalStateException("agent closed before it registered"));
         if (started) {
             LOG.info("Agent stopped");
@@ -253,10 +347,92 @@ public final class Agent implements AutoCloseable {
         return link;
     }
 
+    /** Package-private for tests: the containerizer. */
+    Containerizer containerizer() {
+        return containerizer;
+    }
+
+    /**
+     * The isolator {@code --isolation} asks for: cgroups when required or available, else posix with one
+     * WARN line.
+     *
+     * @throws IllegalStateException if cgroups are required and cannot be managed here
+     */
+    private static Isolator isolator(AgentConfig config) {
+        Isolator posix = Containerizer.posixIsolator(config.environment());
+        if (config.isolation() == AgentConfig.IsolationMode.POSIX) {
+            return posix;
+        }
+        CgroupsDetector.Result cgroups = CgroupsDetector.detect(config.cgroupsRoot(), config.cgroupsEnableCfs(), false);
+        if (cgroups.available()) {
+            return cgroups.isolator();
+        }
+        if (config.isolation() == AgentConfig.IsolationMode.CGROUPS) {
+            throw new IllegalStateException("--isolation=cgroups: cannot manage cgroups on this host: "
+                    + cgroups.reason());
+        }
+        LOG.warn("Isolating tasks with posix process sessions: cgroups are unavailable ({}); memory limits are"
+                + " enforced best-effort by sampling and cpu is not limited", cgroups.reason());
+        return posix;
+    }
+
+    /**
+     * Refuses to adopt a live container launched under another isolation: its limits and kills would be
+     * wrong. The operator restarts with the old {@code --isolation}, or with {@code --recover=cleanup}.
+     */
+    private static void checkIsolation(CheckpointStore.Recovered left, Isolator isolator) {
+        for (ContainerCheckpoint c : left.containers()) {
+            if (c.getCheckpoint() && c.getPid() > 0 && !c.getIsolation().equals(isolator.name())
+                    && ProcTable.isRunning(c.getPid(), c.getStartTime())) {
+                throw new IllegalStateException("container " + c.getContainerId().getValue() + " of task "
+                        + c.getTaskId().getValue() + " still runs under " + c.getIsolation() + " isolation, but this"
+                        + " agent uses " + isolator.name() + "; restart with the previous --isolation, or with"
+                        + " --recover=cleanup to kill it");
+            }
+        }
+    }
+
+    /** Fails with the reason when the agent cannot create files in {@code dir}. */
+    private static void checkWritable(Path dir) throws IOException {
+        Path probe = dir.resolve(".mezzo-write-test");
+        try {
+            Files.writeString(probe, "ok");
+            Files.delete(probe);
+        } catch (IOException e) {
+            throw new IOException("it is not writable (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /** One clause for an I/O failure, naming the file when Java's message is only its path. */
+    static String describe(IOException e) {
+        if (e instanceof java.nio.file.FileAlreadyExistsException) {
+            return e.getMessage() + " exists and is not a directory";
+        }
+        if (e instanceof java.nio.file.AccessDeniedException) {
+            return "permission denied on " + e.getMessage();
+        }
+        if (e instanceof java.nio.file.NoSuchFileException) {
+            return "no such file or directory " + e.getMessage();
+        }
+        return e.getMessage();
+    }
+
+    private static ThreadFactory daemonThreads(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
     /** Leaves the agent closed after start() failed half-way; nothing else was started yet. */
     private void failedStart() {
         lifecycle = Lifecycle.CLOSED;
         config.masterDetector().close();
+        if (store != null) {
+            store.close();
+        }
         firstRegistration.completeExceptionally(new IllegalStateException("agent failed to start"));
     }
 

@@ -53,6 +53,30 @@ import java.util.Objects;
  * @param faultHandler told of broken invariants; default: log at ERROR
  * @param onShutdown run (on a thread of its own, after the agent has closed) when the master sends
  *     SHUTDOWN; the launcher exits the process there. Default: nothing
+ * @param isolation {@code --isolation}: how containers are isolated; default {@link IsolationMode#AUTO}
+ *     (cgroups when the agent can manage them, else posix)
+ * @param cgroupsRoot {@code --cgroups_root}: the cgroup, under each hierarchy, holding the containers'
+ *     cgroups; default {@value #DEFAULT_CGROUPS_ROOT}
+ * @param cgroupsEnableCfs {@code --cgroups_enable_cfs}: cap each container's CPU time at its cpus
+ *     (CFS quota) instead of only weighting it; default off
+ * @param enforceDiskLimit {@code --enforce_disk_limit}: fail a task whose sandbox grows past its disk
+ *     resource (otherwise a WARN line); default off
+ * @param switchUser {@code --switch_user}: run tasks as CommandInfo.user or FrameworkInfo.user when
+ *     the agent runs as root; default on
+ * @param usageInterval how often containers' memory is checked and usage sampled; default 1 s
+ * @param diskWatchInterval {@code --disk_watch_interval}: how often sandboxes' disk usage and the work
+ *     directory's file system are measured; default 15 s
+ * @param gcDelay {@code --gc_delay}: how long a finished task's sandbox is kept; default 1 week
+ * @param gcDiskWatermark {@code --gc_disk_watermark}: fraction of the work directory's file system in
+ *     use above which finished sandboxes are removed at once, oldest first; default 0.9
+ * @param recover {@code --recover}: what a restarted agent does with what it finds in its work
+ *     directory; default {@link RecoverMode#RECONNECT}
+ * @param fetcherCacheDir {@code --fetcher_cache_dir}: the fetcher's cache; default {@code
+ *     <work_dir>/fetcher-cache}
+ * @param fetcherCacheSizeBytes {@code --fetcher_cache_size}: the most the cache holds; default 2 GB
+ * @param killTasksOnStop whether {@link Agent#close()} kills tasks of checkpointing frameworks too. On
+ *     by default for embedded agents (tests, {@code mezzo dev}); {@code mezzo agent} turns it off, so
+ *     that a stopped agent leaves those tasks running for the next one to recover (upgrades)
  */
 public record AgentConfig(
         MasterDetector masterDetector,
@@ -72,7 +96,38 @@ public record AgentConfig(
         Map<String, String> environment,
         Clock clock,
         FaultHandler faultHandler,
-        Runnable onShutdown) {
+        Runnable onShutdown,
+        IsolationMode isolation,
+        String cgroupsRoot,
+        boolean cgroupsEnableCfs,
+        boolean enforceDiskLimit,
+        boolean switchUser,
+        Duration usageInterval,
+        Duration diskWatchInterval,
+        Duration gcDelay,
+        double gcDiskWatermark,
+        RecoverMode recover,
+        Path fetcherCacheDir,
+        long fetcherCacheSizeBytes,
+        boolean killTasksOnStop) {
+
+    /** {@code --isolation}. */
+    public enum IsolationMode {
+        /** cgroups when the agent can manage them, else posix (with one WARN line). */
+        AUTO,
+        /** cgroups (v2 or v1, detected); the agent refuses to start without them. */
+        CGROUPS,
+        /** Process sessions only; limits enforced by sampling, best-effort. */
+        POSIX
+    }
+
+    /** {@code --recover}. */
+    public enum RecoverMode {
+        /** Recover the checkpointed agent, frameworks and tasks, and re-register under the same id. */
+        RECONNECT,
+        /** Kill whatever the previous agent left running, forget its state, register as a new agent. */
+        CLEANUP
+    }
 
     /** Default bind address. */
     public static final String DEFAULT_IP = "127.0.0.1";
@@ -92,6 +147,20 @@ public record AgentConfig(
     public static final Duration DEFAULT_KILL_GRACE_PERIOD = Duration.ofSeconds(3);
     /** Default wait for killed processes on close. */
     public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(10);
+    /** Default {@code --cgroups_root}. */
+    public static final String DEFAULT_CGROUPS_ROOT = "mezzo";
+    /** Default usage sampling interval. */
+    public static final Duration DEFAULT_USAGE_INTERVAL = Duration.ofSeconds(1);
+    /** Default {@code --disk_watch_interval}. */
+    public static final Duration DEFAULT_DISK_WATCH_INTERVAL = Duration.ofSeconds(15);
+    /** Default {@code --gc_delay}, as Mesos. */
+    public static final Duration DEFAULT_GC_DELAY = Duration.ofDays(7);
+    /** Default {@code --gc_disk_watermark}. */
+    public static final double DEFAULT_GC_DISK_WATERMARK = 0.9;
+    /** Default {@code --fetcher_cache_size}: 2 GB, as Mesos. */
+    public static final long DEFAULT_FETCHER_CACHE_SIZE = 2L * 1024 * 1024 * 1024;
+    /** Default fetcher cache directory under the work directory. */
+    public static final String DEFAULT_FETCHER_CACHE_DIR = "fetcher-cache";
 
     /** Checks every setting and freezes the collections. */
     public AgentConfig {
@@ -133,6 +202,30 @@ public record AgentConfig(
         Objects.requireNonNull(clock, "clock");
         Objects.requireNonNull(faultHandler, "faultHandler");
         Objects.requireNonNull(onShutdown, "onShutdown");
+        Objects.requireNonNull(isolation, "isolation");
+        if (cgroupsRoot == null) {
+            throw new IllegalArgumentException("--cgroups_root is empty");
+        }
+        String rootError = io.mezzo.agent.containerizer.cgroups.CgroupsDetector.checkRoot(cgroupsRoot);
+        if (rootError != null) {
+            throw new IllegalArgumentException(rootError);
+        }
+        positive("usage interval", usageInterval);
+        positive("--disk_watch_interval", diskWatchInterval);
+        if (gcDelay == null || gcDelay.isNegative()) {
+            throw new IllegalArgumentException("--gc_delay must not be negative, not " + gcDelay);
+        }
+        if (!(gcDiskWatermark > 0 && gcDiskWatermark <= 1)) {
+            throw new IllegalArgumentException("--gc_disk_watermark " + gcDiskWatermark + " is not in (0, 1]");
+        }
+        Objects.requireNonNull(recover, "recover");
+        if (fetcherCacheDir == null) {
+            fetcherCacheDir = workDir.resolve(DEFAULT_FETCHER_CACHE_DIR);
+        }
+        if (fetcherCacheSizeBytes < 0) {
+            throw new IllegalArgumentException("--fetcher_cache_size must not be negative, not "
+                    + fetcherCacheSizeBytes);
+        }
     }
 
     /** The settings that matter to an operator; the environment is left out (it may hold secrets). */
@@ -144,7 +237,12 @@ public record AgentConfig(
                 + ", registrationTimeout=" + registrationTimeout
                 + ", statusUpdateRetry=" + statusUpdateRetryInitial + ".." + statusUpdateRetryMax
                 + ", defaultKillGracePeriod=" + defaultKillGracePeriod + ", shutdownTimeout=" + shutdownTimeout
-                + ", clock=" + clock + "]";
+                + ", isolation=" + isolation + ", cgroupsRoot=" + cgroupsRoot + ", cfs=" + cgroupsEnableCfs
+                + ", enforceDiskLimit=" + enforceDiskLimit + ", switchUser=" + switchUser
+                + ", diskWatchInterval=" + diskWatchInterval + ", gcDelay=" + gcDelay
+                + ", gcDiskWatermark=" + gcDiskWatermark + ", recover=" + recover
+                + ", fetcherCache=" + fetcherCacheDir + " (" + fetcherCacheSizeBytes + " bytes)"
+                + ", killTasksOnStop=" + killTasksOnStop + ", clock=" + clock + "]";
     }
 
     /** A builder with every default set; {@code master} (or a detector) and {@code workDir} are required. */
@@ -197,8 +295,99 @@ public record AgentConfig(
         private Clock clock = SystemClock.INSTANCE;
         private FaultHandler faultHandler = LoggingFaultHandler.INSTANCE;
         private Runnable onShutdown = () -> {};
+        private IsolationMode isolation = IsolationMode.AUTO;
+        private String cgroupsRoot = DEFAULT_CGROUPS_ROOT;
+        private boolean cgroupsEnableCfs;
+        private boolean enforceDiskLimit;
+        private boolean switchUser = true;
+        private Duration usageInterval = DEFAULT_USAGE_INTERVAL;
+        private Duration diskWatchInterval = DEFAULT_DISK_WATCH_INTERVAL;
+        private Duration gcDelay = DEFAULT_GC_DELAY;
+        private double gcDiskWatermark = DEFAULT_GC_DISK_WATERMARK;
+        private RecoverMode recover = RecoverMode.RECONNECT;
+        private Path fetcherCacheDir;
+        private long fetcherCacheSizeBytes = DEFAULT_FETCHER_CACHE_SIZE;
+        private boolean killTasksOnStop = true;
 
         private Builder() {}
+
+        /** {@code --isolation}. */
+        public Builder isolation(IsolationMode isolation) {
+            this.isolation = isolation;
+            return this;
+        }
+
+        /** {@code --cgroups_root}. */
+        public Builder cgroupsRoot(String cgroupsRoot) {
+            this.cgroupsRoot = cgroupsRoot;
+            return this;
+        }
+
+        /** {@code --cgroups_enable_cfs}. */
+        public Builder cgroupsEnableCfs(boolean enable) {
+            this.cgroupsEnableCfs = enable;
+            return this;
+        }
+
+        /** {@code --enforce_disk_limit}. */
+        public Builder enforceDiskLimit(boolean enforce) {
+            this.enforceDiskLimit = enforce;
+            return this;
+        }
+
+        /** {@code --switch_user}. */
+        public Builder switchUser(boolean switchUser) {
+            this.switchUser = switchUser;
+            return this;
+        }
+
+        /** How often containers' usage is sampled (and posix memory limits checked). */
+        public Builder usageInterval(Duration interval) {
+            this.usageInterval = interval;
+            return this;
+        }
+
+        /** {@code --disk_watch_interval}. */
+        public Builder diskWatchInterval(Duration interval) {
+            this.diskWatchInterval = interval;
+            return this;
+        }
+
+        /** {@code --gc_delay}. */
+        public Builder gcDelay(Duration delay) {
+            this.gcDelay = delay;
+            return this;
+        }
+
+        /** {@code --gc_disk_watermark}. */
+        public Builder gcDiskWatermark(double watermark) {
+            this.gcDiskWatermark = watermark;
+            return this;
+        }
+
+        /** {@code --recover}. */
+        public Builder recover(RecoverMode recover) {
+            this.recover = recover;
+            return this;
+        }
+
+        /** {@code --fetcher_cache_dir}; null restores the default under the work directory. */
+        public Builder fetcherCacheDir(Path dir) {
+            this.fetcherCacheDir = dir;
+            return this;
+        }
+
+        /** {@code --fetcher_cache_size} in bytes. */
+        public Builder fetcherCacheSize(long bytes) {
+            this.fetcherCacheSizeBytes = bytes;
+            return this;
+        }
+
+        /** Whether close() kills the tasks of checkpointing frameworks too (see {@link AgentConfig}). */
+        public Builder killTasksOnStop(boolean kill) {
+            this.killTasksOnStop = kill;
+            return this;
+        }
 
         /**
          * {@code --master}: the master's {@code host:port}.
@@ -352,7 +541,20 @@ public record AgentConfig(
                     environment,
                     clock,
                     faultHandler,
-                    onShutdown);
+                    onShutdown,
+                    isolation,
+                    cgroupsRoot,
+                    cgroupsEnableCfs,
+                    enforceDiskLimit,
+                    switchUser,
+                    usageInterval,
+                    diskWatchInterval,
+                    gcDelay,
+                    gcDiskWatermark,
+                    recover,
+                    fetcherCacheDir,
+                    fetcherCacheSizeBytes,
+                    killTasksOnStop);
         }
 
         private static String defaultHostname(String ip) {

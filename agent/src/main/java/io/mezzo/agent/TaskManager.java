@@ -1,45 +1,73 @@
 package io.mezzo.agent;
 
+import io.mezzo.agent.checkpoint.CheckpointStore;
 import io.mezzo.agent.containerizer.Container;
 import io.mezzo.agent.containerizer.ContainerLaunchException;
+import io.mezzo.agent.containerizer.DiskUsage;
+import io.mezzo.agent.containerizer.Containerizer;
 import io.mezzo.agent.containerizer.LaunchSpec;
-import io.mezzo.agent.containerizer.PosixContainerizer;
+import io.mezzo.agent.containerizer.LauncherScript;
 import io.mezzo.agent.containerizer.Sandbox;
 import io.mezzo.agent.containerizer.TaskEnvironment;
+import io.mezzo.agent.containerizer.TaskUser;
 import io.mezzo.agent.containerizer.Termination;
+import io.mezzo.agent.containerizer.UsageSample;
+import io.mezzo.agent.fetcher.FetchException;
+import io.mezzo.agent.fetcher.Fetcher;
+import io.mezzo.agent.gc.SandboxGc;
+import io.mezzo.agent.health.HealthChecker;
+import io.mezzo.agent.health.HealthProbes;
 import io.mezzo.agent.link.MasterLink;
 import io.mezzo.agent.status.StatusUpdateManager;
 import io.mezzo.agent.status.TaskKey;
+import io.mezzo.agent.status.TaskStates;
 import io.mezzo.common.id.AgentId;
 import io.mezzo.common.id.ContainerId;
 import io.mezzo.common.id.FrameworkId;
 import io.mezzo.common.id.TaskId;
+import io.mezzo.common.loop.EventLoop;
 import io.mezzo.common.loop.FaultHandler;
+import io.mezzo.common.resources.ResourceValidation;
+import io.mezzo.common.resources.Resources;
+import io.mezzo.proto.v1.AgentCheckpoint;
 import io.mezzo.proto.v1.AgentInfo;
 import io.mezzo.proto.v1.AgentMessage;
+import io.mezzo.proto.v1.CommandURI;
+import io.mezzo.proto.v1.ContainerCheckpoint;
+import io.mezzo.proto.v1.ContainerStatus;
 import io.mezzo.proto.v1.ExecutorID;
 import io.mezzo.proto.v1.FrameworkInfo;
 import io.mezzo.proto.v1.GetAgentStateResponse;
 import io.mezzo.proto.v1.KillPolicy;
 import io.mezzo.proto.v1.MasterInfo;
 import io.mezzo.proto.v1.MasterMessage;
+import io.mezzo.proto.v1.Resource;
+import io.mezzo.proto.v1.ReservationInfo;
+import io.mezzo.proto.v1.ResourceStatistics;
 import io.mezzo.proto.v1.StatusReason;
 import io.mezzo.proto.v1.StatusSource;
+import io.mezzo.proto.v1.ResourcesCheckpoint;
 import io.mezzo.proto.v1.StatusUpdate;
+import io.mezzo.proto.v1.Task;
+import io.mezzo.proto.v1.TaskCheckpoint;
 import io.mezzo.proto.v1.TaskState;
 import io.mezzo.proto.v1.TaskStatus;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.UserPrincipalNotFoundException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.Consumer;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -67,7 +95,10 @@ import org.slf4j.MDC;
  *   <li>Bad input from the master is logged once at WARN and answered with an update, never thrown.
  * </ol>
  *
- * <p>All state is soft: an agent restart forgets every task.
+ * <p>Hard state, for frameworks that checkpoint: the agent's id, the frameworks, each task with its update
+ * stream, each container's launcher, the dynamic reservations, written under {@code <work_dir>/meta}
+ * before they are acted on, and rebuilt by {@link #recover} when an agent restarts on the same work
+ * directory. Everything else (usage samples, health, timers) is soft and starts again.
  *
  * <p>Thread: the agent's event loop only. Owner: {@link Agent}.
  */
@@ -83,50 +114,116 @@ final class TaskManager implements MasterLink.Handler {
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(TaskManager.class);
+    private static final String USAGE_TIMER = "usage";
+    private static final String DISK_TIMER = "disk";
+    private static final long MB = 1024L * 1024L;
 
     private final AgentConfig config;
-    private final PosixContainerizer containerizer;
+    private final EventLoop loop;
+    private final Containerizer containerizer;
     private final StatusUpdateManager updates;
-    private final Consumer<Runnable> later;
+    private final Executor workers;
     private final Listener listener;
     private final FaultHandler faultHandler;
+    private final boolean agentIsRoot = TaskUser.agentIsRoot();
+    private final CheckpointStore store;
+    private final String bootId;
+    private final Fetcher fetcher;
+    private final SandboxGc gc;
 
     private AgentInfo agentInfo = AgentInfo.getDefaultInstance();
+    private Resources baseTotal = Resources.EMPTY;
+    // Hard state (meta/resources.info): the master's last CHECKPOINT_RESOURCES.
+    private Resources reservations = Resources.EMPTY;
+    private boolean reservationsDoNotFit;
     private AgentId agentId;
     private MasterInfo master;
     private boolean registered;
     private boolean stopped;
     private final Map<FrameworkId, FrameworkInfo> frameworks = new LinkedHashMap<>();
     private final Map<TaskKey, TaskRecord> tasks = new LinkedHashMap<>();
+    private boolean sampling;
+    private boolean measuringDisk;
 
     /**
-     * @param later appends an event to the agent's loop (a launch runs as its own event after
-     *     TASK_STARTING, so that a KILL_TASK already queued can still stop it)
+     * @param loop the agent's loop: a launch runs as its own event after TASK_STARTING (so that a
+     *     KILL_TASK already queued can still stop it), and usage sampling runs on its timers
+     * @param workers runs blocking work (user lookups, sandboxes, sampling) off the loop
      */
     TaskManager(
             AgentConfig config,
-            PosixContainerizer containerizer,
+            EventLoop loop,
+            Containerizer containerizer,
             StatusUpdateManager updates,
-            Consumer<Runnable> later,
+            Executor workers,
+            CheckpointStore store,
+            String bootId,
+            Fetcher fetcher,
             Listener listener) {
         this.config = config;
+        this.loop = loop;
         this.containerizer = containerizer;
         this.updates = updates;
-        this.later = later;
+        this.workers = workers;
+        this.store = store;
+        this.bootId = bootId;
+        this.fetcher = fetcher;
         this.listener = listener;
+        this.gc = new SandboxGc(loop, workers, config.gcDelay(), config.gcDiskWatermark(), config.workDir(),
+                DiskUsage::fileSystemUsage);
         this.faultHandler = config.faultHandler();
+        updates.journal(this::journal);
+    }
+
+    /**
+     * Starts the periodic usage sampling and disk measurements, and schedules the removal of sandboxes
+     * no task of this agent uses. Loop thread, after {@link #recover}.
+     */
+    void start() {
+        loop.schedule(USAGE_TIMER, config.usageInterval(), this::sampleUsage);
+        loop.schedule(DISK_TIMER, config.diskWatchInterval(), this::measureDisk);
+        Set<Path> live = new java.util.HashSet<>();
+        tasks.values().forEach(t -> live.add(t.sandbox));
+        gc.scheduleExisting(live);
     }
 
     /** Sets the agent's description (known once its server is bound). Before the link starts. */
     void agentInfo(AgentInfo info) {
         this.agentInfo = info;
+        this.baseTotal = Resources.fromProto(info.getResourcesList());
     }
 
     // ---------------------------------------------------------------- MasterLink.Handler
 
+    /** The agent's description, its total resources with the checkpointed dynamic reservations applied. */
     @Override
     public AgentInfo agentInfo() {
-        return agentInfo;
+        return agentInfo.toBuilder().clearResources().addAllResources(total().toProto()).build();
+    }
+
+    /** The total the agent reports: what it has, with its dynamic reservations applied. */
+    Resources total() {
+        if (reservations.isEmpty()) {
+            return baseTotal;
+        }
+        Resources unreserved = unreservedForm(reservations);
+        if (!baseTotal.contains(unreserved)) {
+            if (!reservationsDoNotFit) {
+                reservationsDoNotFit = true;
+                LOG.warn("Checkpointed reservations {} do not fit in the agent's resources {}; reporting them"
+                        + " unreserved until the master sends reservations that fit", reservations, baseTotal);
+            }
+            return baseTotal;
+        }
+        return baseTotal.minus(unreserved).plus(reservations);
+    }
+
+    private static Resources unreservedForm(Resources reserved) {
+        List<Resource> plain = new ArrayList<>();
+        for (Resource r : reserved.toProto()) {
+            plain.add(r.toBuilder().clearReservation().clearAllocationInfo().build());
+        }
+        return Resources.fromProto(plain);
     }
 
     @Override
@@ -153,6 +250,16 @@ final class TaskManager implements MasterLink.Handler {
         this.master = master;
         this.registered = true;
         MDC.put("agent", id.value());
+        // Always, whatever the frameworks ask: a restarted agent re-registers under this id.
+        try {
+            store.writeAgent(AgentCheckpoint.newBuilder()
+                    .setAgentInfo(agentInfo().toBuilder().setId(id.toProto()))
+                    .setBootId(bootId)
+                    .build());
+        } catch (IOException e) {
+            LOG.warn("Cannot checkpoint the agent's id {} in {}: {}; a restarted agent will register anew", id,
+                    store.metaDir(), e.getMessage());
+        }
         listener.registered(id);
         // Every task's head update goes out again now (invariant 2).
         updates.resume();
@@ -175,6 +282,7 @@ final class TaskManager implements MasterLink.Handler {
             case STATUS_UPDATE_ACK -> acknowledge(message.getStatusUpdateAck());
             case SHUTDOWN_FRAMEWORK -> shutdownFramework(message.getShutdownFramework());
             case FRAMEWORK_MESSAGE -> frameworkMessage(message.getFrameworkMessage());
+            case CHECKPOINT_RESOURCES -> checkpointResources(message.getCheckpointResources());
             default -> LOG.warn("Ignored master message {}: not a task message", message.getType());
         }
     }
@@ -218,54 +326,201 @@ final class TaskManager implements MasterLink.Handler {
                     frameworkId);
             return;
         }
-        if (run.getTask().getCommand().getUrisCount() > 0 || run.getTask().hasHealthCheck()) {
-            // Accepted, so that the task still runs, but its author should know what the agent skipped.
-            LOG.warn("Task {} of framework {} asks for {} URIs to fetch and {} health check; this agent supports"
-                            + " neither and runs the command without them", key.task(), frameworkId,
-                    run.getTask().getCommand().getUrisCount(), run.getTask().hasHealthCheck() ? "a" : "no");
-        }
         frameworks.put(frameworkId, run.getFramework());
         ContainerId containerId = ContainerId.of(UUID.randomUUID().toString());
         Path sandbox = Sandbox.path(config.workDir(), agentId, frameworkId, key.task(), containerId);
         TaskRecord task = new TaskRecord(key, run.getTask(), containerId, sandbox);
+        task.checkpoint = run.getFramework().getCheckpoint();
+        if (task.checkpoint) {
+            try {
+                store.writeFramework(run.getFramework());
+            } catch (IOException e) {
+                LOG.warn("Cannot checkpoint framework {} in {}: {}", frameworkId, store.metaDir(), e.getMessage());
+            }
+        }
         tasks.put(key, task);
         update(task, TaskState.TASK_STARTING, StatusReason.REASON_UNSPECIFIED, "", StatusSource.SOURCE_EXECUTOR, null);
-        later.accept(() -> launch(key, containerId));
+        loop.append(() -> prepare(key, containerId));
     }
 
-    private void launch(TaskKey key, ContainerId containerId) {
-        TaskRecord task = tasks.get(key);
-        if (stopped || task == null || task.phase != TaskRecord.Phase.LAUNCHING || !task.containerId.equals(containerId)) {
-            // Killed (or its framework shut down) before this event ran.
+    /** What preparing a launch off the loop produced: the user to run as (null: the agent's), or why not. */
+    private record Prepared(TaskUser user, StatusReason failureReason, String failure) {
+        static Prepared ready(TaskUser user) {
+            return new Prepared(user, null, null);
+        }
+
+        static Prepared failed(StatusReason reason, String message) {
+            return new Prepared(null, reason, message);
+        }
+    }
+
+    /** Starts the blocking part of a launch on a worker: the task user, the sandbox. */
+    private void prepare(TaskKey key, ContainerId containerId) {
+        TaskRecord task = launching(key, containerId);
+        if (task == null) {
             return;
         }
+        String user = taskUser(task);
+        Path sandbox = task.sandbox;
+        Path runtime = Sandbox.runtimeDir(config.workDir(), containerId);
+        List<CommandURI> uris = task.info.getCommand().getUrisList();
+        submit(() -> {
+            Prepared prepared = prepareOffLoop(user, sandbox, runtime, uris);
+            loop.append(() -> prepared(key, containerId, prepared));
+        }, () -> prepared(key, containerId, Prepared.failed(StatusReason.REASON_CONTAINER_LAUNCH_FAILED,
+                "The agent is stopping")));
+    }
+
+    /** The user the task runs as, or "" for the agent's own (not root, or --switch_user off, or none given). */
+    private String taskUser(TaskRecord task) {
+        if (!config.switchUser() || !agentIsRoot) {
+            return "";
+        }
+        String user = task.info.getCommand().getUser();
+        if (user.isEmpty()) {
+            FrameworkInfo framework = frameworks.get(task.key.framework());
+            user = framework == null ? "" : framework.getUser();
+        }
+        return user;
+    }
+
+    /** Worker thread: looks up the user, creates the sandbox, fetches the URIs and gives it all to the user. */
+    private Prepared prepareOffLoop(String userName, Path sandbox, Path runtime, List<CommandURI> uris) {
+        TaskUser user = null;
+        if (!userName.isEmpty()) {
+            try {
+                user = TaskUser.lookup(userName);
+            } catch (UserPrincipalNotFoundException e) {
+                return Prepared.failed(StatusReason.REASON_TASK_USER_INVALID,
+                        "User '" + userName + "' does not exist on the agent's host");
+            } catch (IOException e) {
+                return Prepared.failed(StatusReason.REASON_TASK_USER_INVALID,
+                        "Cannot look up user '" + userName + "': " + e.getMessage());
+            }
+        }
+        try {
+            Sandbox.create(sandbox);
+            Files.createDirectories(runtime);
+        } catch (IOException e) {
+            return Prepared.failed(StatusReason.REASON_CONTAINER_LAUNCH_FAILED,
+                    "Cannot create the sandbox " + sandbox + ": " + e.getMessage());
+        }
+        if (!uris.isEmpty()) {
+            try {
+                fetcher.fetch(uris, sandbox, user);
+            } catch (FetchException e) {
+                return Prepared.failed(StatusReason.REASON_FETCHER_FAILED, e.getMessage());
+            }
+        }
+        if (user != null) {
+            try {
+                user.ownTree(sandbox);
+            } catch (IOException e) {
+                return Prepared.failed(StatusReason.REASON_CONTAINER_LAUNCH_FAILED,
+                        "Cannot give the sandbox " + sandbox + " to user " + user.name() + ": " + e.getMessage());
+            }
+        }
+        return Prepared.ready(user);
+    }
+
+    /** The task if it still waits for this launch; null if it was killed (or its framework shut down) since. */
+    private TaskRecord launching(TaskKey key, ContainerId containerId) {
+        TaskRecord task = tasks.get(key);
+        if (stopped || task == null || task.phase != TaskRecord.Phase.LAUNCHING || !task.containerId.equals(containerId)) {
+            return null;
+        }
         mdc(key.framework().value(), key.task().value());
+        return task;
+    }
+
+    private void prepared(TaskKey key, ContainerId containerId, Prepared prepared) {
+        TaskRecord task = launching(key, containerId);
+        if (task == null) {
+            return;
+        }
+        if (prepared.failure() != null) {
+            launchFailed(task, prepared.failureReason(), prepared.failure());
+            return;
+        }
         String failure;
         try {
-            Sandbox.create(task.sandbox);
             LaunchSpec spec = new LaunchSpec(
                     containerId,
                     task.sandbox,
                     task.info.getCommand(),
                     TaskEnvironment.build(containerizer.agentEnvironment(), agentId, key.framework(), task.info,
-                            containerId, task.sandbox));
-            Container container = containerizer.launch(spec, (c, termination) -> exited(key, c, termination));
+                            containerId, task.sandbox),
+                    task.limits,
+                    prepared.user() == null ? null : prepared.user().spec(),
+                    Sandbox.runtimeDir(config.workDir(), containerId).resolve(Sandbox.EXIT_STATUS),
+                    watchGrace(task));
+            // Recorded before the launcher exists, so that a restarted agent finds (and kills) whatever of it
+            // runs; recorded again with the launcher's pid and start time before the command starts.
+            ContainerCheckpoint.Builder record = ContainerCheckpoint.newBuilder()
+                    .setFrameworkId(key.framework().toProto())
+                    .setTaskId(task.info.getTaskId())
+                    .setContainerId(containerId.toProto())
+                    .setBootId(bootId)
+                    .setIsolation(containerizer.isolator().name())
+                    .setCgroup(containerizer.isolator().recover(containerId, "").name())
+                    .setSandbox(task.sandbox.toString())
+                    .setCheckpoint(task.checkpoint);
+            try {
+                store.writeContainer(record.build());
+            } catch (IOException e) {
+                throw new ContainerLaunchException("Cannot checkpoint the container: " + e.getMessage(), e);
+            }
+            Container container = containerizer.launch(spec, containerListener(key), c -> store.writeContainer(record
+                    .setPid((int) c.pid())
+                    .setStartTime(c.startTime())
+                    .setCgroup(c.isolation().name())
+                    .build()));
             task.container = container;
             move(task, TaskRecord.Phase.RUNNING);
             update(task, TaskState.TASK_RUNNING, StatusReason.REASON_UNSPECIFIED, "", StatusSource.SOURCE_EXECUTOR,
                     null);
-            LOG.info("Launched task {} of framework {} as pid {} in {}", key.task(), key.framework(), container.pid(),
-                    task.sandbox);
+            LOG.info("Launched task {} of framework {} as pid {} ({}{}) in {}", key.task(), key.framework(),
+                    container.pid(), container.isolation().isolator(),
+                    prepared.user() == null ? "" : ", user " + prepared.user().name(), task.sandbox);
+            startHealthChecks(task, prepared.user());
             return;
-        } catch (IOException e) {
-            failure = "Cannot create the sandbox " + task.sandbox + ": " + e.getMessage();
         } catch (ContainerLaunchException e) {
             failure = e.getMessage();
         }
-        LOG.warn("Failed to launch task {} of framework {}: {}", key.task(), key.framework(), failure);
+        launchFailed(task, StatusReason.REASON_CONTAINER_LAUNCH_FAILED, failure);
+    }
+
+    /** Tasks of frameworks that do not checkpoint die with the agent: their launcher watches it. */
+    private Duration watchGrace(TaskRecord task) {
+        return task.checkpoint ? null : gracePeriod(null, task);
+    }
+
+    private void launchFailed(TaskRecord task, StatusReason reason, String failure) {
+        LOG.warn("Failed to launch task {} of framework {}: {}", task.key.task(), task.key.framework(), failure);
         move(task, TaskRecord.Phase.TERMINAL);
-        update(task, TaskState.TASK_FAILED, StatusReason.REASON_CONTAINER_LAUNCH_FAILED, failure,
-                StatusSource.SOURCE_AGENT, null);
+        update(task, TaskState.TASK_FAILED, reason, failure, StatusSource.SOURCE_AGENT, null);
+    }
+
+    private Containerizer.Listener containerListener(TaskKey key) {
+        return new Containerizer.Listener() {
+            @Override
+            public void exited(Container container, Termination termination) {
+                TaskManager.this.exited(key, container, termination);
+            }
+
+            @Override
+            public void cleanedUp(Container container, boolean clean) {
+                TaskManager.this.cleanedUp(container, clean);
+            }
+        };
+    }
+
+    private void cleanedUp(Container container, boolean clean) {
+        // A stopping agent did not record how its tasks ended: the next agent needs the container's record
+        // (and exit status) to find out.
+        if (clean && !stopped) {
+            Sandbox.deleteRuntimeDir(config.workDir(), container.id());
+        }
     }
 
     private void exited(TaskKey key, Container container, Termination termination) {
@@ -275,18 +530,27 @@ final class TaskManager implements MasterLink.Handler {
             return;
         }
         mdc(key.framework().value(), key.task().value());
+        stopHealthChecks(task);
         move(task, TaskRecord.Phase.TERMINAL);
-        int exit = termination.exitValue();
+        Integer exit = termination.known() ? termination.exitValue() : null;
         if (stopped) {
             // The agent is stopping and killed it; nobody is left to tell.
             LOG.info("Task {} of framework {} killed as the agent stops, exit code {}", key.task(), key.framework(),
                     exit);
             return;
         }
-        if (task.killRequested) {
-            String message = termination.killedWith() == Termination.KillSignal.SIGKILL
-                    ? "Killed by SIGKILL after grace period"
-                    : "Killed by SIGTERM";
+        if (task.limitation == null && termination.oomKills() > 0) {
+            task.limitation = memoryLimitation(task, termination.memPeakBytes());
+        }
+        if (task.limitation != null) {
+            LOG.info("Task {} of framework {} failed: {}", key.task(), key.framework(), task.limitation.message());
+            terminal(task, TaskState.TASK_FAILED, task.limitation.reason(), task.limitation.message(), exit,
+                    StatusSource.SOURCE_AGENT);
+        } else if (task.killRequested) {
+            String message = task.killMessage != null ? task.killMessage
+                    : termination.killedWith() == Termination.KillSignal.SIGKILL
+                            ? "Killed by SIGKILL after grace period"
+                            : "Killed by SIGTERM";
             LOG.info("Task {} of framework {} killed ({}), exit code {}", key.task(), key.framework(), message, exit);
             terminal(task, TaskState.TASK_KILLED, task.killReason, message, exit);
         } else if (termination.succeeded()) {
@@ -299,21 +563,281 @@ final class TaskManager implements MasterLink.Handler {
         }
     }
 
-    private void terminal(TaskRecord task, TaskState state, StatusReason reason, String message, int exitCode) {
+    private TaskRecord.Limitation memoryLimitation(TaskRecord task, long usedBytes) {
+        String used = usedBytes > 0 ? ", used " + (usedBytes / (1024 * 1024)) + " MB" : "";
+        return new TaskRecord.Limitation(StatusReason.REASON_CONTAINER_LIMITATION_MEMORY,
+                "Memory limit exceeded: requested " + task.limits.memMb() + " MB" + used);
+    }
+
+    /** Kills the task at once for exceeding a limit; its terminal update says which. Loop thread. */
+    private void limit(TaskRecord task, TaskRecord.Limitation limitation) {
+        if (task.limitation != null || task.phase == TaskRecord.Phase.TERMINAL || task.container == null) {
+            return;
+        }
+        mdc(task.key.framework().value(), task.key.task().value());
+        task.limitation = limitation;
+        stopHealthChecks(task);
+        LOG.info("Killing task {} of framework {}: {}", task.key.task(), task.key.framework(), limitation.message());
+        if (task.phase == TaskRecord.Phase.RUNNING) {
+            move(task, TaskRecord.Phase.KILLING);
+        }
+        containerizer.kill(task.container, Duration.ZERO);
+    }
+
+    // ---------------------------------------------------------------- health checks
+
+    private void startHealthChecks(TaskRecord task, TaskUser user) {
+        if (!task.info.hasHealthCheck() || task.health != null) {
+            return;
+        }
+        TaskKey key = task.key;
+        HealthChecker.Probe probe = HealthProbes.of(task.info.getHealthCheck(), task.sandbox,
+                TaskEnvironment.build(containerizer.agentEnvironment(), agentId, key.framework(), task.info,
+                        task.containerId, task.sandbox),
+                user, workers);
+        HealthChecker[] checker = new HealthChecker[1];
+        checker[0] = new HealthChecker(loop, "health/" + key.framework() + "/" + key.task(),
+                task.info.getHealthCheck(), probe, new HealthChecker.Listener() {
+                    @Override
+                    public void healthChanged(boolean healthy, String detail) {
+                        TaskManager.this.healthChanged(key, checker[0], healthy, detail);
+                    }
+
+                    @Override
+                    public void failed(int failures, String detail) {
+                        TaskManager.this.healthFailed(key, checker[0], failures, detail);
+                    }
+                });
+        task.health = checker[0];
+        checker[0].start();
+    }
+
+    private void stopHealthChecks(TaskRecord task) {
+        if (task.health != null) {
+            task.health.stop();
+            task.health = null;
+        }
+    }
+
+    private void healthChanged(TaskKey key, HealthChecker checker, boolean healthy, String detail) {
+        TaskRecord task = tasks.get(key);
+        if (task == null || task.health != checker || task.phase != TaskRecord.Phase.RUNNING) {
+            return;
+        }
+        mdc(key.framework().value(), key.task().value());
+        task.healthy = healthy;
+        LOG.info("Task {} of framework {} is {}: {}", key.task(), key.framework(), healthy ? "healthy" : "unhealthy",
+                detail);
+        update(task, TaskState.TASK_RUNNING, StatusReason.REASON_TASK_HEALTH_CHECK_STATUS_UPDATED, detail,
+                StatusSource.SOURCE_EXECUTOR, null);
+    }
+
+    /** As Mesos: a task that fails its health checks' threshold is killed and reported TASK_KILLED. */
+    private void healthFailed(TaskKey key, HealthChecker checker, int failures, String detail) {
+        TaskRecord task = tasks.get(key);
+        if (task == null || task.health != checker || task.phase != TaskRecord.Phase.RUNNING) {
+            return;
+        }
+        mdc(key.framework().value(), key.task().value());
+        task.health = null;
+        task.healthy = false;
+        task.killRequested = true;
+        task.killReason = StatusReason.REASON_HEALTH_CHECK_FAILED;
+        task.killMessage = "Task failed " + failures + " consecutive health checks; the last: " + detail;
+        checkpoint(task);
+        move(task, TaskRecord.Phase.KILLING);
+        if (hasCapability(key.framework(), FrameworkInfo.Capability.Type.TASK_KILLING_STATE)) {
+            update(task, TaskState.TASK_KILLING, StatusReason.REASON_HEALTH_CHECK_FAILED, task.killMessage,
+                    StatusSource.SOURCE_EXECUTOR, null);
+        }
+        Duration grace = gracePeriod(null, task);
+        LOG.info("Killing task {} of framework {}: {}; SIGKILL after {} ms", key.task(), key.framework(),
+                task.killMessage, grace.toMillis());
+        containerizer.kill(task.container, grace);
+    }
+
+    private static TaskUser resolveQuietly(String user) {
+        if (user.isEmpty()) {
+            return null;
+        }
+        try {
+            return TaskUser.lookup(user);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    // ---------------------------------------------------------------- usage
+
+    /** Samples every running container on a worker, then enforces limits with the result. Timer. */
+    private void sampleUsage() {
+        loop.schedule(USAGE_TIMER, config.usageInterval(), this::sampleUsage);
+        if (sampling || stopped) {
+            return;
+        }
+        List<TaskRecord> live = liveTasks();
+        if (live.isEmpty()) {
+            return;
+        }
+        sampling = true;
+        List<Container> containers = live.stream().map(t -> t.container).toList();
+        submit(() -> {
+            Map<Container, UsageSample> samples = new LinkedHashMap<>();
+            for (Container c : containers) {
+                samples.put(c, containerizer.sample(c));
+            }
+            loop.append(() -> sampled(samples));
+        }, () -> sampling = false);
+    }
+
+    private void sampled(Map<Container, UsageSample> samples) {
+        sampling = false;
+        for (TaskRecord task : tasks.values()) {
+            UsageSample sample = task.container == null ? null : samples.get(task.container);
+            if (sample == null || task.container.isExited()) {
+                continue;
+            }
+            task.usage = sample;
+            long mem = task.limits.enforcedMemBytes();
+            if (containerizer.isolator().enforcesMemory()) {
+                if (sample.oomKills() > 0) {
+                    limit(task, memoryLimitation(task, sample.memPeakBytes()));
+                }
+            } else if (mem > 0 && sample.rssBytes() > mem) {
+                limit(task, memoryLimitation(task, sample.rssBytes()));
+            }
+        }
+    }
+
+    /**
+     * Measures every running task's sandbox on a worker, then enforces (or warns about) disk limits, and
+     * lets the sandbox GC check the work directory's file system. Timer.
+     */
+    private void measureDisk() {
+        loop.schedule(DISK_TIMER, config.diskWatchInterval(), this::measureDisk);
+        if (stopped) {
+            return;
+        }
+        gc.checkDisk();
+        List<TaskRecord> live = liveTasks();
+        if (measuringDisk || live.isEmpty()) {
+            return;
+        }
+        measuringDisk = true;
+        Map<Container, Path> sandboxes = new LinkedHashMap<>();
+        live.forEach(t -> sandboxes.put(t.container, t.sandbox));
+        submit(() -> {
+            Map<Container, Long> used = new LinkedHashMap<>();
+            sandboxes.forEach((c, dir) -> used.put(c, DiskUsage.of(dir)));
+            loop.append(() -> diskMeasured(used));
+        }, () -> measuringDisk = false);
+    }
+
+    private void diskMeasured(Map<Container, Long> used) {
+        measuringDisk = false;
+        for (TaskRecord task : tasks.values()) {
+            Long bytes = task.container == null ? null : used.get(task.container);
+            if (bytes == null || task.container.isExited()) {
+                continue;
+            }
+            task.diskUsed = bytes;
+            long limit = task.limits.diskBytes();
+            if (limit <= 0 || bytes <= limit) {
+                continue;
+            }
+            mdc(task.key.framework().value(), task.key.task().value());
+            String usage = "Disk usage " + bytes / MB + " MB exceeds the task's disk resource of "
+                    + task.limits.diskMb() + " MB";
+            if (config.enforceDiskLimit()) {
+                limit(task, new TaskRecord.Limitation(StatusReason.REASON_CONTAINER_LIMITATION_DISK, usage));
+            } else if (!task.diskWarned) {
+                task.diskWarned = true;
+                LOG.warn("Task {} of framework {}: {} (not enforced: --enforce_disk_limit is off)", task.key.task(),
+                        task.key.framework(), usage);
+            }
+        }
+    }
+
+    /** Sandboxes waiting for removal. For tests. */
+    int sandboxesToCollect() {
+        return gc.size();
+    }
+
+    private List<TaskRecord> liveTasks() {
+        List<TaskRecord> live = new ArrayList<>();
+        for (TaskRecord task : tasks.values()) {
+            if (task.container != null && !task.container.isExited()) {
+                live.add(task);
+            }
+        }
+        return live;
+    }
+
+    /** One running container as the operator API shows it, before its fresh usage sample is taken. */
+    record ContainerView(TaskRecord task, Container container) {}
+
+    /** The running containers. Loop thread; the caller samples them off the loop ({@link #containerStatus}). */
+    List<ContainerView> containers() {
+        return liveTasks().stream().map(t -> new ContainerView(t, t.container)).toList();
+    }
+
+    /** The operator API's view of a container with {@code sample}. Any thread: reads immutable fields only. */
+    ContainerStatus containerStatus(ContainerView view, UsageSample sample, double now) {
+        TaskRecord task = view.task();
+        boolean cgroups = containerizer.isolator().enforcesMemory();
+        ResourceStatistics.Builder stats = ResourceStatistics.newBuilder()
+                .setTimestamp(now)
+                .setCpusUserTimeSecs(sample.cpuUserSeconds())
+                .setCpusSystemTimeSecs(sample.cpuSystemSeconds())
+                .setCpusLimitMilli(containerizer.isolator().capsCpu() ? task.limits.cpusMilli() : 0)
+                .setMemRssBytes(sample.rssBytes())
+                // posix enforces the limit by sampling, so it is a limit all the same.
+                .setMemLimitBytes(cgroups ? sample.memLimitBytes() : task.limits.enforcedMemBytes())
+                .setDiskUsedBytes(task.diskUsed)
+                .setDiskLimitBytes(config.enforceDiskLimit() ? task.limits.diskBytes() : 0)
+                .setProcesses(sample.processes());
+        return ContainerStatus.newBuilder()
+                .setFrameworkId(task.key.framework().toProto())
+                .setTaskId(task.info.getTaskId())
+                .setExecutorId(ExecutorID.newBuilder().setValue(task.key.task().value()))
+                .setContainerId(view.container().id().toProto())
+                .setIsolation(view.container().isolation().isolator())
+                .setPid((int) view.container().pid())
+                .setStatistics(stats)
+                .build();
+    }
+
+    /** Runs {@code job} on a worker; if the workers are gone (the agent stops), runs {@code refused} instead. */
+    private void submit(Runnable job, Runnable refused) {
+        try {
+            workers.execute(job);
+        } catch (RejectedExecutionException e) {
+            refused.run();
+        }
+    }
+
+    private void terminal(TaskRecord task, TaskState state, StatusReason reason, String message, Integer exitCode) {
+        terminal(task, state, reason, message, exitCode, StatusSource.SOURCE_EXECUTOR);
+    }
+
+    private void terminal(TaskRecord task, TaskState state, StatusReason reason, String message, Integer exitCode,
+            StatusSource source) {
         if (task.frameworkRemoved) {
             // Nobody will acknowledge it: tell the master once and forget the task (invariant 2).
-            TaskStatus status = status(task.key, task, state)
+            TaskStatus.Builder builder = status(task.key, task, state)
                     .setReason(reason)
                     .setMessage(message)
-                    .setSource(StatusSource.SOURCE_EXECUTOR)
-                    .setExitCode(exitCode)
-                    .build();
+                    .setSource(source);
+            if (exitCode != null) {
+                builder.setExitCode(exitCode);
+            }
+            TaskStatus status = builder.build();
             task.state = state;
             task.latestStatus = updates.sendOnce(task.key.framework(), status).getStatus();
             forget(task.key);
             return;
         }
-        update(task, state, reason, message, StatusSource.SOURCE_EXECUTOR, exitCode);
+        update(task, state, reason, message, source, exitCode);
     }
 
     private void killTask(MasterMessage.KillTask kill) {
@@ -354,6 +878,9 @@ final class TaskManager implements MasterLink.Handler {
             case RUNNING -> {
                 task.killRequested = true;
                 task.killReason = kill.getReason();
+                // A restarted agent must finish the kill, not let the task run on.
+                checkpoint(task);
+                stopHealthChecks(task);
                 move(task, TaskRecord.Phase.KILLING);
                 if (hasCapability(key.framework(), FrameworkInfo.Capability.Type.TASK_KILLING_STATE)) {
                     update(task, TaskState.TASK_KILLING, kill.getReason(), "", StatusSource.SOURCE_EXECUTOR, null);
@@ -415,6 +942,7 @@ final class TaskManager implements MasterLink.Handler {
                     forget(task.key);
                 }
                 case RUNNING, KILLING -> {
+                    stopHealthChecks(task);
                     task.frameworkRemoved = true;
                     task.killRequested = true;
                     task.killReason = StatusReason.REASON_FRAMEWORK_REMOVED;
@@ -454,17 +982,293 @@ final class TaskManager implements MasterLink.Handler {
         }
     }
 
+    // ---------------------------------------------------------------- checkpointing
+
+    /** The status update manager changed a task's stream: checkpoint it before anything is sent. */
+    private void journal(TaskKey key, List<StatusUpdate> pending, StatusUpdate added) {
+        TaskRecord task = tasks.get(key);
+        if (task == null) {
+            // Updates of tasks the agent never ran (invalid, unknown): nothing to recover.
+            return;
+        }
+        if (added != null) {
+            task.state = added.getStatus().getState();
+            task.latestStatus = added.getStatus();
+        }
+        checkpoint(task, pending);
+    }
+
+    private void checkpoint(TaskRecord task) {
+        checkpoint(task, updates.pending(task.key));
+    }
+
+    private void checkpoint(TaskRecord task, List<StatusUpdate> pending) {
+        if (!task.checkpoint || agentId == null) {
+            return;
+        }
+        try {
+            store.writeTask(task.key.framework(), task.key.task(), TaskCheckpoint.newBuilder()
+                    .setTask(task.toProto(agentId))
+                    .addAllPendingUpdates(pending)
+                    .setKillRequested(task.killRequested)
+                    .setKillReason(task.killReason)
+                    .build());
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("Cannot checkpoint task {} of framework {} in {}: {}; an agent restart may lose its updates",
+                    task.key.task(), task.key.framework(), store.metaDir(), e.getMessage());
+        }
+    }
+
+    /** The master's full set of dynamic reservations: written to disk, then reported from now on. */
+    private void checkpointResources(MasterMessage.CheckpointResources body) {
+        mdc(null, null);
+        List<Resource> list = body.getResourcesList();
+        String error = ResourceValidation.validate(list);
+        for (int i = 0; error == null && i < list.size(); i++) {
+            Resource r = list.get(i);
+            if (!r.hasReservation() || r.getReservation().getType() != ReservationInfo.Type.DYNAMIC) {
+                error = "resource " + i + " (" + r.getName() + ") is not a dynamic reservation";
+            }
+        }
+        if (error != null) {
+            LOG.warn("Ignored CHECKPOINT_RESOURCES: {}", error);
+            return;
+        }
+        Resources dynamic = Resources.fromProto(list);
+        try {
+            store.writeResources(ResourcesCheckpoint.newBuilder().addAllResources(list).build());
+        } catch (IOException e) {
+            LOG.warn("Cannot checkpoint dynamic reservations {} in {}: {}", dynamic, store.metaDir(), e.getMessage());
+            return;
+        }
+        reservations = dynamic;
+        reservationsDoNotFit = false;
+        LOG.info("Checkpointed dynamic reservations {}; total resources now {}", dynamic, total());
+    }
+
+    // ---------------------------------------------------------------- recovery
+
+    /** What recovery did, for the agent's log line and its master link. */
+    record Recovery(AgentId agentId, int reattached, int ended, int killed) {}
+
+    /**
+     * Rebuilds the agent from what a previous agent on this work directory left (see {@code docs/agent.md}):
+     * reattaches to launchers that still run, reports the end of those that ended meanwhile with their
+     * recorded exit status, reports tasks whose container is gone (or whose host rebooted) as gone or
+     * lost, and kills the containers of frameworks that do not checkpoint. Every update is queued (and
+     * checkpointed) to go out after the agent re-registers. With {@code --recover=cleanup}, kills every
+     * container left and forgets everything. Loop thread, before the master link starts.
+     */
+    Recovery recover(CheckpointStore.Recovered left, AgentConfig.RecoverMode mode) {
+        if (mode == AgentConfig.RecoverMode.CLEANUP || left.agent().isEmpty()) {
+            if (left.agent().isEmpty() && !left.tasks().isEmpty()) {
+                LOG.warn("Found {} task records but no agent record in {}: killing their containers, starting anew",
+                        left.tasks().size(), store.metaDir());
+            }
+            for (ContainerCheckpoint c : left.containers()) {
+                destroyRecorded(c, "--recover=cleanup");
+            }
+            store.wipeAgentState();
+            if (!left.isEmpty()) {
+                LOG.info("Cleaned up after the previous agent: killed {} containers, forgot its agent id",
+                        left.containers().size());
+            }
+            return new Recovery(null, 0, 0, left.containers().size());
+        }
+        left.resources().ifPresent(r -> reservations = Resources.fromProto(r.getResourcesList()));
+        AgentCheckpoint agent = left.agent().get();
+        agentId = AgentId.of(agent.getAgentInfo().getId());
+        mdc(null, null);
+        boolean rebooted = !bootId.isEmpty() && !agent.getBootId().isEmpty() && !agent.getBootId().equals(bootId);
+        if (rebooted) {
+            LOG.info("The host rebooted since agent {} last ran (boot id {}, now {}): its tasks are gone", agentId,
+                    agent.getBootId(), bootId);
+        }
+        frameworks.putAll(left.frameworks());
+        Map<ContainerId, ContainerCheckpoint> containers = new LinkedHashMap<>();
+        left.containers().forEach(c -> containers.put(ContainerId.of(c.getContainerId()), c));
+        int reattached = 0;
+        int ended = 0;
+        for (TaskCheckpoint record : left.tasks()) {
+            Task t = record.getTask();
+            FrameworkId framework = FrameworkId.of(t.getFrameworkId());
+            TaskKey key = new TaskKey(framework, TaskId.of(t.getTaskId()));
+            ContainerId containerId = ContainerId.of(t.getContainerId());
+            mdc(framework.value(), key.task().value());
+            TaskRecord task = new TaskRecord(key, t.getTaskInfo(), containerId,
+                    Sandbox.path(config.workDir(), agentId, framework, key.task(), containerId));
+            task.checkpoint = true;
+            task.state = t.getState();
+            task.latestStatus = t.hasLatestStatus() ? t.getLatestStatus() : null;
+            task.healthy = task.latestStatus != null && task.latestStatus.hasHealthy()
+                    ? task.latestStatus.getHealthy() : null;
+            task.killRequested = record.getKillRequested();
+            task.killReason = record.getKillReason();
+            tasks.put(key, task);
+            frameworks.computeIfAbsent(framework, f -> FrameworkInfo.newBuilder().setId(f.toProto()).build());
+            updates.restore(framework, key.task(), record.getPendingUpdatesList());
+            ContainerCheckpoint container = containers.remove(containerId);
+            if (TaskStates.isTerminal(task.state)) {
+                // Its end is known (and maybe not yet acknowledged): only leftovers to clean.
+                move(task, TaskRecord.Phase.TERMINAL);
+                if (container != null) {
+                    destroyRecorded(container, "its task already ended");
+                }
+                continue;
+            }
+            if (container == null) {
+                move(task, TaskRecord.Phase.TERMINAL);
+                update(task, partitionAware(framework, TaskState.TASK_DROPPED), StatusReason.REASON_AGENT_RESTARTED,
+                        "The agent restarted before the task's command started", StatusSource.SOURCE_AGENT, null);
+                ended++;
+                continue;
+            }
+            if (recoverContainer(task, container, rebooted)) {
+                reattached++;
+            } else {
+                ended++;
+            }
+        }
+        int killed = 0;
+        for (ContainerCheckpoint c : containers.values()) {
+            destroyRecorded(c, c.getCheckpoint() ? "no task record is left for it"
+                    : "its framework does not checkpoint");
+            killed++;
+        }
+        mdc(null, null);
+        LOG.info("Recovered agent {}: {} tasks still run, {} ended while the agent was away, {} containers killed",
+                agentId, reattached, ended, killed);
+        return new Recovery(agentId, reattached, ended, killed);
+    }
+
+    /** Reattaches {@code task} to its container, or reports how it ended. True if it still runs. */
+    private boolean recoverContainer(TaskRecord task, ContainerCheckpoint record, boolean hostRebooted) {
+        TaskKey key = task.key;
+        boolean rebooted = hostRebooted || (!bootId.isEmpty() && !record.getBootId().isEmpty()
+                && !record.getBootId().equals(bootId));
+        Path statusFile = Sandbox.runtimeDir(config.workDir(), task.containerId).resolve(Sandbox.EXIT_STATUS);
+        if (rebooted) {
+            // Its processes died with the host, and its pid may now be anyone's: nothing to touch.
+            Sandbox.deleteRuntimeDir(config.workDir(), task.containerId);
+            move(task, TaskRecord.Phase.TERMINAL);
+            update(task, partitionAware(key.framework(), TaskState.TASK_GONE), StatusReason.REASON_AGENT_REBOOTED,
+                    "The host rebooted while the agent was down", StatusSource.SOURCE_AGENT, null);
+            return false;
+        }
+        if (record.getPid() > 0) {
+            Optional<Container> container = containerizer.recover(task.containerId, task.sandbox, record.getCgroup(),
+                    record.getPid(), record.getStartTime(), statusFile, containerListener(key));
+            if (container.isPresent()) {
+                task.container = container.get();
+                move(task, TaskRecord.Phase.RUNNING);
+                LOG.info("Recovered task {} of framework {}: its launcher (pid {}) still runs", key.task(),
+                        key.framework(), record.getPid());
+                if (task.killRequested) {
+                    move(task, TaskRecord.Phase.KILLING);
+                    containerizer.kill(task.container, gracePeriod(null, task));
+                } else if (task.info.hasHealthCheck()) {
+                    String user = taskUser(task);
+                    ContainerId containerId = task.containerId;
+                    // The user's ids are looked up off the loop, as for a launch.
+                    submit(() -> {
+                        TaskUser resolved = resolveQuietly(user);
+                        loop.append(() -> {
+                            TaskRecord now = tasks.get(key);
+                            if (now != null && now.containerId.equals(containerId)
+                                    && now.phase == TaskRecord.Phase.RUNNING) {
+                                startHealthChecks(now, resolved);
+                            }
+                        });
+                    }, () -> {});
+                }
+                return true;
+            }
+        }
+        int status = record.getPid() > 0 ? LauncherScript.readStatus(statusFile) : -1;
+        long oomKills = containerizer.oomKills(task.containerId, record.getCgroup());
+        destroyRecorded(record, "its launcher is gone");
+        move(task, TaskRecord.Phase.TERMINAL);
+        Integer exit = status >= 0 ? status : null;
+        if (oomKills > 0) {
+            task.limitation = memoryLimitation(task, 0);
+            update(task, TaskState.TASK_FAILED, task.limitation.reason(), task.limitation.message(),
+                    StatusSource.SOURCE_AGENT, exit);
+        } else if (task.killRequested) {
+            update(task, TaskState.TASK_KILLED, task.killReason, "Killed while the agent was away",
+                    StatusSource.SOURCE_EXECUTOR, exit);
+        } else if (status == 0) {
+            update(task, TaskState.TASK_FINISHED, StatusReason.REASON_UNSPECIFIED, "Command exited with status 0",
+                    StatusSource.SOURCE_EXECUTOR, 0);
+        } else if (status > 0) {
+            Termination t = new Termination(status, Termination.KillSignal.NONE);
+            update(task, TaskState.TASK_FAILED, StatusReason.REASON_COMMAND_FAILED, t.describe(),
+                    StatusSource.SOURCE_EXECUTOR, status);
+        } else {
+            update(task, partitionAware(key.framework(), TaskState.TASK_GONE), StatusReason.REASON_AGENT_RESTARTED,
+                    record.getPid() > 0
+                            ? "The task's launcher (pid " + record.getPid() + ") is gone and recorded no exit status"
+                            : "The agent restarted while launching the task",
+                    StatusSource.SOURCE_AGENT, null);
+        }
+        LOG.info("Task {} of framework {} ended while the agent was away: {}", key.task(), key.framework(),
+                task.latestStatus.getMessage());
+        return false;
+    }
+
+    /** Kills what is left of a recorded container and removes its record once it is cleaned up. */
+    private void destroyRecorded(ContainerCheckpoint record, String why) {
+        ContainerId id = ContainerId.of(record.getContainerId());
+        LOG.info("Killing what is left of container {} of task {} of framework {}: {}", id,
+                record.getTaskId().getValue(), record.getFrameworkId().getValue(), why);
+        containerizer.destroy(id, record.getCgroup(), record.getPid(), record.getStartTime())
+                .whenComplete((v, error) -> {
+                    if (error == null) {
+                        Sandbox.deleteRuntimeDir(config.workDir(), id);
+                    }
+                });
+    }
+
+    /** {@code state} for a PARTITION_AWARE framework, TASK_LOST for others (as the master translates). */
+    private TaskState partitionAware(FrameworkId framework, TaskState state) {
+        return hasCapability(framework, FrameworkInfo.Capability.Type.PARTITION_AWARE) ? state : TaskState.TASK_LOST;
+    }
+
     // ---------------------------------------------------------------- agent lifecycle and queries
 
     /**
-     * Kills every container with SIGKILL and stops handling messages (the agent stops).
+     * Stops handling messages (the agent stops). Tasks of frameworks that do not checkpoint are killed.
+     * Those of frameworks that do are killed too when {@link AgentConfig#killTasksOnStop()} (their kill is
+     * checkpointed first, so that the next agent reports them TASK_KILLED), else left running for the
+     * next agent on this work directory to recover.
      *
      * @return futures completed as the killed processes go away
      */
     List<CompletableFuture<?>> stop() {
         stopped = true;
+        int left = 0;
+        List<Container> kill = new ArrayList<>();
+        for (TaskRecord task : tasks.values()) {
+            stopHealthChecks(task);
+            boolean live = task.container != null && !task.container.isExited();
+            if (task.checkpoint && !config.killTasksOnStop()) {
+                left += live ? 1 : 0;
+                continue;
+            }
+            if (task.checkpoint && task.phase != TaskRecord.Phase.TERMINAL && !task.killRequested) {
+                task.killRequested = true;
+                task.killReason = StatusReason.REASON_AGENT_SHUTDOWN;
+                checkpoint(task);
+            }
+            if (live) {
+                kill.add(task.container);
+            }
+        }
         updates.clear();
-        return containerizer.destroyAll();
+        if (left > 0) {
+            LOG.info("Leaving {} tasks of checkpointing frameworks running for the next agent on {}", left,
+                    config.workDir());
+        }
+        return containerizer.destroy(kill);
     }
 
     /** The agent's state for the operator API. */
@@ -489,6 +1293,11 @@ final class TaskManager implements MasterLink.Handler {
     /** The task, if the agent still has it. For tests. */
     TaskRecord task(TaskKey key) {
         return tasks.get(key);
+    }
+
+    /** Unacknowledged updates of every task. For tests. */
+    List<StatusUpdate> pendingUpdates() {
+        return updates.pending();
     }
 
     /** Tasks the agent has. For tests. */
@@ -523,6 +1332,9 @@ final class TaskManager implements MasterLink.Handler {
         }
         if (task != null) {
             status.setContainerId(task.containerId.toProto());
+            if (task.healthy != null) {
+                status.setHealthy(task.healthy);
+            }
             if (task.info.hasLabels()) {
                 status.setLabels(task.info.getLabels());
             }
@@ -554,7 +1366,18 @@ final class TaskManager implements MasterLink.Handler {
     }
 
     private void forget(TaskKey key) {
-        tasks.remove(key);
+        TaskRecord task = tasks.remove(key);
+        if (task != null) {
+            gc.schedule(task.sandbox, loop.clock().millis());
+        }
+        if (task != null && task.checkpoint) {
+            try {
+                store.deleteTask(key.framework(), key.task());
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("Cannot remove the checkpoint of task {} of framework {}: {}", key.task(), key.framework(),
+                        e.getMessage());
+            }
+        }
         forgetFrameworkIfIdle(key.framework());
     }
 

@@ -1,6 +1,9 @@
 package io.mezzo.agent;
 
 import io.mezzo.agent.containerizer.Container;
+import io.mezzo.agent.containerizer.Limits;
+import io.mezzo.agent.containerizer.UsageSample;
+import io.mezzo.agent.health.HealthChecker;
 import io.mezzo.agent.status.TaskKey;
 import io.mezzo.common.id.AgentId;
 import io.mezzo.common.id.ContainerId;
@@ -24,8 +27,10 @@ import java.util.Set;
  *       +--failed or killed---+-------exited---------+--> TERMINAL (until the ack)
  * </pre>
  *
- * <p>Soft state: nothing is checkpointed; an agent restart forgets its tasks (the master hears of it
- * when the agent registers anew).
+ * <p>Hard state for tasks of frameworks that checkpoint ({@link #checkpoint}): written to {@code
+ * meta/frameworks/<framework>/tasks/<task>/task.info} with the task's update stream at every change, and
+ * rebuilt from it by an agent restarted on the same work directory. Soft state otherwise: an agent
+ * restart kills such a task, and the master tells its framework when the agent re-registers without it.
  *
  * <p>Thread: the agent's event loop. Owner: {@link TaskManager}.
  */
@@ -49,11 +54,17 @@ final class TaskRecord {
             Phase.KILLING, EnumSet.of(Phase.TERMINAL),
             Phase.TERMINAL, EnumSet.noneOf(Phase.class));
 
+    /** Why the agent itself ended a task that outgrew its resources. */
+    record Limitation(StatusReason reason, String message) {}
+
     final TaskKey key;
     final TaskInfo info;
     final ContainerId containerId;
     final Path sandbox;
+    final Limits limits;
 
+    /** Its framework checkpoints: the record is on disk and the task survives an agent restart. */
+    boolean checkpoint;
     Phase phase = Phase.LAUNCHING;
     Container container;
     TaskState state = TaskState.TASK_STAGING;
@@ -63,12 +74,27 @@ final class TaskRecord {
     /** The master forgot the framework: the terminal update is sent once, unacknowledged, and the task dropped. */
     boolean frameworkRemoved;
     int messagesDelivered;
+    /** Set when the agent kills the task for exceeding a limit; the terminal update reports it. */
+    Limitation limitation;
+    /** The latest usage sample of its container. */
+    UsageSample usage = UsageSample.EMPTY;
+    /** Its health checker while it runs with a health check. */
+    HealthChecker health;
+    /** The latest health check result; null before the first. Carried in every later update. */
+    Boolean healthy;
+    /** Bytes its sandbox held when last measured. */
+    long diskUsed;
+    /** The one WARN line about exceeding its disk (not enforced) was logged. */
+    boolean diskWarned;
+    /** Overrides the TASK_KILLED message (a kill for failing health checks). */
+    String killMessage;
 
     TaskRecord(TaskKey key, TaskInfo info, ContainerId containerId, Path sandbox) {
         this.key = key;
         this.info = info;
         this.containerId = containerId;
         this.sandbox = sandbox;
+        this.limits = Limits.of(info.getResourcesList());
     }
 
     /** Whether {@code phase -> next} is a legal move. */

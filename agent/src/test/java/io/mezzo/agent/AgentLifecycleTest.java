@@ -46,9 +46,9 @@ class AgentLifecycleTest {
 
     @Test
     void failsToStartOnAPortInUse() throws Exception {
-        try (Agent first = new Agent(config(new TrackingDetector(), workDir).build()).start()) {
+        try (Agent first = new Agent(config(new TrackingDetector(), workDir.resolve("first")).build()).start()) {
             TrackingDetector detector = new TrackingDetector();
-            Agent second = new Agent(config(detector, workDir).port(first.boundPort()).build());
+            Agent second = new Agent(config(detector, workDir.resolve("second")).port(first.boundPort()).build());
             assertThatThrownBy(second::start)
                     .isInstanceOf(UncheckedIOException.class)
                     .hasMessageStartingWith("cannot listen on 127.0.0.1:" + first.boundPort());
@@ -59,12 +59,47 @@ class AgentLifecycleTest {
     }
 
     @Test
+    void refusesAWorkDirAnotherAgentUses() throws Exception {
+        try (Agent first = new Agent(config(new TrackingDetector(), workDir).build()).start()) {
+            Agent second = new Agent(config(new TrackingDetector(), workDir).build());
+            assertThatThrownBy(second::start)
+                    .isInstanceOf(UncheckedIOException.class)
+                    .hasMessageContaining("another agent is using it")
+                    .hasMessageContaining(workDir.resolve("meta/agent.lock").toString());
+            second.close();
+            assertThat(first.boundPort()).isPositive();
+        }
+    }
+
+    @Test
+    void failsToStartOnACorruptCheckpointNamingTheFile() throws Exception {
+        Path agentInfo = workDir.resolve("meta/agent.info");
+        Files.createDirectories(agentInfo.getParent());
+        Files.writeString(agentInfo, "not a checkpoint");
+        Agent agent = new Agent(config(new TrackingDetector(), workDir).build());
+        assertThatThrownBy(agent::start)
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("corrupt checkpoint file " + agentInfo + ": ")
+                .hasMessageContaining("--recover=cleanup");
+        agent.close();
+        // It is left for the operator to inspect.
+        assertThat(Files.readString(agentInfo)).isEqualTo("not a checkpoint");
+
+        // --recover=cleanup starts anew regardless.
+        try (Agent fresh = new Agent(config(new TrackingDetector(), workDir)
+                .recover(AgentConfig.RecoverMode.CLEANUP).build()).start()) {
+            assertThat(fresh.agentId()).isEmpty();
+            assertThat(agentInfo).doesNotExist();
+        }
+    }
+
+    @Test
     void failsToStartWhenTheWorkDirCannotBeCreated() throws Exception {
         Path file = Files.writeString(workDir.resolve("file"), "x");
         Agent agent = new Agent(config(new TrackingDetector(), file.resolve("sub")).build());
         assertThatThrownBy(agent::start)
                 .isInstanceOf(UncheckedIOException.class)
-                .hasMessageStartingWith("cannot create --work_dir " + file.resolve("sub"));
+                .hasMessageStartingWith("cannot use --work_dir " + file.resolve("sub"));
         agent.close();
     }
 
@@ -84,6 +119,7 @@ class AgentLifecycleTest {
                 .masterDetector(detector)
                 .port(0)
                 .workDir(dir)
+                .isolation(AgentConfig.IsolationMode.POSIX)
                 .clock(clock)
                 .faultHandler(faults);
     }

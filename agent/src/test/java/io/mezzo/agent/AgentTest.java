@@ -16,6 +16,7 @@ import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
 import io.mezzo.agent.link.MasterLink;
 import io.mezzo.agent.status.TaskKey;
+import io.mezzo.agent.testing.TestCgroups;
 import io.mezzo.common.clock.ManualClock;
 import io.mezzo.common.id.FrameworkId;
 import io.mezzo.common.id.TaskId;
@@ -78,6 +79,7 @@ class AgentTest {
     private final ManualClock clock = new ManualClock();
     private final RecordingFaultHandler faults = new RecordingFaultHandler();
     private final CountDownLatch shutdownRan = new CountDownLatch(1);
+    private final String cgroupsRoot = TestCgroups.uniqueRoot();
     private ScriptedMaster master;
     private Agent agent;
 
@@ -96,6 +98,7 @@ class AgentTest {
                         .clock(clock)
                         .faultHandler(faults)
                         .onShutdown(shutdownRan::countDown)
+                        .cgroupsRoot(cgroupsRoot)
                         .build())
                 .start();
     }
@@ -104,6 +107,7 @@ class AgentTest {
     void stop() throws Exception {
         agent.close();
         master.close();
+        TestCgroups.remove(cgroupsRoot);
         faults.assertNoFaults();
         assertThat(Thread.getAllStackTraces().keySet())
                 .noneMatch(t -> t.isAlive() && t.getName().equals("agent-loop"));
@@ -254,7 +258,7 @@ class AgentTest {
         assertThat(killed.getStatus().getReason()).isEqualTo(StatusReason.REASON_KILLED_BY_FRAMEWORK);
         assertThat(killed.getStatus().getMessage()).isEqualTo("Killed by SIGTERM");
         assertThat(killed.getStatus().getExitCode()).isEqualTo(143);
-        await().atMost(WAIT).until(() -> ProcessHandle.of(pid).map(h -> !h.isAlive()).orElse(true));
+        await().atMost(WAIT).until(() -> !TestCgroups.running(pid));
     }
 
     @Test
@@ -431,7 +435,7 @@ class AgentTest {
         assertThat(killed.getStatus().getState()).isEqualTo(TaskState.TASK_KILLED);
         assertThat(killed.getStatus().getReason()).isEqualTo(StatusReason.REASON_FRAMEWORK_REMOVED);
         await().atMost(WAIT).until(() -> state().getTasksCount() == 0);
-        await().atMost(WAIT).until(() -> ProcessHandle.of(pid).map(h -> !h.isAlive()).orElse(true));
+        await().atMost(WAIT).until(() -> !TestCgroups.running(pid));
 
         advance(Duration.ofSeconds(2));
         advance(Duration.ofSeconds(2));
@@ -472,7 +476,7 @@ class AgentTest {
                 .setShutdown(MasterMessage.Shutdown.newBuilder().setMessage("agent removed"))
                 .build());
         assertThat(shutdownRan.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
-        assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+        await().atMost(WAIT).until(() -> !TestCgroups.running(pid));
         await().atMost(WAIT).until(conn::ended);
     }
 
@@ -533,12 +537,14 @@ class AgentTest {
         awaitTaskState("task-1", TaskState.TASK_RUNNING);
         long pid = pidOf("task-1");
         ProcessHandle root = ProcessHandle.of(pid).orElseThrow();
-        await().atMost(WAIT).until(() -> root.descendants().count() == 2);
+        // Under the launcher: the command's shell, its two sleeps (and the launcher's watch on the agent).
+        await().atMost(WAIT).until(() -> root.descendants()
+                .filter(h -> h.info().command().map(c -> c.endsWith("sleep")).orElse(false)).count() == 2);
         List<ProcessHandle> all = new ArrayList<>(root.descendants().toList());
         all.add(root);
 
         agent.close();
-        assertThat(all).noneMatch(ProcessHandle::isAlive);
+        await().atMost(WAIT).untilAsserted(() -> assertThat(all).noneMatch(h -> TestCgroups.running(h.pid())));
     }
 
     // ---------------------------------------------------------------- helpers

@@ -9,6 +9,7 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.List;
 
 /**
  * The sandbox layout, the Mesos one:
@@ -33,6 +34,8 @@ public final class Sandbox {
     public static final String STDERR = "stderr";
     /** Directory of delivered framework messages, in the sandbox. */
     public static final String MESSAGES = "messages";
+    /** Where a container's launcher records the command's exit status, in the container's runtime directory. */
+    public static final String EXIT_STATUS = "exit_status";
 
     private Sandbox() {}
 
@@ -82,6 +85,40 @@ public final class Sandbox {
                 .resolve(task.value())
                 .resolve("runs")
                 .resolve(container.value());
+    }
+
+    /**
+     * The agent's own directory for one container, {@code <work_dir>/meta/containers/<container>/}: the
+     * launcher's exit status file and the container's checkpoint. Outside the sandbox, so that the task
+     * (which may own its sandbox) cannot forge them.
+     */
+    public static Path runtimeDir(Path workDir, ContainerId container) {
+        String error = checkSegment("container id", container.value());
+        if (error != null) {
+            throw new IllegalArgumentException(error);
+        }
+        return workDir.resolve("meta").resolve("containers").resolve(container.value());
+    }
+
+    /** Removes a container's runtime directory; true if it is gone. */
+    public static boolean deleteRuntimeDir(Path workDir, ContainerId container) {
+        return deleteTree(runtimeDir(workDir, container));
+    }
+
+    /** Removes {@code dir} and everything in it, symbolic links not followed; true if it is gone. */
+    public static boolean deleteTree(Path dir) {
+        if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return true;
+        }
+        try (var paths = Files.walk(dir)) {
+            List<Path> all = paths.sorted(java.util.Comparator.reverseOrder()).toList();
+            for (Path p : all) {
+                Files.deleteIfExists(p);
+            }
+            return true;
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return false;
+        }
     }
 
     /** Creates the sandbox directory with empty {@code stdout} and {@code stderr} files. */

@@ -2,11 +2,8 @@ package io.mezzo.agent.containerizer;
 
 import java.io.File;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
-import java.util.OptionalLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,6 +20,15 @@ final class Signals {
 
     private final Path killProgram;
 
+    /** Signals with the {@code kill} program found on {@code path}, or process by process without one. */
+    static Signals onPath(String path) {
+        Optional<Path> kill = Containerizer.which("kill", path, Path.of("/"));
+        if (kill.isEmpty()) {
+            LOG.warn("kill (procps) is not on PATH {}: tasks are signalled process by process", path);
+        }
+        return new Signals(kill.orElse(null));
+    }
+
     /** Signals with {@code killProgram}, or not at all when it is null (callers fall back to per-process signals). */
     Signals(Path killProgram) {
         this.killProgram = killProgram;
@@ -34,7 +40,8 @@ final class Signals {
      * @return the running {@code kill} process, or empty if it could not be started
      */
     Optional<Process> group(long pgid, String signal) {
-        if (killProgram == null) {
+        // Group 0 or 1 would be the agent's own group or everything: never.
+        if (killProgram == null || pgid <= 1) {
             return Optional.empty();
         }
         try {
@@ -53,18 +60,6 @@ final class Signals {
         } catch (IOException e) {
             LOG.warn("Cannot run {} to send SIG{} to process group {}: {}", killProgram, signal, pgid, e.getMessage());
             return Optional.empty();
-        }
-    }
-
-    /** The process group of {@code pid}, read from {@code /proc}; empty if it cannot be read. */
-    static OptionalLong processGroupOf(long pid) {
-        try {
-            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"), StandardCharsets.US_ASCII);
-            // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so parse after the last ')'.
-            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return OptionalLong.of(Long.parseLong(fields[2]));
-        } catch (IOException | RuntimeException e) {
-            return OptionalLong.empty();
         }
     }
 }

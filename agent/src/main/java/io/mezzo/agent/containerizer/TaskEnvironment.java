@@ -35,6 +35,9 @@ import java.util.Map;
  */
 public final class TaskEnvironment {
 
+    /** The variable naming the container; processes that still carry it belong to the container. */
+    public static final String CONTAINER_ID = "MEZZO_CONTAINER_ID";
+
     /** PATH given to tasks when the agent has none. */
     public static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -61,7 +64,7 @@ public final class TaskEnvironment {
         env.put("MEZZO_FRAMEWORK_ID", framework.value());
         env.put("MEZZO_AGENT_ID", agent.value());
         env.put("MEZZO_EXECUTOR_ID", taskId);
-        env.put("MEZZO_CONTAINER_ID", container.value());
+        env.put(CONTAINER_ID, container.value());
         env.put("MEZZO_SANDBOX", sandbox.toString());
         if (!task.getData().isEmpty()) {
             env.put("MEZZO_TASK_DATA", Base64.getEncoder().encodeToString(task.getData().toByteArray()));

@@ -90,7 +90,10 @@ public final class MasterLink {
         /** The link left REGISTERED: hold status updates until the next {@link #registered}. */
         void disconnected();
 
-        /** A RUN_TASK, KILL_TASK, STATUS_UPDATE_ACK, SHUTDOWN_FRAMEWORK or FRAMEWORK_MESSAGE. */
+        /**
+         * A RUN_TASK, KILL_TASK, STATUS_UPDATE_ACK, SHUTDOWN_FRAMEWORK, FRAMEWORK_MESSAGE or
+         * CHECKPOINT_RESOURCES.
+         */
         void message(MasterMessage message);
 
         /** The master removed the agent (SHUTDOWN); the link is already closed. */
@@ -173,6 +176,14 @@ public final class MasterLink {
         this.faultHandler = faultHandler;
         this.backoff = new Backoff(settings.backoffInitial(), settings.backoffMax(), random);
         this.channelFactory = channelFactory;
+    }
+
+    /**
+     * Sets the id a previous agent on this work directory was given, so that the first registration is
+     * a REREGISTER under it. Before {@link #start()}; loop thread.
+     */
+    public void recovered(AgentId id) {
+        this.agentId = id;
     }
 
     /** Starts following the leader. Any thread. */
@@ -352,7 +363,7 @@ public final class MasterLink {
                 close();
                 handler.shutdown(reason);
             }
-            case RUN_TASK, KILL_TASK, STATUS_UPDATE_ACK, SHUTDOWN_FRAMEWORK, FRAMEWORK_MESSAGE -> {
+            case RUN_TASK, KILL_TASK, STATUS_UPDATE_ACK, SHUTDOWN_FRAMEWORK, FRAMEWORK_MESSAGE, CHECKPOINT_RESOURCES -> {
                 if (state == State.REGISTERED) {
                     handler.message(message);
                 } else {

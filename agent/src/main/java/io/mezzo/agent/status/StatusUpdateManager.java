@@ -58,6 +58,19 @@ public final class StatusUpdateManager {
         TERMINAL_ACKNOWLEDGED
     }
 
+    /**
+     * Told of every change of a task's stream before anything is sent, so that the stream can be
+     * checkpointed first (write, then send). Called on the loop.
+     */
+    @FunctionalInterface
+    public interface Journal {
+        /**
+         * The task's stream now holds {@code pending} (oldest first); {@code added} is the update just
+         * queued, or null when an acknowledgement removed one.
+         */
+        void changed(TaskKey key, List<StatusUpdate> pending, StatusUpdate added);
+    }
+
     private static final Logger LOG = LoggerFactory.getLogger(StatusUpdateManager.class);
 
     private final EventLoop loop;
@@ -69,6 +82,7 @@ public final class StatusUpdateManager {
     // Insertion order, so that pending() lists tasks in the order they first reported.
     private final Map<TaskKey, UpdateStream> streams = new LinkedHashMap<>();
     private boolean resumed;
+    private Journal journal = (key, pending, added) -> {};
 
     /**
      * A manager that starts paused.
@@ -89,6 +103,26 @@ public final class StatusUpdateManager {
         this.sender = sender;
         // Fails early on a bad pair rather than on the first update.
         new Backoff(retryInitial, retryMax, random);
+    }
+
+    /** Sets who checkpoints the streams (the task manager). */
+    public void journal(Journal journal) {
+        this.journal = journal;
+    }
+
+    /**
+     * Restores a task's stream from a checkpoint (an agent restart): the updates keep their uuids and
+     * timestamps, and go out once the manager is resumed.
+     */
+    public void restore(FrameworkId framework, TaskId task, List<StatusUpdate> pending) {
+        if (pending.isEmpty()) {
+            return;
+        }
+        TaskKey key = new TaskKey(framework, task);
+        UpdateStream stream = new UpdateStream(key, new Backoff(retryInitial, retryMax, random));
+        stream.pending.addAll(pending);
+        stream.terminated = TaskStates.isTerminal(pending.get(pending.size() - 1).getStatus().getState());
+        streams.put(key, stream);
     }
 
     /**
@@ -112,6 +146,7 @@ public final class StatusUpdateManager {
         }
         stream.pending.add(update);
         stream.terminated = TaskStates.isTerminal(status.getState());
+        journal.changed(key, List.copyOf(stream.pending), update);
         if (stream.pending.size() == 1 && resumed) {
             sendHead(stream);
         }
@@ -154,6 +189,7 @@ public final class StatusUpdateManager {
             streams.remove(key);
             return AckResult.TERMINAL_ACKNOWLEDGED;
         }
+        journal.changed(key, List.copyOf(stream.pending), null);
         if (!stream.pending.isEmpty() && resumed) {
             sendHead(stream);
         }

@@ -32,14 +32,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The posix containerizer with real processes, on a manual clock: kill grace periods end when the test
- * advances the clock, never by sleeping.
+ * The containerizer with the posix isolator and real processes, on a manual clock: kill grace periods
+ * end when the test advances the clock, never by sleeping.
  */
-class PosixContainerizerTest {
+class ContainerizerTest {
 
     private static final Duration WAIT = Duration.ofSeconds(20);
 
@@ -49,9 +50,15 @@ class PosixContainerizerTest {
     private final ManualClock clock = new ManualClock();
     private final RecordingFaultHandler faults = new RecordingFaultHandler();
     private final EventLoop loop = new EventLoop("test-loop", clock, faults);
-    private final PosixContainerizer containerizer = new PosixContainerizer(loop, System.getenv());
+    private Containerizer containerizer;
     private final BlockingQueue<Termination> exits = new LinkedBlockingQueue<>();
     private final AtomicInteger runs = new AtomicInteger();
+
+    @BeforeEach
+    void start() throws IOException {
+        containerizer = new Containerizer(loop, System.getenv(), Containerizer.posixIsolator(System.getenv()),
+                LauncherScript.install(workDir));
+    }
 
     @AfterEach
     void stop() throws Exception {
@@ -83,12 +90,49 @@ class PosixContainerizerTest {
     }
 
     @Test
-    void runsTheCommandAsASessionLeader() throws Exception {
-        Container c = launch(shell("ps -o pid=,pgid=,sid= -p $$"), Map.of());
+    void runsTheCommandInTheLaunchersSessionAndGroup() throws Exception {
+        Container c = launch(shell("ps -o ppid=,pgid=,sid= -p $$"), Map.of());
         exit();
         String[] ids = read(c.sandbox().resolve("stdout")).trim().split("\\s+");
+        // The launcher leads the session and group and is the command's parent.
         assertThat(ids).containsExactly(
                 Long.toString(c.pid()), Long.toString(c.pid()), Long.toString(c.pid()));
+    }
+
+    @Test
+    void recordsTheExitStatusForAnAgentThatRestarts() throws Exception {
+        Container c = launch(shell("exit 42"), Map.of());
+        assertThat(exit().exitValue()).isEqualTo(42);
+        assertThat(LauncherScript.readStatus(c.statusFile())).isEqualTo(42);
+    }
+
+    @Test
+    void recoversALauncherStillRunningAndLearnsItsExitStatus() throws Exception {
+        Container first = launch(shell("read line < fifo; exit 7"), Map.of(), true);
+        // A second containerizer, as after an agent restart, adopts the running launcher.
+        Containerizer again = new Containerizer(loop, System.getenv(), Containerizer.posixIsolator(System.getenv()),
+                LauncherScript.install(workDir));
+        BlockingQueue<Termination> recovered = new LinkedBlockingQueue<>();
+        Container adopted = on(() -> again.recover(first.id(), first.sandbox(), "", first.pid(), first.startTime(),
+                first.statusFile(), (c, t) -> recovered.add(t)).orElseThrow());
+        assertThat(adopted.recovered()).isTrue();
+        Files.writeString(first.sandbox().resolve("fifo"), "done\n");
+        assertThat(exit().exitValue()).isEqualTo(7);
+        // The adopted container notices the exit by polling /proc on the loop's clock.
+        await().atMost(WAIT).until(() -> {
+            clock.advance(Containerizer.LIVENESS_INTERVAL);
+            return !recovered.isEmpty();
+        });
+        assertThat(recovered.poll().exitValue()).isEqualTo(7);
+    }
+
+    @Test
+    void neverAdoptsAPidThatWasReused() throws Exception {
+        Container c = launch(shell("sleep 60"), Map.of());
+        Containerizer again = new Containerizer(loop, System.getenv(), Containerizer.posixIsolator(System.getenv()),
+                LauncherScript.install(workDir));
+        assertThat(on(() -> again.recover(c.id(), c.sandbox(), "", c.pid(), c.startTime() + 1, c.statusFile(),
+                (x, t) -> {}))).isEmpty();
     }
 
     @Test
@@ -144,7 +188,7 @@ class PosixContainerizerTest {
     void killsWithSigtermAndTheWholeGroupGoes() throws Exception {
         Container c = launch(shell("sleep 60 & sleep 60 & echo started; wait"), Map.of());
         awaitOutput(c, "started");
-        await().atMost(WAIT).until(() -> c.handle().descendants().count() == 2);
+        await().atMost(WAIT).until(() -> c.handle().descendants().count() == 3);
         List<ProcessHandle> all = processes(c);
 
         run(() -> containerizer.kill(c, Duration.ofSeconds(30)));
@@ -152,7 +196,7 @@ class PosixContainerizerTest {
         assertThat(t.killedWith()).isEqualTo(Termination.KillSignal.SIGTERM);
         assertThat(t.signal()).hasValue(15);
         assertThat(t.describe()).isEqualTo("Command terminated by signal 15");
-        await().atMost(WAIT).untilAsserted(() -> assertThat(all).noneMatch(ProcessHandle::isAlive));
+        await().atMost(WAIT).untilAsserted(() -> assertThat(all).noneMatch(ContainerizerTest::running));
     }
 
     @Test
@@ -164,7 +208,7 @@ class PosixContainerizerTest {
         run(() -> containerizer.kill(c, Duration.ofSeconds(5)));
         // SIGTERM is ignored: nothing ends while the clock stands still.
         assertThat(exits.poll(500, TimeUnit.MILLISECONDS)).isNull();
-        assertThat(c.handle().isAlive()).isTrue();
+        assertThat(ProcTable.isRunning(c.pid())).isTrue();
         assertThat(on(c::signalSent)).isEqualTo(Termination.KillSignal.SIGTERM);
 
         clock.advance(Duration.ofSeconds(4));
@@ -175,7 +219,7 @@ class PosixContainerizerTest {
         Termination t = exit();
         assertThat(t.killedWith()).isEqualTo(Termination.KillSignal.SIGKILL);
         assertThat(t.signal()).hasValue(9);
-        await().atMost(WAIT).untilAsserted(() -> assertThat(all).noneMatch(ProcessHandle::isAlive));
+        await().atMost(WAIT).untilAsserted(() -> assertThat(all).noneMatch(ContainerizerTest::running));
     }
 
     @Test
@@ -200,7 +244,7 @@ class PosixContainerizerTest {
 
         run(() -> containerizer.kill(c, Duration.ofSeconds(30)));
         exit();
-        await().atMost(WAIT).untilAsserted(() -> assertThat(all).noneMatch(ProcessHandle::isAlive));
+        await().atMost(WAIT).untilAsserted(() -> assertThat(all).noneMatch(ContainerizerTest::running));
     }
 
     @Test
@@ -208,7 +252,7 @@ class PosixContainerizerTest {
         Container c = launch(shell("sleep 60 & echo $! > child.pid"), Map.of());
         assertThat(exit().exitValue()).isZero();
         long child = Long.parseLong(read(c.sandbox().resolve("child.pid")).trim());
-        await().atMost(WAIT).until(() -> ProcessHandle.of(child).map(h -> !h.isAlive()).orElse(true));
+        await().atMost(WAIT).until(() -> !ProcTable.isRunning(child));
     }
 
     @Test
@@ -216,43 +260,56 @@ class PosixContainerizerTest {
         Container a = launch(shell("sleep 60"), Map.of());
         Container b = launch(shell("trap '' TERM; sleep 60 & wait"), Map.of());
         List<ProcessHandle> all = new ArrayList<>(processes(a));
-        await().atMost(WAIT).until(() -> b.handle().descendants().count() == 1);
+        await().atMost(WAIT).until(() -> b.handle().descendants().count() == 2);
         all.addAll(processes(b));
 
         List<CompletableFuture<?>> gone = on(containerizer::destroyAll);
         CompletableFuture.allOf(gone.toArray(new CompletableFuture<?>[0])).get(20, TimeUnit.SECONDS);
-        assertThat(all).noneMatch(ProcessHandle::isAlive);
+        assertThat(all).noneMatch(ContainerizerTest::running);
         assertThat(exit().killedWith()).isEqualTo(Termination.KillSignal.SIGKILL);
         assertThat(exit().killedWith()).isEqualTo(Termination.KillSignal.SIGKILL);
     }
 
     @Test
     void findsProgramsLikeExecvp() throws Exception {
-        assertThat(PosixContainerizer.which("sh", "/nonexistent:/bin:/usr/bin", workDir)).isPresent();
-        assertThat(PosixContainerizer.which("sh", "/nonexistent", workDir)).isEmpty();
+        assertThat(Containerizer.which("sh", "/nonexistent:/bin:/usr/bin", workDir)).isPresent();
+        assertThat(Containerizer.which("sh", "/nonexistent", workDir)).isEmpty();
         Path script = workDir.resolve("run.sh");
         Files.writeString(script, "#!/bin/sh\n");
-        assertThat(PosixContainerizer.which("./run.sh", "", workDir)).isEmpty();
+        assertThat(Containerizer.which("./run.sh", "", workDir)).isEmpty();
         assertThat(script.toFile().setExecutable(true)).isTrue();
-        assertThat(PosixContainerizer.which("./run.sh", "", workDir)).contains(workDir.resolve("./run.sh"));
-        assertThat(PosixContainerizer.which("", "/bin", workDir)).isEmpty();
+        assertThat(Containerizer.which("./run.sh", "", workDir)).contains(workDir.resolve("./run.sh"));
+        assertThat(Containerizer.which("", "/bin", workDir)).isEmpty();
     }
 
     private Container launch(CommandInfo command, Map<String, String> extraEnv) throws Exception {
+        return launch(command, extraEnv, false);
+    }
+
+    private Container launch(CommandInfo command, Map<String, String> extraEnv, boolean fifo) throws Exception {
         ContainerId id = ContainerId.of("container-" + runs.incrementAndGet());
         Path sandbox = workDir.resolve(id.value());
         Sandbox.create(sandbox);
+        if (fifo) {
+            assertThat(new ProcessBuilder("mkfifo", sandbox.resolve("fifo").toString()).start().waitFor()).isZero();
+        }
         Map<String, String> env = new HashMap<>(extraEnv);
         env.put("PATH", System.getenv().getOrDefault("PATH", TaskEnvironment.DEFAULT_PATH));
+        env.put(TaskEnvironment.CONTAINER_ID, id.value());
         LaunchSpec spec = new LaunchSpec(id, sandbox, command, env);
         return launchOrThrow(spec);
+    }
+
+    /** Alive and not a zombie (this host's init may never reap orphans). */
+    static boolean running(ProcessHandle h) {
+        return ProcTable.isRunning(h.pid());
     }
 
     private Container launchOrThrow(LaunchSpec spec) throws Exception {
         // The launch runs on the loop; a failure comes back as a value so that the loop sees no fault.
         Object result = on(() -> {
             try {
-                return containerizer.launch(spec, (c, t) -> exits.add(t));
+                return containerizer.launch(spec, (c, t) -> exits.add(t), c -> {});
             } catch (ContainerLaunchException e) {
                 return e;
             }
