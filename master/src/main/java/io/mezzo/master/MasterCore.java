@@ -12,9 +12,6 @@ import io.mezzo.common.loop.FaultHandler;
 import io.mezzo.common.resources.ResourceValidation;
 import io.mezzo.common.resources.Resources;
 import io.mezzo.master.allocator.Allocation;
-import io.mezzo.master.allocator.AllocationInput;
-import io.mezzo.master.allocator.AllocatorAgent;
-import io.mezzo.master.allocator.AllocatorClient;
 import io.mezzo.master.allocator.DrfAllocator;
 import io.mezzo.master.validation.FilterValidation;
 import io.mezzo.master.validation.FrameworkValidation;
@@ -92,6 +89,12 @@ final class MasterCore {
     private final AgentManager agents;
     private final FrameworkManager frameworks;
     private final OfferManager offers;
+    /**
+     * Decides the offers. Fed incrementally with every change to agents, frameworks and
+     * allocations (see "Allocator feeding"), so a cycle copies nothing. Soft state, rebuilt from
+     * agents and frameworks as they come back; weights and quotas are hard state.
+     */
+    private final DrfAllocator allocator;
     private final ArrayDeque<Task> completedTasks = new ArrayDeque<>();
     private final Random seeds;
     private long allocationCycles;
@@ -104,6 +107,7 @@ final class MasterCore {
         this.agents = new AgentManager(idPrefix, faults);
         this.frameworks = new FrameworkManager(idPrefix, faults);
         this.offers = new OfferManager(idPrefix);
+        this.allocator = new DrfAllocator(config.minAllocatable());
         this.seeds = new Random(allocatorSeed);
     }
 
@@ -258,6 +262,9 @@ final class MasterCore {
         fw.disconnectedAt = 0;
         fw.suppressedRoles.clear();
         conn.framework = fw.id;
+        // A new scheduler instance starts unsuppressed and without DECLINE filters.
+        allocator.updateFramework(fw.id, fw.roles(), true);
+        allocator.revive(fw.id, List.of());
         conn.out.send(Event.newBuilder()
                 .setType(Event.Type.SUBSCRIBED)
                 .setSubscribed(Event.Subscribed.newBuilder()
@@ -275,6 +282,7 @@ final class MasterCore {
         frameworks.transition(fw, FrameworkRecord.State.DISCONNECTED);
         fw.disconnectedAt = clock.millis();
         rescindOffersOf(fw, false);
+        allocator.updateFramework(fw.id, fw.roles(), false);
         double timeout = fw.info.getFailoverTimeout();
         if (timeout <= 0) {
             LOG.info("Framework {} disconnected ({}) with no failover timeout", fw.id, why);
@@ -327,6 +335,7 @@ final class MasterCore {
             }
         }
         frameworks.remove(fw);
+        allocator.removeFramework(fw.id);
         LOG.info("Removed framework {} ({}): {}; killed {} tasks", fw.id, fw.info.getName(), reason, killed);
         requestAllocation();
     }
@@ -495,21 +504,24 @@ final class MasterCore {
             return;
         }
 
-        // 3. Valid: use the offers, convert reservations, launch, and filter what is left.
+        // 3. Valid: use the offers, convert reservations, launch, and filter what is left. The
+        //    offered resources stay allocated to the framework's role in the allocator: the tasks
+        //    keep theirs, and only what no operation used is given back.
         for (OfferRecord offer : used) {
-            removeOffer(offer);
+            forgetOffer(offer);
         }
         for (Resources[] c : conversions) {
             agent.total = agent.total.minus(c[0]).plus(c[1]);
             agent.dynamicReservations = agent.dynamicReservations
                     .plus(c[1].filter(k -> isDynamic(k))).minus(c[0].filter(k -> isDynamic(k)));
+            allocator.convert(agent.id, fw.id, role, c[0], c[1]);
             LOG.info("Converted {} to {} on agent {} for framework {}", c[0], c[1], agent.id, fw.id);
         }
         for (Map.Entry<TaskInfo, Resources> e : taskResources.entrySet()) {
             launch(fw, agent, e.getKey(), e.getValue(), role);
         }
         if (!remaining.isEmpty()) {
-            addRefusal(fw, agent.id, remaining, FilterValidation.refuseDuration(accept.getFilters()));
+            allocator.recover(agent.id, fw.id, role, remaining, refuseUntil(accept.getFilters()));
         }
         requestAllocation();
     }
@@ -598,19 +610,16 @@ final class MasterCore {
                 LOG.debug("Framework {} declined offer {} which is no longer outstanding", fw.id, protoId.getValue());
                 continue;
             }
-            removeOffer(offer);
-            addRefusal(fw, offer.agent(), offer.resources(), refuse);
+            removeOffer(offer, refuseUntil(decline.getFilters()));
             LOG.debug("Framework {} declined offer {} for {}s", fw.id, offer.id(), refuse.toMillis() / 1000.0);
         }
         requestAllocation();
     }
 
-    private void addRefusal(FrameworkRecord fw, AgentId agent, Resources resources, Duration refuse) {
-        if (refuse.isZero()) {
-            return;
-        }
-        fw.refusals.computeIfAbsent(agent, a -> new ArrayList<>())
-                .add(new FrameworkRecord.Refusal(resources, clock.millis() + refuse.toMillis()));
+    /** The clock time a valid filter's refusal ends; 0 for none (refuse_seconds 0). */
+    private long refuseUntil(Filters filters) {
+        Duration refuse = FilterValidation.refuseDuration(filters);
+        return refuse.isZero() ? 0 : clock.millis() + Math.max(1, refuse.toMillis());
     }
 
     private void revive(FrameworkRecord fw, List<String> roles) {
@@ -619,12 +628,12 @@ final class MasterCore {
             refuse(fw, Call.Type.REVIVE, Event.Error.Code.INVALID_CALL, error);
             return;
         }
-        fw.refusals.clear();
         if (roles.isEmpty()) {
             fw.suppressedRoles.clear();
         } else {
             roles.forEach(fw.suppressedRoles::remove);
         }
+        allocator.revive(fw.id, roles);
         LOG.info("Framework {} revived offers for roles {}", fw.id, roles.isEmpty() ? fw.roles() : roles);
         requestAllocation();
     }
@@ -636,6 +645,7 @@ final class MasterCore {
             return;
         }
         fw.suppressedRoles.addAll(roles.isEmpty() ? fw.roles() : roles);
+        allocator.suppress(fw.id, roles);
         LOG.info("Framework {} suppressed offers for roles {}", fw.id, roles.isEmpty() ? fw.roles() : roles);
     }
 
@@ -853,6 +863,7 @@ final class MasterCore {
         MDC.put("agent", agent.id.value());
         agent.connection = null;
         rescindOffersOn(agent);
+        syncOfferable(agent);
         LOG.info("Agent {} at {} disconnected ({}); unreachable after {} missed pings unless it re-registers", agent.id,
                 agent.info.getHostname(), why, config.maxAgentPingTimeouts());
     }
@@ -875,6 +886,7 @@ final class MasterCore {
         agent.registeredAt = clock.millis();
         agents.add(agent);
         attach(agent, conn);
+        allocator.addAgent(id, agent.total, agent.offerable());
         LOG.info("Registered agent {} at {} ({}) with {}", id, info.getHostname(), conn.peer, agent.total);
         requestAllocation();
     }
@@ -934,6 +946,7 @@ final class MasterCore {
                 fw.registeredAt = clock.millis();
                 fw.disconnectedAt = clock.millis();
                 frameworks.add(fw);
+                allocator.updateFramework(fid, fw.roles(), false);
                 loop.schedule(failoverTag(fid), Duration.ofMillis((long) (fi.getFailoverTimeout() * 1000)),
                         () -> failoverExpired(fid));
                 LOG.info("Recovered framework {} ({}) from agent {}; waiting {}s for its scheduler", fid, fi.getName(), id,
@@ -946,6 +959,11 @@ final class MasterCore {
             for (TaskRecord task : byId.values()) {
                 recoverTaskResources(task);
             }
+        }
+        // The allocator forgets the agent (nothing of it is allocated any more) and learns it
+        // afresh below, with its reported total and tasks.
+        if (allocator.hasAgent(id)) {
+            allocator.removeAgent(id);
         }
         Map<FrameworkId, Map<TaskId, Task>> reportedTasks = new HashMap<>();
         for (Task t : rr.getTasksList()) {
@@ -1009,6 +1027,7 @@ final class MasterCore {
         if (!agent.total.contains(agent.used)) {
             LOG.warn("Agent {} reports tasks using {} but only has {}", id, agent.used, agent.total);
         }
+        addToAllocator(agent);
         for (FrameworkId fid : shutDown) {
             sendToAgent(agent, MasterMessage.newBuilder()
                     .setType(MasterMessage.Type.SHUTDOWN_FRAMEWORK)
@@ -1240,59 +1259,33 @@ final class MasterCore {
                         "agent " + agent.id + " is unreachable: " + reason));
             }
         }
+        if (allocator.hasAgent(agent.id)) {
+            allocator.removeAgent(agent.id);
+        }
         LOG.warn("Marked agent {} at {} unreachable: {}; {} tasks are unreachable", agent.id, agent.info.getHostname(),
                 reason, count);
         requestAllocation();
     }
 
+    /**
+     * Runs an allocation cycle and sends its offers. The allocator keeps its own incremental state,
+     * so the work here is proportional to the offers made, not to the cluster.
+     */
     private void allocate() {
         long now = clock.millis();
-        List<AllocatorAgent> candidates = new ArrayList<>();
-        Resources clusterTotal = Resources.EMPTY;
-        for (AgentRecord agent : agents.all()) {
-            if (agent.state == AgentRecord.State.REGISTERED || agent.state == AgentRecord.State.DRAINING) {
-                clusterTotal = clusterTotal.plus(agent.total);
-            }
-            if (agent.offerable()) {
-                Resources available = agent.available();
-                if (!available.isEmpty()) {
-                    candidates.add(new AllocatorAgent(agent.id, available));
-                }
-            }
-        }
-        List<AllocatorClient> clients = new ArrayList<>();
-        for (FrameworkRecord fw : frameworks.all()) {
-            if (fw.state != FrameworkRecord.State.CONNECTED) {
-                continue;
-            }
-            Map<AgentId, List<Resources>> refused = new HashMap<>();
-            fw.refusals.entrySet().removeIf(e -> {
-                e.getValue().removeIf(r -> r.untilMillis() <= now);
-                return e.getValue().isEmpty();
-            });
-            fw.refusals.forEach((agent, list) -> refused.put(agent,
-                    list.stream().map(FrameworkRecord.Refusal::resources).toList()));
-            for (String role : fw.roles()) {
-                if (!fw.suppressedRoles.contains(role)) {
-                    clients.add(new AllocatorClient(fw.id, role, fw.allocated(role), fw.tasks.size() + fw.offers.size(),
-                            refused));
-                }
-            }
-        }
-        if (candidates.isEmpty() || clients.isEmpty()) {
-            return;
-        }
         long seed = seeds.nextLong();
         allocationCycles++;
-        List<Allocation> allocations = DrfAllocator.allocate(
-                new AllocationInput(clusterTotal, candidates, clients, config.minAllocatable(), seed));
-        LOG.debug("Allocation cycle {} (seed {}): {} agents, {} clients, {} offers", allocationCycles, seed,
-                candidates.size(), clients.size(), allocations.size());
+        List<Allocation> allocations = allocator.allocate(now, seed);
+        LOG.debug("Allocation cycle {} (seed {}): {} offers; {}", allocationCycles, seed, allocations.size(), allocator);
+        if (allocations.isEmpty()) {
+            return;
+        }
         Map<FrameworkId, List<Offer>> byFramework = new LinkedHashMap<>();
         for (Allocation a : allocations) {
             AgentRecord agent = agents.get(a.agent());
             FrameworkRecord fw = frameworks.get(a.framework());
-            OfferRecord offer = new OfferRecord(offers.newId(), fw.id, agent.id, a.role(), a.resources(), now);
+            Resources resources = a.resources();
+            OfferRecord offer = new OfferRecord(offers.newId(), fw.id, agent.id, a.role(), resources, now);
             offers.add(offer, agent, fw);
             if (config.offerTimeout() != null) {
                 OfferId id = offer.id();
@@ -1303,7 +1296,7 @@ final class MasterCore {
                     .setFrameworkId(fw.id.toProto())
                     .setAgentId(agent.id.toProto())
                     .setHostname(agent.info.getHostname())
-                    .addAllResources(a.resources().toProto(a.role()))
+                    .addAllResources(resources.toProto(a.role()))
                     .addAllAttributes(agent.info.getAttributesList())
                     .build());
         }
@@ -1329,7 +1322,22 @@ final class MasterCore {
     // Shared helpers
     // ------------------------------------------------------------------------------------------
 
+    /** Forgets an offer and gives its resources back to the allocator, unfiltered. */
     private void removeOffer(OfferRecord offer) {
+        removeOffer(offer, 0);
+    }
+
+    /**
+     * Forgets an offer and gives its resources back to the allocator, which does not offer them to
+     * the same framework role on that agent before {@code refuseUntil} (0: no filter).
+     */
+    private void removeOffer(OfferRecord offer, long refuseUntil) {
+        forgetOffer(offer);
+        allocator.recover(offer.agent(), offer.framework(), offer.role(), offer.resources(), refuseUntil);
+    }
+
+    /** Forgets an offer whose resources stay allocated (an ACCEPT used them). */
+    private void forgetOffer(OfferRecord offer) {
         offers.remove(offer, agents.get(offer.agent()), frameworks.get(offer.framework()));
         if (config.offerTimeout() != null) {
             loop.cancel(offerTimeoutTag(offer.id()));
@@ -1383,6 +1391,33 @@ final class MasterCore {
         FrameworkRecord fw = frameworks.get(task.framework);
         if (fw != null) {
             fw.removeUsed(task.role, task.resources);
+            if (allocator.hasAgent(task.agent)) {
+                allocator.recover(task.agent, fw.id, task.role, task.resources, 0);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Allocator feeding: the allocator mirrors agents (total, offerable), frameworks (roles,
+    // connection, suppression) and allocations (offers and live tasks) as they change.
+    // ------------------------------------------------------------------------------------------
+
+    /** Tells the allocator whether the agent may be offered (registered, connected, not draining). */
+    private void syncOfferable(AgentRecord agent) {
+        if (allocator.hasAgent(agent.id)) {
+            allocator.setOfferable(agent.id, agent.offerable());
+        }
+    }
+
+    /** Adds a (re-)registered agent to the allocator with the resources its live tasks hold. */
+    private void addToAllocator(AgentRecord agent) {
+        allocator.addAgent(agent.id, agent.total, agent.offerable());
+        for (Map<TaskId, TaskRecord> byId : agent.tasks.values()) {
+            for (TaskRecord task : byId.values()) {
+                if (!task.resourcesRecovered && frameworks.get(task.framework) != null) {
+                    allocator.addAllocation(agent.id, task.framework, task.role, task.resources);
+                }
+            }
         }
     }
 
