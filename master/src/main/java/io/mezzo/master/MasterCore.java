@@ -13,9 +13,13 @@ import io.mezzo.common.resources.ResourceValidation;
 import io.mezzo.common.resources.Resources;
 import io.mezzo.master.allocator.Allocation;
 import io.mezzo.master.allocator.DrfAllocator;
+import io.mezzo.master.allocator.Quota;
+import io.mezzo.master.allocator.RoleConfig;
+import io.mezzo.master.allocator.RoleSummary;
 import io.mezzo.master.validation.FilterValidation;
 import io.mezzo.master.validation.FrameworkValidation;
 import io.mezzo.master.validation.Ids;
+import io.mezzo.master.validation.RoleConfigValidation;
 import io.mezzo.master.validation.TaskValidation;
 import io.mezzo.proto.v1.AgentInfo;
 import io.mezzo.proto.v1.AgentMessage;
@@ -26,12 +30,15 @@ import io.mezzo.proto.v1.ExecutorID;
 import io.mezzo.proto.v1.Filters;
 import io.mezzo.proto.v1.FrameworkInfo;
 import io.mezzo.proto.v1.FrameworkView;
+import io.mezzo.proto.v1.GetRolesResponse;
 import io.mezzo.proto.v1.GetStateResponse;
 import io.mezzo.proto.v1.MasterInfo;
 import io.mezzo.proto.v1.MasterMessage;
 import io.mezzo.proto.v1.Offer;
+import io.mezzo.proto.v1.QuotaConfig;
 import io.mezzo.proto.v1.ReservationInfo;
 import io.mezzo.proto.v1.Resource;
+import io.mezzo.proto.v1.RoleView;
 import io.mezzo.proto.v1.StatusReason;
 import io.mezzo.proto.v1.StatusSource;
 import io.mezzo.proto.v1.StatusUpdate;
@@ -39,6 +46,9 @@ import io.mezzo.proto.v1.Task;
 import io.mezzo.proto.v1.TaskInfo;
 import io.mezzo.proto.v1.TaskState;
 import io.mezzo.proto.v1.TaskStatus;
+import io.mezzo.proto.v1.UpdateQuotaRequest;
+import io.mezzo.proto.v1.UpdateWeightsRequest;
+import io.mezzo.proto.v1.Value;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -50,6 +60,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -98,6 +110,14 @@ final class MasterCore {
     private final ArrayDeque<Task> completedTasks = new ArrayDeque<>();
     private final Random seeds;
     private long allocationCycles;
+    /** Persists weights and quotas before they apply; replaced by the registry with HA. */
+    private RoleConfigStore roleConfigStore = RoleConfigStore.STANDALONE;
+    /**
+     * Hard state: the newest weights and quotas written (or being written) to the store. Updates
+     * build on it, so two updates in flight do not lose each other; the allocator holds the one in
+     * force.
+     */
+    private RoleConfig roleConfigHead = RoleConfig.EMPTY;
 
     MasterCore(MasterConfig config, EventLoop loop, String idPrefix, long allocatorSeed) {
         this.config = config;
@@ -1559,6 +1579,91 @@ final class MasterCore {
                 .addAllUsedResources(used.toProto())
                 .addAllOfferedResources(offered.toProto())
                 .build();
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Role settings (operator API): write, persist, apply, reply
+    // ------------------------------------------------------------------------------------------
+
+    /**
+     * Uses {@code store} for weights and quotas from now on and puts {@code recovered} (read back
+     * from it by a new leader) in force. For high availability; loop thread.
+     */
+    void recoverRoleConfig(RoleConfigStore store, RoleConfig recovered) {
+        roleConfigStore = store;
+        roleConfigHead = recovered;
+        allocator.setRoleConfig(recovered);
+        LOG.info("Recovered role settings: weights {}, quotas {}", recovered.weights(), recovered.quotas());
+        requestAllocation();
+    }
+
+    /** UpdateWeights: completes once the weights are in force, or fails with INVALID_ARGUMENT. */
+    CompletableFuture<Void> updateWeights(UpdateWeightsRequest request) {
+        return updateRoleConfig("UpdateWeights", RoleConfigValidation.withWeights(roleConfigHead, request.getWeightsList()));
+    }
+
+    /** UpdateQuota: completes once the quotas are in force, or fails with INVALID_ARGUMENT. */
+    CompletableFuture<Void> updateQuota(UpdateQuotaRequest request) {
+        return updateRoleConfig("UpdateQuota",
+                RoleConfigValidation.withQuotas(roleConfigHead, request.getQuotasList(), allocator.scalarNames()));
+    }
+
+    /** The new config was computed and validated as a whole; persist it, then apply it, then answer. */
+    private CompletableFuture<Void> updateRoleConfig(String call, RoleConfigValidation.Outcome outcome) {
+        if (outcome.error() != null) {
+            LOG.info("Refused {}: {}", call, outcome.error());
+            return CompletableFuture.failedFuture(Status.INVALID_ARGUMENT.withDescription(outcome.error()).asRuntimeException());
+        }
+        RoleConfig next = outcome.config();
+        roleConfigHead = next;
+        CompletableFuture<Void> applied = new CompletableFuture<>();
+        roleConfigStore.write(next).whenComplete((ok, error) -> loop.append(() -> {
+            if (error != null) {
+                roleConfigHead = allocator.roleConfig();
+                LOG.warn("Dropped {}: the role settings could not be persisted: {}", call, error.toString());
+                applied.completeExceptionally(Status.UNAVAILABLE
+                        .withDescription("the role settings could not be persisted: " + error).asRuntimeException());
+                return;
+            }
+            allocator.setRoleConfig(next);
+            LOG.info("Applied {}: weights {}, quotas {}", call, next.weights(), next.quotas());
+            requestAllocation();
+            applied.complete(null);
+        }));
+        return applied;
+    }
+
+    /** Every role the allocator knows, with what its subtree holds and has on offer. */
+    GetRolesResponse roles() {
+        Map<String, Resources> offeredByRole = new HashMap<>();
+        for (FrameworkRecord fw : frameworks.all()) {
+            fw.offered.forEach((role, r) -> {
+                for (String at = role; at != null; at = at.contains("/") ? at.substring(0, at.lastIndexOf('/')) : null) {
+                    offeredByRole.merge(at, r.scalarsOnly(), Resources::plus);
+                }
+            });
+        }
+        GetRolesResponse.Builder b = GetRolesResponse.newBuilder();
+        for (RoleSummary s : allocator.roles()) {
+            b.addRoles(RoleView.newBuilder()
+                    .setRole(s.role())
+                    .setWeight(s.weight())
+                    .setQuota(quotaConfig(s.role(), s.quota()))
+                    .addAllAllocated(s.allocated().toProto())
+                    .addAllOffered(offeredByRole.getOrDefault(s.role(), Resources.EMPTY).toProto())
+                    .addAllReserved(s.reserved().toProto())
+                    .addAllConsumedQuota(s.consumedQuota().toProto())
+                    .addAllFrameworks(s.frameworks().stream().map(FrameworkId::toProto).toList())
+                    .setShare(s.share()));
+        }
+        return b.build();
+    }
+
+    private static QuotaConfig quotaConfig(String role, Quota quota) {
+        QuotaConfig.Builder q = QuotaConfig.newBuilder().setRole(role);
+        new TreeMap<>(quota.guarantees()).forEach((n, v) -> q.putGuarantees(n, Value.Scalar.newBuilder().setMilli(v).build()));
+        new TreeMap<>(quota.limits()).forEach((n, v) -> q.putLimits(n, Value.Scalar.newBuilder().setMilli(v).build()));
+        return q.build();
     }
 
     List<AgentView> agentViews() {
