@@ -466,7 +466,7 @@ final class MasterCore {
                     }
                 }
                 case RESERVE -> {
-                    String error = reservationError(fw, op.getReserve().getResourcesList(), true);
+                    String error = reservationError(fw, role, op.getReserve().getResourcesList(), true);
                     if (error == null) {
                         Resources reserved = Resources.fromProto(op.getReserve().getResourcesList());
                         Resources unreserved = stripReservations(reserved);
@@ -481,7 +481,7 @@ final class MasterCore {
                     opError = error == null ? null : "operation " + i + " (RESERVE): " + error;
                 }
                 case UNRESERVE -> {
-                    String error = reservationError(fw, op.getUnreserve().getResourcesList(), false);
+                    String error = reservationError(fw, role, op.getUnreserve().getResourcesList(), false);
                     if (error == null) {
                         Resources reserved = Resources.fromProto(op.getUnreserve().getResourcesList());
                         if (!remaining.contains(reserved)) {
@@ -537,6 +537,9 @@ final class MasterCore {
             allocator.convert(agent.id, fw.id, role, c[0], c[1]);
             LOG.info("Converted {} to {} on agent {} for framework {}", c[0], c[1], agent.id, fw.id);
         }
+        if (!conversions.isEmpty()) {
+            checkpointReservations(agent);
+        }
         for (Map.Entry<TaskInfo, Resources> e : taskResources.entrySet()) {
             launch(fw, agent, e.getKey(), e.getValue(), role);
         }
@@ -566,7 +569,12 @@ final class MasterCore {
         MDC.remove("agent");
     }
 
-    private String reservationError(FrameworkRecord fw, List<Resource> resources, boolean reserve) {
+    /**
+     * Checks a RESERVE ({@code reserve}) or UNRESERVE. A reservation is for the role the offers were
+     * made to: the resources stay allocated to that role, and a reservation for another of the
+     * framework's roles would hand them to a role they were never offered to.
+     */
+    private String reservationError(FrameworkRecord fw, String offerRole, List<Resource> resources, boolean reserve) {
         if (resources.isEmpty()) {
             return "no resources given";
         }
@@ -579,9 +587,9 @@ final class MasterCore {
                 return "resource '" + r.getName() + "' must carry a DYNAMIC reservation";
             }
             String role = r.getReservation().getRole();
-            if (reserve && !fw.roles().contains(role)) {
-                return "resource '" + r.getName() + "' is reserved for role '" + role
-                        + "', which is not one of the framework's roles " + fw.roles();
+            if (reserve && !role.equals(offerRole)) {
+                return "resource '" + r.getName() + "' is reserved for role '" + role + "' but the offers were made to"
+                        + " role '" + offerRole + "'; reserve for the offers' role";
             }
             if (reserve && !fw.info.getPrincipal().isEmpty()
                     && !r.getReservation().getPrincipal().equals(fw.info.getPrincipal())) {
@@ -903,6 +911,7 @@ final class MasterCore {
         MDC.put("agent", id.value());
         AgentRecord agent = new AgentRecord(id, info.toBuilder().setId(id.toProto()).build(),
                 Resources.fromProto(info.getResourcesList()), AgentRecord.State.REGISTERED);
+        agent.dynamicReservations = agent.total.filter(MasterCore::isDynamic);
         agent.registeredAt = clock.millis();
         agents.add(agent);
         attach(agent, conn);
@@ -938,22 +947,35 @@ final class MasterCore {
         }
         boolean wasUnreachable = agent != null && agent.state == AgentRecord.State.UNREACHABLE;
         Resources reported = Resources.fromProto(info.getResourcesList());
+        boolean resendReservations = false;
         if (agent == null) {
             agent = new AgentRecord(id, info, reported, AgentRecord.State.REGISTERED);
+            agent.dynamicReservations = reported.filter(MasterCore::isDynamic);
             agent.registeredAt = clock.millis();
             agents.add(agent);
-            LOG.info("Re-admitted agent {} at {} unknown to this master", id, info.getHostname());
+            LOG.info("Re-admitted agent {} at {} unknown to this master with reservations {}", id, info.getHostname(),
+                    agent.dynamicReservations);
         } else {
             if (agent.connection != null && agent.connection != conn) {
                 agent.connection.out.fail(Status.ABORTED.withDescription("agent re-registered on another stream"));
             }
             rescindOffersOn(agent);
             agent.info = info;
-            agent.total = applyDynamicReservations(reported, agent.dynamicReservations);
+            boolean masterKnows = agent.state != AgentRecord.State.RECOVERED;
+            Resources before = agent.dynamicReservations;
+            agent.total = reconcileReservations(agent, reported, masterKnows);
+            resendReservations = !agent.dynamicReservations.equals(reported.filter(MasterCore::isDynamic));
+            if (!before.equals(agent.dynamicReservations)) {
+                LOG.info("Agent {} holds dynamic reservations {} (this master had {})", id, agent.dynamicReservations,
+                        before);
+            }
             agents.transition(agent, AgentRecord.State.REGISTERED);
         }
         // REGISTERED goes out first, so that kills decided below reach a ready agent.
         attach(agent, conn);
+        if (resendReservations) {
+            checkpointReservations(agent);
+        }
 
         // Frameworks the agent knows that this master does not: wait for their schedulers.
         for (FrameworkInfo fi : rr.getFrameworksList()) {
@@ -1081,12 +1103,51 @@ final class MasterCore {
         return task;
     }
 
-    private static Resources applyDynamicReservations(Resources reported, Resources dynamic) {
-        Resources unreserved = stripReservations(dynamic);
-        if (dynamic.isEmpty() || !reported.contains(unreserved)) {
+    /**
+     * The total of an agent that re-registers, after deciding which dynamic reservations it holds
+     * (set in {@code agent.dynamicReservations}).
+     *
+     * <p>The agent checkpoints what CHECKPOINT_RESOURCES tells it and reports its total with those
+     * reservations applied, so its report survives agent restarts and master failovers. Only the
+     * master changes reservations, and it sends the agent the new set after each change; so when
+     * this master has known the agent all along ({@code masterKnows}), its record is never older
+     * than the agent's checkpoint, and a difference means the agent missed a CHECKPOINT_RESOURCES
+     * (the stream broke right after a RESERVE): the master keeps its view and sends it again. When
+     * the master does not know the agent's reservations (it restarted, failed over, or recovered
+     * the agent from the registry), the agent's report is the truth; so too when the master's view
+     * no longer fits what the agent reports (it came back with fewer resources).
+     */
+    private Resources reconcileReservations(AgentRecord agent, Resources reported, boolean masterKnows) {
+        Resources reportedDynamic = reported.filter(MasterCore::isDynamic);
+        Resources mine = agent.dynamicReservations;
+        if (!masterKnows || mine.equals(reportedDynamic)) {
+            agent.dynamicReservations = reportedDynamic;
             return reported;
         }
-        return reported.minus(unreserved).plus(dynamic);
+        Resources base = reported.minus(reportedDynamic).plus(stripReservations(reportedDynamic));
+        Resources mineUnreserved = stripReservations(mine);
+        if (base.contains(mineUnreserved)) {
+            LOG.warn("Agent {} reports dynamic reservations {} but this master made {}: it missed a checkpoint,"
+                    + " which is sent again", agent.id, reportedDynamic, mine);
+            return base.minus(mineUnreserved).plus(mine);
+        }
+        LOG.warn("Agent {} reports dynamic reservations {}; this master's {} do not fit its resources {}, so the"
+                + " agent's are kept", agent.id, reportedDynamic, mine, reported);
+        agent.dynamicReservations = reportedDynamic;
+        return reported;
+    }
+
+    /**
+     * Sends the agent its full set of dynamic reservations to checkpoint (a replacement, not a
+     * delta). Sent after every RESERVE/UNRESERVE and before the RUN_TASKs of the same ACCEPT, so
+     * that tasks on new reservations reach an agent that has them.
+     */
+    private void checkpointReservations(AgentRecord agent) {
+        sendToAgent(agent, MasterMessage.newBuilder()
+                .setType(MasterMessage.Type.CHECKPOINT_RESOURCES)
+                .setCheckpointResources(MasterMessage.CheckpointResources.newBuilder()
+                        .addAllResources(agent.dynamicReservations.toProto())));
+        LOG.info("Sent agent {} its dynamic reservations to checkpoint: {}", agent.id, agent.dynamicReservations);
     }
 
     private void attach(AgentRecord agent, AgentConnection conn) {
