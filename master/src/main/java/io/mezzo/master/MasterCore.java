@@ -1483,6 +1483,26 @@ final class MasterCore {
     // connection, suppression) and allocations (offers and live tasks) as they change.
     // ------------------------------------------------------------------------------------------
 
+    /**
+     * Marks an agent draining, or back to registered: a draining agent is not offered, its
+     * outstanding offers are rescinded, and its free resources no longer count as available (for
+     * quota headroom); its tasks keep running. The hook for the drain and maintenance API. Returns
+     * false when the agent is unknown or not in a state that can drain. Loop thread.
+     */
+    boolean setDraining(AgentId id, boolean draining) {
+        AgentRecord agent = agents.get(id);
+        AgentRecord.State from = draining ? AgentRecord.State.REGISTERED : AgentRecord.State.DRAINING;
+        if (agent == null || agent.state != from) {
+            return false;
+        }
+        agents.transition(agent, draining ? AgentRecord.State.DRAINING : AgentRecord.State.REGISTERED);
+        rescindOffersOn(agent);
+        syncOfferable(agent);
+        LOG.info("Agent {} at {} is {}", id, agent.info.getHostname(), draining ? "draining: no more offers" : "offered again");
+        requestAllocation();
+        return true;
+    }
+
     /** Tells the allocator whether the agent may be offered (registered, connected, not draining). */
     private void syncOfferable(AgentRecord agent) {
         if (allocator.hasAgent(agent.id)) {
