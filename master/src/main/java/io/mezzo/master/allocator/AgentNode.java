@@ -3,6 +3,7 @@ package io.mezzo.master.allocator;
 import io.mezzo.common.id.AgentId;
 import io.mezzo.proto.v1.ReservationInfo;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -54,20 +55,11 @@ final class AgentNode {
         Pool p = pool(reservation);
         if (p == null) {
             p = new Pool(reservation, width);
-            Pool[] more = java.util.Arrays.copyOf(pools, pools.length + 1);
+            Pool[] more = Arrays.copyOf(pools, pools.length + 1);
             more[pools.length] = p;
             pools = more;
         }
         return p;
-    }
-
-    boolean hasFree(int width) {
-        for (Pool p : pools) {
-            if (p.hasFree(width)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     Refusal refusal(Client client) {

@@ -1356,7 +1356,7 @@ public final class DrfAllocator {
 
     /** Scalar resource names quotas may name: the standard ones and any an agent has offered. */
     public Set<String> scalarNames() {
-        Set<String> out = new java.util.TreeSet<>(ScalarNames.STANDARD);
+        Set<String> out = new TreeSet<>(ScalarNames.STANDARD);
         for (int i = 0; i < width; i++) {
             if (total[i] > 0) {
                 out.add(names.name(i));

@@ -1,5 +1,6 @@
 package io.mezzo.master.allocator;
 
+import io.mezzo.common.resources.Resources;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -28,8 +29,7 @@ final class Refusal {
      * True when an unexpired entry holds every candidate piece ({@code scalars[p]} / {@code
      * other[p]} for the pools {@code has[p]} of {@code agent}).
      */
-    boolean covers(AgentNode agent, boolean[] has, long[][] scalars, io.mezzo.common.resources.Resources[] other,
-            int width, long now) {
+    boolean covers(AgentNode agent, boolean[] has, long[][] scalars, Resources[] other, int width, long now) {
         for (Entry e : entries) {
             if (e.untilMillis() > now && covers(e, agent, has, scalars, other, width)) {
                 return true;
@@ -39,7 +39,7 @@ final class Refusal {
     }
 
     private static boolean covers(Entry e, AgentNode agent, boolean[] has, long[][] scalars,
-            io.mezzo.common.resources.Resources[] other, int width) {
+            Resources[] other, int width) {
         for (int p = 0; p < agent.pools.length; p++) {
             if (!has[p]) {
                 continue;

@@ -1,5 +1,6 @@
 package io.mezzo.master.allocator;
 
+import java.util.Arrays;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
@@ -73,7 +74,7 @@ final class RoleNode extends SortNode {
     }
 
     @Override
-    java.util.TreeSet<SortNode> container() {
+    TreeSet<SortNode> container() {
         return parent == null ? null : parent.active;
     }
 
@@ -90,7 +91,7 @@ final class RoleNode extends SortNode {
         if (limit != null) {
             int old = limit.length;
             limit = Vectors.grow(limit, width);
-            java.util.Arrays.fill(limit, old, width, Long.MAX_VALUE);
+            Arrays.fill(limit, old, width, Long.MAX_VALUE);
         }
         if (own != null) {
             own.grow(width);

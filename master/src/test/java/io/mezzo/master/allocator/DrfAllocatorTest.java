@@ -376,6 +376,51 @@ class DrfAllocatorTest {
         assertThat(then.stream().mapToLong(x -> x.resources().scalar("cpus")).sum()).isEqualTo(4_000);
     }
 
+    /** The first worked example of docs/allocation.md, step by step. */
+    @Test
+    void theGuidesFirstExampleWeightsAndHierarchy() {
+        for (int i = 0; i < 6; i++) {
+            agent("cpus:2;mem:4096");
+        }
+        allocator.setRoleConfig(RoleConfig.EMPTY.withWeights(Map.of("eng", 2.0)));
+        FrameworkId web = framework("eng/web");
+        FrameworkId api = framework("eng/api");
+        FrameworkId ops = framework("ops");
+        // Cluster cpus 12, mem 24576: each agent is 1/6 of both. eng's share is its subtree's,
+        // divided by its weight 2.
+        // 1. eng 0 vs ops 0, no allocations: eng by name; eng/api 0 vs eng/web 0: api.  eng 1/6/2 = 0.083
+        // 2. eng 0.083 vs ops 0: ops.                                                   ops 1/6 = 0.167
+        // 3. eng 0.083 vs ops 0.167: eng; api 0.167 vs web 0: web.                     eng 2/6/2 = 0.167
+        // 4. eng 0.167 vs ops 0.167, allocations 2 vs 1: ops.                           ops 2/6 = 0.333
+        // 5. eng 0.167: eng; api 0.167 vs web 0.167, allocations 1 vs 1: api by name.  eng 3/6/2 = 0.25
+        // 6. eng 0.25 vs ops 0.333: eng; web 0.167 vs api 0.333: web.                  eng 4/6/2 = 0.333
+        assertThat(cycle()).extracting(Allocation::framework).containsExactly(api, ops, web, ops, api, web);
+    }
+
+    /** The second worked example of docs/allocation.md: a guarantee, a limit and the headroom. */
+    @Test
+    void theGuidesSecondExampleQuota() {
+        for (int i = 0; i < 6; i++) {
+            agent("cpus:2;mem:4096");
+        }
+        allocator.setRoleConfig(RoleConfig.EMPTY.withWeights(Map.of("eng", 2.0)).withQuotas(Map.of(
+                "ops", quota("cpus:6;mem:12288", ""),
+                "eng/api", quota("", "cpus:2;mem:4096"))));
+        FrameworkId web = framework("eng/web");
+        FrameworkId api = framework("eng/api");
+        FrameworkId ops = framework("ops");
+        allocator.suppress(ops, List.of());
+        // ops is suppressed, but its guarantee (6 cpus, 12288 mem) is kept free: available 12 cpus,
+        // required 6, so eng may take 6 cpus. api takes one agent and is then at its limit; web
+        // takes two.
+        List<Allocation> first = cycle();
+        assertThat(first).extracting(Allocation::framework).containsExactly(api, web, web);
+        // ops comes back: stage 1 gives it the three agents its guarantee needs.
+        allocator.revive(ops, List.of());
+        assertThat(cycle()).extracting(Allocation::framework).containsExactly(ops, ops, ops);
+        assertThat(allocator.requiredHeadroom().isEmpty()).isTrue();
+    }
+
     @Test
     void theSameSeedGivesTheSameCycle() {
         DrfAllocator other = new DrfAllocator(MIN);
