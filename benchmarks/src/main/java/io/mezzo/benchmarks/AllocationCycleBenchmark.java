@@ -29,6 +29,10 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code declined}: every framework declines every offer with refuse_seconds 5 and cycles
  *       run every second, so in the steady state each agent carries DECLINE filters of about five
  *       frameworks that the cycle must skip.
+ *   <li>{@code declined-long}: the same with refuse_seconds 3600: filters pile up, one more per
+ *       agent every cycle (45 by the last measured cycle; with 10 frameworks, every framework has
+ *       declined every agent after 10 cycles and the cycle offers nothing). Shows how the cost
+ *       grows with the filters a cycle must skip.
  *   <li>{@code suppressed}: every framework has suppressed offers.
  * </ul>
  *
@@ -47,7 +51,7 @@ public class AllocationCycleBenchmark {
     @Param({"1000x10", "10000x100", "10000x1000", "50000x1000"})
     public String cluster;
 
-    @Param({"full", "declined", "suppressed"})
+    @Param({"full", "declined", "declined-long", "suppressed"})
     public String scenario;
 
     private ClusterFixture fixture;
@@ -69,6 +73,9 @@ public class AllocationCycleBenchmark {
     public void giveBackTheLastCycle() {
         if (scenario.equals("declined")) {
             fixture.giveBack(last, now + 5_000);
+            now += 1_000;
+        } else if (scenario.equals("declined-long")) {
+            fixture.giveBack(last, now + 3_600_000);
             now += 1_000;
         } else {
             fixture.giveBack(last, 0);

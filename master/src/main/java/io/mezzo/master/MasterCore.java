@@ -1438,10 +1438,8 @@ final class MasterCore {
     }
 
     private void rescindOffersOn(AgentRecord agent) {
-        for (OfferRecord offer : List.copyOf(offers.all())) {
-            if (offer.agent().equals(agent.id)) {
-                rescind(offer);
-            }
+        for (OfferRecord offer : offers.on(agent.id)) {
+            rescind(offer);
         }
     }
 
