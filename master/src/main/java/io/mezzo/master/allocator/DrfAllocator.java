@@ -599,7 +599,7 @@ public final class DrfAllocator {
 
     /** Whether anything left on the agent could go to the subtree of {@code r}. */
     private boolean mayUse(RoleNode r, AgentNode a, RoleNode hungry) {
-        if (unreservedWorthy) {
+        if (unreservedWorthy && (r.limit == null || !limitBlocks(r))) {
             return true;
         }
         if (hungry != null) {
@@ -612,6 +612,28 @@ public final class DrfAllocator {
             }
         }
         return false;
+    }
+
+    /**
+     * True when the role's limit leaves less room than every minimum allocatable alternative, so no
+     * unreserved offer to its subtree could be worth making: a saturated cluster then skips roles
+     * at their limit without looking at their frameworks.
+     */
+    private boolean limitBlocks(RoleNode r) {
+        if (minAllocatable.length == 0) {
+            return false;
+        }
+        for (long[] alternative : minAllocatable) {
+            boolean fits = true;
+            for (int i = 0; i < width && fits; i++) {
+                long need = Vectors.at(alternative, i);
+                fits = need == 0 || r.limit[i] == Long.MAX_VALUE || r.limit[i] - r.consumption(i) >= need;
+            }
+            if (fits) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Offers the client what it may take of the agent, if that is worth an offer and not filtered. */
@@ -681,32 +703,6 @@ public final class DrfAllocator {
      * </ul>
      */
     private boolean capUnreserved(Client c, RoleNode hungry, long[] cs) {
-        if (anyGuarantee) {
-            absorbOf(c.role);
-            long[] required = root.childNeed;
-            for (int r = 0; r < width; r++) {
-                long cap = availHeadroom[r] - required[r] + absorb[r];
-                if (cap < cs[r]) {
-                    cs[r] = Math.max(0, cap);
-                }
-            }
-        }
-        if (hungry != null) {
-            boolean lackingOffered = false;
-            for (int r = 0; r < width; r++) {
-                if (hungry.guarantee[r] > 0) {
-                    long lacking = hungry.guarantee[r] - hungry.consumption(r);
-                    if (lacking < cs[r]) {
-                        cs[r] = Math.max(0, lacking);
-                    }
-                    lackingOffered |= cs[r] > 0;
-                }
-            }
-            if (!lackingOffered) {
-                // Stage 1 is for guarantees: an agent without what the role lacks is left to stage 2.
-                return false;
-            }
-        }
         if (anyLimit) {
             for (RoleNode n = c.role; !n.isRoot(); n = n.parent) {
                 if (n.limit != null) {
@@ -720,6 +716,37 @@ public final class DrfAllocator {
                     }
                 }
             }
+        }
+        if (hungry != null) {
+            for (int r = 0; r < width; r++) {
+                if (hungry.guarantee[r] > 0) {
+                    long lacking = hungry.guarantee[r] - hungry.consumption(r);
+                    if (lacking < cs[r]) {
+                        cs[r] = Math.max(0, lacking);
+                    }
+                }
+            }
+        }
+        // With no unmet guarantee the headroom cannot bind: this agent's free resources are part of
+        // the available headroom.
+        if (anyGuarantee && !Vectors.isZero(root.childNeed, width)) {
+            absorbOf(c.role);
+            long[] required = root.childNeed;
+            for (int r = 0; r < width; r++) {
+                long cap = availHeadroom[r] - required[r] + absorb[r];
+                if (cap < cs[r]) {
+                    cs[r] = Math.max(0, cap);
+                }
+            }
+        }
+        if (hungry != null) {
+            // Stage 1 is for guarantees: an agent without what the role lacks is left to stage 2.
+            for (int r = 0; r < width; r++) {
+                if (hungry.guarantee[r] > 0 && cs[r] > 0) {
+                    return true;
+                }
+            }
+            return false;
         }
         for (int r = 0; r < width; r++) {
             if (cs[r] > 0) {
