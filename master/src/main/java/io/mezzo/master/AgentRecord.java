@@ -15,8 +15,7 @@ import java.util.Set;
  * event loop.
  *
  * <p>Soft state: everything here is rebuilt from the agent's REREGISTER after a master failover
- * (its info, tasks and resources), except the dynamic reservations, which the master keeps across
- * an agent's reconnection.
+ * (its info, tasks and resources, dynamic reservations included: the agent checkpoints them).
  *
  * <p>Invariants:
  *
@@ -57,7 +56,11 @@ final class AgentRecord {
     State state;
     /** Total resources, including dynamic reservations made through this master. */
     Resources total;
-    /** Dynamic reservations made through this master, kept across the agent's reconnections. */
+    /**
+     * The agent's dynamic reservations: made by RESERVE/UNRESERVE, sent to the agent to checkpoint
+     * (CHECKPOINT_RESOURCES) and reported back in its total when it re-registers; see {@code
+     * MasterCore.reconcileReservations} for which side wins when they differ.
+     */
     Resources dynamicReservations = Resources.EMPTY;
     /** Resources of non-terminal tasks. */
     Resources used = Resources.EMPTY;

@@ -1,6 +1,5 @@
 package io.mezzo.master;
 
-import io.mezzo.common.id.AgentId;
 import io.mezzo.common.id.FrameworkId;
 import io.mezzo.common.id.OfferId;
 import io.mezzo.common.id.TaskId;
@@ -20,8 +19,8 @@ import java.util.Set;
  * The master's view of one framework. Owned by the {@link FrameworkManager}; touched only on the
  * master's event loop.
  *
- * <p>Soft state: connections, offers, filters and suppression are rebuilt when the scheduler
- * resubscribes; tasks are rebuilt from agents. (The framework record itself and its failover
+ * <p>Soft state: connections, offers and suppression are rebuilt when the scheduler resubscribes
+ * (DECLINE filters live in the allocator); tasks are rebuilt from agents. (The framework record itself and its failover
  * timeout move to the registry with high availability.)
  *
  * <p>Invariants:
@@ -55,17 +54,12 @@ final class FrameworkRecord {
         }
     }
 
-    /** An unexpired DECLINE filter on one agent. */
-    record Refusal(Resources resources, long untilMillis) {}
-
     final FrameworkId id;
     FrameworkInfo info;
     State state;
     SchedulerConnection connection;
     /** Roles offers are suppressed for. */
     final Set<String> suppressedRoles = new HashSet<>();
-    /** DECLINE filters per agent, each checked on its own (as Mesos filters are). */
-    final Map<AgentId, List<Refusal>> refusals = new HashMap<>();
     /** Outstanding offers. */
     final Set<OfferId> offers = new LinkedHashSet<>();
     /** Scalar resources in outstanding offers, per role. */

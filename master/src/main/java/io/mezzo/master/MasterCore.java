@@ -14,13 +14,14 @@ import io.mezzo.common.resources.Resources;
 import io.mezzo.ha.registry.Registry;
 import io.mezzo.ha.registry.RegistryOp;
 import io.mezzo.master.allocator.Allocation;
-import io.mezzo.master.allocator.AllocationInput;
-import io.mezzo.master.allocator.AllocatorAgent;
-import io.mezzo.master.allocator.AllocatorClient;
 import io.mezzo.master.allocator.DrfAllocator;
+import io.mezzo.master.allocator.Quota;
+import io.mezzo.master.allocator.RoleConfig;
+import io.mezzo.master.allocator.RoleSummary;
 import io.mezzo.master.validation.FilterValidation;
 import io.mezzo.master.validation.FrameworkValidation;
 import io.mezzo.master.validation.Ids;
+import io.mezzo.master.validation.RoleConfigValidation;
 import io.mezzo.master.validation.TaskValidation;
 import io.mezzo.proto.v1.AgentInfo;
 import io.mezzo.proto.v1.AgentMessage;
@@ -31,14 +32,17 @@ import io.mezzo.proto.v1.ExecutorID;
 import io.mezzo.proto.v1.Filters;
 import io.mezzo.proto.v1.FrameworkInfo;
 import io.mezzo.proto.v1.FrameworkView;
+import io.mezzo.proto.v1.GetRolesResponse;
 import io.mezzo.proto.v1.GetStateResponse;
 import io.mezzo.proto.v1.MasterInfo;
 import io.mezzo.proto.v1.MasterMessage;
 import io.mezzo.proto.v1.Offer;
+import io.mezzo.proto.v1.QuotaConfig;
 import io.mezzo.proto.v1.ReservationInfo;
 import io.mezzo.proto.v1.RegistryAgent;
 import io.mezzo.proto.v1.RegistryFramework;
 import io.mezzo.proto.v1.Resource;
+import io.mezzo.proto.v1.RoleView;
 import io.mezzo.proto.v1.StatusReason;
 import io.mezzo.proto.v1.StatusSource;
 import io.mezzo.proto.v1.StatusUpdate;
@@ -46,6 +50,9 @@ import io.mezzo.proto.v1.Task;
 import io.mezzo.proto.v1.TaskInfo;
 import io.mezzo.proto.v1.TaskState;
 import io.mezzo.proto.v1.TaskStatus;
+import io.mezzo.proto.v1.UpdateQuotaRequest;
+import io.mezzo.proto.v1.UpdateWeightsRequest;
+import io.mezzo.proto.v1.Value;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -57,6 +64,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -97,6 +106,12 @@ final class MasterCore {
     private final AgentManager agents;
     private final FrameworkManager frameworks;
     private final OfferManager offers;
+    /**
+     * Decides the offers. Fed incrementally with every change to agents, frameworks and
+     * allocations (see "Allocator feeding"), so a cycle copies nothing. Soft state, rebuilt from
+     * agents and frameworks as they come back; weights and quotas are hard state.
+     */
+    private final DrfAllocator allocator;
     private final ArrayDeque<Task> completedTasks = new ArrayDeque<>();
     private final Random seeds;
     private final java.util.function.Consumer<String> stepDown;
@@ -111,6 +126,14 @@ final class MasterCore {
     private long electedAt;
     /** How many agents the registry held when this master was elected (the removal limit's base). */
     private int recoveredAgentCount;
+    /** Persists weights and quotas before they apply; replaced by the registry with HA. */
+    private RoleConfigStore roleConfigStore = RoleConfigStore.STANDALONE;
+    /**
+     * Hard state: the newest weights and quotas written (or being written) to the store. Updates
+     * build on it, so two updates in flight do not lose each other; the allocator holds the one in
+     * force.
+     */
+    private RoleConfig roleConfigHead = RoleConfig.EMPTY;
 
     /**
      * A core that does nothing until {@link #becomeLeader}. {@code stepDown} is called (on the loop)
@@ -125,6 +148,7 @@ final class MasterCore {
         this.agents = new AgentManager(idPrefix, faults);
         this.frameworks = new FrameworkManager(idPrefix, faults);
         this.offers = new OfferManager(idPrefix);
+        this.allocator = new DrfAllocator(config.minAllocatable());
         this.seeds = new Random(allocatorSeed);
         this.stepDown = stepDown;
     }
@@ -172,6 +196,8 @@ final class MasterCore {
                 fixes.add(RegistryRecords.active(fw.info, f.getRegisteredTime(), fw.disconnectedAt / 1000.0));
             }
             frameworks.add(fw);
+            // Known to the allocator (inactive) so that its tasks count against its share.
+            allocator.updateFramework(fw.id, fw.roles(), false);
             armFailoverTimer(fw);
         }
         LOG.info("Leading with epoch {}: recovered {} agents to wait for ({} unreachable, {} gone) and {} frameworks",
@@ -183,6 +209,13 @@ final class MasterCore {
             loop.schedule(TIMER_REREGISTER, config.agentReregisterTimeout(), this::reregisterTimeout);
         }
         persist(fixes, "recovered frameworks' disconnection times", () -> {});
+        // Weights and quotas are registry records too; this store writes the changes, fenced.
+        RoleConfig[] persisted = {recovered.roles()};
+        recoverRoleConfig(next -> {
+            List<RegistryOp> ops = RegistryRecords.roleChanges(persisted[0], next);
+            persisted[0] = next;
+            return registry.write(ops);
+        }, recovered.roles());
         scheduleAllocation();
         scheduleHeartbeat();
         schedulePing();
@@ -261,12 +294,14 @@ final class MasterCore {
                 if (fw.state == FrameworkRecord.State.CONNECTED) {
                     frameworks.transition(fw, FrameworkRecord.State.DISCONNECTED);
                 }
+                allocator.updateFramework(fw.id, fw.roles(), false);
             }
         }
         for (AgentRecord agent : agents.all()) {
             if (agent.connection != null) {
                 agent.connection.out.fail(status);
                 agent.connection = null;
+                syncOfferable(agent);
             }
         }
     }
@@ -489,6 +524,9 @@ final class MasterCore {
         fw.disconnectedAt = 0;
         fw.suppressedRoles.clear();
         conn.framework = fw.id;
+        // A new scheduler instance starts unsuppressed and without DECLINE filters.
+        allocator.updateFramework(fw.id, fw.roles(), true);
+        allocator.revive(fw.id, List.of());
         conn.out.send(Event.newBuilder()
                 .setType(Event.Type.SUBSCRIBED)
                 .setSubscribed(Event.Subscribed.newBuilder()
@@ -511,6 +549,7 @@ final class MasterCore {
         frameworks.transition(fw, FrameworkRecord.State.DISCONNECTED);
         fw.disconnectedAt = clock.millis();
         rescindOffersOf(fw, false);
+        allocator.updateFramework(fw.id, fw.roles(), false);
         double timeout = fw.info.getFailoverTimeout();
         if (timeout <= 0) {
             LOG.info("Framework {} disconnected ({}) with no failover timeout", fw.id, why);
@@ -604,6 +643,7 @@ final class MasterCore {
             }
         }
         frameworks.remove(fw);
+        allocator.removeFramework(fw.id);
         LOG.info("Removed framework {} ({}): {}; killed {} tasks", fw.id, fw.info.getName(), reason, killed);
         requestAllocation();
     }
@@ -714,7 +754,7 @@ final class MasterCore {
                     }
                 }
                 case RESERVE -> {
-                    String error = reservationError(fw, op.getReserve().getResourcesList(), true);
+                    String error = reservationError(fw, role, op.getReserve().getResourcesList(), true);
                     if (error == null) {
                         Resources reserved = Resources.fromProto(op.getReserve().getResourcesList());
                         Resources unreserved = stripReservations(reserved);
@@ -729,7 +769,7 @@ final class MasterCore {
                     opError = error == null ? null : "operation " + i + " (RESERVE): " + error;
                 }
                 case UNRESERVE -> {
-                    String error = reservationError(fw, op.getUnreserve().getResourcesList(), false);
+                    String error = reservationError(fw, role, op.getUnreserve().getResourcesList(), false);
                     if (error == null) {
                         Resources reserved = Resources.fromProto(op.getUnreserve().getResourcesList());
                         if (!remaining.contains(reserved)) {
@@ -772,21 +812,27 @@ final class MasterCore {
             return;
         }
 
-        // 3. Valid: use the offers, convert reservations, launch, and filter what is left.
+        // 3. Valid: use the offers, convert reservations, launch, and filter what is left. The
+        //    offered resources stay allocated to the framework's role in the allocator: the tasks
+        //    keep theirs, and only what no operation used is given back.
         for (OfferRecord offer : used) {
-            removeOffer(offer);
+            forgetOffer(offer);
         }
         for (Resources[] c : conversions) {
             agent.total = agent.total.minus(c[0]).plus(c[1]);
             agent.dynamicReservations = agent.dynamicReservations
                     .plus(c[1].filter(k -> isDynamic(k))).minus(c[0].filter(k -> isDynamic(k)));
+            allocator.convert(agent.id, fw.id, role, c[0], c[1]);
             LOG.info("Converted {} to {} on agent {} for framework {}", c[0], c[1], agent.id, fw.id);
+        }
+        if (!conversions.isEmpty()) {
+            checkpointReservations(agent);
         }
         for (Map.Entry<TaskInfo, Resources> e : taskResources.entrySet()) {
             launch(fw, agent, e.getKey(), e.getValue(), role);
         }
         if (!remaining.isEmpty()) {
-            addRefusal(fw, agent.id, remaining, FilterValidation.refuseDuration(accept.getFilters()));
+            allocator.recover(agent.id, fw.id, role, remaining, refuseUntil(accept.getFilters()));
         }
         requestAllocation();
     }
@@ -811,7 +857,12 @@ final class MasterCore {
         MDC.remove("agent");
     }
 
-    private String reservationError(FrameworkRecord fw, List<Resource> resources, boolean reserve) {
+    /**
+     * Checks a RESERVE ({@code reserve}) or UNRESERVE. A reservation is for the role the offers were
+     * made to: the resources stay allocated to that role, and a reservation for another of the
+     * framework's roles would hand them to a role they were never offered to.
+     */
+    private String reservationError(FrameworkRecord fw, String offerRole, List<Resource> resources, boolean reserve) {
         if (resources.isEmpty()) {
             return "no resources given";
         }
@@ -824,9 +875,9 @@ final class MasterCore {
                 return "resource '" + r.getName() + "' must carry a DYNAMIC reservation";
             }
             String role = r.getReservation().getRole();
-            if (reserve && !fw.roles().contains(role)) {
-                return "resource '" + r.getName() + "' is reserved for role '" + role
-                        + "', which is not one of the framework's roles " + fw.roles();
+            if (reserve && !role.equals(offerRole)) {
+                return "resource '" + r.getName() + "' is reserved for role '" + role + "' but the offers were made to"
+                        + " role '" + offerRole + "'; reserve for the offers' role";
             }
             if (reserve && !fw.info.getPrincipal().isEmpty()
                     && !r.getReservation().getPrincipal().equals(fw.info.getPrincipal())) {
@@ -875,19 +926,16 @@ final class MasterCore {
                 LOG.debug("Framework {} declined offer {} which is no longer outstanding", fw.id, protoId.getValue());
                 continue;
             }
-            removeOffer(offer);
-            addRefusal(fw, offer.agent(), offer.resources(), refuse);
+            removeOffer(offer, refuseUntil(decline.getFilters()));
             LOG.debug("Framework {} declined offer {} for {}s", fw.id, offer.id(), refuse.toMillis() / 1000.0);
         }
         requestAllocation();
     }
 
-    private void addRefusal(FrameworkRecord fw, AgentId agent, Resources resources, Duration refuse) {
-        if (refuse.isZero()) {
-            return;
-        }
-        fw.refusals.computeIfAbsent(agent, a -> new ArrayList<>())
-                .add(new FrameworkRecord.Refusal(resources, clock.millis() + refuse.toMillis()));
+    /** The clock time a valid filter's refusal ends; 0 for none (refuse_seconds 0). */
+    private long refuseUntil(Filters filters) {
+        Duration refuse = FilterValidation.refuseDuration(filters);
+        return refuse.isZero() ? 0 : clock.millis() + Math.max(1, refuse.toMillis());
     }
 
     private void revive(FrameworkRecord fw, List<String> roles) {
@@ -896,12 +944,12 @@ final class MasterCore {
             refuse(fw, Call.Type.REVIVE, Event.Error.Code.INVALID_CALL, error);
             return;
         }
-        fw.refusals.clear();
         if (roles.isEmpty()) {
             fw.suppressedRoles.clear();
         } else {
             roles.forEach(fw.suppressedRoles::remove);
         }
+        allocator.revive(fw.id, roles);
         LOG.info("Framework {} revived offers for roles {}", fw.id, roles.isEmpty() ? fw.roles() : roles);
         requestAllocation();
     }
@@ -913,6 +961,7 @@ final class MasterCore {
             return;
         }
         fw.suppressedRoles.addAll(roles.isEmpty() ? fw.roles() : roles);
+        allocator.suppress(fw.id, roles);
         LOG.info("Framework {} suppressed offers for roles {}", fw.id, roles.isEmpty() ? fw.roles() : roles);
     }
 
@@ -1137,6 +1186,7 @@ final class MasterCore {
             return;
         }
         rescindOffersOn(agent);
+        syncOfferable(agent);
         LOG.info("Agent {} at {} disconnected ({}); unreachable after {} missed pings unless it re-registers", agent.id,
                 agent.info.getHostname(), why, config.maxAgentPingTimeouts());
     }
@@ -1162,13 +1212,16 @@ final class MasterCore {
             conn.registering = false;
             AgentRecord agent = new AgentRecord(id, stored, Resources.fromProto(info.getResourcesList()),
                     AgentRecord.State.REGISTERED);
+            agent.dynamicReservations = agent.total.filter(MasterCore::isDynamic);
             agent.registeredAt = (long) (now * 1000);
             agents.add(agent);
             if (conn.out.isClosed()) {
                 LOG.info("Admitted agent {} at {}, whose stream closed meanwhile", id, info.getHostname());
+                allocator.addAgent(id, agent.total, agent.offerable());
                 return;
             }
             attach(agent, conn);
+            allocator.addAgent(id, agent.total, agent.offerable());
             LOG.info("Registered agent {} at {} ({}) with {}", id, info.getHostname(), conn.peer, agent.total);
             requestAllocation();
         });
@@ -1226,22 +1279,35 @@ final class MasterCore {
         }
         boolean wasUnreachable = agent != null && agent.state == AgentRecord.State.UNREACHABLE;
         Resources reported = Resources.fromProto(info.getResourcesList());
+        boolean resendReservations = false;
         if (agent == null) {
             agent = new AgentRecord(id, info, reported, AgentRecord.State.REGISTERED);
+            agent.dynamicReservations = reported.filter(MasterCore::isDynamic);
             agent.registeredAt = clock.millis();
             agents.add(agent);
-            LOG.info("Re-admitted agent {} at {} unknown to this master", id, info.getHostname());
+            LOG.info("Re-admitted agent {} at {} unknown to this master with reservations {}", id, info.getHostname(),
+                    agent.dynamicReservations);
         } else {
             if (agent.connection != null && agent.connection != conn) {
                 agent.connection.out.fail(Status.ABORTED.withDescription("agent re-registered on another stream"));
             }
             rescindOffersOn(agent);
             agent.info = info;
-            agent.total = applyDynamicReservations(reported, agent.dynamicReservations);
+            boolean masterKnows = agent.state != AgentRecord.State.RECOVERED;
+            Resources before = agent.dynamicReservations;
+            agent.total = reconcileReservations(agent, reported, masterKnows);
+            resendReservations = !agent.dynamicReservations.equals(reported.filter(MasterCore::isDynamic));
+            if (!before.equals(agent.dynamicReservations)) {
+                LOG.info("Agent {} holds dynamic reservations {} (this master had {})", id, agent.dynamicReservations,
+                        before);
+            }
             agents.transition(agent, AgentRecord.State.REGISTERED);
         }
         // REGISTERED goes out first, so that kills decided below reach a ready agent.
         attach(agent, conn);
+        if (resendReservations) {
+            checkpointReservations(agent);
+        }
 
         // Frameworks the agent knows that this master does not: wait for their schedulers.
         for (FrameworkInfo fi : rr.getFrameworksList()) {
@@ -1254,6 +1320,7 @@ final class MasterCore {
                 fw.registeredAt = clock.millis();
                 fw.disconnectedAt = clock.millis();
                 frameworks.add(fw);
+                allocator.updateFramework(fid, fw.roles(), false);
                 loop.schedule(failoverTag(fid), Duration.ofMillis((long) (fi.getFailoverTimeout() * 1000)),
                         () -> failoverExpired(fid));
                 LOG.info("Recovered framework {} ({}) from agent {}; waiting {}s for its scheduler", fid, fi.getName(), id,
@@ -1266,6 +1333,11 @@ final class MasterCore {
             for (TaskRecord task : byId.values()) {
                 recoverTaskResources(task);
             }
+        }
+        // The allocator forgets the agent (nothing of it is allocated any more) and learns it
+        // afresh below, with its reported total and tasks.
+        if (allocator.hasAgent(id)) {
+            allocator.removeAgent(id);
         }
         Map<FrameworkId, Map<TaskId, Task>> reportedTasks = new HashMap<>();
         for (Task t : rr.getTasksList()) {
@@ -1329,6 +1401,7 @@ final class MasterCore {
         if (!agent.total.contains(agent.used)) {
             LOG.warn("Agent {} reports tasks using {} but only has {}", id, agent.used, agent.total);
         }
+        addToAllocator(agent);
         for (FrameworkId fid : shutDown) {
             sendToAgent(agent, MasterMessage.newBuilder()
                     .setType(MasterMessage.Type.SHUTDOWN_FRAMEWORK)
@@ -1362,12 +1435,51 @@ final class MasterCore {
         return task;
     }
 
-    private static Resources applyDynamicReservations(Resources reported, Resources dynamic) {
-        Resources unreserved = stripReservations(dynamic);
-        if (dynamic.isEmpty() || !reported.contains(unreserved)) {
+    /**
+     * The total of an agent that re-registers, after deciding which dynamic reservations it holds
+     * (set in {@code agent.dynamicReservations}).
+     *
+     * <p>The agent checkpoints what CHECKPOINT_RESOURCES tells it and reports its total with those
+     * reservations applied, so its report survives agent restarts and master failovers. Only the
+     * master changes reservations, and it sends the agent the new set after each change; so when
+     * this master has known the agent all along ({@code masterKnows}), its record is never older
+     * than the agent's checkpoint, and a difference means the agent missed a CHECKPOINT_RESOURCES
+     * (the stream broke right after a RESERVE): the master keeps its view and sends it again. When
+     * the master does not know the agent's reservations (it restarted, failed over, or recovered
+     * the agent from the registry), the agent's report is the truth; so too when the master's view
+     * no longer fits what the agent reports (it came back with fewer resources).
+     */
+    private Resources reconcileReservations(AgentRecord agent, Resources reported, boolean masterKnows) {
+        Resources reportedDynamic = reported.filter(MasterCore::isDynamic);
+        Resources mine = agent.dynamicReservations;
+        if (!masterKnows || mine.equals(reportedDynamic)) {
+            agent.dynamicReservations = reportedDynamic;
             return reported;
         }
-        return reported.minus(unreserved).plus(dynamic);
+        Resources base = reported.minus(reportedDynamic).plus(stripReservations(reportedDynamic));
+        Resources mineUnreserved = stripReservations(mine);
+        if (base.contains(mineUnreserved)) {
+            LOG.warn("Agent {} reports dynamic reservations {} but this master made {}: it missed a checkpoint,"
+                    + " which is sent again", agent.id, reportedDynamic, mine);
+            return base.minus(mineUnreserved).plus(mine);
+        }
+        LOG.warn("Agent {} reports dynamic reservations {}; this master's {} do not fit its resources {}, so the"
+                + " agent's are kept", agent.id, reportedDynamic, mine, reported);
+        agent.dynamicReservations = reportedDynamic;
+        return reported;
+    }
+
+    /**
+     * Sends the agent its full set of dynamic reservations to checkpoint (a replacement, not a
+     * delta). Sent after every RESERVE/UNRESERVE and before the RUN_TASKs of the same ACCEPT, so
+     * that tasks on new reservations reach an agent that has them.
+     */
+    private void checkpointReservations(AgentRecord agent) {
+        sendToAgent(agent, MasterMessage.newBuilder()
+                .setType(MasterMessage.Type.CHECKPOINT_RESOURCES)
+                .setCheckpointResources(MasterMessage.CheckpointResources.newBuilder()
+                        .addAllResources(agent.dynamicReservations.toProto())));
+        LOG.info("Sent agent {} its dynamic reservations to checkpoint: {}", agent.id, agent.dynamicReservations);
     }
 
     private void attach(AgentRecord agent, AgentConnection conn) {
@@ -1593,6 +1705,9 @@ final class MasterCore {
                         "agent " + agent.id + " is unreachable: " + reason));
             }
         }
+        if (allocator.hasAgent(agent.id)) {
+            allocator.removeAgent(agent.id);
+        }
         LOG.warn("Marked agent {} at {} unreachable: {}; {} tasks are unreachable", agent.id, agent.info.getHostname(),
                 reason, count);
         requestAllocation();
@@ -1653,6 +1768,9 @@ final class MasterCore {
             MDC.put("agent", id.value());
             agents.transition(agent, AgentRecord.State.GONE);
             rescindOffersOn(agent);
+            if (allocator.hasAgent(id)) {
+                allocator.removeAgent(id);
+            }
             int count = 0;
             for (TaskRecord task : allTasks(agent)) {
                 FrameworkRecord fw = frameworks.get(task.framework);
@@ -1678,57 +1796,28 @@ final class MasterCore {
         });
     }
 
+    /**
+     * Runs an allocation cycle and sends its offers. The allocator keeps its own incremental state,
+     * so the work here is proportional to the offers made, not to the cluster.
+     */
     private void allocate() {
         if (!acting) {
             return;
         }
         long now = clock.millis();
-        List<AllocatorAgent> candidates = new ArrayList<>();
-        Resources clusterTotal = Resources.EMPTY;
-        for (AgentRecord agent : agents.all()) {
-            if (agent.state == AgentRecord.State.REGISTERED || agent.state == AgentRecord.State.DRAINING) {
-                clusterTotal = clusterTotal.plus(agent.total.scalarsOnly());
-            }
-            if (agent.offerable()) {
-                Resources available = agent.available();
-                if (!available.isEmpty()) {
-                    candidates.add(new AllocatorAgent(agent.id, available));
-                }
-            }
-        }
-        List<AllocatorClient> clients = new ArrayList<>();
-        for (FrameworkRecord fw : frameworks.all()) {
-            if (fw.state != FrameworkRecord.State.CONNECTED) {
-                continue;
-            }
-            Map<AgentId, List<Resources>> refused = new HashMap<>();
-            fw.refusals.entrySet().removeIf(e -> {
-                e.getValue().removeIf(r -> r.untilMillis() <= now);
-                return e.getValue().isEmpty();
-            });
-            fw.refusals.forEach((agent, list) -> refused.put(agent,
-                    list.stream().map(FrameworkRecord.Refusal::resources).toList()));
-            for (String role : fw.roles()) {
-                if (!fw.suppressedRoles.contains(role)) {
-                    clients.add(new AllocatorClient(fw.id, role, fw.allocated(role), fw.tasks.size() + fw.offers.size(),
-                            refused));
-                }
-            }
-        }
-        if (candidates.isEmpty() || clients.isEmpty()) {
-            return;
-        }
         long seed = seeds.nextLong();
         allocationCycles++;
-        List<Allocation> allocations = DrfAllocator.allocate(
-                new AllocationInput(clusterTotal, candidates, clients, config.minAllocatable(), seed));
-        LOG.debug("Allocation cycle {} (seed {}): {} agents, {} clients, {} offers", allocationCycles, seed,
-                candidates.size(), clients.size(), allocations.size());
+        List<Allocation> allocations = allocator.allocate(now, seed);
+        LOG.debug("Allocation cycle {} (seed {}): {} offers; {}", allocationCycles, seed, allocations.size(), allocator);
+        if (allocations.isEmpty()) {
+            return;
+        }
         Map<FrameworkId, List<Offer>> byFramework = new LinkedHashMap<>();
         for (Allocation a : allocations) {
             AgentRecord agent = agents.get(a.agent());
             FrameworkRecord fw = frameworks.get(a.framework());
-            OfferRecord offer = new OfferRecord(offers.newId(), fw.id, agent.id, a.role(), a.resources(), now);
+            Resources resources = a.resources();
+            OfferRecord offer = new OfferRecord(offers.newId(), fw.id, agent.id, a.role(), resources, now);
             offers.add(offer, agent, fw);
             if (config.offerTimeout() != null) {
                 OfferId id = offer.id();
@@ -1739,7 +1828,7 @@ final class MasterCore {
                     .setFrameworkId(fw.id.toProto())
                     .setAgentId(agent.id.toProto())
                     .setHostname(agent.info.getHostname())
-                    .addAllResources(a.resources().toProto(a.role()))
+                    .addAllResources(resources.toProto(a.role()))
                     .addAllAttributes(agent.info.getAttributesList())
                     .build());
         }
@@ -1765,7 +1854,22 @@ final class MasterCore {
     // Shared helpers
     // ------------------------------------------------------------------------------------------
 
+    /** Forgets an offer and gives its resources back to the allocator, unfiltered. */
     private void removeOffer(OfferRecord offer) {
+        removeOffer(offer, 0);
+    }
+
+    /**
+     * Forgets an offer and gives its resources back to the allocator, which does not offer them to
+     * the same framework role on that agent before {@code refuseUntil} (0: no filter).
+     */
+    private void removeOffer(OfferRecord offer, long refuseUntil) {
+        forgetOffer(offer);
+        allocator.recover(offer.agent(), offer.framework(), offer.role(), offer.resources(), refuseUntil);
+    }
+
+    /** Forgets an offer whose resources stay allocated (an ACCEPT used them). */
+    private void forgetOffer(OfferRecord offer) {
         offers.remove(offer, agents.get(offer.agent()), frameworks.get(offer.framework()));
         if (config.offerTimeout() != null) {
             loop.cancel(offerTimeoutTag(offer.id()));
@@ -1785,10 +1889,8 @@ final class MasterCore {
     }
 
     private void rescindOffersOn(AgentRecord agent) {
-        for (OfferRecord offer : List.copyOf(offers.all())) {
-            if (offer.agent().equals(agent.id)) {
-                rescind(offer);
-            }
+        for (OfferRecord offer : offers.on(agent.id)) {
+            rescind(offer);
         }
     }
 
@@ -1819,6 +1921,53 @@ final class MasterCore {
         FrameworkRecord fw = frameworks.get(task.framework);
         if (fw != null) {
             fw.removeUsed(task.role, task.resources);
+            if (allocator.hasAgent(task.agent)) {
+                allocator.recover(task.agent, fw.id, task.role, task.resources, 0);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Allocator feeding: the allocator mirrors agents (total, offerable), frameworks (roles,
+    // connection, suppression) and allocations (offers and live tasks) as they change.
+    // ------------------------------------------------------------------------------------------
+
+    /**
+     * Marks an agent draining, or back to registered: a draining agent is not offered, its
+     * outstanding offers are rescinded, and its free resources no longer count as available (for
+     * quota headroom); its tasks keep running. The hook for the drain and maintenance API. Returns
+     * false when the agent is unknown or not in a state that can drain. Loop thread.
+     */
+    boolean setDraining(AgentId id, boolean draining) {
+        AgentRecord agent = agents.get(id);
+        AgentRecord.State from = draining ? AgentRecord.State.REGISTERED : AgentRecord.State.DRAINING;
+        if (agent == null || agent.state != from) {
+            return false;
+        }
+        agents.transition(agent, draining ? AgentRecord.State.DRAINING : AgentRecord.State.REGISTERED);
+        rescindOffersOn(agent);
+        syncOfferable(agent);
+        LOG.info("Agent {} at {} is {}", id, agent.info.getHostname(), draining ? "draining: no more offers" : "offered again");
+        requestAllocation();
+        return true;
+    }
+
+    /** Tells the allocator whether the agent may be offered (registered, connected, not draining). */
+    private void syncOfferable(AgentRecord agent) {
+        if (allocator.hasAgent(agent.id)) {
+            allocator.setOfferable(agent.id, agent.offerable());
+        }
+    }
+
+    /** Adds a (re-)registered agent to the allocator with the resources its live tasks hold. */
+    private void addToAllocator(AgentRecord agent) {
+        allocator.addAgent(agent.id, agent.total, agent.offerable());
+        for (Map<TaskId, TaskRecord> byId : agent.tasks.values()) {
+            for (TaskRecord task : byId.values()) {
+                if (!task.resourcesRecovered && frameworks.get(task.framework) != null) {
+                    allocator.addAllocation(agent.id, task.framework, task.role, task.resources);
+                }
+            }
         }
     }
 
@@ -1961,6 +2110,100 @@ final class MasterCore {
                 .addAllUsedResources(used.toProto())
                 .addAllOfferedResources(offered.toProto())
                 .build();
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Role settings (operator API): write, persist, apply, reply
+    // ------------------------------------------------------------------------------------------
+
+    /**
+     * Uses {@code store} for weights and quotas from now on and puts {@code recovered} (read back
+     * from it by a new leader) in force. For high availability; loop thread.
+     */
+    void recoverRoleConfig(RoleConfigStore store, RoleConfig recovered) {
+        roleConfigStore = store;
+        roleConfigHead = recovered;
+        allocator.setRoleConfig(recovered);
+        LOG.info("Recovered role settings: weights {}, quotas {}", recovered.weights(), recovered.quotas());
+        requestAllocation();
+    }
+
+    /** UpdateWeights: completes once the weights are in force, or fails with INVALID_ARGUMENT. */
+    CompletableFuture<Void> updateWeights(UpdateWeightsRequest request) {
+        return updateRoleConfig("UpdateWeights", RoleConfigValidation.withWeights(roleConfigHead, request.getWeightsList()));
+    }
+
+    /** UpdateQuota: completes once the quotas are in force, or fails with INVALID_ARGUMENT. */
+    CompletableFuture<Void> updateQuota(UpdateQuotaRequest request) {
+        return updateRoleConfig("UpdateQuota",
+                RoleConfigValidation.withQuotas(roleConfigHead, request.getQuotasList(), allocator.scalarNames()));
+    }
+
+    /** The new config was computed and validated as a whole; persist it, then apply it, then answer. */
+    private CompletableFuture<Void> updateRoleConfig(String call, RoleConfigValidation.Outcome outcome) {
+        if (!acting) {
+            return CompletableFuture.failedFuture(
+                    Status.UNAVAILABLE.withDescription("this master is not acting as leader").asRuntimeException());
+        }
+        if (outcome.error() != null) {
+            LOG.info("Refused {}: {}", call, outcome.error());
+            return CompletableFuture.failedFuture(Status.INVALID_ARGUMENT.withDescription(outcome.error()).asRuntimeException());
+        }
+        RoleConfig next = outcome.config();
+        roleConfigHead = next;
+        CompletableFuture<Void> applied = new CompletableFuture<>();
+        roleConfigStore.write(next).whenComplete((ok, error) -> loop.append(() -> {
+            if (error != null) {
+                roleConfigHead = allocator.roleConfig();
+                LOG.warn("Dropped {}: the role settings could not be persisted: {}", call, error.toString());
+                Throwable cause = error instanceof java.util.concurrent.CompletionException ? error.getCause() : error;
+                if (cause instanceof io.mezzo.ha.registry.RegistryException && !stopped) {
+                    // The registry refused a write: this master can no longer trust its leadership.
+                    stepDown.accept("registry write of role settings failed: " + cause.getMessage());
+                }
+                applied.completeExceptionally(Status.UNAVAILABLE
+                        .withDescription("the role settings could not be persisted: " + error).asRuntimeException());
+                return;
+            }
+            allocator.setRoleConfig(next);
+            LOG.info("Applied {}: weights {}, quotas {}", call, next.weights(), next.quotas());
+            requestAllocation();
+            applied.complete(null);
+        }));
+        return applied;
+    }
+
+    /** Every role the allocator knows, with what its subtree holds and has on offer. */
+    GetRolesResponse roles() {
+        Map<String, Resources> offeredByRole = new HashMap<>();
+        for (FrameworkRecord fw : frameworks.all()) {
+            fw.offered.forEach((role, r) -> {
+                for (String at = role; at != null; at = at.contains("/") ? at.substring(0, at.lastIndexOf('/')) : null) {
+                    offeredByRole.merge(at, r.scalarsOnly(), Resources::plus);
+                }
+            });
+        }
+        GetRolesResponse.Builder b = GetRolesResponse.newBuilder();
+        for (RoleSummary s : allocator.roles()) {
+            b.addRoles(RoleView.newBuilder()
+                    .setRole(s.role())
+                    .setWeight(s.weight())
+                    .setQuota(quotaConfig(s.role(), s.quota()))
+                    .addAllAllocated(s.allocated().toProto())
+                    .addAllOffered(offeredByRole.getOrDefault(s.role(), Resources.EMPTY).toProto())
+                    .addAllReserved(s.reserved().toProto())
+                    .addAllConsumedQuota(s.consumedQuota().toProto())
+                    .addAllFrameworks(s.frameworks().stream().map(FrameworkId::toProto).toList())
+                    .setShare(s.share()));
+        }
+        return b.build();
+    }
+
+    private static QuotaConfig quotaConfig(String role, Quota quota) {
+        QuotaConfig.Builder q = QuotaConfig.newBuilder().setRole(role);
+        new TreeMap<>(quota.guarantees()).forEach((n, v) -> q.putGuarantees(n, Value.Scalar.newBuilder().setMilli(v).build()));
+        new TreeMap<>(quota.limits()).forEach((n, v) -> q.putLimits(n, Value.Scalar.newBuilder().setMilli(v).build()));
+        return q.build();
     }
 
     List<AgentView> agentViews() {

@@ -1,6 +1,7 @@
 package io.mezzo.master;
 
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.mezzo.common.id.FrameworkId;
 import io.mezzo.common.loop.EventLoop;
@@ -19,18 +20,26 @@ import io.mezzo.proto.v1.GetFrameworksRequest;
 import io.mezzo.proto.v1.GetFrameworksResponse;
 import io.mezzo.proto.v1.GetHealthRequest;
 import io.mezzo.proto.v1.GetHealthResponse;
+import io.mezzo.proto.v1.GetRolesRequest;
+import io.mezzo.proto.v1.GetRolesResponse;
 import io.mezzo.proto.v1.GetStateRequest;
 import io.mezzo.proto.v1.GetStateResponse;
 import io.mezzo.proto.v1.GetTasksRequest;
 import io.mezzo.proto.v1.GetTasksResponse;
 import io.mezzo.proto.v1.OperatorGrpc;
+import io.mezzo.proto.v1.UpdateQuotaRequest;
+import io.mezzo.proto.v1.UpdateQuotaResponse;
+import io.mezzo.proto.v1.UpdateWeightsRequest;
+import io.mezzo.proto.v1.UpdateWeightsResponse;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
  * The operator API edge: each read is computed on the master's loop (so it sees one consistent
- * state) and answered from the future. Runs on gRPC threads.
+ * state) and answered from the future; each change is validated, persisted and applied by the core
+ * on the loop, and answered once it is in force. Runs on gRPC threads.
  */
 final class OperatorService extends OperatorGrpc.OperatorImplBase {
 
@@ -82,6 +91,21 @@ final class OperatorService extends OperatorGrpc.OperatorImplBase {
                 .addAllTasks(core.tasks(only))
                 .addAllCompletedTasks(core.completedTasks(only))
                 .build());
+    }
+
+    @Override
+    public void getRoles(GetRolesRequest request, StreamObserver<GetRolesResponse> out) {
+        answer(out, core::roles);
+    }
+
+    @Override
+    public void updateWeights(UpdateWeightsRequest request, StreamObserver<UpdateWeightsResponse> out) {
+        change(out, () -> core.updateWeights(request), UpdateWeightsResponse.getDefaultInstance());
+    }
+
+    @Override
+    public void updateQuota(UpdateQuotaRequest request, StreamObserver<UpdateQuotaResponse> out) {
+        change(out, () -> core.updateQuota(request), UpdateQuotaResponse.getDefaultInstance());
     }
 
     @Override
@@ -151,6 +175,32 @@ final class OperatorService extends OperatorGrpc.OperatorImplBase {
                         out.onCompleted();
                     }
                 });
+    }
+
+    /**
+     * Starts a change on the loop and answers when it is in force: INVALID_ARGUMENT (nothing
+     * changed) as the core refused it, UNAVAILABLE when it could not be persisted or the master did
+     * not answer.
+     */
+    private <T> void change(StreamObserver<T> out, Supplier<CompletableFuture<Void>> write, T reply) {
+        if (!leadership.leading()) {
+            out.onError(leadership.notLeader());
+            return;
+        }
+        loop.call(write).thenCompose(f -> f).orTimeout(10, TimeUnit.SECONDS).whenComplete((ok, error) -> {
+            if (error == null) {
+                out.onNext(reply);
+                out.onCompleted();
+                return;
+            }
+            Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+            if (cause instanceof StatusRuntimeException status) {
+                out.onError(status);
+            } else {
+                out.onError(Status.UNAVAILABLE.withDescription("master did not apply the change: " + cause)
+                        .asRuntimeException());
+            }
+        });
     }
 
     private <T> void answer(StreamObserver<T> out, Supplier<T> read) {

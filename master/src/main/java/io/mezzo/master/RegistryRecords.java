@@ -7,6 +7,9 @@ import io.mezzo.proto.v1.AgentInfo;
 import io.mezzo.proto.v1.FrameworkInfo;
 import io.mezzo.proto.v1.RegistryAgent;
 import io.mezzo.proto.v1.RegistryFramework;
+import io.mezzo.proto.v1.RegistryRole;
+import io.mezzo.master.allocator.Quota;
+import io.mezzo.master.allocator.RoleConfig;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -19,11 +22,12 @@ final class RegistryRecords {
 
     static final String AGENTS = "agents";
     static final String FRAMEWORKS = "frameworks";
+    static final String ROLES = "roles";
 
     private RegistryRecords() {}
 
     /** What a new leader reads back. */
-    record Recovered(List<RegistryAgent> agents, List<RegistryFramework> frameworks) {}
+    record Recovered(List<RegistryAgent> agents, List<RegistryFramework> frameworks, RoleConfig roles) {}
 
     static Recovered decode(Map<String, Map<String, byte[]>> all) {
         List<RegistryAgent> agents = new ArrayList<>();
@@ -52,7 +56,53 @@ final class RegistryRecords {
                 throw new RegistryException("registry record frameworks/" + key + " is corrupt: " + e.getMessage(), e);
             }
         });
-        return new Recovered(agents, frameworks);
+        Map<String, Double> weights = new java.util.TreeMap<>();
+        Map<String, Quota> quotas = new java.util.TreeMap<>();
+        all.getOrDefault(ROLES, Map.of()).forEach((key, bytes) -> {
+            try {
+                RegistryRole r = RegistryRole.parseFrom(bytes);
+                if (!r.getRole().equals(key)) {
+                    throw new RegistryException("registry record roles/" + key + " holds role " + r.getRole());
+                }
+                if (r.getWeight() > 0 && r.getWeight() != 1) {
+                    weights.put(key, r.getWeight());
+                }
+                Quota q = new Quota(r.getGuaranteesMilliMap(), r.getLimitsMilliMap());
+                if (!q.isEmpty()) {
+                    quotas.put(key, q);
+                }
+            } catch (InvalidProtocolBufferException e) {
+                throw new RegistryException("registry record roles/" + key + " is corrupt: " + e.getMessage(), e);
+            }
+        });
+        return new Recovered(agents, frameworks, new RoleConfig(weights, quotas));
+    }
+
+    /** The records that turn the persisted role settings {@code from} into {@code to}. */
+    static List<RegistryOp> roleChanges(RoleConfig from, RoleConfig to) {
+        java.util.Set<String> roles = new java.util.TreeSet<>();
+        roles.addAll(from.weights().keySet());
+        roles.addAll(from.quotas().keySet());
+        roles.addAll(to.weights().keySet());
+        roles.addAll(to.quotas().keySet());
+        List<RegistryOp> ops = new ArrayList<>();
+        for (String role : roles) {
+            double weight = to.weights().getOrDefault(role, 1.0);
+            Quota quota = to.quotas().getOrDefault(role, Quota.NONE);
+            boolean same = from.weights().getOrDefault(role, 1.0) == weight
+                    && from.quotas().getOrDefault(role, Quota.NONE).equals(quota);
+            if (same) {
+                continue;
+            }
+            if (weight == 1.0 && quota.isEmpty()) {
+                ops.add(RegistryOp.delete(ROLES, role));
+            } else {
+                ops.add(RegistryOp.put(ROLES, role, RegistryRole.newBuilder().setRole(role).setWeight(weight)
+                        .putAllGuaranteesMilli(quota.guarantees()).putAllLimitsMilli(quota.limits()).build()
+                        .toByteArray()));
+            }
+        }
+        return ops;
     }
 
     static RegistryOp admitted(AgentInfo info, double registeredTime) {

@@ -238,6 +238,37 @@ public final class Resources {
         return new Resources(Map.copyOf(s), Map.copyOf(r), Map.copyOf(st));
     }
 
+    /** The resources both bags hold (same name and reservation): the smaller amount, the common ranges and items. */
+    public Resources intersection(Resources other) {
+        Builder b = builder();
+        scalars.forEach((k, v) -> {
+            Long o = other.scalars.get(k);
+            if (o != null) {
+                b.scalar(k, Math.min(v, o));
+            }
+        });
+        ranges.forEach((k, v) -> {
+            RangeSet o = other.ranges.get(k);
+            if (o != null) {
+                b.ranges(k, v.minus(v.minus(o)));
+            }
+        });
+        sets.forEach((k, v) -> {
+            SortedSet<String> o = other.sets.get(k);
+            if (o != null) {
+                SortedSet<String> common = new TreeSet<>(v);
+                common.retainAll(o);
+                b.set(k, common);
+            }
+        });
+        return b.build();
+    }
+
+    /** What is left when whatever of {@code other} this bag holds is taken away; unlike {@link #minus}, never fails. */
+    public Resources minusPresent(Resources other) {
+        return other.isEmpty() ? this : minus(intersection(other));
+    }
+
     /** True when every resource of {@code other} (same name and reservation) is in this bag. */
     public boolean contains(Resources other) {
         for (Map.Entry<Key, Long> e : other.scalars.entrySet()) {

@@ -30,6 +30,23 @@ class ResourcesTest {
     }
 
     @Test
+    void intersectionKeepsWhatBothHoldPerReservation() {
+        Resources a = ResourceText.parse("cpus:2;mem:512;ports:[31000-31009];cpus(eng):1;disks:{a,b}");
+        Resources b = ResourceText.parse("cpus:1.5;ports:[31005-31020];cpus(ops):1;disks:{b,c}");
+        assertThat(a.intersection(b)).isEqualTo(ResourceText.parse("cpus:1.5;ports:[31005-31009];disks:{b}"));
+        assertThat(b.intersection(a)).isEqualTo(a.intersection(b));
+        assertThat(a.intersection(Resources.EMPTY).isEmpty()).isTrue();
+    }
+
+    @Test
+    void minusPresentTakesAwayOnlyWhatIsThere() {
+        Resources a = ResourceText.parse("cpus:2;mem:512;ports:[31000-31009]");
+        Resources b = ResourceText.parse("cpus:3;ports:[31005-31020];gpus:1");
+        assertThat(a.minusPresent(b)).isEqualTo(ResourceText.parse("mem:512;ports:[31000-31004]"));
+        assertThat(a.minusPresent(Resources.EMPTY)).isSameAs(a);
+    }
+
+    @Test
     void minusRefusesToGoNegative() {
         Resources one = Resources.scalars("cpus", 1000);
         assertThatThrownBy(() -> one.minus(Resources.scalars("cpus", 1001)))

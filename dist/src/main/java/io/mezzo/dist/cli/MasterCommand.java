@@ -68,6 +68,11 @@ final class MasterCommand implements Callable<Integer> {
                     + " free up). Default: ${DEFAULT-VALUE}.")
     Duration allocationInterval;
 
+    @Option(names = "--min_allocatable_resources", paramLabel = "SPEC", defaultValue = "cpus:0.01|mem:32",
+            description = "Offers smaller than all of these alternatives ('|'-separated resource sets) are not made."
+                    + " Default: ${DEFAULT-VALUE}.")
+    String minAllocatable;
+
     @Option(names = "--offer_timeout", paramLabel = "DURATION", converter = DurationConverter.class,
             description = "Rescind offers not used within this time. Default: never.")
     Duration offerTimeout;
@@ -99,6 +104,7 @@ final class MasterCommand implements Callable<Integer> {
                 .maxAgentPingTimeouts(maxAgentPingTimeouts)
                 .allocationInterval(allocationInterval)
                 .offerTimeout(offerTimeout)
+                .minAllocatable(io.mezzo.master.allocator.MinAllocatable.parse(minAllocatable))
                 .frameworkHeartbeatInterval(heartbeatInterval)
                 .build();
         Master master = new Master(config);

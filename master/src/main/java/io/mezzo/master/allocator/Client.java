@@ -1,0 +1,41 @@
+package io.mezzo.master.allocator;
+
+import java.util.HashSet;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * One framework in one of its roles: what DRF sorts within a role and what offers are made to.
+ * Active when the framework is connected, subscribed to the role and has not suppressed it.
+ *
+ * <p>Owner: its {@link FrameworkEntry}. Thread: the master's event loop.
+ */
+final class Client extends SortNode {
+
+    final FrameworkEntry framework;
+    final RoleNode role;
+    boolean active;
+    /** Agents holding a DECLINE filter of this client, so that REVIVE can clear them. */
+    final Set<AgentNode> refusedOn = new HashSet<>();
+
+    Client(FrameworkEntry framework, RoleNode role, int width) {
+        super(framework.id.value(), width);
+        this.framework = framework;
+        this.role = role;
+    }
+
+    @Override
+    double weight() {
+        return 1.0;
+    }
+
+    @Override
+    TreeSet<SortNode> container() {
+        return role.own.active;
+    }
+
+    @Override
+    public String toString() {
+        return framework.id.value() + "/" + role.path;
+    }
+}
