@@ -317,6 +317,34 @@ class MasterHaTest {
     }
 
     @Test
+    void weightsAndQuotasSurviveAFailover() throws Exception {
+        Master a = master("a");
+        a.elected().get(30, TimeUnit.SECONDS);
+        Master b = master("b");
+        OperatorGrpc.OperatorBlockingStub opA = OperatorGrpc.newBlockingStub(channel(a)).withDeadlineAfter(10, TimeUnit.SECONDS);
+        opA.updateWeights(io.mezzo.proto.v1.UpdateWeightsRequest.newBuilder()
+                .addWeights(io.mezzo.proto.v1.WeightInfo.newBuilder().setRole("eng/web").setWeight(2.5)).build());
+        opA.updateQuota(io.mezzo.proto.v1.UpdateQuotaRequest.newBuilder()
+                .addQuotas(io.mezzo.proto.v1.QuotaConfig.newBuilder().setRole("eng")
+                        .putGuarantees("cpus", io.mezzo.proto.v1.Value.Scalar.newBuilder().setMilli(2000).build())
+                        .putLimits("cpus", io.mezzo.proto.v1.Value.Scalar.newBuilder().setMilli(8000).build()))
+                .build());
+        a.close();
+        b.elected().get(30, TimeUnit.SECONDS);
+        var roles = OperatorGrpc.newBlockingStub(channel(b)).withDeadlineAfter(10, TimeUnit.SECONDS)
+                .getRoles(io.mezzo.proto.v1.GetRolesRequest.getDefaultInstance()).getRolesList();
+        assertThat(roles).anySatisfy(r -> {
+            assertThat(r.getRole()).isEqualTo("eng/web");
+            assertThat(r.getWeight()).isEqualTo(2.5);
+        });
+        assertThat(roles).anySatisfy(r -> {
+            assertThat(r.getRole()).isEqualTo("eng");
+            assertThat(r.getQuota().getGuaranteesMap().get("cpus").getMilli()).isEqualTo(2000);
+            assertThat(r.getQuota().getLimitsMap().get("cpus").getMilli()).isEqualTo(8000);
+        });
+    }
+
+    @Test
     void aGoneAgentIsToldToShutDownWhenItReturns() throws Exception {
         Master a = master("a");
         a.elected().get(30, TimeUnit.SECONDS);
