@@ -1599,11 +1599,13 @@ final class MasterCore {
         });
     }
 
-    /** Asks for an allocation cycle soon; any number of requests before it runs make one cycle. */
+    /**
+     * Asks for an allocation cycle once the loop has nothing else to do: any number of requests
+     * before it runs make one cycle (a re-registration storm after a failover makes one cycle, not
+     * one per agent).
+     */
     void requestAllocation() {
-        if (!loop.isScheduled(TIMER_ALLOCATION_NOW)) {
-            loop.schedule(TIMER_ALLOCATION_NOW, Duration.ZERO, this::allocate);
-        }
+        loop.whenIdle(TIMER_ALLOCATION_NOW, this::allocate);
     }
 
     private void scheduleHeartbeat() {

@@ -30,6 +30,8 @@ import org.slf4j.MDC;
  *   <li>An event that throws is reported to the {@link FaultHandler}; the loop goes on.
  *   <li>The logging MDC is cleared after every event, so ids set for one event never leak into the
  *       next line.
+ *   <li>Idle events ({@link #whenIdle}) run once nothing else is queued, at most once per tag however
+ *       often they were asked for: a burst of triggers makes one run.
  * </ol>
  *
  * <p>Modelled on Kafka's {@code KafkaEventQueue}.
@@ -51,6 +53,7 @@ public final class EventLoop implements AutoCloseable {
     // Loop-thread only.
     private final Map<String, Deferred> deferredByTag = new HashMap<>();
     private final PriorityQueue<Deferred> deadlines = new PriorityQueue<>();
+    private final Map<String, Runnable> idle = new java.util.LinkedHashMap<>();
     private long sequence;
 
     /** Creates and starts a loop whose thread is called {@code name}. */
@@ -92,6 +95,19 @@ public final class EventLoop implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs {@code event} once no other event is waiting, unless an idle event with the same tag is
+     * already pending: triggers that pile up during a burst (a thousand agents re-registering)
+     * coalesce into one run after it. {@link #barrier()} runs pending idle events too.
+     */
+    public void whenIdle(String tag, Runnable event) {
+        if (inLoopThread()) {
+            idle.putIfAbsent(tag, event);
+        } else {
+            append(() -> idle.putIfAbsent(tag, event));
+        }
+    }
+
     /** Cancels the pending deferred event with this tag, if any. */
     public void cancel(String tag) {
         if (inLoopThread()) {
@@ -99,14 +115,15 @@ public final class EventLoop implements AutoCloseable {
             if (old != null) {
                 old.cancelled = true;
             }
+            idle.remove(tag);
         } else {
             append(() -> cancel(tag));
         }
     }
 
-    /** Whether a deferred event with this tag is pending. Loop thread only. */
+    /** Whether a deferred or idle event with this tag is pending. Loop thread only. */
     public boolean isScheduled(String tag) {
-        return deferredByTag.containsKey(tag);
+        return deferredByTag.containsKey(tag) || idle.containsKey(tag);
     }
 
     /**
@@ -118,6 +135,7 @@ public final class EventLoop implements AutoCloseable {
         append(
                 () -> {
                     fireDue(clock.millis());
+                    runIdle();
                     done.complete(null);
                 });
         if (closed) {
@@ -192,12 +210,18 @@ public final class EventLoop implements AutoCloseable {
                 long now = clock.millis();
                 fireDue(now);
                 Deferred next = nextDeferred();
-                Runnable event;
-                if (next == null) {
-                    event = queue.take();
-                } else {
-                    long wait = next.deadline - clock.millis();
-                    event = wait <= 0 ? queue.poll() : queue.poll(wait, TimeUnit.MILLISECONDS);
+                Runnable event = queue.poll();
+                if (event == null) {
+                    if (!idle.isEmpty()) {
+                        runIdle();
+                        continue;
+                    }
+                    if (next == null) {
+                        event = queue.take();
+                    } else {
+                        long wait = next.deadline - clock.millis();
+                        event = wait <= 0 ? queue.poll() : queue.poll(wait, TimeUnit.MILLISECONDS);
+                    }
                 }
                 if (event == STOP) {
                     break;
@@ -221,6 +245,14 @@ public final class EventLoop implements AutoCloseable {
             deadlines.poll();
             deferredByTag.remove(next.tag);
             runOne(next.event);
+        }
+    }
+
+    private void runIdle() {
+        while (!idle.isEmpty()) {
+            var first = idle.entrySet().iterator().next();
+            idle.remove(first.getKey());
+            runOne(first.getValue());
         }
     }
 

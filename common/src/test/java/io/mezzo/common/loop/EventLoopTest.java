@@ -86,6 +86,29 @@ class EventLoopTest {
     }
 
     @Test
+    void idleEventsCoalesceAndRunAfterTheBurst() throws Exception {
+        java.util.concurrent.CountDownLatch gate = new java.util.concurrent.CountDownLatch(1);
+        loop.append(() -> {
+            try {
+                gate.await(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        for (int i = 0; i < 50; i++) {
+            int n = i;
+            loop.append(() -> {
+                ran.add("event " + n);
+                loop.whenIdle("cycle", () -> ran.add("cycle"));
+            });
+        }
+        gate.countDown();
+        settle();
+        assertThat(ran).hasSize(51).endsWith("event 49", "cycle");
+        assertThat(ran.stream().filter("cycle"::equals)).hasSize(1);
+    }
+
+    @Test
     void aThrowingEventIsReportedAndTheLoopGoesOn() throws Exception {
         loop.append(() -> {
             throw new IllegalStateException("boom");
