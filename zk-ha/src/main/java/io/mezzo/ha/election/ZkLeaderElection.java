@@ -99,6 +99,9 @@ public final class ZkLeaderElection implements LeaderElection {
 
     private void onElected() {
         if (done) {
+            // A stepped-down master must not hold leadership as a zombie (its latch may rejoin
+            // after a new session): give it back at once.
+            leaveLatch();
             return;
         }
         try {
@@ -202,9 +205,25 @@ public final class ZkLeaderElection implements LeaderElection {
         done = true;
         boolean wasLeading = leading;
         leading = false;
+        leaveLatch();
         if (wasLeading || listener != null) {
             LOG.warn("Stepping down for good: {}", reason);
             listener.lost(reason);
+        }
+    }
+
+    /** Leaves the latch so that another candidate can lead; election thread. */
+    private void leaveLatch() {
+        LeaderLatch l;
+        synchronized (this) {
+            l = latch;
+        }
+        if (l != null && l.getState() == LeaderLatch.State.STARTED) {
+            try {
+                l.close(LeaderLatch.CloseMode.SILENT);
+            } catch (Exception e) {
+                LOG.debug("Leaving the latch: {}", e.toString());
+            }
         }
     }
 
@@ -226,16 +245,10 @@ public final class ZkLeaderElection implements LeaderElection {
         if (stateListener != null) {
             client.getConnectionStateListenable().removeListener(stateListener);
         }
-        LeaderLatch l;
-        synchronized (this) {
-            l = latch;
-        }
-        if (l != null) {
-            try {
-                l.close(LeaderLatch.CloseMode.SILENT);
-            } catch (Exception e) {
-                LOG.debug("Closing the latch: {}", e.toString());
-            }
+        try {
+            events.submit(this::leaveLatch).get(5, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LOG.debug("Election thread did not leave the latch: {}", e.toString());
         }
         detector.close();
         events.shutdown();
