@@ -36,6 +36,9 @@ import java.util.Objects;
  *     marked unreachable
  * @param recoveryAgentRemovalLimit the largest share (0-1] of recovered agents marked unreachable
  *     at once after a failover
+ * @param recoveryQuotaFraction after a failover, when roles have quota guarantees, offers wait until
+ *     this share (0-1] of the recovered agents is back...
+ * @param recoveryQuotaTimeout ...or until this long after the election
  * @param onLostLeadership told (once, with the reason) when this master loses leadership for good;
  *     the launcher exits the process there
  */
@@ -60,6 +63,8 @@ public record MasterConfig(
         Duration zkSessionTimeout,
         Duration agentReregisterTimeout,
         double recoveryAgentRemovalLimit,
+        double recoveryQuotaFraction,
+        Duration recoveryQuotaTimeout,
         java.util.function.Consumer<String> onLostLeadership) {
 
     /** Checks every value; throws IllegalArgumentException naming the bad setting. */
@@ -95,6 +100,11 @@ public record MasterConfig(
             throw new IllegalArgumentException("--recovery_agent_removal_limit must be in (0%, 100%], got "
                     + recoveryAgentRemovalLimit * 100 + "%");
         }
+        if (!(recoveryQuotaFraction > 0 && recoveryQuotaFraction <= 1)) {
+            throw new IllegalArgumentException("--recovery_quota_fraction must be in (0%, 100%], got "
+                    + recoveryQuotaFraction * 100 + "%");
+        }
+        requirePositive("recovery_quota_timeout", recoveryQuotaTimeout);
         Objects.requireNonNull(onLostLeadership, "onLostLeadership");
         if (zk != null) {
             io.mezzo.ha.zk.ZkUrl.parse(zk);
@@ -138,6 +148,8 @@ public record MasterConfig(
         private Duration zkSessionTimeout = io.mezzo.ha.zk.ZkClients.DEFAULT_SESSION_TIMEOUT;
         private Duration agentReregisterTimeout = Duration.ofMinutes(2);
         private double recoveryAgentRemovalLimit = 1.0;
+        private double recoveryQuotaFraction = 0.8;
+        private Duration recoveryQuotaTimeout = Duration.ofSeconds(30);
         private java.util.function.Consumer<String> onLostLeadership = reason -> {};
 
         private Builder() {}
@@ -163,6 +175,18 @@ public record MasterConfig(
         /** Default 1.0 (100%). */
         public Builder recoveryAgentRemovalLimit(double v) {
             recoveryAgentRemovalLimit = v;
+            return this;
+        }
+
+        /** Default 0.8 (80%). */
+        public Builder recoveryQuotaFraction(double v) {
+            recoveryQuotaFraction = v;
+            return this;
+        }
+
+        /** Default 30 s. */
+        public Builder recoveryQuotaTimeout(Duration v) {
+            recoveryQuotaTimeout = v;
             return this;
         }
 
@@ -273,7 +297,8 @@ public record MasterConfig(
             return new MasterConfig(ip, port, httpPort, hostname, frameworkHeartbeatInterval, agentPingInterval,
                     maxAgentPingTimeouts, allocationInterval, offerTimeout, minAllocatable, maxCompletedTasks,
                     outboundQueueCapacity, clock, faultHandler, idPrefix, allocatorSeed, zk, zkSessionTimeout,
-                    agentReregisterTimeout, recoveryAgentRemovalLimit, onLostLeadership);
+                    agentReregisterTimeout, recoveryAgentRemovalLimit, recoveryQuotaFraction, recoveryQuotaTimeout,
+                    onLostLeadership);
         }
     }
 }

@@ -97,6 +97,7 @@ final class MasterCore {
     static final String TIMER_HEARTBEAT = "framework-heartbeat";
     static final String TIMER_PING = "agent-ping";
     static final String TIMER_REREGISTER = "agent-reregister-timeout";
+    static final String TIMER_RECOVERY_PAUSE = "recovery-quota-pause";
 
     private final MasterConfig config;
     private final EventLoop loop;
@@ -126,6 +127,8 @@ final class MasterCore {
     private long electedAt;
     /** How many agents the registry held when this master was elected (the removal limit's base). */
     private int recoveredAgentCount;
+    /** Set while offers wait for agents to come back after a failover (quota guarantees only). */
+    private boolean recoveryPause;
     /** Persists weights and quotas before they apply; replaced by the registry with HA. */
     private RoleConfigStore roleConfigStore = RoleConfigStore.STANDALONE;
     /**
@@ -208,6 +211,16 @@ final class MasterCore {
         if (recoveredAgentCount > 0) {
             loop.schedule(TIMER_REREGISTER, config.agentReregisterTimeout(), this::reregisterTimeout);
         }
+        // With quota guarantees, offering a half-returned cluster could hand out what a guarantee
+        // needs; wait (bounded) for most agents. Without them, offers start with the first agent.
+        recoveryPause = recoveredAgentCount > 0
+                && recovered.roles().quotas().values().stream().anyMatch(q -> !q.guarantees().isEmpty());
+        if (recoveryPause) {
+            LOG.info("Holding offers until {}% of the {} recovered agents are back, at most {}s: roles have quota"
+                    + " guarantees", Math.round(config.recoveryQuotaFraction() * 100), recoveredAgentCount,
+                    config.recoveryQuotaTimeout().toSeconds());
+            loop.schedule(TIMER_RECOVERY_PAUSE, config.recoveryQuotaTimeout(), this::requestAllocation);
+        }
         persist(fixes, "recovered frameworks' disconnection times", () -> {});
         // Weights and quotas are registry records too; this store writes the changes, fenced.
         RoleConfig[] persisted = {recovered.roles()};
@@ -271,7 +284,7 @@ final class MasterCore {
         acting = false;
         closeAllStreams("this master is no longer the leader: " + reason);
         for (String tag : new String[] {TIMER_ALLOCATION, TIMER_ALLOCATION_NOW, TIMER_HEARTBEAT, TIMER_PING,
-                TIMER_REREGISTER}) {
+                TIMER_REREGISTER, TIMER_RECOVERY_PAUSE}) {
             loop.cancel(tag);
         }
         for (FrameworkRecord fw : frameworks.all()) {
@@ -1716,6 +1729,26 @@ final class MasterCore {
     }
 
     /**
+     * Whether offers still wait for recovered agents: only with quota guarantees, until
+     * --recovery_quota_fraction of them are back or --recovery_quota_timeout has passed.
+     */
+    private boolean recoveryPaused(long now) {
+        if (!recoveryPause) {
+            return false;
+        }
+        long missing = agents.all().stream().filter(a -> a.state == AgentRecord.State.RECOVERED).count();
+        double back = 1 - missing / (double) recoveredAgentCount;
+        if (back >= config.recoveryQuotaFraction() || now - electedAt >= config.recoveryQuotaTimeout().toMillis()) {
+            recoveryPause = false;
+            loop.cancel(TIMER_RECOVERY_PAUSE);
+            LOG.info("Offering again after the failover: {}% of the recovered agents are back",
+                    Math.round(back * 100));
+            return false;
+        }
+        return true;
+    }
+
+    /**
      * After a failover, agents that did not re-register within --agent_reregister_timeout are
      * unreachable, unless that would be more than --recovery_agent_removal_limit of them: then an
      * operator must look (a network or ZooKeeper problem is likelier than that many dead hosts).
@@ -1807,6 +1840,9 @@ final class MasterCore {
             return;
         }
         long now = clock.millis();
+        if (recoveryPaused(now)) {
+            return;
+        }
         long seed = seeds.nextLong();
         allocationCycles++;
         List<Allocation> allocations = allocator.allocate(now, seed);

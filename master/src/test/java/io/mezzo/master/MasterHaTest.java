@@ -345,6 +345,44 @@ class MasterHaTest {
     }
 
     @Test
+    void withQuotaGuaranteesOffersWaitForMostAgentsAfterAFailoverButNotForever() throws Exception {
+        Master a = master("a");
+        a.elected().get(30, TimeUnit.SECONDS);
+        Master b = master("b", c -> c.recoveryQuotaFraction(0.8).recoveryQuotaTimeout(Duration.ofSeconds(30)));
+        OperatorGrpc.newBlockingStub(channel(a)).withDeadlineAfter(10, TimeUnit.SECONDS)
+                .updateQuota(io.mezzo.proto.v1.UpdateQuotaRequest.newBuilder()
+                        .addQuotas(io.mezzo.proto.v1.QuotaConfig.newBuilder().setRole("eng")
+                                .putGuarantees("cpus", io.mezzo.proto.v1.Value.Scalar.newBuilder().setMilli(1000).build()))
+                        .build());
+        RawAgent first = agent(a, "host-1");
+        agent(a, "host-2");
+        a.close();
+        b.elected().get(30, TimeUnit.SECONDS);
+        reregister(b, first, List.of()).next(MasterMessage.Type.REGISTERED);
+        RawScheduler s = scheduler(b, MasterHarness.framework("fw").addRoles("eng").build());
+        s.sync();
+        settle(b);
+        // One agent of two is back: 50% < 80%, so offers wait.
+        s.assertNone(Event.Type.OFFERS);
+        advance(Duration.ofSeconds(30), b);
+        assertThat(s.next(Event.Type.OFFERS).getOffers().getOffers(0).getAgentId()).isEqualTo(first.agentId);
+    }
+
+    @Test
+    void withoutQuotaOffersStartWithTheFirstAgentBack() throws Exception {
+        Master a = master("a");
+        a.elected().get(30, TimeUnit.SECONDS);
+        Master b = master("b");
+        RawAgent first = agent(a, "host-1");
+        agent(a, "host-2");
+        a.close();
+        b.elected().get(30, TimeUnit.SECONDS);
+        reregister(b, first, List.of()).next(MasterMessage.Type.REGISTERED);
+        RawScheduler s = scheduler(b, MasterHarness.framework("fw").build());
+        assertThat(s.next(Event.Type.OFFERS).getOffers().getOffers(0).getAgentId()).isEqualTo(first.agentId);
+    }
+
+    @Test
     void aGoneAgentIsToldToShutDownWhenItReturns() throws Exception {
         Master a = master("a");
         a.elected().get(30, TimeUnit.SECONDS);

@@ -53,6 +53,16 @@ final class MasterCommand implements Callable<Integer> {
                     + " at once (e.g. 50%). Default: ${DEFAULT-VALUE}.")
     String recoveryAgentRemovalLimit;
 
+    @Option(names = "--recovery_quota_fraction", paramLabel = "PERCENT", defaultValue = "80%",
+            description = "After a failover, when roles have quota guarantees, hold offers until this share of the"
+                    + " recovered agents is back (or --recovery_quota_timeout passes). Default: ${DEFAULT-VALUE}.")
+    String recoveryQuotaFraction;
+
+    @Option(names = "--recovery_quota_timeout", paramLabel = "DURATION", defaultValue = "30secs",
+            converter = DurationConverter.class,
+            description = "The longest offers are held after a failover for quota guarantees. Default: ${DEFAULT-VALUE}.")
+    Duration recoveryQuotaTimeout;
+
     @Option(names = "--agent_ping_timeout", paramLabel = "DURATION", defaultValue = "15secs",
             converter = DurationConverter.class,
             description = "Time between pings to each agent. Default: ${DEFAULT-VALUE}.")
@@ -95,6 +105,8 @@ final class MasterCommand implements Callable<Integer> {
                 .zkSessionTimeout(zkSessionTimeout)
                 .agentReregisterTimeout(agentReregisterTimeout)
                 .recoveryAgentRemovalLimit(percent("--recovery_agent_removal_limit", recoveryAgentRemovalLimit))
+                .recoveryQuotaFraction(percent("--recovery_quota_fraction", recoveryQuotaFraction))
+                .recoveryQuotaTimeout(recoveryQuotaTimeout)
                 // A master that lost leadership exits; its supervisor restarts it as a standby.
                 .onLostLeadership(reason -> daemon[0].stop(1))
                 .ip(ip)
