@@ -348,11 +348,6 @@ final class MasterCore {
         }));
     }
 
-    /** True when this core may act; answers a stale stream otherwise. */
-    boolean acting() {
-        return acting;
-    }
-
     MasterInfo masterInfo() {
         return masterInfo;
     }
