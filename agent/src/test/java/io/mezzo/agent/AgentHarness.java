@@ -189,6 +189,11 @@ final class AgentHarness implements AutoCloseable {
     // ---------------------------------------------------------------- messages
 
     MasterMessage registered(long epoch) {
+        return registered(master.port(), epoch);
+    }
+
+    /** REGISTERED as agent-1 from master-1 at 127.0.0.1:{@code port}, with {@code epoch}. */
+    static MasterMessage registered(int port, long epoch) {
         return MasterMessage.newBuilder()
                 .setType(MasterMessage.Type.REGISTERED)
                 .setEpoch(epoch)
@@ -197,7 +202,7 @@ final class AgentHarness implements AutoCloseable {
                         .setMasterInfo(MasterInfo.newBuilder()
                                 .setId("master-1")
                                 .setIp("127.0.0.1")
-                                .setPort(master.port())
+                                .setPort(port)
                                 .setEpoch(epoch))
                         .setPingIntervalSeconds(10)
                         .setMaxPingTimeouts(3))
@@ -217,13 +222,23 @@ final class AgentHarness implements AutoCloseable {
     }
 
     static MasterMessage kill(String task) {
+        return kill(task, StatusReason.REASON_KILLED_BY_FRAMEWORK, null);
+    }
+
+    /** KILL_TASK of a task of {@link #FRAMEWORK}, with a grace period when not null. */
+    static MasterMessage kill(String task, StatusReason reason, java.time.Duration grace) {
+        MasterMessage.KillTask.Builder kill = MasterMessage.KillTask.newBuilder()
+                .setFrameworkId(FRAMEWORK.getId())
+                .setTaskId(TaskID.newBuilder().setValue(task))
+                .setReason(reason);
+        if (grace != null) {
+            kill.setKillPolicy(io.mezzo.proto.v1.KillPolicy.newBuilder().setGracePeriod(
+                    io.mezzo.proto.v1.DurationInfo.newBuilder().setNanoseconds(grace.toNanos())));
+        }
         return MasterMessage.newBuilder()
                 .setType(MasterMessage.Type.KILL_TASK)
                 .setEpoch(1)
-                .setKillTask(MasterMessage.KillTask.newBuilder()
-                        .setFrameworkId(FRAMEWORK.getId())
-                        .setTaskId(TaskID.newBuilder().setValue(task))
-                        .setReason(StatusReason.REASON_KILLED_BY_FRAMEWORK))
+                .setKillTask(kill)
                 .build();
     }
 

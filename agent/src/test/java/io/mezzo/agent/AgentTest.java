@@ -26,13 +26,10 @@ import io.mezzo.proto.v1.AgentID;
 import io.mezzo.proto.v1.AgentMessage;
 import io.mezzo.proto.v1.AgentOperatorGrpc;
 import io.mezzo.proto.v1.CommandInfo;
-import io.mezzo.proto.v1.DurationInfo;
 import io.mezzo.proto.v1.ExecutorID;
-import io.mezzo.proto.v1.FrameworkID;
 import io.mezzo.proto.v1.FrameworkInfo;
 import io.mezzo.proto.v1.GetAgentStateRequest;
 import io.mezzo.proto.v1.GetAgentStateResponse;
-import io.mezzo.proto.v1.KillPolicy;
 import io.mezzo.proto.v1.MasterInfo;
 import io.mezzo.proto.v1.MasterMessage;
 import io.mezzo.proto.v1.Resource;
@@ -67,11 +64,7 @@ import org.junit.jupiter.api.io.TempDir;
 class AgentTest {
 
     private static final Duration WAIT = ScriptedMaster.WAIT;
-    private static final FrameworkInfo FRAMEWORK = FrameworkInfo.newBuilder()
-            .setId(FrameworkID.newBuilder().setValue("framework-1"))
-            .setName("test")
-            .setUser("nobody")
-            .build();
+    private static final FrameworkInfo FRAMEWORK = AgentHarness.FRAMEWORK;
 
     @TempDir
     Path workDir;
@@ -624,19 +617,7 @@ class AgentTest {
     }
 
     private MasterMessage registered(long epoch) {
-        return MasterMessage.newBuilder()
-                .setType(MasterMessage.Type.REGISTERED)
-                .setEpoch(epoch)
-                .setRegistered(MasterMessage.Registered.newBuilder()
-                        .setAgentId(AgentID.newBuilder().setValue("agent-1"))
-                        .setMasterInfo(MasterInfo.newBuilder()
-                                .setId("master-1")
-                                .setIp("127.0.0.1")
-                                .setPort(master.port())
-                                .setEpoch(epoch))
-                        .setPingIntervalSeconds(10)
-                        .setMaxPingTimeouts(3))
-                .build();
+        return AgentHarness.registered(master.port(), epoch);
     }
 
     private static MasterMessage ping(long sequence, long epoch) {
@@ -656,38 +637,15 @@ class AgentTest {
     }
 
     private static MasterMessage run(FrameworkInfo framework, TaskInfo task) {
-        return MasterMessage.newBuilder()
-                .setType(MasterMessage.Type.RUN_TASK)
-                .setEpoch(1)
-                .setRunTask(MasterMessage.RunTask.newBuilder().setFramework(framework).setTask(task))
-                .build();
+        return AgentHarness.run(framework, task);
     }
 
     private static MasterMessage kill(String task, StatusReason reason, Duration grace) {
-        MasterMessage.KillTask.Builder kill = MasterMessage.KillTask.newBuilder()
-                .setFrameworkId(FRAMEWORK.getId())
-                .setTaskId(TaskID.newBuilder().setValue(task))
-                .setReason(reason);
-        if (grace != null) {
-            kill.setKillPolicy(KillPolicy.newBuilder()
-                    .setGracePeriod(DurationInfo.newBuilder().setNanoseconds(grace.toNanos())));
-        }
-        return MasterMessage.newBuilder()
-                .setType(MasterMessage.Type.KILL_TASK)
-                .setEpoch(1)
-                .setKillTask(kill)
-                .build();
+        return AgentHarness.kill(task, reason, grace);
     }
 
     private static MasterMessage ack(StatusUpdate update) {
-        return MasterMessage.newBuilder()
-                .setType(MasterMessage.Type.STATUS_UPDATE_ACK)
-                .setEpoch(1)
-                .setStatusUpdateAck(MasterMessage.StatusUpdateAck.newBuilder()
-                        .setFrameworkId(update.getFrameworkId())
-                        .setTaskId(update.getStatus().getTaskId())
-                        .setUuid(update.getStatus().getUuid()))
-                .build();
+        return AgentHarness.ack(update);
     }
 
     private static MasterMessage frameworkMessage(String executor, String data) {
