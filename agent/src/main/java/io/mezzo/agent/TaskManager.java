@@ -20,7 +20,7 @@ import io.mezzo.agent.health.HealthProbes;
 import io.mezzo.agent.link.MasterLink;
 import io.mezzo.agent.status.StatusUpdateManager;
 import io.mezzo.agent.status.TaskKey;
-import io.mezzo.agent.status.TaskStates;
+import io.mezzo.common.task.TaskStates;
 import io.mezzo.common.id.AgentId;
 import io.mezzo.common.id.ContainerId;
 import io.mezzo.common.id.FrameworkId;
@@ -206,7 +206,7 @@ final class TaskManager implements MasterLink.Handler {
         if (reservations.isEmpty()) {
             return baseTotal;
         }
-        Resources unreserved = unreservedForm(reservations);
+        Resources unreserved = reservations.withoutReservations();
         if (!baseTotal.contains(unreserved)) {
             if (!reservationsDoNotFit) {
                 reservationsDoNotFit = true;
@@ -216,14 +216,6 @@ final class TaskManager implements MasterLink.Handler {
             return baseTotal;
         }
         return baseTotal.minus(unreserved).plus(reservations);
-    }
-
-    private static Resources unreservedForm(Resources reserved) {
-        List<Resource> plain = new ArrayList<>();
-        for (Resource r : reserved.toProto()) {
-            plain.add(r.toBuilder().clearReservation().clearAllocationInfo().build());
-        }
-        return Resources.fromProto(plain);
     }
 
     @Override

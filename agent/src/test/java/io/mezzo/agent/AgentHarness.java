@@ -1,5 +1,6 @@
 package io.mezzo.agent;
 
+import io.mezzo.common.task.TaskStates;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -132,7 +133,7 @@ final class AgentHarness implements AutoCloseable {
         while (true) {
             StatusUpdate update = conn.nextUpdate();
             conn.send(ack(update));
-            if (io.mezzo.agent.status.TaskStates.isTerminal(update.getStatus().getState())) {
+            if (TaskStates.isTerminal(update.getStatus().getState())) {
                 return update;
             }
         }

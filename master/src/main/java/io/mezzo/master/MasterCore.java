@@ -11,6 +11,7 @@ import io.mezzo.common.loop.EventLoop;
 import io.mezzo.common.loop.FaultHandler;
 import io.mezzo.common.resources.ResourceValidation;
 import io.mezzo.common.resources.Resources;
+import io.mezzo.common.task.TaskStates;
 import io.mezzo.ha.registry.Registry;
 import io.mezzo.ha.registry.RegistryOp;
 import io.mezzo.master.allocator.Allocation;
@@ -765,7 +766,7 @@ final class MasterCore {
                     String error = reservationError(fw, role, op.getReserve().getResourcesList(), true);
                     if (error == null) {
                         Resources reserved = Resources.fromProto(op.getReserve().getResourcesList());
-                        Resources unreserved = stripReservations(reserved);
+                        Resources unreserved = reserved.withoutReservations();
                         if (!remaining.contains(unreserved)) {
                             error = "RESERVE of " + reserved + " needs unreserved " + unreserved + " but the offers hold "
                                     + remaining;
@@ -783,7 +784,7 @@ final class MasterCore {
                         if (!remaining.contains(reserved)) {
                             error = "UNRESERVE of " + reserved + " but the offers hold " + remaining;
                         } else {
-                            Resources unreserved = stripReservations(reserved);
+                            Resources unreserved = reserved.withoutReservations();
                             remaining = remaining.minus(reserved).plus(unreserved);
                             conversions.add(new Resources[] {reserved, unreserved});
                         }
@@ -898,27 +899,6 @@ final class MasterCore {
 
     private static boolean isDynamic(Resources.Key key) {
         return key.reservation() != null && key.reservation().getType() == ReservationInfo.Type.DYNAMIC;
-    }
-
-    private static Resources stripReservations(Resources reserved) {
-        Resources.Builder b = Resources.builder();
-        for (Resources.Key k : reserved.keys()) {
-            Resources.Key plain = new Resources.Key(k.name(), null);
-            Resources one = reserved.filter(k::equals);
-            long scalar = one.scalar(k);
-            if (scalar > 0) {
-                b.scalar(plain, scalar);
-            }
-            if (!one.ranges(k.name()).isEmpty()) {
-                b.ranges(plain, one.ranges(k.name()));
-            }
-            for (Resource r : one.toProto()) {
-                if (r.hasSet()) {
-                    b.set(plain, r.getSet().getItemList());
-                }
-            }
-        }
-        return b.build();
     }
 
     private void decline(FrameworkRecord fw, Call.Decline decline) {
@@ -1060,7 +1040,7 @@ final class MasterCore {
                         .setTaskId(ack.getTaskId())
                         .setUuid(ack.getUuid())));
         TaskRecord task = agent.task(fw.id, TaskId.of(ack.getTaskId()));
-        if (task != null && task.terminal() && TaskRecord.isTerminal(task.latestStatus.getState())
+        if (task != null && task.terminal() && TaskStates.isTerminal(task.latestStatus.getState())
                 && task.latestStatus.getUuid().equals(ack.getUuid())) {
             completeTask(task);
         }
@@ -1464,8 +1444,8 @@ final class MasterCore {
             agent.dynamicReservations = reportedDynamic;
             return reported;
         }
-        Resources base = reported.minus(reportedDynamic).plus(stripReservations(reportedDynamic));
-        Resources mineUnreserved = stripReservations(mine);
+        Resources base = reported.minus(reportedDynamic).plus(reportedDynamic.withoutReservations());
+        Resources mineUnreserved = mine.withoutReservations();
         if (base.contains(mineUnreserved)) {
             LOG.warn("Agent {} reports dynamic reservations {} but this master made {}: it missed a checkpoint,"
                     + " which is sent again", agent.id, reportedDynamic, mine);
@@ -1566,7 +1546,7 @@ final class MasterCore {
         if (task != null) {
             task.latestStatus = status;
             task.state = latest;
-            if (TaskRecord.isTerminal(latest) && !task.resourcesRecovered) {
+            if (TaskStates.isTerminal(latest) && !task.resourcesRecovered) {
                 recoverTaskResources(task);
                 requestAllocation();
             }

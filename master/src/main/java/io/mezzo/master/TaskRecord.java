@@ -4,6 +4,7 @@ import io.mezzo.common.id.AgentId;
 import io.mezzo.common.id.FrameworkId;
 import io.mezzo.common.id.TaskId;
 import io.mezzo.common.resources.Resources;
+import io.mezzo.common.task.TaskStates;
 import io.mezzo.proto.v1.KillPolicy;
 import io.mezzo.proto.v1.Task;
 import io.mezzo.proto.v1.TaskInfo;
@@ -43,15 +44,8 @@ final class TaskRecord {
         this.role = role;
     }
 
-    static boolean isTerminal(TaskState state) {
-        return switch (state) {
-            case TASK_FINISHED, TASK_FAILED, TASK_KILLED, TASK_ERROR, TASK_LOST, TASK_DROPPED, TASK_GONE -> true;
-            default -> false;
-        };
-    }
-
     boolean terminal() {
-        return isTerminal(state);
+        return TaskStates.isTerminal(state);
     }
 
     Task toProto() {

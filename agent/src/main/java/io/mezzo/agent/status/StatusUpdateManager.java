@@ -1,5 +1,6 @@
 package io.mezzo.agent.status;
 
+import io.mezzo.common.task.TaskStates;
 import com.google.protobuf.ByteString;
 import io.mezzo.common.clock.Clock;
 import io.mezzo.common.id.FrameworkId;

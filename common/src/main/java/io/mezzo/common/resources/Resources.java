@@ -317,6 +317,18 @@ public final class Resources {
         return filter(Key::unreserved);
     }
 
+    /**
+     * The same amounts with every reservation taken off: what a RESERVE consumes and an UNRESERVE
+     * gives back. {@code cpus(eng):2;cpus:1} becomes {@code cpus:3}.
+     */
+    public Resources withoutReservations() {
+        Builder b = builder();
+        scalars.forEach((k, v) -> b.scalar(k.name(), v));
+        ranges.forEach((k, v) -> b.ranges(k.name(), v));
+        sets.forEach((k, v) -> b.set(k.name(), null, v));
+        return b.build();
+    }
+
     /** Only the resources reserved (statically or dynamically) for exactly {@code role}. */
     public Resources reservedFor(String role) {
         return filter(k -> k.reservation() != null && k.reservation().getRole().equals(role));

@@ -56,6 +56,14 @@ class ResourcesTest {
     }
 
     @Test
+    void withoutReservationsKeepsTheAmountsAndDropsTheRoles() {
+        Resources r = ResourceText.parse("cpus:1;cpus(eng):2;mem(ops):512;ports(eng):[31000-31009];ports:[32000-32000]");
+        assertThat(r.withoutReservations())
+                .isEqualTo(ResourceText.parse("cpus:3;mem:512;ports:[31000-31009,32000-32000]"));
+        assertThat(Resources.EMPTY.withoutReservations().isEmpty()).isTrue();
+    }
+
+    @Test
     void reservedAndUnreservedAreDistinct() {
         Resources r = ResourceText.parse("cpus:4;cpus(eng):2;mem:1024");
         assertThat(r.scalar(Resources.CPUS)).isEqualTo(6000);

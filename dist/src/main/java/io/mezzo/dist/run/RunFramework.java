@@ -1,6 +1,7 @@
 package io.mezzo.dist.run;
 
 import io.mezzo.common.resources.Resources;
+import io.mezzo.common.task.TaskStates;
 import io.mezzo.proto.v1.CommandInfo;
 import io.mezzo.proto.v1.Filters;
 import io.mezzo.proto.v1.FrameworkID;
@@ -10,7 +11,6 @@ import io.mezzo.proto.v1.OfferID;
 import io.mezzo.proto.v1.Resource;
 import io.mezzo.proto.v1.TaskID;
 import io.mezzo.proto.v1.TaskInfo;
-import io.mezzo.proto.v1.TaskState;
 import io.mezzo.proto.v1.TaskStatus;
 import io.mezzo.scheduler.Scheduler;
 import io.mezzo.scheduler.SchedulerDriver;
@@ -133,7 +133,7 @@ public final class RunFramework implements Scheduler {
         }
         out.println(line);
         out.flush();
-        if (isTerminal(status.getState())) {
+        if (TaskStates.isTerminal(status.getState())) {
             result.complete(status);
         }
     }
@@ -154,13 +154,6 @@ public final class RunFramework implements Scheduler {
     public void disconnected(SchedulerDriver driver) {
         out.println(prefix + "lost the master; reconnecting");
         out.flush();
-    }
-
-    static boolean isTerminal(TaskState state) {
-        return switch (state) {
-            case TASK_FINISHED, TASK_FAILED, TASK_KILLED, TASK_ERROR, TASK_LOST, TASK_DROPPED, TASK_GONE -> true;
-            default -> false;
-        };
     }
 
     /**
