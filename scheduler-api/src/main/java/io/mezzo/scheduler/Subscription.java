@@ -43,14 +43,14 @@ import org.slf4j.event.Level;
  * {@link MezzoSchedulerClient#close()}; one per client, never reused.
  *
  * <pre>
- *  edges (append only)            loop thread: this class                    any thread
- *  -------------------            -----------------------                    ----------
- *  detector listener ──► handleLeader ─┐
- *  MasterConnection  ──► handleEvent ──┼─► ClientState machine ──► Callbacks ──► Scheduler.offers(...)
- *    onNext / onError /  handleEnded ──┤   (states: see ClientState)             (auto-ACK after update)
- *    onCompleted                       │             │
- *  timers: reconnect ──► connect ──────┤             └─► publishes Session ◄── send(call): driver.decline(...)
- *          heartbeat-watchdog ► onWatchdog                (id + stream)         MasterConnection.send (bounded)
+ *  edges: append only              loop thread (scheduler-client)                 any thread
+ *  ------------------              ------------------------------                 ----------
+ *  detector listener ─► handleLeader ─┐
+ *  MasterConnection  ─► handleEvent ──┼─► ClientState ──► Callbacks ──► Scheduler callbacks
+ *    (onNext, onError,  handleEnded ──┤   machine                      (auto-ACK after update)
+ *     onCompleted)                    │      │
+ *  timer reconnect ───► connect ──────┤      └─► publishes Session ───► send(): a driver call goes
+ *  timer heartbeat-watchdog ► onWatchdog         (id + stream)          on the bounded stream
  * </pre>
  *
  * <p>Invariants kept here:
@@ -66,6 +66,7 @@ import org.slf4j.event.Level;
  *   <li>The backoff is reset by SUBSCRIBED. A redirect (UNAVAILABLE with a {@code mezzo-leader}
  *       trailer, standalone master only) is followed at once the first time, after the backoff when
  *       redirects follow one another; a failure without a hint goes back to the configured master.
+ *       A hint is {@code host:port}; any other (a {@code zk://} URL included) is ignored.
  *   <li>A SUBSCRIBED from a master with an older epoch than the highest seen is refused.
  *   <li>FRAMEWORK_REMOVED, FRAMEWORK_FAILED_OVER, a refused SUBSCRIBE, teardown and close move to
  *       STOPPED, which is terminal: no call, callback or reconnection after it. Illegal state moves

@@ -154,11 +154,11 @@ class ZkMasterDetectionTest {
 
         Object result = probe(loader).apply(master.address());
         assertThat(result).as("a client built without Curator").isInstanceOf(AutoCloseable.class);
-        try (AutoCloseable client = (AutoCloseable) result) {
-            // Each attempt is refused with the zk:// hint; the client ignores the hint and retries
-            // its configured master after the (10-100 ms) backoff instead of getting stuck.
-            await().atMost(Duration.ofSeconds(10)).until(() -> master.redirected() >= 3);
-        }
+        resources.push((AutoCloseable) result); // closed before the master
+
+        // Each attempt is refused with the zk:// hint; the client ignores the hint and retries its
+        // configured master after the (10-100 ms) backoff instead of getting stuck.
+        await().atMost(Duration.ofSeconds(10)).until(() -> master.redirected() >= 3);
     }
 
     /** The probe, loaded and instantiated in {@code loader}. */
