@@ -124,8 +124,29 @@
  * }
  * }</pre>
  *
- * <p>Everything in this package other than {@code Scheduler}, {@code SchedulerDriver}, {@code
- * MezzoSchedulerClient} and {@code SchedulerError} is internal. The package's {@code README.md}
- * describes the client's connection flow.
+ * <p><b>Dependencies.</b> The library brings the protocol ({@code io.mezzo.proto.v1}), Mezzo's
+ * resource arithmetic ({@code io.mezzo.common}) and the gRPC transport, but not Curator or
+ * ZooKeeper: a framework that gives the master as a {@code zk://} URL adds the Maven dependency
+ * {@code io.mezzo:mezzo-zk-ha}; without it, {@code master("zk://...")} fails at once with an error
+ * naming that dependency. {@code host:port} needs nothing more.
+ *
+ * <p><b>Inside.</b> Everything in this package other than {@code Scheduler}, {@code
+ * SchedulerDriver}, {@code MezzoSchedulerClient} and {@code SchedulerError} is internal:
+ *
+ * <ul>
+ *   <li>{@code MezzoSchedulerClient}: the public facade (builder, driver calls, start and close);
+ *   <li>{@code Subscription}: the reconnect and subscribe state machine, owner of the client's
+ *       event loop and of all its state;
+ *   <li>{@code ClientState}: the lifecycle (NEW, CONNECTING, SUBSCRIBED, BACKING_OFF, NO_LEADER,
+ *       STOPPED) and its legal moves;
+ *   <li>{@code MasterConnection}: one stream to one master, and the gRPC edge that enqueues what
+ *       arrives;
+ *   <li>{@code Callbacks}: one event to one {@code Scheduler} callback, and auto-acknowledgement;
+ *   <li>{@code Calls}: builds the {@code Call} messages.
+ * </ul>
+ *
+ * <p>All of the client's state is confined to its loop thread; other threads only append events or
+ * read the published session to send a call. The package's {@code README.md} draws the connection
+ * flow and the lifecycle.
  */
 package io.mezzo.scheduler;

@@ -11,6 +11,10 @@ import java.util.function.Consumer;
  *
  * <p>Thread-safe. Listeners are called on a detector thread and must only hand the news over (for
  * example, append an event to their loop).
+ *
+ * <p>This interface, {@link StandaloneMasterDetector} and {@link MasterDetectors} use no Curator or
+ * ZooKeeper class: the scheduler library ships them without Curator, which only the ZooKeeper
+ * detector ({@code io.mezzo.ha.zk}) needs.
  */
 public interface MasterDetector extends AutoCloseable {
 

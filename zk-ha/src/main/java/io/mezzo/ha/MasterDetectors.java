@@ -3,9 +3,32 @@ package io.mezzo.ha;
 import io.mezzo.ha.zk.ZkClients;
 import io.mezzo.ha.zk.ZkMasterDetector;
 import io.mezzo.ha.zk.ZkUrl;
+import java.util.function.Predicate;
 
-/** Builds a {@link MasterDetector} from the {@code --master} flag. */
+/**
+ * Builds a {@link MasterDetector} from the {@code --master} flag.
+ *
+ * <p>Stateless; any thread.
+ *
+ * <p><b>Curator is optional here.</b> {@link MasterDetector}, {@link StandaloneMasterDetector} and
+ * this class use no Curator or ZooKeeper class, and the scheduler library ({@code
+ * mezzo-scheduler-api}) ships without them: only a {@code zk://} address reaches the {@code
+ * io.mezzo.ha.zk} classes, and it first checks that Curator is on the class path, so that a
+ * framework without it gets an error naming the dependency to add instead of a {@link
+ * NoClassDefFoundError} from inside Curator's first caller. The daemons (master, agent, {@code
+ * mezzo}) always have it.
+ */
 public final class MasterDetectors {
+
+    /** The dependency that brings Curator and ZooKeeper for {@code zk://} addresses. */
+    static final String ZK_DEPENDENCY = "io.mezzo:mezzo-zk-ha";
+
+    /** Classes the ZooKeeper detector needs: Curator's client, its recipes (the cache) and ZooKeeper. */
+    static final String[] ZK_CLASSES = {
+        "org.apache.curator.framework.CuratorFramework",
+        "org.apache.curator.framework.recipes.cache.CuratorCache",
+        "org.apache.zookeeper.ZooKeeper",
+    };
 
     private MasterDetectors() {}
 
@@ -14,8 +37,15 @@ public final class MasterDetectors {
      * the elected leader in ZooKeeper).
      *
      * @throws IllegalArgumentException with what is wrong with the address
+     * @throws IllegalStateException for a {@code zk://} address when Curator and ZooKeeper are not
+     *     on the class path; the message names the Maven dependency to add
      */
     public static MasterDetector fromAddress(String address) {
+        return fromAddress(address, MasterDetectors::onClassPath);
+    }
+
+    /** As {@link #fromAddress(String)}, with the test for a class being present injected. */
+    static MasterDetector fromAddress(String address, Predicate<String> classPresent) {
         if (address == null || address.isBlank()) {
             throw new IllegalArgumentException("--master is empty: give host:port or zk://host:port/path");
         }
@@ -27,6 +57,7 @@ public final class MasterDetectors {
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("--master " + e.getMessage());
             }
+            requireZooKeeperSupport(url, classPresent);
             return ZkMasterDetector.start(url, ZkClients.DEFAULT_SESSION_TIMEOUT);
         }
         int colon = a.lastIndexOf(':');
@@ -47,5 +78,30 @@ public final class MasterDetectors {
             throw new IllegalArgumentException("--master '" + a + "' has port " + port + " outside 1-65535");
         }
         return new StandaloneMasterDetector(host, port);
+    }
+
+    /**
+     * Fails with the dependency to add when a class the ZooKeeper detector needs is missing. The URL
+     * is printed with its password masked.
+     */
+    static void requireZooKeeperSupport(ZkUrl url, Predicate<String> classPresent) {
+        for (String name : ZK_CLASSES) {
+            if (!classPresent.test(name)) {
+                throw new IllegalStateException("--master " + url + " needs ZooKeeper master detection, but "
+                        + name + " is not on the class path: add the Maven dependency " + ZK_DEPENDENCY
+                        + " (same version as mezzo-scheduler-api; it brings Curator and ZooKeeper),"
+                        + " or give the master as host:port");
+            }
+        }
+    }
+
+    /** Whether {@code name} can be loaded by the loader of this class, without initializing it. */
+    private static boolean onClassPath(String name) {
+        try {
+            Class.forName(name, false, MasterDetectors.class.getClassLoader());
+            return true;
+        } catch (ClassNotFoundException | LinkageError e) {
+            return false;
+        }
     }
 }

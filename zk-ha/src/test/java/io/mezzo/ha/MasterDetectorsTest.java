@@ -45,4 +45,35 @@ class MasterDetectorsTest {
         assertThatThrownBy(() -> io.mezzo.ha.zk.ZkUrl.parse("zk://h1/mezzo")).hasMessageContaining("not host:port");
         assertThatThrownBy(() -> MasterDetectors.fromAddress("zk://h1:99999/m")).hasMessageContaining("invalid port");
     }
+
+    @Test
+    void aZkUrlWithoutCuratorOnTheClassPathNamesTheDependencyToAdd() {
+        String url = "zk://ops:secret@127.0.0.1:2181/mezzo";
+        assertThatThrownBy(() -> MasterDetectors.fromAddress(url, name -> false))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("org.apache.curator.framework.CuratorFramework is not on the class path")
+                .hasMessageContaining("add the Maven dependency io.mezzo:mezzo-zk-ha")
+                .hasMessageContaining("or give the master as host:port")
+                .hasMessageContaining("zk://ops:***@127.0.0.1:2181/mezzo")
+                .message().doesNotContain("secret");
+        // Curator's client without its recipes (the cache the detector uses) is not enough either.
+        assertThatThrownBy(() -> MasterDetectors.fromAddress(url, name -> !name.contains(".recipes.")))
+                .hasMessageContaining("org.apache.curator.framework.recipes.cache.CuratorCache is not on the class path");
+        // The address is still checked first, and host:port needs nothing of Curator.
+        assertThatThrownBy(() -> MasterDetectors.fromAddress("zk://h1:2181", name -> false))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("no hosts or no path");
+        try (MasterDetector d = MasterDetectors.fromAddress("127.0.0.1:5050", name -> false)) {
+            assertThat(d).isInstanceOf(StandaloneMasterDetector.class);
+        }
+    }
+
+    @Test
+    void theClassesTheZkCheckLooksForExistWhereCuratorIs() {
+        // Guards the check against a renamed class: here Curator is on the class path, so every name
+        // must resolve, or zk:// would be refused everywhere.
+        for (String name : MasterDetectors.ZK_CLASSES) {
+            assertThat(name).satisfies(n -> Class.forName(n, false, getClass().getClassLoader()));
+        }
+    }
 }

@@ -1,0 +1,557 @@
+package io.mezzo.scheduler;
+
+import io.grpc.ManagedChannel;
+import io.mezzo.common.clock.Clock;
+import io.mezzo.common.loop.EventLoop;
+import io.mezzo.common.loop.FaultHandler;
+import io.mezzo.common.retry.Backoff;
+import io.mezzo.ha.MasterDetector;
+import io.mezzo.ha.MasterDetectors;
+import io.mezzo.ha.StandaloneMasterDetector;
+import io.mezzo.proto.v1.Call;
+import io.mezzo.proto.v1.Event;
+import io.mezzo.proto.v1.FrameworkID;
+import io.mezzo.proto.v1.FrameworkInfo;
+import io.mezzo.proto.v1.MasterInfo;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+import org.slf4j.event.Level;
+
+/**
+ * The framework's subscription to the leading master, kept alive across disconnections and
+ * failovers: the reconnect and subscribe state machine behind {@link MezzoSchedulerClient}. It
+ * decides which master to talk to and when, opens a {@link MasterConnection} per attempt, watches
+ * heartbeats, and hands the events of the current stream to {@link Callbacks}.
+ *
+ * <p><b>Thread.</b> It owns the client's {@link EventLoop} (thread {@code scheduler-client}) and
+ * all of its fields are written on that thread only. The edges only append: {@link
+ * MasterConnection}'s observer (gRPC transport threads) and the {@link MasterDetector} listener
+ * (the detector's thread). Two fields are published for other threads: {@code session}, which
+ * {@link #send} reads to put a driver call on the current stream, and {@code frameworkId}.
+ *
+ * <p><b>Owner.</b> Created by {@link MezzoSchedulerClient} with its configuration and closed by
+ * {@link MezzoSchedulerClient#close()}; one per client, never reused.
+ *
+ * <pre>
+ *  edges: append only              loop thread (scheduler-client)                 any thread
+ *  ------------------              ------------------------------                 ----------
+ *  detector listener ─► handleLeader ─┐
+ *  MasterConnection  ─► handleEvent ──┼─► ClientState ──► Callbacks ──► Scheduler callbacks
+ *    (onNext, onError,  handleEnded ──┤   machine                      (auto-ACK after update)
+ *     onCompleted)                    │      │
+ *  timer reconnect ───► connect ──────┤      └─► publishes Session ───► send(): a driver call goes
+ *  timer heartbeat-watchdog ► onWatchdog         (id + stream)          on the bounded stream
+ * </pre>
+ *
+ * <p>Invariants kept here:
+ *
+ * <ol>
+ *   <li>Every connection attempt gets a fresh {@link MasterConnection} (channel and call); events
+ *       and endings from an older one are ignored.
+ *   <li>{@code session} is non-null exactly while the state is SUBSCRIBED, so a driver call either
+ *       goes onto the current stream or is refused with {@code false} and one WARN line.
+ *   <li>{@link Scheduler#disconnected} is called once per subscription that was reported with
+ *       {@link Scheduler#subscribed}, never for failed attempts in between.
+ *   <li>A resubscription carries {@code FrameworkInfo.id} = the id from the last SUBSCRIBED.
+ *   <li>The backoff is reset by SUBSCRIBED. A redirect (UNAVAILABLE with a {@code mezzo-leader}
+ *       trailer, standalone master only) is followed at once the first time, after the backoff when
+ *       redirects follow one another; a failure without a hint goes back to the configured master.
+ *       A hint is {@code host:port}; any other (a {@code zk://} URL included) is ignored.
+ *   <li>A SUBSCRIBED from a master with an older epoch than the highest seen is refused.
+ *   <li>FRAMEWORK_REMOVED, FRAMEWORK_FAILED_OVER, a refused SUBSCRIBE, teardown and close move to
+ *       STOPPED, which is terminal: no call, callback or reconnection after it. Illegal state moves
+ *       go to the fault handler.
+ * </ol>
+ */
+final class Subscription {
+
+    // Logs under the client's name: SREs and log configurations know that logger.
+    private static final Logger LOG = LoggerFactory.getLogger(MezzoSchedulerClient.class);
+
+    private static final double MAX_HEARTBEAT_SECONDS = 3600;
+    private static final String RECONNECT_TIMER = "reconnect";
+    private static final String WATCHDOG_TIMER = "heartbeat-watchdog";
+    private static final String MDC_FRAMEWORK = "framework";
+    private static final long CLOSE_WAIT_SECONDS = 2;
+
+    /** What a call sees of the subscription: published by the loop, read by any thread. */
+    private record Session(FrameworkID frameworkId, MasterConnection connection) {}
+
+    // Configuration; immutable.
+    private final FrameworkInfo frameworkInfo;
+    private final Callbacks callbacks;
+    private final MasterDetector detector;
+    private final boolean followLeaderHints;
+    private final int missedHeartbeats;
+    private final FaultHandler faultHandler;
+    private final EventLoop loop;
+
+    // Written by the loop, read by any thread.
+    private volatile Session session;
+    private volatile FrameworkID frameworkId;
+
+    // Loop thread only.
+    private ClientState state = ClientState.NEW;
+    private final Backoff backoff;
+    private MasterConnection connection;
+    private long connectionSerial;
+    private final List<ManagedChannel> channels = new ArrayList<>();
+    private Optional<MasterInfo> leader = Optional.empty();
+    private MasterInfo redirect;
+    private int redirectsInARow;
+    private long highestEpoch;
+    private Duration heartbeatInterval = MezzoSchedulerClient.DEFAULT_HEARTBEAT;
+    private boolean schedulerSubscribed;
+    private long eventsReceived;
+
+    /**
+     * A subscription of {@code frameworkInfo} (its {@code id}, if set, is resubscribed) that calls
+     * {@code scheduler} with {@code driver} as the driver. Starts the loop thread; connects on
+     * {@link #start()}.
+     */
+    Subscription(
+            FrameworkInfo frameworkInfo,
+            Scheduler scheduler,
+            SchedulerDriver driver,
+            MasterDetector detector,
+            boolean autoAcknowledge,
+            int missedHeartbeats,
+            Backoff backoff,
+            Clock clock,
+            FaultHandler faultHandler) {
+        this.frameworkInfo = frameworkInfo;
+        this.callbacks = new Callbacks(scheduler, driver, autoAcknowledge, faultHandler, this::idText);
+        this.detector = detector;
+        this.followLeaderHints = detector instanceof StandaloneMasterDetector;
+        this.missedHeartbeats = missedHeartbeats;
+        this.faultHandler = faultHandler;
+        this.backoff = backoff;
+        FrameworkID given = frameworkInfo.getId();
+        this.frameworkId = given.getValue().isEmpty() ? null : given;
+        this.loop = new EventLoop(MezzoSchedulerClient.THREAD_NAME, clock, faultHandler);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Any thread.
+    // ---------------------------------------------------------------------------------------
+
+    /** Follows the detector and subscribes. Called once. */
+    void start() {
+        enqueue(this::onStart);
+    }
+
+    /**
+     * Stops for good (on the loop), then stops the loop thread and waits briefly for the channels.
+     * From a callback it stops at once and lets the channels terminate on their own.
+     */
+    void close() {
+        if (loop.inLoopThread()) {
+            stopForGood(Level.INFO, "client closed");
+            loop.close();
+            return;
+        }
+        List<ManagedChannel> toAwait = List.of();
+        try {
+            toAwait = loop.call(() -> {
+                        setMdc();
+                        stopForGood(Level.INFO, "client closed");
+                        return List.copyOf(channels);
+                    })
+                    .get(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            LOG.warn("Closing scheduler client: loop did not stop the stream within {} s ({})",
+                    CLOSE_WAIT_SECONDS, e.toString());
+        }
+        loop.close();
+        awaitTermination(toAwait);
+    }
+
+    /**
+     * Sends a call built for the current framework id on the current stream; false (and one WARN
+     * line) when not subscribed or when the stream is closed.
+     */
+    boolean send(Call.Type type, Function<FrameworkID, Call> build) {
+        Session s = session;
+        if (s == null) {
+            LOG.warn("Did not send {} for framework {}: not subscribed", type, idText());
+            return false;
+        }
+        if (!s.connection().send(build.apply(s.frameworkId()))) {
+            LOG.warn("Did not send {} for framework {}: stream to master {} is closed",
+                    type, s.frameworkId().getValue(), s.connection().address());
+            return false;
+        }
+        LOG.debug("Sent {} for framework {}", type, s.frameworkId().getValue());
+        return true;
+    }
+
+    /** Stops for good on the loop: at once when called from a callback, else as the next event. */
+    void stopForGoodSoon(String reason) {
+        onLoop(() -> stopForGood(Level.INFO, reason));
+    }
+
+    /** The framework id, once known. */
+    Optional<FrameworkID> frameworkId() {
+        return Optional.ofNullable(frameworkId);
+    }
+
+    /** Whether calls are sent now. */
+    boolean isSubscribed() {
+        return session != null;
+    }
+
+    /** The framework id, or "(new)" before the first SUBSCRIBED: for log lines. */
+    String idText() {
+        FrameworkID id = frameworkId;
+        return id == null ? "(new)" : id.getValue();
+    }
+
+    /** Completes once the loop has handled everything enqueued and fired due timers. For tests. */
+    CompletableFuture<Void> barrier() {
+        return loop.barrier();
+    }
+
+    /** Events received from masters so far, read on the loop. For tests. */
+    CompletableFuture<Long> eventsReceived() {
+        return loop.call(() -> eventsReceived);
+    }
+
+    /** The lifecycle state, read on the loop. For tests. */
+    CompletableFuture<ClientState> state() {
+        return loop.call(() -> state);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Edges: only enqueue.
+    // ---------------------------------------------------------------------------------------
+
+    private final MasterConnection.Listener edge = new MasterConnection.Listener() {
+        @Override
+        public void onEvent(MasterConnection c, Event event) {
+            enqueue(() -> handleEvent(c, event));
+        }
+
+        @Override
+        public void onEnded(MasterConnection c, String reason, String leaderHint) {
+            enqueue(() -> handleEnded(c, reason, leaderHint));
+        }
+    };
+
+    private void enqueue(Runnable event) {
+        loop.append(() -> {
+            setMdc();
+            event.run();
+        });
+    }
+
+    private void onLoop(Runnable event) {
+        if (loop.inLoopThread()) {
+            event.run();
+        } else {
+            enqueue(event);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Loop thread: the state machine.
+    // ---------------------------------------------------------------------------------------
+
+    private void setMdc() {
+        FrameworkID id = frameworkId;
+        if (id != null) {
+            MDC.put(MDC_FRAMEWORK, id.getValue());
+        }
+    }
+
+    private void onStart() {
+        if (state != ClientState.NEW) {
+            return;
+        }
+        LOG.info("Starting scheduler client for framework '{}' {} with {}",
+                frameworkInfo.getName(), idText(), detector);
+        detector.addListener(l -> enqueue(() -> handleLeader(l)));
+    }
+
+    private void handleLeader(Optional<MasterInfo> detected) {
+        leader = detected;
+        switch (state) {
+            case NEW -> connect();
+            case NO_LEADER -> {
+                if (detected.isPresent()) {
+                    connect();
+                }
+            }
+            case BACKING_OFF -> {
+                if (detected.isEmpty()) {
+                    loop.cancel(RECONNECT_TIMER);
+                    moveTo(ClientState.NO_LEADER);
+                    LOG.info("No leading master detected; waiting for one");
+                }
+                // Otherwise the pending reconnect goes to the new leader.
+            }
+            case CONNECTING, SUBSCRIBED -> {
+                String current = connection.address();
+                if (detected.isPresent() && MasterConnection.address(detected.get()).equals(current)) {
+                    return;
+                }
+                String reason = "leading master changed to "
+                        + detected.map(MasterConnection::address).orElse("none");
+                connection.abort(reason);
+                disconnect(reason, backoff.next());
+            }
+            case STOPPED -> {
+                // Nothing to follow any more.
+            }
+        }
+    }
+
+    /** Opens a stream to the redirect target or the leader and subscribes. */
+    private void connect() {
+        MasterInfo target = redirect != null ? redirect : leader.orElse(null);
+        redirect = null;
+        if (target == null) {
+            if (state != ClientState.NO_LEADER) {
+                moveTo(ClientState.NO_LEADER);
+                LOG.info("No leading master detected; waiting for one");
+            }
+            return;
+        }
+        if (!moveTo(ClientState.CONNECTING)) {
+            return;
+        }
+        channels.removeIf(ManagedChannel::isTerminated);
+        FrameworkInfo info = frameworkId == null
+                ? frameworkInfo
+                : frameworkInfo.toBuilder().setId(frameworkId).build();
+        connection = MasterConnection.open(++connectionSerial, target, edge);
+        channels.add(connection.channel());
+        LOG.info("Subscribing framework '{}' {} with master {} (attempt {})",
+                frameworkInfo.getName(), idText(), connection.address(), backoff.attempts() + 1);
+        connection.send(Calls.subscribe(info));
+        armWatchdog();
+    }
+
+    private void handleEvent(MasterConnection c, Event event) {
+        if (c != connection || !state.hasStream()) {
+            return;
+        }
+        eventsReceived++;
+        try {
+            armWatchdog();
+            if (state == ClientState.CONNECTING
+                    && event.getType() != Event.Type.SUBSCRIBED
+                    && event.getType() != Event.Type.ERROR
+                    && event.getType() != Event.Type.HEARTBEAT) {
+                LOG.warn("Ignored {} from master {} before SUBSCRIBED", event.getType(), c.address());
+                return;
+            }
+            switch (event.getType()) {
+                case SUBSCRIBED -> onSubscribed(c, event.getSubscribed());
+                case OFFERS, RESCIND, UPDATE, MESSAGE, FAILURE -> callbacks.deliver(event);
+                case ERROR -> onError(SchedulerError.of(event.getError()));
+                case HEARTBEAT -> LOG.debug("Heartbeat from master {}", c.address());
+                default -> LOG.debug("Ignored event of type {} from master {}", event.getType(), c.address());
+            }
+        } finally {
+            if (c == connection && state.hasStream()) {
+                c.requestNext();
+            }
+        }
+    }
+
+    private void onSubscribed(MasterConnection c, Event.Subscribed subscribed) {
+        if (state == ClientState.SUBSCRIBED) {
+            LOG.warn("Ignored a second SUBSCRIBED from master {}", c.address());
+            return;
+        }
+        MasterInfo master = subscribed.getMasterInfo();
+        if (master.getEpoch() < highestEpoch) {
+            LOG.warn("Refused SUBSCRIBED from master {}: its epoch {} is older than epoch {} already seen",
+                    c.address(), master.getEpoch(), highestEpoch);
+            c.abort("stale master epoch");
+            disconnect("stale master epoch", backoff.next());
+            return;
+        }
+        if (subscribed.getFrameworkId().getValue().isEmpty()) {
+            LOG.warn("Refused SUBSCRIBED from master {}: it carries no framework id", c.address());
+            c.abort("SUBSCRIBED without framework id");
+            disconnect("SUBSCRIBED without framework id", backoff.next());
+            return;
+        }
+        highestEpoch = Math.max(highestEpoch, master.getEpoch());
+        FrameworkID id = subscribed.getFrameworkId();
+        if (frameworkId != null && !frameworkId.equals(id)) {
+            LOG.warn("Master {} assigned framework id {} instead of {}",
+                    c.address(), id.getValue(), frameworkId.getValue());
+        }
+        frameworkId = id;
+        setMdc();
+        double seconds = subscribed.getHeartbeatIntervalSeconds();
+        // A missing or absurd interval falls back to the default rather than disabling the watchdog.
+        heartbeatInterval = seconds > 0 && seconds <= MAX_HEARTBEAT_SECONDS
+                ? Duration.ofMillis(Math.max(1, Math.round(seconds * 1000)))
+                : MezzoSchedulerClient.DEFAULT_HEARTBEAT;
+        backoff.reset();
+        redirectsInARow = 0;
+        moveTo(ClientState.SUBSCRIBED);
+        session = new Session(id, c);
+        schedulerSubscribed = true;
+        armWatchdog();
+        LOG.info("Subscribed framework {} with master {} (epoch {}, heartbeat every {} ms)",
+                id.getValue(), c.address(), master.getEpoch(), heartbeatInterval.toMillis());
+        callbacks.subscribed(id, master);
+    }
+
+    private void onError(SchedulerError error) {
+        if (!error.fatal()) {
+            LOG.warn("Master refused a call of framework {}: {}", idText(), error);
+            callbacks.error(error);
+            return;
+        }
+        stopForGood(Level.WARN, error.toString());
+        callbacks.error(error);
+    }
+
+    private void handleEnded(MasterConnection c, String reason, String leaderHint) {
+        if (c != connection || !state.hasStream()) {
+            return;
+        }
+        c.ended();
+        MasterInfo hinted = followLeaderHints && leaderHint != null ? parseHint(leaderHint) : null;
+        if (hinted != null && !MasterConnection.address(hinted).equals(c.address())) {
+            redirect = hinted;
+            redirectsInARow++;
+            // Go at once the first time; a chain of redirects waits like any other retry.
+            disconnect(reason + ", not the leader: following its hint to " + MasterConnection.address(hinted),
+                    redirectsInARow == 1 ? Duration.ZERO : backoff.next());
+        } else {
+            redirectsInARow = 0;
+            disconnect(reason, backoff.next());
+        }
+    }
+
+    /**
+     * The master a "mezzo-leader" hint names, or null. A hint is a {@code host:port}: anything else
+     * (a {@code zk://} URL included, which would open a ZooKeeper session) is ignored.
+     */
+    private MasterInfo parseHint(String hint) {
+        if (hint.trim().startsWith("zk://")) {
+            LOG.warn("Ignored leader hint '{}': {}", hint, "not host:port");
+            return null;
+        }
+        try (MasterDetector parsed = MasterDetectors.fromAddress(hint)) {
+            return parsed.leader().orElse(null);
+        } catch (IllegalArgumentException e) {
+            LOG.warn("Ignored leader hint '{}': {}", hint, e.getMessage());
+            return null;
+        }
+    }
+
+    private void onWatchdog(long serial) {
+        if (connection == null || connection.serial() != serial || !state.hasStream()) {
+            return;
+        }
+        String reason = "no event for " + heartbeatInterval.multipliedBy(missedHeartbeats).toMillis()
+                + " ms (" + missedHeartbeats + " heartbeat intervals)";
+        connection.abort("missed heartbeats");
+        redirectsInARow = 0;
+        disconnect(reason, backoff.next());
+    }
+
+    /**
+     * The stream is over (already ended or aborted by the caller): forget it, tell the scheduler if
+     * it was subscribed, and schedule the next attempt after {@code delay}.
+     */
+    private void disconnect(String reason, Duration delay) {
+        boolean tell = schedulerSubscribed;
+        String from = connection == null ? "-" : connection.address();
+        session = null;
+        schedulerSubscribed = false;
+        connection = null;
+        loop.cancel(WATCHDOG_TIMER);
+        if (leader.isEmpty() && redirect == null) {
+            moveTo(ClientState.NO_LEADER);
+            LOG.info("Disconnected framework {} from master {}: {}; waiting for a leading master",
+                    idText(), from, reason);
+        } else {
+            moveTo(ClientState.BACKING_OFF);
+            loop.schedule(RECONNECT_TIMER, delay, this::onReconnectTimer);
+            String next = MasterConnection.address(redirect != null ? redirect : leader.get());
+            LOG.info("Disconnected framework {} from master {}: {}; reconnecting to {} in {} ms",
+                    idText(), from, reason, next, delay.toMillis());
+        }
+        if (tell) {
+            callbacks.disconnected();
+        }
+    }
+
+    private void onReconnectTimer() {
+        setMdc();
+        if (state == ClientState.BACKING_OFF) {
+            connect();
+        }
+    }
+
+    private void armWatchdog() {
+        long serial = connection.serial();
+        loop.schedule(WATCHDOG_TIMER, heartbeatInterval.multipliedBy(missedHeartbeats), () -> {
+            setMdc();
+            onWatchdog(serial);
+        });
+    }
+
+    /** Enters STOPPED: no more calls, callbacks or reconnections. */
+    private void stopForGood(Level level, String reason) {
+        if (state == ClientState.STOPPED) {
+            return;
+        }
+        moveTo(ClientState.STOPPED);
+        session = null;
+        schedulerSubscribed = false;
+        loop.cancel(RECONNECT_TIMER);
+        loop.cancel(WATCHDOG_TIMER);
+        if (connection != null) {
+            connection.finish();
+        }
+        LOG.atLevel(level).log("Stopped scheduler client of framework {} for good: {}", idText(), reason);
+    }
+
+    private boolean moveTo(ClientState next) {
+        if (!state.canMoveTo(next)) {
+            faultHandler.handleFault(
+                    "scheduler client of framework " + idText() + " cannot move from " + state + " to " + next,
+                    new IllegalStateException(state + " -> " + next));
+            return false;
+        }
+        state = next;
+        return true;
+    }
+
+    private static void awaitTermination(List<ManagedChannel> channels) {
+        try {
+            for (ManagedChannel channel : channels) {
+                if (!channel.awaitTermination(1, TimeUnit.SECONDS)) {
+                    channel.shutdownNow();
+                    if (!channel.awaitTermination(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS)) {
+                        LOG.warn("Channel {} did not terminate within {} s", channel, CLOSE_WAIT_SECONDS);
+                    }
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            channels.forEach(ManagedChannel::shutdownNow);
+        }
+    }
+}
