@@ -51,7 +51,8 @@ import org.slf4j.LoggerFactory;
  * </ol>
  *
  * <p>Thread: the agent's event loop (process exits are appended to it from the JDK's process reaper
- * thread), except {@link #sample}, which a worker calls. Owner: the agent's task manager. Public only so
+ * thread), except {@link #sample}, which a worker calls. Owner: the agent's core, which shares it with
+ * the task launcher, the task lifecycle, recovery and the {@link UsageMonitor}. Public only so
  * that the agent's other packages can use it.
  */
 public final class Containerizer {
