@@ -74,8 +74,9 @@ import org.slf4j.LoggerFactory;
  * (written through the status update manager with the task's stream). Soft state: the agent's id (from
  * its checkpoint or the master), the container handles, health results, limitations.
  *
- * <p>Thread: the agent's event loop only. Owner: {@link AgentCore}. It owns the task's monitors ({@link
- * HealthMonitor}, {@link UsageMonitor}), whose listener it is.
+ * <p>Thread: the agent's event loop only. Owner: {@link AgentCore}. It makes and owns the running tasks'
+ * monitors ({@link HealthMonitor}, {@link UsageMonitor}), whose listener it is, and is the status update
+ * manager's listener (terminal acknowledgements).
  */
 final class TaskLifecycle implements HealthMonitor.Listener, UsageMonitor.Listener, StatusUpdateManager.Listener {
 

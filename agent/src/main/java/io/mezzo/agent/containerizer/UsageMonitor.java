@@ -46,8 +46,10 @@ import org.slf4j.MDC;
  *
  * <p>Soft state: the last disk measurement per container (a restarted agent measures again).
  *
- * <p>Thread: the agent's event loop; sampling and measuring run on workers. Owner: the agent's core,
- * whose timers call {@link #sample} and {@link #measureDisk}. Public only so that the core can use it.
+ * <p>Thread: the agent's event loop; sampling and measuring run on workers. Owner: the agent's task
+ * lifecycle ({@code TaskLifecycle}, in the core), its listener, which watches a container while its task
+ * runs; the core's timers call {@link #sample} and {@link #measureDisk}. Public only so that the core
+ * can use it.
  */
 public final class UsageMonitor {
 

@@ -35,7 +35,8 @@ import java.util.concurrent.Executor;
  * <p>Soft state: the checkers (a recovered task's checks start again from its recovery).
  *
  * <p>Thread: the agent's event loop (probes run on workers and append their results). Owner: the
- * agent's core. Public only so that the core can use it.
+ * agent's task lifecycle ({@code TaskLifecycle}, in the core), its listener. Public only so that the
+ * core can use it.
  */
 public final class HealthMonitor {
 
@@ -108,10 +109,5 @@ public final class HealthMonitor {
         if (checker != null) {
             checker.stop();
         }
-    }
-
-    /** Whether the task's health is being checked. Loop thread. */
-    public boolean isChecking(TaskKey key) {
-        return checkers.containsKey(key);
     }
 }
