@@ -13,6 +13,7 @@ import io.mezzo.agent.containerizer.Containerizer;
 import io.mezzo.agent.containerizer.Isolator;
 import io.mezzo.agent.containerizer.LauncherScript;
 import io.mezzo.agent.containerizer.ProcTable;
+import io.mezzo.agent.containerizer.UsageMonitor;
 import io.mezzo.agent.containerizer.cgroups.CgroupsDetector;
 import io.mezzo.agent.fetcher.Fetcher;
 import io.mezzo.agent.link.MasterLink;
@@ -79,10 +80,10 @@ public final class Agent implements AutoCloseable {
     private volatile int boundPort = -1;
     private volatile Resources total;
 
-    // Written by start() and close() (synchronized); loop and tasks are also read by state() from any thread.
+    // Written by start() and close() (synchronized); loop and core are also read by state() from any thread.
     private Lifecycle lifecycle = Lifecycle.NEW;
     private volatile EventLoop loop;
-    private volatile TaskManager tasks;
+    private volatile AgentCore core;
     private MasterLink link;
     private Server server;
     private HealthStatusManager health;
@@ -153,8 +154,8 @@ public final class Agent implements AutoCloseable {
                 config.statusUpdateRetryMax(),
                 random,
                 update -> link.sendStatusUpdate(update));
-        tasks = new TaskManager(config, loop, containerizer, updates, workers, store, bootId, fetcher,
-                new TaskManager.Listener() {
+        core = new AgentCore(config, loop, containerizer, updates, workers, store, bootId, fetcher,
+                new AgentCore.Listener() {
             @Override
             public void registered(AgentId id) {
                 agentId = id;
@@ -182,7 +183,8 @@ public final class Agent implements AutoCloseable {
                         1024),
                 random,
                 config.faultHandler(),
-                tasks);
+                core,
+                updates::acknowledge);
         health = new HealthStatusManager();
         try {
             server = NettyServerBuilder.forAddress(
@@ -200,21 +202,21 @@ public final class Agent implements AutoCloseable {
                     "cannot listen on " + config.ip() + ":" + config.port() + ": " + e.getMessage(), e);
         }
         boundPort = server.getPort();
-        tasks.agentInfo(AgentInfo.newBuilder()
+        core.agentInfo(AgentInfo.newBuilder()
                 .setHostname(config.hostname())
                 .setPort(boundPort)
                 .addAllResources(total.toProto())
                 .addAllAttributes(config.attributes())
                 .setVersion(VERSION)
                 .build());
-        TaskManager.Recovery recovery;
+        AgentRecovery.Result recovery;
         try {
             recovery = loop.call(() -> {
-                        TaskManager.Recovery r = tasks.recover(left, config.recover());
+                        AgentRecovery.Result r = core.recover(left, config.recover());
                         if (r.agentId() != null) {
                             link.recovered(r.agentId());
                         }
-                        tasks.start();
+                        core.start();
                         return r;
                     })
                     .get(config.shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS);
@@ -256,20 +258,20 @@ public final class Agent implements AutoCloseable {
     /** The agent's state as the operator API reports it, read on the agent's loop. */
     public CompletableFuture<GetAgentStateResponse> state() {
         EventLoop l = loop;
-        TaskManager t = tasks;
-        if (l == null || t == null) {
+        AgentCore c = core;
+        if (l == null || c == null) {
             return CompletableFuture.failedFuture(new IllegalStateException("agent not started"));
         }
-        return l.call(t::state);
+        return l.call(c::state);
     }
 
     /**
      * Every running container with a fresh usage sample, as {@code AgentOperator.GetContainers} answers:
-     * the containers are listed on the loop and sampled on a worker.
+     * the containers are listed (and what is shown of them copied) on the loop, and sampled on a worker.
      */
     public CompletableFuture<GetContainersResponse> containers() {
         EventLoop l = loop;
-        TaskManager t = tasks;
+        AgentCore t = core;
         ExecutorService w = workers;
         Containerizer c = containerizer;
         if (l == null || t == null) {
@@ -277,8 +279,8 @@ public final class Agent implements AutoCloseable {
         }
         return l.call(t::containers).thenApplyAsync(views -> {
             GetContainersResponse.Builder out = GetContainersResponse.newBuilder();
-            for (TaskManager.ContainerView view : views) {
-                out.addContainers(t.containerStatus(view, c.sample(view.container()), config.clock().seconds()));
+            for (UsageMonitor.ContainerView view : views) {
+                out.addContainers(UsageMonitor.status(view, c.sample(view.container()), config.clock().seconds()));
             }
             return out.build();
         }, w);
@@ -338,8 +340,8 @@ public final class Agent implements AutoCloseable {
     }
 
     /** Package-private for tests: the agent's core. */
-    TaskManager taskManager() {
-        return tasks;
+    AgentCore core() {
+        return core;
     }
 
     /** Package-private for tests: the master link. */
@@ -440,7 +442,7 @@ public final class Agent implements AutoCloseable {
         try {
             return loop.call(() -> {
                         link.close();
-                        return tasks.stop();
+                        return core.stop();
                     })
                     .get(config.shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {

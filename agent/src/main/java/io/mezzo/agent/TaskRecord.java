@@ -1,15 +1,15 @@
 package io.mezzo.agent;
 
 import io.mezzo.agent.containerizer.Container;
+import io.mezzo.agent.containerizer.Limitation;
 import io.mezzo.agent.containerizer.Limits;
-import io.mezzo.agent.containerizer.UsageSample;
-import io.mezzo.agent.health.HealthChecker;
 import io.mezzo.agent.status.TaskKey;
 import io.mezzo.common.id.AgentId;
 import io.mezzo.common.id.ContainerId;
 import io.mezzo.proto.v1.ExecutorID;
 import io.mezzo.proto.v1.StatusReason;
 import io.mezzo.proto.v1.Task;
+import io.mezzo.proto.v1.TaskCheckpoint;
 import io.mezzo.proto.v1.TaskInfo;
 import io.mezzo.proto.v1.TaskState;
 import io.mezzo.proto.v1.TaskStatus;
@@ -27,12 +27,25 @@ import java.util.Set;
  *       +--failed or killed---+-------exited---------+--> TERMINAL (until the ack)
  * </pre>
  *
- * <p>Hard state for tasks of frameworks that checkpoint ({@link #checkpoint}): written to {@code
- * meta/frameworks/<framework>/tasks/<task>/task.info} with the task's update stream at every change, and
- * rebuilt from it by an agent restarted on the same work directory. Soft state otherwise: an agent
- * restart kills such a task, and the master tells its framework when the agent re-registers without it.
+ * <p>Invariants kept here:
  *
- * <p>Thread: the agent's event loop. Owner: {@link TaskManager}.
+ * <ol>
+ *   <li>The task's state and latest status are set when the record is made (TASK_STAGING for a new
+ *       task, the checkpointed ones for a recovered task) and afterwards only by {@link #reported}, which
+ *       only {@link TaskLifecycle#report} calls: the status it records is the update just stamped for
+ *       the master, so the state the agent shows, checkpoints and reports is one value.
+ *   <li>The phase changes only through {@link #moveTo}, which only {@link TaskLifecycle#move} calls, and
+ *       only along the arrows above (an illegal move goes to the fault handler).
+ * </ol>
+ * (Both are checked by {@code AgentArchitectureTest}.)
+ *
+ * <p>Hard state for tasks of frameworks that checkpoint ({@link #checkpoint}): written to {@code
+ * meta/frameworks/<framework>/tasks/<task>/task.info} ({@link #record}) with the task's update stream at
+ * every change, and rebuilt from it by an agent restarted on the same work directory. Soft state
+ * otherwise: an agent restart kills such a task, and the master tells its framework when the agent
+ * re-registers without it.
+ *
+ * <p>Thread: the agent's event loop. Owner: {@link TaskLifecycle}.
  */
 final class TaskRecord {
 
@@ -54,9 +67,6 @@ final class TaskRecord {
             Phase.KILLING, EnumSet.of(Phase.TERMINAL),
             Phase.TERMINAL, EnumSet.noneOf(Phase.class));
 
-    /** Why the agent itself ended a task that outgrew its resources. */
-    record Limitation(StatusReason reason, String message) {}
-
     final TaskKey key;
     final TaskInfo info;
     final ContainerId containerId;
@@ -65,10 +75,7 @@ final class TaskRecord {
 
     /** Its framework checkpoints: the record is on disk and the task survives an agent restart. */
     boolean checkpoint;
-    Phase phase = Phase.LAUNCHING;
     Container container;
-    TaskState state = TaskState.TASK_STAGING;
-    TaskStatus latestStatus;
     boolean killRequested;
     StatusReason killReason = StatusReason.REASON_UNSPECIFIED;
     /** The master forgot the framework: the terminal update is sent once, unacknowledged, and the task dropped. */
@@ -76,30 +83,65 @@ final class TaskRecord {
     int messagesDelivered;
     /** Set when the agent kills the task for exceeding a limit; the terminal update reports it. */
     Limitation limitation;
-    /** The latest usage sample of its container. */
-    UsageSample usage = UsageSample.EMPTY;
-    /** Its health checker while it runs with a health check. */
-    HealthChecker health;
     /** The latest health check result; null before the first. Carried in every later update. */
     Boolean healthy;
-    /** Bytes its sandbox held when last measured. */
-    long diskUsed;
-    /** The one WARN line about exceeding its disk (not enforced) was logged. */
-    boolean diskWarned;
     /** Overrides the TASK_KILLED message (a kill for failing health checks). */
     String killMessage;
 
+    // Invariants 1 and 2: written only through reported() and moveTo().
+    private Phase phase = Phase.LAUNCHING;
+    private TaskState state;
+    private TaskStatus latestStatus;
+
+    /** A new task, TASK_STAGING until its first update. */
     TaskRecord(TaskKey key, TaskInfo info, ContainerId containerId, Path sandbox) {
+        this(key, info, containerId, sandbox, TaskState.TASK_STAGING, null);
+    }
+
+    /** A task recovered from its checkpoint, in the state (and with the latest status) recorded there. */
+    TaskRecord(TaskKey key, TaskInfo info, ContainerId containerId, Path sandbox, TaskState state,
+            TaskStatus latestStatus) {
         this.key = key;
         this.info = info;
         this.containerId = containerId;
         this.sandbox = sandbox;
         this.limits = Limits.of(info.getResourcesList());
+        this.state = state;
+        this.latestStatus = latestStatus;
+    }
+
+    /** The task's lifecycle phase. */
+    Phase phase() {
+        return phase;
+    }
+
+    /** The state of the latest update, TASK_STAGING before the first. */
+    TaskState state() {
+        return state;
+    }
+
+    /** The latest update's status as it was sent (uuid and timestamp included); null before the first. */
+    TaskStatus latestStatus() {
+        return latestStatus;
     }
 
     /** Whether {@code phase -> next} is a legal move. */
     boolean canMoveTo(Phase next) {
         return TRANSITIONS.get(phase).contains(next);
+    }
+
+    /** Moves to {@code next}. Only {@link TaskLifecycle#move}, which checked the move, calls this. */
+    void moveTo(Phase next) {
+        phase = next;
+    }
+
+    /**
+     * Records the update just stamped for the task as its latest: its state becomes the task's. Only
+     * {@link TaskLifecycle#report} calls this (invariant 1).
+     */
+    void reported(TaskStatus status) {
+        state = status.getState();
+        latestStatus = status;
     }
 
     /** The task as the master and the operator API see it. */
@@ -121,6 +163,18 @@ final class TaskRecord {
             t.setLatestStatus(latestStatus);
         }
         return t.build();
+    }
+
+    /**
+     * The task's checkpoint record without its updates (the status update manager adds those): the task
+     * as last reported and its kill request.
+     */
+    TaskCheckpoint record(AgentId agent) {
+        return TaskCheckpoint.newBuilder()
+                .setTask(toProto(agent))
+                .setKillRequested(killRequested)
+                .setKillReason(killReason)
+                .build();
     }
 
     @Override

@@ -144,19 +144,19 @@ final class AgentHarness implements AutoCloseable {
      * the clock past the retry delay would make it resend the update.
      */
     void awaitAcknowledged(StatusUpdate update) {
-        await().atMost(WAIT).until(() -> on(() -> agent.taskManager().pendingUpdates()).stream()
+        await().atMost(WAIT).until(() -> on(() -> agent.core().pendingUpdates()).stream()
                 .noneMatch(u -> u.getStatus().getUuid().equals(update.getStatus().getUuid())));
     }
 
     void awaitTaskState(String task, TaskState state) {
         await().atMost(WAIT).until(() -> {
-            TaskRecord r = on(() -> agent.taskManager().task(key(task)));
-            return r != null && r.state == state;
+            TaskRecord r = on(() -> agent.core().task(key(task)));
+            return r != null && r.state() == state;
         });
     }
 
     long pidOf(String task) throws Exception {
-        return on(() -> agent.taskManager().task(key(task)).container.pid());
+        return on(() -> agent.core().task(key(task)).container.pid());
     }
 
     GetAgentStateResponse state() throws Exception {

@@ -227,7 +227,7 @@ class AgentTest {
         awaitTaskState("task-1", TaskState.TASK_RUNNING);
         settle();
         assertThat(state().getTasksCount()).isEqualTo(1);
-        assertThat(on(() -> agent.taskManager().tasks().size())).isEqualTo(1);
+        assertThat(on(() -> agent.core().tasks().size())).isEqualTo(1);
         try (var runs = Files.list(sandbox(starting).getParent())) {
             assertThat(runs.count()).isEqualTo(1);
         }
@@ -291,8 +291,8 @@ class AgentTest {
         ScriptedMaster.Connection conn = register();
         // Both in one loop event, so the launch (the next event) finds the task already killed.
         on(() -> {
-            agent.taskManager().message(run(task("task-1", shell("sleep 60"))));
-            agent.taskManager().message(kill("task-1", StatusReason.REASON_KILLED_BY_FRAMEWORK, null));
+            agent.core().message(run(task("task-1", shell("sleep 60"))));
+            agent.core().message(kill("task-1", StatusReason.REASON_KILLED_BY_FRAMEWORK, null));
             return null;
         });
         StatusUpdate starting = acknowledgeThrough(conn, TaskState.TASK_STARTING);
@@ -342,7 +342,7 @@ class AgentTest {
         await().atMost(WAIT).until(() -> state().getRegistered());
         again.send(ack(running));
         settle();
-        assertThat(on(() -> agent.taskManager().task(key("task-1")).latestStatus)).isEqualTo(running.getStatus());
+        assertThat(on(() -> agent.core().task(key("task-1")).latestStatus())).isEqualTo(running.getStatus());
     }
 
     @Test
@@ -564,15 +564,15 @@ class AgentTest {
 
     private void awaitTaskState(String task, TaskState state) {
         await().atMost(WAIT).until(() -> {
-            TaskRecord r = on(() -> agent.taskManager().task(key(task)));
-            return r != null && r.state == state;
+            TaskRecord r = on(() -> agent.core().task(key(task)));
+            return r != null && r.state() == state;
         });
     }
 
     private void awaitPhase(String task, TaskRecord.Phase phase) {
         await().atMost(WAIT).until(() -> {
-            TaskRecord r = on(() -> agent.taskManager().task(key(task)));
-            return r != null && r.phase == phase;
+            TaskRecord r = on(() -> agent.core().task(key(task)));
+            return r != null && r.phase() == phase;
         });
     }
 
@@ -581,7 +581,7 @@ class AgentTest {
     }
 
     private long pidOf(String task) throws Exception {
-        return on(() -> agent.taskManager().task(key(task)).container.pid());
+        return on(() -> agent.core().task(key(task)).container.pid());
     }
 
     private GetAgentStateResponse state() throws Exception {

@@ -68,7 +68,7 @@ class DiskTest {
         h.awaitAcknowledged(acknowledgeThrough(conn, TaskState.TASK_RUNNING));
         await().atMost(WAIT).until(() -> Files.readString(h.sandbox(starting).resolve("stdout")).contains("written"));
         h.advance(WATCH);
-        await().atMost(WAIT).until(() -> h.on(() -> h.agent.taskManager().task(AgentHarness.key("big")).diskUsed)
+        await().atMost(WAIT).until(() -> h.on(() -> h.agent.core().diskUsed(AgentHarness.key("big")))
                 >= 3145728);
         assertThat(h.agent.containers().get(WAIT.toSeconds(), TimeUnit.SECONDS).getContainers(0).getStatistics()
                 .getDiskUsedBytes()).isGreaterThanOrEqualTo(3145728);
@@ -85,7 +85,7 @@ class DiskTest {
         StatusUpdate starting = acknowledgeThrough(conn, TaskState.TASK_STARTING, TaskState.TASK_RUNNING);
         h.awaitAcknowledged(acknowledgeThrough(conn, TaskState.TASK_FINISHED));
         Path sandbox = h.sandbox(starting);
-        await().atMost(WAIT).until(() -> h.on(() -> h.agent.taskManager().sandboxesToCollect()) == 1);
+        await().atMost(WAIT).until(() -> h.on(() -> h.agent.core().sandboxesToCollect()) == 1);
         h.advance(Duration.ofMinutes(59));
         assertThat(sandbox).exists();
         h.advance(Duration.ofMinutes(1));

@@ -283,7 +283,7 @@ class RecoveryTest {
                 .setEpoch(1)
                 .setCheckpointResources(MasterMessage.CheckpointResources.newBuilder().addResources(reserved))
                 .build());
-        await().atMost(WAIT).until(() -> h.on(() -> h.agent.taskManager().total()).toProto().contains(reserved));
+        await().atMost(WAIT).until(() -> h.on(() -> h.agent.core().total()).toProto().contains(reserved));
         h.agent.close();
 
         h.start();
@@ -297,7 +297,7 @@ class RecoveryTest {
 
     /** Waits for the agent to have processed every acknowledgement sent so far. */
     private void awaitAcknowledged() {
-        await().atMost(WAIT).until(() -> h.on(() -> h.agent.taskManager().pendingUpdates()).isEmpty());
+        await().atMost(WAIT).until(() -> h.on(() -> h.agent.core().pendingUpdates()).isEmpty());
     }
 
     /** The next update, advancing the clock so that the agent's liveness polling notices exits. */

@@ -51,7 +51,8 @@ import org.slf4j.LoggerFactory;
  * </ol>
  *
  * <p>Thread: the agent's event loop (process exits are appended to it from the JDK's process reaper
- * thread), except {@link #sample}, which a worker calls. Owner: the agent's task manager. Public only so
+ * thread), except {@link #sample}, which a worker calls. Owner: the agent's core, which shares it with
+ * the task launcher, the task lifecycle, recovery and the {@link UsageMonitor}. Public only so
  * that the agent's other packages can use it.
  */
 public final class Containerizer {
@@ -262,7 +263,8 @@ public final class Containerizer {
             signals.group(leader, "KILL");
         }
         isolator.killAll(isolation, leader, marker);
-        cleanupLater(id, isolation, leader, marker, 0, done);
+        // Its own timer tag: the container may also be exiting here, and that cleanup must not replace this one.
+        cleanupLater("destroy/" + id, id, isolation, leader, marker, 0, done);
         return done;
     }
 
@@ -418,11 +420,15 @@ public final class Containerizer {
         container.signalled.forEach(ProcessHandle::destroyForcibly);
         CompletableFuture<Void> cleaned = new CompletableFuture<>();
         cleaned.whenComplete((v, error) -> container.listener.cleanedUp(container, error == null));
-        cleanupLater(container.id(), container.isolation(), leader, container.marker(), 0, cleaned);
+        cleanupLater("cleanup/" + container.id(), container.id(), container.isolation(), leader, container.marker(), 0,
+                cleaned);
     }
 
-    /** Removes the container's cgroup once it has no process left, retrying on the loop's clock. */
-    private void cleanupLater(ContainerId id, Isolation isolation, long leader, String marker, int attempt,
+    /**
+     * Removes the container's cgroup once it has no process left, retrying on the loop's clock under
+     * {@code tag} (one tag per cleanup, so that two cleanups of one container never cancel each other).
+     */
+    private void cleanupLater(String tag, ContainerId id, Isolation isolation, long leader, String marker, int attempt,
             CompletableFuture<Void> done) {
         if (isolation.dirs().isEmpty()) {
             done.complete(null);
@@ -451,8 +457,7 @@ public final class Containerizer {
             done.completeExceptionally(new IOException(why));
             return;
         }
-        loop.schedule("cleanup/" + id, CLEANUP_RETRY, () -> cleanupLater(id, isolation, leader, marker, attempt + 1,
-                done));
+        loop.schedule(tag, CLEANUP_RETRY, () -> cleanupLater(tag, id, isolation, leader, marker, attempt + 1, done));
     }
 
     private void cleanupQuietly(Isolation isolation) {

@@ -37,7 +37,7 @@ import java.util.zip.ZipInputStream;
  * keyed by URI ({@link FetcherCache}). Each step is logged to the sandbox's {@value #LOG_FILE}.
  *
  * <p>Thread-safe; it blocks on the network and on disk, so the agent calls it on a worker, never on its
- * loop. Owner: the agent's task manager.
+ * loop. Owner: the agent's task launcher ({@code TaskLauncher}).
  */
 public final class Fetcher {
 

@@ -34,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * </pre>
  *
  * <p>Thread: the agent's loop; deletions run on workers and report back to the loop. Owner: the agent's
- * task manager. Public only so that the agent can create it.
+ * core, whose disk timer calls {@link #checkDisk}; the task lifecycle schedules forgotten tasks'
+ * sandboxes. Public only so that the agent can create it.
  */
 public final class SandboxGc {
 

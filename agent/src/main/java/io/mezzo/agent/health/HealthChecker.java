@@ -23,8 +23,8 @@ import org.slf4j.LoggerFactory;
  * 3 consecutive failures, grace period 10 s): proto3 cannot tell 0 from unset.
  *
  * <p>Thread: the agent's loop (probes complete on workers and append their result). Timers are loop
- * timers on the loop's clock, tagged {@code <tag>} and {@code <tag>/timeout}. Owner: the agent's task
- * manager, one per running task with a health check.
+ * timers on the loop's clock, tagged {@code <tag>} and {@code <tag>/timeout}. Owner: the {@link
+ * HealthMonitor}, one per running task with a health check.
  */
 public final class HealthChecker {
 
@@ -38,7 +38,7 @@ public final class HealthChecker {
         CompletableFuture<Result> run();
     }
 
-    /** What the task manager hears. Called on the loop. */
+    /** What the {@link HealthMonitor} hears. Called on the loop. */
     public interface Listener {
         /** The task became healthy or unhealthy (or got its first result). */
         void healthChanged(boolean healthy, String detail);

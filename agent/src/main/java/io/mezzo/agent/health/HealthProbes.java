@@ -40,7 +40,7 @@ import javax.net.ssl.X509ExtendedTrustManager;
  *   <li>TCP: a connection to {@code 127.0.0.1:port} is healthy.
  * </ul>
  *
- * <p>Stateless; thread-safe. Owner: the agent's task manager, which makes one probe per checked task.
+ * <p>Stateless; thread-safe. Used by the {@link HealthMonitor}, which makes one probe per checked task.
  */
 public final class HealthProbes {
 

@@ -28,6 +28,7 @@ import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -36,7 +37,7 @@ import org.slf4j.MDC;
  * The agent's end of the {@code AgentLink.Connect} stream: follows the leading master named by the
  * {@link MasterDetector}, registers (REGISTER, or REREGISTER once the agent has an id), answers PINGs,
  * notices a silent or lost master and reconnects with backoff, and hands task messages to its {@link
- * Handler}.
+ * Handler} and acknowledgements of status updates straight to the status update manager.
  *
  * <pre>
  *   IDLE --leader--> REGISTERING --REGISTERED--> REGISTERED
@@ -45,14 +46,17 @@ import org.slf4j.MDC;
  *                     |    v registration timeout   v missed PINGs
  *                     +-- BACKING_OFF &lt;-----------+
  *   any --close() or SHUTDOWN--> CLOSED
+ *
+ *   while REGISTERED: RUN_TASK, KILL_TASK, ... -> Handler.message (the agent's core)
+ *                     STATUS_UPDATE_ACK         -> acknowledgements (the status update manager)
  * </pre>
  *
  * <p>Invariants kept here:
  *
  * <ol>
  *   <li>At most one stream is open; callbacks of an older stream (an older generation) are ignored.
- *   <li>Task messages reach the handler only while REGISTERED; {@link Handler#disconnected()} is called
- *       exactly once each time the link leaves REGISTERED.
+ *   <li>Task messages reach the handler, and acknowledgements their consumer, only while REGISTERED;
+ *       {@link Handler#disconnected()} is called exactly once each time the link leaves REGISTERED.
  *   <li>No message from a master epoch older than the highest seen is acted on.
  *   <li>Illegal state transitions are reported to the fault handler.
  * </ol>
@@ -91,8 +95,8 @@ public final class MasterLink {
         void disconnected();
 
         /**
-         * A RUN_TASK, KILL_TASK, STATUS_UPDATE_ACK, SHUTDOWN_FRAMEWORK, FRAMEWORK_MESSAGE or
-         * CHECKPOINT_RESOURCES.
+         * A RUN_TASK, KILL_TASK, SHUTDOWN_FRAMEWORK, FRAMEWORK_MESSAGE or CHECKPOINT_RESOURCES
+         * (STATUS_UPDATE_ACK goes to the link's acknowledgement consumer instead).
          */
         void message(MasterMessage message);
 
@@ -133,6 +137,7 @@ public final class MasterLink {
     private final MasterDetector detector;
     private final Settings settings;
     private final Handler handler;
+    private final Consumer<MasterMessage.StatusUpdateAck> acknowledgements;
     private final FaultHandler faultHandler;
     private final Backoff backoff;
     private final BiFunction<String, Integer, ManagedChannel> channelFactory;
@@ -150,15 +155,20 @@ public final class MasterLink {
     private Duration pingTimeout = Duration.ZERO;
     private long highestEpoch = Long.MIN_VALUE;
 
-    /** A link opening plaintext channels to the masters the detector names. */
+    /**
+     * A link opening plaintext channels to the masters the detector names.
+     *
+     * @param acknowledgements takes the master's STATUS_UPDATE_ACKs (the status update manager)
+     */
     public MasterLink(
             EventLoop loop,
             MasterDetector detector,
             Settings settings,
             Random random,
             FaultHandler faultHandler,
-            Handler handler) {
-        this(loop, detector, settings, random, faultHandler, handler, MasterLink::plaintextChannel);
+            Handler handler,
+            Consumer<MasterMessage.StatusUpdateAck> acknowledgements) {
+        this(loop, detector, settings, random, faultHandler, handler, acknowledgements, MasterLink::plaintextChannel);
     }
 
     MasterLink(
@@ -168,11 +178,13 @@ public final class MasterLink {
             Random random,
             FaultHandler faultHandler,
             Handler handler,
+            Consumer<MasterMessage.StatusUpdateAck> acknowledgements,
             BiFunction<String, Integer, ManagedChannel> channelFactory) {
         this.loop = loop;
         this.detector = detector;
         this.settings = settings;
         this.handler = handler;
+        this.acknowledgements = acknowledgements;
         this.faultHandler = faultHandler;
         this.backoff = new Backoff(settings.backoffInitial(), settings.backoffMax(), random);
         this.channelFactory = channelFactory;
@@ -364,10 +376,13 @@ public final class MasterLink {
                 handler.shutdown(reason);
             }
             case RUN_TASK, KILL_TASK, STATUS_UPDATE_ACK, SHUTDOWN_FRAMEWORK, FRAMEWORK_MESSAGE, CHECKPOINT_RESOURCES -> {
-                if (state == State.REGISTERED) {
-                    handler.message(message);
-                } else {
+                if (state != State.REGISTERED) {
                     LOG.warn("Ignored {} received before the master registered the agent", message.getType());
+                } else if (message.getType() == MasterMessage.Type.STATUS_UPDATE_ACK) {
+                    // Straight to the status update manager: an update crosses the agent without turning back.
+                    acknowledgements.accept(message.getStatusUpdateAck());
+                } else {
+                    handler.message(message);
                 }
             }
             default -> LOG.warn("Ignored master message of unknown type {}", message.getType());

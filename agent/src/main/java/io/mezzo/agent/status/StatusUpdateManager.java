@@ -1,13 +1,15 @@
 package io.mezzo.agent.status;
 
-import io.mezzo.common.task.TaskStates;
 import com.google.protobuf.ByteString;
 import io.mezzo.common.clock.Clock;
 import io.mezzo.common.id.FrameworkId;
 import io.mezzo.common.id.TaskId;
 import io.mezzo.common.loop.EventLoop;
 import io.mezzo.common.retry.Backoff;
+import io.mezzo.common.task.TaskStates;
+import io.mezzo.proto.v1.MasterMessage;
 import io.mezzo.proto.v1.StatusUpdate;
+import io.mezzo.proto.v1.TaskCheckpoint;
 import io.mezzo.proto.v1.TaskStatus;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -23,12 +25,22 @@ import java.util.UUID;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * Delivers task status updates to the master reliably, as the Mesos agent's task status update manager
  * does: each task has a stream of updates; only the head of a stream is in flight; it is resent with
  * exponential backoff until the master relays the framework's acknowledgement (STATUS_UPDATE_ACK with
  * the head's uuid); then the next update of that task goes out.
+ *
+ * <pre>
+ *   agent core: stamp -> task's state set -> add(update, record) -> checkpoint (record + stream) -> send head
+ *   master link: STATUS_UPDATE_ACK -> acknowledge -> checkpoint the rest of the stream -> send the next
+ *                                                  \-> terminal update acknowledged -> Listener (forget the task)
+ * </pre>
+ *
+ * <p>Acknowledgements come straight from the master link; the agent's core hears only of the terminal
+ * ones, so an update crosses the agent without turning back.
  *
  * <p>Invariants kept here:
  *
@@ -41,11 +53,19 @@ import org.slf4j.LoggerFactory;
  *       #resume()} sends every head at once with a fresh backoff.
  *   <li>A stream ends when its terminal update is acknowledged; nothing may be added after a terminal
  *       update ({@link #add} throws, which the event loop reports as a fault).
+ *   <li>For a task whose framework checkpoints (its stream carries the task's record), every change of
+ *       the stream is written with the record to the task's {@code task.info} before anything is sent:
+ *       an added update before it can go out, an acknowledgement before the next goes out.
+ *   <li>Only a terminal acknowledgement is passed on ({@link Listener#terminalAcknowledged}); every
+ *       other acknowledgement ends here.
  * </ol>
  *
+ * <p>Hard state for checkpointing tasks: the streams, in {@code meta/frameworks/<f>/tasks/<t>/task.info}
+ * ({@link #restore} rebuilds them after an agent restart); soft otherwise (the backoffs, the timers).
+ *
  * <p>Thread: the agent's event loop only (its timers are loop timers on the loop's clock). Owner: the
- * agent's task manager, which feeds it updates and acknowledgements and pauses/resumes it with the
- * master link. Public only so that the agent's other packages can use it.
+ * agent's core, which feeds it updates and pauses/resumes it with the master link; the master link hands
+ * it acknowledgements. Public only so that the agent's other packages can use it.
  */
 public final class StatusUpdateManager {
 
@@ -60,16 +80,21 @@ public final class StatusUpdateManager {
     }
 
     /**
-     * Told of every change of a task's stream before anything is sent, so that the stream can be
-     * checkpointed first (write, then send). Called on the loop.
+     * Writes a checkpointing task's {@code task.info}: {@code record} is the task's record as its core
+     * last gave it, with the stream's unacknowledged updates (oldest first). Called on the loop, before
+     * anything of the stream is sent.
      */
     @FunctionalInterface
-    public interface Journal {
-        /**
-         * The task's stream now holds {@code pending} (oldest first); {@code added} is the update just
-         * queued, or null when an acknowledgement removed one.
-         */
-        void changed(TaskKey key, List<StatusUpdate> pending, StatusUpdate added);
+    public interface StreamCheckpoint {
+        /** Writes {@code record} for {@code key}; a failure is the writer's to report. */
+        void write(TaskKey key, TaskCheckpoint record);
+    }
+
+    /** What the agent's core hears from the manager. Called on the loop. */
+    @FunctionalInterface
+    public interface Listener {
+        /** The task's terminal update was acknowledged: its stream is gone and the task may be forgotten. */
+        void terminalAcknowledged(TaskKey key);
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(StatusUpdateManager.class);
@@ -83,7 +108,8 @@ public final class StatusUpdateManager {
     // Insertion order, so that pending() lists tasks in the order they first reported.
     private final Map<TaskKey, UpdateStream> streams = new LinkedHashMap<>();
     private boolean resumed;
-    private Journal journal = (key, pending, added) -> {};
+    private StreamCheckpoint checkpoint = (key, record) -> {};
+    private Listener listener = key -> {};
 
     /**
      * A manager that starts paused.
@@ -106,52 +132,105 @@ public final class StatusUpdateManager {
         new Backoff(retryInitial, retryMax, random);
     }
 
-    /** Sets who checkpoints the streams (the task manager). */
-    public void journal(Journal journal) {
-        this.journal = journal;
+    /** Sets who writes the streams of checkpointing tasks (the agent's checkpointer). Before any update. */
+    public void streamCheckpoint(StreamCheckpoint checkpoint) {
+        this.checkpoint = checkpoint;
+    }
+
+    /** Sets who hears of terminal acknowledgements (the agent's core). Before any update. */
+    public void listener(Listener listener) {
+        this.listener = listener;
     }
 
     /**
-     * Restores a task's stream from a checkpoint (an agent restart): the updates keep their uuids and
-     * timestamps, and go out once the manager is resumed.
+     * Restores a task's stream from its checkpointed record (an agent restart): the updates keep their
+     * uuids and timestamps, and go out once the manager is resumed; later changes of the stream are
+     * written with the record.
      */
-    public void restore(FrameworkId framework, TaskId task, List<StatusUpdate> pending) {
+    public void restore(TaskKey key, TaskCheckpoint record) {
+        List<StatusUpdate> pending = record.getPendingUpdatesList();
         if (pending.isEmpty()) {
             return;
         }
-        TaskKey key = new TaskKey(framework, task);
         UpdateStream stream = new UpdateStream(key, new Backoff(retryInitial, retryMax, random));
         stream.pending.addAll(pending);
         stream.terminated = TaskStates.isTerminal(pending.get(pending.size() - 1).getStatus().getState());
+        stream.record = record.toBuilder().clearPendingUpdates().build();
         streams.put(key, stream);
     }
 
     /**
-     * Stamps {@code status} with a fresh uuid and the current time, queues it behind the task's earlier
-     * updates and sends it at once if it is the head and the manager is resumed.
+     * Stamps {@code status} with a fresh uuid and the current time: the update as it will be sent. Nothing
+     * is queued; pass it to {@link #add(StatusUpdate, TaskCheckpoint)} or {@link #sendOnce(StatusUpdate)}.
+     */
+    public StatusUpdate stamp(FrameworkId framework, TaskStatus status) {
+        UUID uuid = UUID.randomUUID();
+        ByteBuffer bytes = ByteBuffer.allocate(16);
+        bytes.putLong(uuid.getMostSignificantBits()).putLong(uuid.getLeastSignificantBits());
+        return StatusUpdate.newBuilder()
+                .setFrameworkId(framework.toProto())
+                .setStatus(status.toBuilder()
+                        .setUuid(ByteString.copyFrom(bytes.array()))
+                        .setTimestamp(clock.seconds()))
+                .build();
+    }
+
+    /**
+     * Stamps {@code status}, queues it behind the task's earlier updates and sends it at once if it is the
+     * head and the manager is resumed. For tasks the agent does not checkpoint (an invalid or unknown task).
      *
      * @return the update as queued (with uuid and timestamp)
      * @throws IllegalStateException if the task's stream already holds a terminal update
      */
     public StatusUpdate add(FrameworkId framework, TaskStatus status) {
-        TaskKey key = new TaskKey(framework, TaskId.of(status.getTaskId()));
+        StatusUpdate update = stamp(framework, status);
+        add(update, null);
+        return update;
+    }
+
+    /**
+     * Queues a {@link #stamp stamped} update behind the task's earlier updates, writes the stream with
+     * {@code record} when the task is checkpointed (invariant 5), and sends it at once if it is the head
+     * and the manager is resumed.
+     *
+     * @param record the task's record (its task with the state this update reports, its kill request;
+     *     no updates), or null when its framework does not checkpoint
+     * @throws IllegalStateException if the task's stream already holds a terminal update
+     */
+    public void add(StatusUpdate update, TaskCheckpoint record) {
+        TaskKey key = new TaskKey(FrameworkId.of(update.getFrameworkId()), TaskId.of(update.getStatus().getTaskId()));
         UpdateStream stream = streams.get(key);
         if (stream != null && stream.terminated) {
             throw new IllegalStateException(
-                    "status update " + status.getState() + " for task " + key + " after its terminal update");
+                    "status update " + update.getStatus().getState() + " for task " + key + " after its terminal update");
         }
-        StatusUpdate update = stamp(framework, status);
         if (stream == null) {
             stream = new UpdateStream(key, new Backoff(retryInitial, retryMax, random));
             streams.put(key, stream);
         }
         stream.pending.add(update);
-        stream.terminated = TaskStates.isTerminal(status.getState());
-        journal.changed(key, List.copyOf(stream.pending), update);
+        stream.terminated = TaskStates.isTerminal(update.getStatus().getState());
+        if (record != null) {
+            stream.record = record;
+        }
+        write(stream);
         if (stream.pending.size() == 1 && resumed) {
             sendHead(stream);
         }
-        return update;
+    }
+
+    /**
+     * The task's record changed without an update (a kill was requested): writes it with the task's
+     * unacknowledged updates, and keeps it for the stream's later writes.
+     */
+    public void checkpoint(TaskKey key, TaskCheckpoint record) {
+        UpdateStream stream = streams.get(key);
+        if (stream == null) {
+            checkpoint.write(key, record.toBuilder().clearPendingUpdates().build());
+            return;
+        }
+        stream.record = record;
+        write(stream);
     }
 
     /**
@@ -160,15 +239,42 @@ public final class StatusUpdateManager {
      */
     public StatusUpdate sendOnce(FrameworkId framework, TaskStatus status) {
         StatusUpdate update = stamp(framework, status);
-        if (resumed) {
-            sender.accept(update);
-        }
+        sendOnce(update);
         return update;
     }
 
+    /** Sends a {@link #stamp stamped} update once, without keeping or retrying it. Dropped while paused. */
+    public void sendOnce(StatusUpdate update) {
+        if (resumed) {
+            sender.accept(update);
+        }
+    }
+
     /**
-     * Handles the master's STATUS_UPDATE_ACK. Only an acknowledgement of the head of the task's stream
-     * counts; any other is logged at DEBUG and ignored.
+     * Handles the master's STATUS_UPDATE_ACK, straight from the master link: releases the head of the
+     * task's stream (see {@link #acknowledge(TaskKey, ByteString)}).
+     */
+    public void acknowledge(MasterMessage.StatusUpdateAck ack) {
+        String frameworkValue = ack.getFrameworkId().getValue();
+        String taskValue = ack.getTaskId().getValue();
+        if (!frameworkValue.isEmpty()) {
+            MDC.put("framework", frameworkValue);
+        }
+        if (!taskValue.isEmpty()) {
+            MDC.put("task", taskValue);
+        }
+        if (frameworkValue.isEmpty() || taskValue.isEmpty()) {
+            LOG.warn("Ignored STATUS_UPDATE_ACK without a framework or task id");
+            return;
+        }
+        acknowledge(new TaskKey(FrameworkId.of(frameworkValue), TaskId.of(taskValue)), ack.getUuid());
+    }
+
+    /**
+     * Handles an acknowledgement of {@code uuid} for the task's stream. Only an acknowledgement of the
+     * head counts; any other is logged at DEBUG and ignored. The rest of the stream is checkpointed before
+     * the next update goes out (invariant 5); a terminal acknowledgement ends the stream and is passed on
+     * to the {@link Listener} (invariant 6).
      */
     public AckResult acknowledge(TaskKey key, ByteString uuid) {
         UpdateStream stream = streams.get(key);
@@ -188,9 +294,10 @@ public final class StatusUpdateManager {
         if (TaskStates.isTerminal(head.getStatus().getState())) {
             // Invariant 4: nothing can follow a terminal update, so the stream is done.
             streams.remove(key);
+            listener.terminalAcknowledged(key);
             return AckResult.TERMINAL_ACKNOWLEDGED;
         }
-        journal.changed(key, List.copyOf(stream.pending), null);
+        write(stream);
         if (!stream.pending.isEmpty() && resumed) {
             sendHead(stream);
         }
@@ -280,16 +387,14 @@ public final class StatusUpdateManager {
         return new UUID(b.getLong(), b.getLong()).toString();
     }
 
-    private StatusUpdate stamp(FrameworkId framework, TaskStatus status) {
-        UUID uuid = UUID.randomUUID();
-        ByteBuffer bytes = ByteBuffer.allocate(16);
-        bytes.putLong(uuid.getMostSignificantBits()).putLong(uuid.getLeastSignificantBits());
-        return StatusUpdate.newBuilder()
-                .setFrameworkId(framework.toProto())
-                .setStatus(status.toBuilder()
-                        .setUuid(ByteString.copyFrom(bytes.array()))
-                        .setTimestamp(clock.seconds()))
-                .build();
+    /** Writes a checkpointing task's record with its stream (invariant 5); nothing for other tasks. */
+    private void write(UpdateStream stream) {
+        if (stream.record != null) {
+            checkpoint.write(stream.key, stream.record.toBuilder()
+                    .clearPendingUpdates()
+                    .addAllPendingUpdates(stream.pending)
+                    .build());
+        }
     }
 
     private void sendHead(UpdateStream stream) {
@@ -327,6 +432,8 @@ public final class StatusUpdateManager {
         final Backoff backoff;
         final ArrayDeque<StatusUpdate> pending = new ArrayDeque<>();
         boolean terminated;
+        /** The task's record, written with the stream; null when its framework does not checkpoint. */
+        TaskCheckpoint record;
 
         UpdateStream(TaskKey key, Backoff backoff) {
             this.key = key;

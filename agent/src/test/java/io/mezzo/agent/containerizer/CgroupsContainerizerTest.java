@@ -97,17 +97,39 @@ class CgroupsContainerizerTest {
     }
 
     @Test
-    void aCpuBoundTaskUnderAHardLimitGetsNoMoreThanItsShare() throws Exception {
+    void aHardCpuLimitIsACfsQuotaThatThrottlesABusyTask() throws Exception {
         start(true);
         Container c = launch(shell("while :; do :; done"), new Limits(200, 64 * MB, 0));
-        long started = System.nanoTime();
-        // Wait for 0.6 s of CPU time: at 0.2 cpus that takes 3 s of wall time; unlimited, 0.6 s.
-        await().atMost(WAIT).until(() -> cpuSeconds(containerizer.sample(c)) >= 0.6);
-        double wall = (System.nanoTime() - started) / 1e9;
-        double used = cpuSeconds(containerizer.sample(c));
-        System.out.printf("cpu-bound task with cpus 0.2 under CFS: %.2f cpu-seconds in %.2f s = %.2f cpus%n",
-                used, wall, used / wall);
-        assertThat(used / wall).as("cpus used").isLessThan(0.2 * 1.5);
+        Path cpu = cpuDir(c);
+        // 0.2 cpus: 20 ms of CPU time in every 100 ms period.
+        if (isolator.version() == CgroupsIsolator.Version.V2) {
+            assertThat(read(cpu.resolve("cpu.max")).trim()).isEqualTo("20000 100000");
+        } else {
+            assertThat(read(cpu.resolve("cpu.cfs_period_us")).trim()).isEqualTo("100000");
+            assertThat(read(cpu.resolve("cpu.cfs_quota_us")).trim()).isEqualTo("20000");
+        }
+        // Once the task has used many periods' worth of quota, the kernel must have throttled it: a task
+        // without a quota is never throttled, however loaded the host (no wall-clock ratio involved).
+        await().atMost(WAIT).until(() -> cpuSeconds(containerizer.sample(c)) >= 0.3);
+        Map<String, Long> stat = keyed(cpu.resolve("cpu.stat"));
+        System.out.printf("cpu-bound task with cpus 0.2 under CFS: %.2f cpu-seconds, cpu.stat %s%n",
+                cpuSeconds(containerizer.sample(c)), stat);
+        assertThat(stat.getOrDefault("nr_throttled", 0L)).as("nr_throttled in %s", cpu.resolve("cpu.stat"))
+                .isPositive();
+        run(() -> containerizer.kill(c, Duration.ZERO));
+        exit();
+    }
+
+    @Test
+    void withoutCfsTheCpuIsWeightedButNotCapped() throws Exception {
+        Container c = launch(shell("sleep 600"), new Limits(200, 64 * MB, 0));
+        Path cpu = cpuDir(c);
+        if (isolator.version() == CgroupsIsolator.Version.V2) {
+            assertThat(read(cpu.resolve("cpu.max")).trim()).startsWith("max ");
+        } else {
+            assertThat(read(cpu.resolve("cpu.cfs_quota_us")).trim()).isEqualTo("-1");
+            assertThat(read(cpu.resolve("cpu.shares")).trim()).isEqualTo("204");
+        }
         run(() -> containerizer.kill(c, Duration.ZERO));
         exit();
     }
@@ -205,6 +227,27 @@ class CgroupsContainerizerTest {
 
     private static double cpuSeconds(UsageSample s) {
         return s.cpuUserSeconds() + s.cpuSystemSeconds();
+    }
+
+    /** The container's directory in the cpu controller's hierarchy (the unified one for v2). */
+    private Path cpuDir(Container c) {
+        String file = isolator.version() == CgroupsIsolator.Version.V2 ? "cpu.max" : "cpu.cfs_quota_us";
+        return c.isolation().dirs().stream()
+                .filter(d -> Files.exists(d.resolve(file)))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no " + file + " in " + c.isolation().dirs()));
+    }
+
+    /** A cgroup file of {@code key value} lines, such as {@code cpu.stat}. */
+    private static Map<String, Long> keyed(Path file) throws IOException {
+        Map<String, Long> out = new HashMap<>();
+        for (String line : Files.readAllLines(file, StandardCharsets.US_ASCII)) {
+            String[] f = line.trim().split("\\s+");
+            if (f.length == 2) {
+                out.put(f[0], Long.parseLong(f[1]));
+            }
+        }
+        return out;
     }
 
     private static boolean isDescendant(Container c, long pid) {
