@@ -25,7 +25,7 @@ final class AgentNode {
     /** Position in the allocator's list of offerable agents; -1 when not offerable. */
     int offerableIndex = -1;
     /** Unexpired DECLINE filters by client; null when there are none (the common case). */
-    Map<Client, Refusal> refusals;
+    Map<FrameworkRoleNode, Refusal> refusals;
 
     /** The cycle whose allocations {@link #cycleAllocations} holds. */
     long cycle = -1;
@@ -62,18 +62,18 @@ final class AgentNode {
         return p;
     }
 
-    Refusal refusal(Client client) {
+    Refusal refusal(FrameworkRoleNode client) {
         return refusals == null ? null : refusals.get(client);
     }
 
-    void putRefusal(Client client, Refusal refusal) {
+    void putRefusal(FrameworkRoleNode client, Refusal refusal) {
         if (refusals == null) {
             refusals = new HashMap<>(4);
         }
         refusals.put(client, refusal);
     }
 
-    void removeRefusal(Client client) {
+    void removeRefusal(FrameworkRoleNode client) {
         if (refusals != null) {
             refusals.remove(client);
             if (refusals.isEmpty()) {

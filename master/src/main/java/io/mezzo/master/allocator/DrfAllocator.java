@@ -222,7 +222,7 @@ public final class DrfAllocator {
             return;
         }
         List<String> holding = new ArrayList<>();
-        for (Client c : List.copyOf(fe.clients.values())) {
+        for (FrameworkRoleNode c : List.copyOf(fe.clients.values())) {
             if (!Vectors.isZero(c.allocated, width)) {
                 holding.add(c.role.path);
                 addAllocated(c, c.allocated.clone(), false, -1);
@@ -252,7 +252,7 @@ public final class DrfAllocator {
         Collection<String> which = roles.isEmpty() ? fe.roles : roles;
         fe.suppressed.removeAll(which);
         for (String role : which) {
-            Client c = fe.clients.get(role);
+            FrameworkRoleNode c = fe.clients.get(role);
             if (c != null) {
                 clearRefusals(c);
             }
@@ -275,7 +275,7 @@ public final class DrfAllocator {
     public void recover(AgentId agentId, FrameworkId frameworkId, String role, Resources resources,
             long refuseUntilMillis) {
         AgentNode a = agent(agentId);
-        Client c = existingClient(frameworkId, role);
+        FrameworkRoleNode c = existingClient(frameworkId, role);
         List<Piece> pieces = split(a, resources, false);
         for (Piece piece : pieces) {
             long[] s = piece.scalars();
@@ -319,7 +319,7 @@ public final class DrfAllocator {
         AgentNode a = agent(agentId);
         FrameworkEntry fe = framework(frameworkId);
         internAll(resources);
-        Client c = client(fe, role);
+        FrameworkRoleNode c = client(fe, role);
         boolean unreserved = false;
         for (Piece piece : split(a, resources, true)) {
             Pool pool = piece.pool();
@@ -345,7 +345,7 @@ public final class DrfAllocator {
      */
     public void convert(AgentId agentId, FrameworkId frameworkId, String role, Resources from, Resources to) {
         AgentNode a = agent(agentId);
-        Client c = existingClient(frameworkId, role);
+        FrameworkRoleNode c = existingClient(frameworkId, role);
         internAll(to);
         List<Piece> gone = split(a, from, false);
         for (Piece piece : gone) {
@@ -553,7 +553,7 @@ public final class DrfAllocator {
         for (SortNode child : node.active) {
             if (child instanceof OwnLeaf leaf) {
                 for (SortNode c : leaf.active) {
-                    if (tryAllocate((Client) c, a, hungry) && !startVisit(a, hungry != null)) {
+                    if (tryAllocate((FrameworkRoleNode) c, a, hungry) && !startVisit(a, hungry != null)) {
                         return true;
                     }
                 }
@@ -637,7 +637,7 @@ public final class DrfAllocator {
     }
 
     /** Offers the client what it may take of the agent, if that is worth an offer and not filtered. */
-    private boolean tryAllocate(Client c, AgentNode a, RoleNode hungry) {
+    private boolean tryAllocate(FrameworkRoleNode c, AgentNode a, RoleNode hungry) {
         Pool[] pools = a.pools;
         if (candHas.length < pools.length) {
             growScratch(pools.length);
@@ -702,7 +702,7 @@ public final class DrfAllocator {
      *   <li>Limits: at most what every role of the chain has left under its limit.
      * </ul>
      */
-    private boolean capUnreserved(Client c, RoleNode hungry, long[] cs) {
+    private boolean capUnreserved(FrameworkRoleNode c, RoleNode hungry, long[] cs) {
         if (anyLimit) {
             for (RoleNode n = c.role; !n.isRoot(); n = n.parent) {
                 if (n.limit != null) {
@@ -793,7 +793,7 @@ public final class DrfAllocator {
     }
 
     /** Allocates the current candidate to the client; its sort position is updated after the agent. */
-    private void commit(Client c, AgentNode a) {
+    private void commit(FrameworkRoleNode c, AgentNode a) {
         Allocation allocation = allocationFor(c, a);
         boolean unreserved = false;
         for (int p = 0; p < a.pools.length; p++) {
@@ -826,7 +826,7 @@ public final class DrfAllocator {
     }
 
     /** The client's allocation on this agent in this cycle, so that stage 1 and 2 make one offer. */
-    private Allocation allocationFor(Client c, AgentNode a) {
+    private Allocation allocationFor(FrameworkRoleNode c, AgentNode a) {
         if (a.cycle != cycle) {
             a.cycle = cycle;
             a.cycleAllocations.clear();
@@ -892,7 +892,7 @@ public final class DrfAllocator {
         }
     }
 
-    private void repositionChain(Client c) {
+    private void repositionChain(FrameworkRoleNode c) {
         if (inCycle) {
             throw new IllegalStateException("the allocator was called back during a cycle");
         }
@@ -931,7 +931,7 @@ public final class DrfAllocator {
         n.active.clear();
         if (n.own != null) {
             n.own.active.clear();
-            for (Client c : n.own.clients.values()) {
+            for (FrameworkRoleNode c : n.own.clients.values()) {
                 c.share = shareOf(c);
                 if (c.inSet) {
                     n.own.active.add(c);
@@ -1003,7 +1003,7 @@ public final class DrfAllocator {
     }
 
     /** Adds ({@code sign} 1) or takes away (-1) a client's allocation on its whole chain. */
-    private void addAllocated(Client c, long[] s, boolean unreserved, int sign) {
+    private void addAllocated(FrameworkRoleNode c, long[] s, boolean unreserved, int sign) {
         addSigned(c.allocated, s, sign);
         addSigned(c.role.own.allocated, s, sign);
         for (RoleNode n = c.role; n != null; n = n.parent) {
@@ -1075,7 +1075,7 @@ public final class DrfAllocator {
         }
     }
 
-    private void addRefusal(Client c, AgentNode a, List<Piece> pieces, long until) {
+    private void addRefusal(FrameworkRoleNode c, AgentNode a, List<Piece> pieces, long until) {
         Refusal f = a.refusal(c);
         if (f == null) {
             f = new Refusal();
@@ -1103,7 +1103,7 @@ public final class DrfAllocator {
         return true;
     }
 
-    private void clearRefusals(Client c) {
+    private void clearRefusals(FrameworkRoleNode c) {
         for (AgentNode a : c.refusedOn) {
             a.removeRefusal(c);
         }
@@ -1142,11 +1142,11 @@ public final class DrfAllocator {
         }
     }
 
-    private Client client(FrameworkEntry fe, String role) {
-        Client c = fe.clients.get(role);
+    private FrameworkRoleNode client(FrameworkEntry fe, String role) {
+        FrameworkRoleNode c = fe.clients.get(role);
         if (c == null) {
             RoleNode node = roleNode(role);
-            c = new Client(fe, node, width);
+            c = new FrameworkRoleNode(fe, node, width);
             node.own.clients.put(fe.id.value(), c);
             fe.clients.put(role, c);
             c.share = shareOf(c);
@@ -1154,9 +1154,9 @@ public final class DrfAllocator {
         return c;
     }
 
-    private Client existingClient(FrameworkId id, String role) {
+    private FrameworkRoleNode existingClient(FrameworkId id, String role) {
         FrameworkEntry fe = framework(id);
-        Client c = fe.clients.get(role);
+        FrameworkRoleNode c = fe.clients.get(role);
         if (c == null) {
             throw new IllegalStateException("framework " + id + " holds nothing in role " + role);
         }
@@ -1165,7 +1165,7 @@ public final class DrfAllocator {
 
     /** Brings every client's activity in line with its framework's connection, roles and suppression. */
     private void syncClients(FrameworkEntry fe) {
-        for (Client c : List.copyOf(fe.clients.values())) {
+        for (FrameworkRoleNode c : List.copyOf(fe.clients.values())) {
             boolean want = fe.wants(c.role.path);
             if (want != c.active) {
                 setActive(c, want);
@@ -1174,14 +1174,14 @@ public final class DrfAllocator {
         }
     }
 
-    private void dropIfUnused(Client c) {
+    private void dropIfUnused(FrameworkRoleNode c) {
         if (!c.framework.roles.contains(c.role.path) && Vectors.isZero(c.allocated, width)
                 && frameworks.get(c.framework.id) == c.framework) {
             removeClient(c);
         }
     }
 
-    private void removeClient(Client c) {
+    private void removeClient(FrameworkRoleNode c) {
         if (c.active) {
             setActive(c, false);
         }
@@ -1192,7 +1192,7 @@ public final class DrfAllocator {
     }
 
     /** Activates or deactivates a client, and its leaf and ancestors when their active count crosses 0. */
-    private void setActive(Client c, boolean on) {
+    private void setActive(FrameworkRoleNode c, boolean on) {
         c.active = on;
         OwnLeaf leaf = c.role.own;
         if (on) {
@@ -1370,7 +1370,7 @@ public final class DrfAllocator {
                 consumed[r] = n.consumption(r);
             }
             List<FrameworkId> fws = new ArrayList<>();
-            for (Client c : n.own.clients.values()) {
+            for (FrameworkRoleNode c : n.own.clients.values()) {
                 if (c.framework.roles.contains(path)) {
                     fws.add(c.framework.id);
                 }
@@ -1458,7 +1458,7 @@ public final class DrfAllocator {
         }
         if (n.own != null) {
             long[] own = new long[width];
-            for (Client c : n.own.clients.values()) {
+            for (FrameworkRoleNode c : n.own.clients.values()) {
                 Vectors.add(own, c.allocated, width);
                 check(c.active == c.framework.wants(n.path) && c.inSet == c.active
                         && n.own.active.contains(c) == c.active, "client activity of " + c);

@@ -8,7 +8,7 @@ import java.util.TreeMap;
 
 /**
  * A framework as the allocator keeps it: whether it is connected, its roles, the roles it
- * suppressed, and one {@link Client} per role it is subscribed to or still holds resources in.
+ * suppressed, and one {@link FrameworkRoleNode} per role it is subscribed to or still holds resources in.
  *
  * <p>Owner: {@link DrfAllocator}. Thread: the master's event loop.
  */
@@ -18,7 +18,7 @@ final class FrameworkEntry {
     boolean connected;
     Set<String> roles = new LinkedHashSet<>();
     final Set<String> suppressed = new HashSet<>();
-    final TreeMap<String, Client> clients = new TreeMap<>();
+    final TreeMap<String, FrameworkRoleNode> clients = new TreeMap<>();
 
     FrameworkEntry(FrameworkId id) {
         this.id = id;

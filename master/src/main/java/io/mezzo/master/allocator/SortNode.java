@@ -5,7 +5,7 @@ import java.util.TreeSet;
 
 /**
  * Something DRF sorts: a role (its whole subtree), the frameworks subscribed to a role itself (its
- * "own leaf"), or one framework in one role (a {@link Client}). Each lives in its parent's sorted
+ * "own leaf"), or one framework in one role (a {@link FrameworkRoleNode}). Each lives in its parent's sorted
  * set while it is active.
  *
  * <p>The sort key is ({@link #share}, {@link #allocations}, {@link #name}). It is cached and changed
