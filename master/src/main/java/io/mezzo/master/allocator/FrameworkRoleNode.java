@@ -26,6 +26,14 @@ final class FrameworkRoleNode extends SortNode {
         this.role = role;
     }
 
+    /** Drops this client's DECLINE filters on every agent (REVIVE, disconnection, removal). */
+    void clearRefusals() {
+        for (AgentNode a : refusedOn) {
+            a.removeRefusal(this);
+        }
+        refusedOn.clear();
+    }
+
     @Override
     double weight() {
         return 1.0;

@@ -19,6 +19,28 @@ final class Refusal {
 
     final List<Entry> entries = new ArrayList<>(1);
 
+    /** Adds a declined bag, dropping older entries it contains and outlives (they add nothing). */
+    void add(List<Piece> pieces, long until, int width) {
+        Entry entry = new Entry(List.copyOf(pieces), until);
+        entries.removeIf(e -> e.untilMillis() <= until && contains(entry.pieces(), e.pieces(), width));
+        entries.add(entry);
+    }
+
+    private static boolean contains(List<Piece> big, List<Piece> small, int width) {
+        for (Piece s : small) {
+            Piece match = null;
+            for (Piece b : big) {
+                if (b.pool() == s.pool()) {
+                    match = b;
+                }
+            }
+            if (match == null || !match.covers(s.scalars(), s.other(), width)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Drops expired entries; true when none is left. */
     boolean expire(long now) {
         entries.removeIf(e -> e.untilMillis() <= now);
