@@ -124,7 +124,8 @@ final class AgentNode {
 
     /**
      * Whether an unexpired DECLINE filter of the client covers the candidate offer ({@code
-     * scalars[p]} / {@code other[p]} of the pools {@code has[p]}); a filter found expired is dropped.
+     * scalars[p]} / {@code other[p]} of the pools {@code has[p]}); a filter found expired is
+     * dropped.
      */
     boolean refuses(FrameworkRoleNode client, boolean[] has, long[][] scalars, Resources[] other, int width, long now) {
         Refusal refusal = refusal(client);
@@ -141,7 +142,8 @@ final class AgentNode {
 
     /**
      * Files a DECLINE filter: the client is not offered these pieces (or part of them) here until
-     * {@code until}. An older filter of the client that the new one contains and outlives is dropped.
+     * {@code until}. An older filter of the client that the new one contains and outlives is
+     * dropped.
      */
     void refuse(FrameworkRoleNode client, List<Piece> pieces, long until, int width) {
         Refusal f = refusal(client);

@@ -17,10 +17,10 @@ import java.util.Random;
  * <p>Invariants:
  *
  * <ol>
- *   <li>{@code offerable} holds exactly the agents with {@link AgentNode#offerable} set, each at its
- *       {@link AgentNode#offerableIndex}; -1 for the others.
- *   <li>{@link QuotaHeadroom}'s available headroom is the sum of the positive unreserved free scalars
- *       of the offerable agents.
+ *   <li>{@code offerable} holds exactly the agents with {@link AgentNode#offerable} set, each at
+ *       its {@link AgentNode#offerableIndex}; -1 for the others.
+ *   <li>{@link QuotaHeadroom}'s available headroom is the sum of the positive unreserved free
+ *       scalars of the offerable agents.
  * </ol>
  */
 final class AgentTable {

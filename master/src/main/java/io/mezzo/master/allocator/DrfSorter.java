@@ -340,9 +340,9 @@ final class DrfSorter {
     }
 
     /**
-     * Stage 1 starts: the roles below their guarantee (with clients that want offers), in DRF order.
-     * The set stays in step with their keys until {@link #dropHungry}; a role leaves it once its
-     * guarantee is met.
+     * Stage 1 starts: the roles below their guarantee (with clients that want offers), in DRF
+     * order. The set stays in step with their keys until {@link #dropHungry}; a role leaves it once
+     * its guarantee is met.
      */
     TreeSet<SortNode> sortHungry() {
         hungry = new TreeSet<>(SortNode.ORDER);

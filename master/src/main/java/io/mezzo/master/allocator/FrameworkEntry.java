@@ -9,7 +9,9 @@ import java.util.TreeMap;
 
 /**
  * A framework as the allocator keeps it: whether it is connected, its roles, the roles it
- * suppressed, and one {@link FrameworkRoleNode} per role it is subscribed to or still holds resources in.
+ * suppressed, and one client ({@link FrameworkRoleNode}) per role it is subscribed to or still
+ * holds resources in. Its state changes here; {@link DrfSorter#sync} then brings its clients'
+ * activity in line.
  *
  * <p>Owner: {@link DrfAllocator}. Thread: the master's event loop.
  */

@@ -9,7 +9,8 @@ import java.util.List;
  * with the time it expires. A candidate offer is filtered when one unexpired bag contains it, as in
  * Mesos; a bigger offer (resources came back) passes.
  *
- * <p>Owner: the {@link AgentNode} it is filed under (and listed by its {@link FrameworkRoleNode} for REVIVE).
+ * <p>Owner: the {@link AgentNode} it is filed under (and listed by its {@link FrameworkRoleNode}
+ * for REVIVE).
  * Thread: the master's event loop.
  */
 final class Refusal {

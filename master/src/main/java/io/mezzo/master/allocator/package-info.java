@@ -4,13 +4,13 @@
  * {@link io.mezzo.master.allocator.Allocation}s into offers.
  *
  * <pre>
- *  master event loop                       io.mezzo.master.allocator
- *  -----------------                       -------------------------
- *  addAgent / removeAgent / setOfferable ---> DrfAllocator ---> AgentTable (agents, free pools)
- *  updateFramework / suppress / revive   --->   (public API,  -> DrfSorter (role tree, DRF order)
- *  recover / addAllocation / convert     --->    the cycle)   -> QuotaHeadroom (guarantees, limits,
- *  setRoleConfig (validated, persisted)  --->                                   needs, headroom)
- *  allocate(now, seed)                   ---> List&lt;Allocation&gt; (resources built lazily) ---> offers
+ *  master event loop                      io.mezzo.master.allocator
+ *  -----------------                      -------------------------
+ *  addAgent / removeAgent / setOfferable -> DrfAllocator --> AgentTable (agents, free pools)
+ *  updateFramework / suppress / revive   ->  (public API, -> DrfSorter (role tree, DRF order)
+ *  recover / addAllocation / convert     ->   the cycle)  -> QuotaHeadroom (guarantees, limits,
+ *  setRoleConfig (validated, persisted)  ->                                 needs, headroom)
+ *  allocate(now, seed)                   -> List&lt;Allocation&gt; (Resources built lazily) -> offers
  * </pre>
  *
  * <p>Thread confinement: every class here is touched by the master's event loop only, through
