@@ -3,7 +3,6 @@ package io.mezzo.master.allocator;
 import io.mezzo.common.id.AgentId;
 import io.mezzo.common.id.FrameworkId;
 import io.mezzo.common.resources.Resources;
-import io.mezzo.proto.v1.ReservationInfo;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -11,8 +10,6 @@ import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
-import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -32,14 +29,29 @@ import java.util.TreeSet;
  * IllegalArgumentException}, which the loop hands to its fault handler; the allocator is left
  * unchanged by a call that throws, except where noted.
  *
+ * <p>This class is the public entry point and runs the cycle. It keeps the frameworks itself and
+ * delegates, as Mesos splits its allocator from its sorter: the order of roles and clients to a
+ * {@link DrfSorter} (role tree, shares, re-sorting), the quota arithmetic to a {@link
+ * QuotaHeadroom} (needs, headroom, limits) and the agents and their free pools to an {@link
+ * AgentTable}:
+ *
+ * <pre>
+ *   allocate(now, seed)
+ *     shuffle offerable agents (seed)
+ *     stage 1, if any guarantee: for each agent, for each hungry role (sorter.sortHungry())
+ *         walk(role) ... tryAllocate, capped by QuotaHeadroom at what the role lacks
+ *     stage 2: for each agent: startVisit (enough free?) -> walk(root) in DRF order
+ *         tryAllocate(client): candidate = free pools it may use, capUnreserved, min allocatable,
+ *                              DECLINE filter -> commit (pools, sorter.allocated, needs, touch)
+ *         sorter.applyTouched(): re-sort what got something, O(depth log n) each
+ * </pre>
+ *
  * <p>Representation: resources live in per-agent {@link Pool}s of {@code long[]} scalar vectors
  * indexed by a {@link ScalarNames} table, one pool per reservation; the general-purpose {@link
- * Resources} type appears only at the edges (calls in, {@link Allocation#resources()} out). Roles
- * form a tree of {@link RoleNode}s whose children are kept in DRF order in {@link TreeSet}s; an
- * allocation or a recovery re-sorts the client and its ancestors, O(depth log n), and no cycle
- * re-sorts everything unless the cluster's total changed (an agent came or went) since the last.
+ * Resources} type appears only at the edges (calls in, {@link Allocation#resources()} out).
  *
- * <p>Invariants (besides those of {@link RoleNode} and {@link Pool}):
+ * <p>Invariants (besides those of {@link DrfSorter}, {@link QuotaHeadroom}, {@link AgentTable},
+ * {@link RoleNode} and {@link Pool}):
  *
  * <ol>
  *   <li>An agent's resources are offered at most once: a cycle offers only what is free in its
@@ -48,9 +60,9 @@ import java.util.TreeSet;
  *       its subtree.
  *   <li>Unreserved allocations never take a role's consumed quota (or an ancestor's) above its
  *       limit, nor the unreserved free resources of offerable agents below the headroom the
- *       unsatisfied guarantees need (see {@link #capUnreserved}).
- *   <li>{@code total} is the sum of all agents' pools; {@code availHeadroom} the sum of the positive
- *       unreserved free scalars of offerable agents.
+ *       unsatisfied guarantees need (see {@link QuotaHeadroom#capUnreserved}).
+ *   <li>The sorter's total is the sum of all agents' pools.
+ *   <li>Every vector (pools, nodes, scratch) is {@code width = names.size()} long.
  * </ol>
  */
 public final class DrfAllocator {
@@ -58,35 +70,17 @@ public final class DrfAllocator {
     private final ScalarNames names = new ScalarNames();
     /** Length of every scalar vector: {@code names.size()}. */
     private int width;
-    private final List<Resources> minAllocatableBags;
-    /** Minimum allocatable alternatives as vectors. */
-    private long[][] minAllocatable;
+    private final MinAllocatable minimum;
+    private final DrfSorter sorter;
+    private final QuotaHeadroom quota;
 
-    /** Sum of every agent's pools: the denominator of shares. */
-    private long[] total;
-    private double[] invTotal;
-    /** The total changed since shares were last computed; the next cycle re-sorts everything once. */
-    private boolean sharesDirty;
-    /** Positive unreserved free scalars summed over offerable agents. */
-    private long[] availHeadroom;
-    private boolean anyGuarantee;
-    private boolean anyLimit;
-
-    private final Map<AgentId, AgentNode> agents = new HashMap<>();
-    /** Offerable agents; a cycle visits them in an order shuffled from this one. */
-    private final ArrayList<AgentNode> offerable = new ArrayList<>();
-    private final RoleNode root;
-    private final Map<String, RoleNode> roles = new HashMap<>();
+    private final AgentTable agents;
     private final Map<FrameworkId, FrameworkEntry> frameworks = new HashMap<>();
-    private RoleConfig config = RoleConfig.EMPTY;
 
     // State of the cycle in progress (loop thread only).
     private long cycle;
     private long now;
-    private long stamp;
     private boolean inCycle;
-    private final ArrayList<SortNode> touched = new ArrayList<>();
-    private TreeSet<SortNode> hungry;
     private List<Allocation> out;
 
     // Scratch space for one candidate offer, reused to keep the hot path free of garbage.
@@ -94,7 +88,6 @@ public final class DrfAllocator {
     private Resources[] candOther = new Resources[0];
     private boolean[] candHas = new boolean[0];
     private long[] candSum;
-    private long[] absorb;
     /** The agent being visited has enough unreserved resources free to make an offer on their own. */
     private boolean unreservedWorthy;
 
@@ -105,18 +98,18 @@ public final class DrfAllocator {
      *     MinAllocatable}); empty for no minimum
      */
     public DrfAllocator(List<Resources> minAllocatable) {
-        this.minAllocatableBags = List.copyOf(minAllocatable);
-        this.width = names.size();
-        this.root = new RoleNode(null, "", width);
-        this.total = new long[width];
-        this.invTotal = new double[width];
-        this.availHeadroom = new long[width];
-        this.candSum = new long[width];
-        this.absorb = new long[width];
-        for (Resources min : minAllocatableBags) {
-            internAll(min);
+        this.minimum = new MinAllocatable(minAllocatable);
+        for (Resources min : minimum.alternatives()) {
+            for (String name : min.scalarNames()) {
+                names.intern(name);
+            }
         }
-        buildMinAllocatable();
+        this.width = names.size();
+        this.sorter = new DrfSorter(width);
+        this.quota = new QuotaHeadroom(names, sorter.root, minimum, width);
+        this.agents = new AgentTable(quota, width);
+        this.candSum = new long[width];
+        minimum.rebuild(names, width);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -130,10 +123,10 @@ public final class DrfAllocator {
      * @param offerable whether cycles may offer it (registered, connected and not draining)
      */
     public void addAgent(AgentId id, Resources total, boolean offerable) {
-        if (agents.containsKey(id)) {
+        if (agents.contains(id)) {
             throw new IllegalStateException("agent " + id + " is already known to the allocator");
         }
-        internAll(total);
+        internAll(total); // before the node: a new name grows only the vectors already known
         AgentNode a = new AgentNode(id, width);
         for (Piece piece : split(a, total, true)) {
             Pool p = piece.pool();
@@ -141,14 +134,14 @@ public final class DrfAllocator {
             p.free = Arrays.copyOf(piece.scalars(), width);
             p.totalOther = piece.other();
             p.freeOther = piece.other();
-            Vectors.add(this.total, p.total, width);
+            sorter.addTotal(p.total, 1);
             if (!p.unreserved()) {
-                addReserved(roleNode(p.role), p.total, 1);
+                quota.addReserved(sorter.roleNode(p.role), p.total, 1);
             }
         }
-        agents.put(id, a);
-        sharesDirty = true;
-        setOfferable(a, offerable);
+        agents.add(a);
+        sorter.totalChanged();
+        agents.setOfferable(a, offerable);
     }
 
     /**
@@ -156,36 +149,33 @@ public final class DrfAllocator {
      * #recover}); otherwise this throws and changes nothing.
      */
     public void removeAgent(AgentId id) {
-        AgentNode a = agent(id);
+        AgentNode a = agents.get(id);
         for (Pool p : a.pools) {
             if (!p.allFree(width)) {
                 throw new IllegalStateException("agent " + id + " is removed while resources of it are still allocated");
             }
         }
-        setOfferable(a, false);
+        agents.setOfferable(a, false);
         for (Pool p : a.pools) {
-            Vectors.subtract(total, p.total, width);
+            sorter.addTotal(p.total, -1);
             if (!p.unreserved()) {
-                RoleNode r = roleNode(p.role);
-                addReserved(r, p.total, -1);
-                prune(r);
+                RoleNode r = sorter.roleNode(p.role);
+                quota.addReserved(r, p.total, -1);
+                sorter.prune(r);
             }
         }
-        if (a.refusals != null) {
-            a.refusals.keySet().forEach(c -> c.refusedOn.remove(a));
-            a.refusals = null;
-        }
-        agents.remove(id);
-        sharesDirty = true;
+        a.clearRefusals();
+        agents.remove(a);
+        sorter.totalChanged();
     }
 
     /** Whether cycles may offer the agent: false while it is disconnected, draining or in maintenance. */
     public void setOfferable(AgentId id, boolean offerable) {
-        setOfferable(agent(id), offerable);
+        agents.setOfferable(agents.get(id), offerable);
     }
 
     public boolean hasAgent(AgentId id) {
-        return agents.containsKey(id);
+        return agents.contains(id);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -199,17 +189,11 @@ public final class DrfAllocator {
      */
     public void updateFramework(FrameworkId id, Collection<String> roles, boolean connected) {
         FrameworkEntry fe = frameworks.computeIfAbsent(id, FrameworkEntry::new);
-        if (fe.connected && !connected) {
-            // A scheduler that comes back is a new instance: it does not remember what it declined.
-            fe.clients.values().forEach(this::clearRefusals);
-        }
-        fe.connected = connected;
-        fe.roles = new LinkedHashSet<>(roles);
-        fe.suppressed.retainAll(fe.roles);
+        fe.update(roles, connected);
         for (String role : fe.roles) {
-            client(fe, role);
+            sorter.client(fe, role);
         }
-        syncClients(fe);
+        sorter.sync(fe);
     }
 
     /**
@@ -221,14 +205,15 @@ public final class DrfAllocator {
         if (fe == null) {
             return;
         }
+        fe.removed = true;
         List<String> holding = new ArrayList<>();
-        for (Client c : List.copyOf(fe.clients.values())) {
+        for (FrameworkRoleNode c : List.copyOf(fe.clients.values())) {
             if (!Vectors.isZero(c.allocated, width)) {
                 holding.add(c.role.path);
-                addAllocated(c, c.allocated.clone(), false, -1);
+                sorter.allocated(c, c.allocated.clone(), false, -1);
                 repositionChain(c);
             }
-            removeClient(c);
+            sorter.removeClient(c);
         }
         if (!holding.isEmpty()) {
             throw new IllegalStateException("framework " + id + " is removed while holding resources in roles " + holding);
@@ -238,9 +223,8 @@ public final class DrfAllocator {
     /** Stops offers to the framework in these roles (empty: all of its roles) until {@link #revive}. */
     public void suppress(FrameworkId id, Collection<String> roles) {
         FrameworkEntry fe = framework(id);
-        fe.suppressed.addAll(roles.isEmpty() ? fe.roles : roles);
-        fe.suppressed.retainAll(fe.roles);
-        syncClients(fe);
+        fe.suppress(roles);
+        sorter.sync(fe);
     }
 
     /**
@@ -249,15 +233,8 @@ public final class DrfAllocator {
      */
     public void revive(FrameworkId id, Collection<String> roles) {
         FrameworkEntry fe = framework(id);
-        Collection<String> which = roles.isEmpty() ? fe.roles : roles;
-        fe.suppressed.removeAll(which);
-        for (String role : which) {
-            Client c = fe.clients.get(role);
-            if (c != null) {
-                clearRefusals(c);
-            }
-        }
-        syncClients(fe);
+        fe.revive(roles);
+        sorter.sync(fe);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -274,8 +251,8 @@ public final class DrfAllocator {
      */
     public void recover(AgentId agentId, FrameworkId frameworkId, String role, Resources resources,
             long refuseUntilMillis) {
-        AgentNode a = agent(agentId);
-        Client c = existingClient(frameworkId, role);
+        AgentNode a = agents.get(agentId);
+        FrameworkRoleNode c = existingClient(frameworkId, role);
         List<Piece> pieces = split(a, resources, false);
         for (Piece piece : pieces) {
             long[] s = piece.scalars();
@@ -289,25 +266,21 @@ public final class DrfAllocator {
         boolean unreserved = false;
         for (Piece piece : pieces) {
             Pool pool = piece.pool();
-            for (int r = 0; r < width; r++) {
-                if (piece.scalars()[r] != 0) {
-                    changeFree(a, pool, r, piece.scalars()[r]);
-                }
-            }
+            agents.changeFree(a, pool, piece.scalars(), 1);
             if (!piece.other().isEmpty()) {
                 pool.freeOther = pool.freeOther.plus(piece.other()).intersection(pool.totalOther);
             }
-            addAllocated(c, piece.scalars(), pool.unreserved(), -1);
+            sorter.allocated(c, piece.scalars(), pool.unreserved(), -1);
             unreserved |= pool.unreserved();
         }
         if (unreserved) {
-            refreshNeeds(c.role);
+            quota.refreshNeeds(c.role);
         }
         repositionChain(c);
         if (refuseUntilMillis > 0 && !pieces.isEmpty()) {
-            addRefusal(c, a, pieces, refuseUntilMillis);
+            a.refuse(c, pieces, refuseUntilMillis, width);
         }
-        dropIfUnused(c);
+        sorter.dropIfUnused(c);
     }
 
     /**
@@ -316,24 +289,20 @@ public final class DrfAllocator {
      * over-committed: nothing of the scalars it lacks is offered until enough is given back.
      */
     public void addAllocation(AgentId agentId, FrameworkId frameworkId, String role, Resources resources) {
-        AgentNode a = agent(agentId);
+        AgentNode a = agents.get(agentId);
         FrameworkEntry fe = framework(frameworkId);
         internAll(resources);
-        Client c = client(fe, role);
+        FrameworkRoleNode c = sorter.client(fe, role);
         boolean unreserved = false;
         for (Piece piece : split(a, resources, true)) {
             Pool pool = piece.pool();
-            for (int r = 0; r < width; r++) {
-                if (piece.scalars()[r] != 0) {
-                    changeFree(a, pool, r, -piece.scalars()[r]);
-                }
-            }
+            agents.changeFree(a, pool, piece.scalars(), -1);
             pool.freeOther = pool.freeOther.minusPresent(piece.other());
-            addAllocated(c, piece.scalars(), pool.unreserved(), 1);
+            sorter.allocated(c, piece.scalars(), pool.unreserved(), 1);
             unreserved |= pool.unreserved();
         }
         if (unreserved) {
-            refreshNeeds(c.role);
+            quota.refreshNeeds(c.role);
         }
         repositionChain(c);
     }
@@ -344,8 +313,8 @@ public final class DrfAllocator {
      * still allocated to the role. The names and amounts must match.
      */
     public void convert(AgentId agentId, FrameworkId frameworkId, String role, Resources from, Resources to) {
-        AgentNode a = agent(agentId);
-        Client c = existingClient(frameworkId, role);
+        AgentNode a = agents.get(agentId);
+        FrameworkRoleNode c = existingClient(frameworkId, role);
         internAll(to);
         List<Piece> gone = split(a, from, false);
         for (Piece piece : gone) {
@@ -363,35 +332,31 @@ public final class DrfAllocator {
         }
         List<Piece> made = split(a, to, true);
         long[] net = new long[width];
-        for (Piece piece : gone) {
-            Pool pool = piece.pool();
-            Vectors.subtract(pool.total, piece.scalars(), width);
-            Vectors.subtract(net, piece.scalars(), width);
-            pool.totalOther = pool.totalOther.minus(piece.other());
-            addAllocated(c, piece.scalars(), pool.unreserved(), -1);
-            if (!pool.unreserved()) {
-                addReserved(roleNode(pool.role), piece.scalars(), -1);
-            }
-        }
-        for (Piece piece : made) {
-            Pool pool = piece.pool();
-            Vectors.add(pool.total, piece.scalars(), width);
-            Vectors.add(net, piece.scalars(), width);
-            pool.totalOther = pool.totalOther.plus(piece.other());
-            addAllocated(c, piece.scalars(), pool.unreserved(), 1);
-            if (!pool.unreserved()) {
-                addReserved(roleNode(pool.role), piece.scalars(), 1);
-            }
-        }
+        moveReservation(c, gone, net, -1);
+        moveReservation(c, made, net, 1);
         if (!Vectors.isZero(net, width)) {
-            Vectors.add(total, net, width);
-            sharesDirty = true;
+            sorter.addTotal(net, 1);
+            sorter.totalChanged();
         }
-        refreshNeeds(c.role);
+        quota.refreshNeeds(c.role);
         repositionChain(c);
         for (Piece piece : gone) {
             if (!piece.pool().unreserved()) {
-                prune(roleNode(piece.pool().role));
+                sorter.prune(sorter.roleNode(piece.pool().role));
+            }
+        }
+    }
+
+    /** Half of {@link #convert}: pieces leave ({@code sign} -1) or join (1) their pools' totals. */
+    private void moveReservation(FrameworkRoleNode c, List<Piece> pieces, long[] net, int sign) {
+        for (Piece piece : pieces) {
+            Pool pool = piece.pool();
+            Vectors.addSigned(pool.total, piece.scalars(), sign, width);
+            Vectors.addSigned(net, piece.scalars(), sign, width);
+            pool.totalOther = sign > 0 ? pool.totalOther.plus(piece.other()) : pool.totalOther.minus(piece.other());
+            sorter.allocated(c, piece.scalars(), pool.unreserved(), sign);
+            if (!pool.unreserved()) {
+                quota.addReserved(sorter.roleNode(pool.role), piece.scalars(), sign);
             }
         }
     }
@@ -406,47 +371,30 @@ public final class DrfAllocator {
             q.guarantees().keySet().forEach(this::intern);
             q.limits().keySet().forEach(this::intern);
         }
-        RoleConfig old = config;
-        config = next;
+        RoleConfig old = sorter.config();
+        sorter.setConfig(next);
         Set<String> mentioned = new LinkedHashSet<>(next.weights().keySet());
         mentioned.addAll(next.quotas().keySet());
         mentioned.addAll(old.weights().keySet());
         mentioned.addAll(old.quotas().keySet());
         for (String path : mentioned) {
-            RoleNode n = roleNode(path);
+            RoleNode n = sorter.roleNode(path);
             n.weight = next.weight(path);
-            Quota q = next.quota(path);
-            n.guarantee = null;
-            n.limit = null;
-            if (!q.guarantees().isEmpty()) {
-                n.guarantee = new long[width];
-                q.guarantees().forEach((name, v) -> n.guarantee[names.indexOf(name)] = v);
-            }
-            if (!q.limits().isEmpty()) {
-                n.limit = new long[width];
-                Arrays.fill(n.limit, Long.MAX_VALUE);
-                q.limits().forEach((name, v) -> n.limit[names.indexOf(name)] = v);
-            }
-            reposition(n);
-            reposition(n.own);
+            quota.setQuota(n, next.quota(path));
+            sorter.reposition(n);
+            sorter.reposition(n.own);
         }
-        anyGuarantee = false;
-        anyLimit = false;
-        for (RoleNode n : roles.values()) {
-            anyGuarantee |= n.guarantee != null;
-            anyLimit |= n.limit != null;
-        }
-        recomputeNeeds();
+        quota.rescan(sorter.roles());
         for (String path : mentioned) {
-            RoleNode n = roles.get(path);
+            RoleNode n = sorter.role(path);
             if (n != null) {
-                prune(n);
+                sorter.prune(n);
             }
         }
     }
 
     public RoleConfig roleConfig() {
-        return config;
+        return sorter.config();
     }
 
     // ------------------------------------------------------------------------------------------
@@ -466,35 +414,26 @@ public final class DrfAllocator {
         cycle++;
         now = nowMillis;
         out = new ArrayList<>();
-        if (root.activeClients == 0 || offerable.isEmpty()) {
+        if (!sorter.anyActive() || agents.offerableCount() == 0) {
             // Everyone suppressed or disconnected, or nothing to offer: nothing to sort or visit.
             return out;
         }
-        if (sharesDirty) {
-            resortAll();
-        }
-        AgentNode[] order = offerable.toArray(new AgentNode[0]);
-        Random random = new Random(seed);
-        for (int i = order.length - 1; i > 0; i--) {
-            int j = random.nextInt(i + 1);
-            AgentNode t = order[i];
-            order[i] = order[j];
-            order[j] = t;
-        }
+        sorter.resortIfTotalChanged();
+        AgentNode[] order = agents.shuffled(seed);
         inCycle = true;
         try {
-            if (anyGuarantee) {
+            if (quota.anyGuarantee()) {
                 stageOne(order);
             }
             for (AgentNode a : order) {
                 if (startVisit(a, false)) {
-                    walk(root, a, null);
-                    applyTouched();
+                    walk(sorter.root, a, null);
+                    sorter.applyTouched();
                 }
             }
         } finally {
             inCycle = false;
-            touched.clear();
+            sorter.clearTouched();
         }
         List<Allocation> result = out;
         out = null;
@@ -503,13 +442,7 @@ public final class DrfAllocator {
 
     /** Stage 1: roles below their guarantee, lowest share first, get unreserved resources up to it. */
     private void stageOne(AgentNode[] order) {
-        hungry = new TreeSet<>(SortNode.ORDER);
-        for (RoleNode r : roles.values()) {
-            if (isHungry(r)) {
-                r.inHungry = true;
-                hungry.add(r);
-            }
-        }
+        TreeSet<SortNode> hungry = sorter.sortHungry();
         try {
             for (AgentNode a : order) {
                 if (hungry.isEmpty()) {
@@ -520,28 +453,15 @@ public final class DrfAllocator {
                 }
                 for (SortNode h : hungry) {
                     RoleNode role = (RoleNode) h;
-                    if (isHungry(role) && walk(role, a, role)) {
+                    if (role.isHungry(width) && walk(role, a, role)) {
                         break;
                     }
                 }
-                applyTouched();
+                sorter.applyTouched();
             }
         } finally {
-            hungry.forEach(h -> ((RoleNode) h).inHungry = false);
-            hungry = null;
+            sorter.dropHungry();
         }
-    }
-
-    private boolean isHungry(RoleNode r) {
-        if (r.guarantee == null || r.activeClients == 0) {
-            return false;
-        }
-        for (int i = 0; i < width; i++) {
-            if (r.guarantee[i] > r.consumption(i)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /**
@@ -553,7 +473,7 @@ public final class DrfAllocator {
         for (SortNode child : node.active) {
             if (child instanceof OwnLeaf leaf) {
                 for (SortNode c : leaf.active) {
-                    if (tryAllocate((Client) c, a, hungry) && !startVisit(a, hungry != null)) {
+                    if (tryAllocate((FrameworkRoleNode) c, a, hungry) && !startVisit(a, hungry != null)) {
                         return true;
                     }
                 }
@@ -576,14 +496,14 @@ public final class DrfAllocator {
         Arrays.fill(candSum, 0, width, 0);
         Pool u = a.pools[0];
         boolean any = addPositive(candSum, u.free);
-        unreservedWorthy = any && allocatable(candSum);
+        unreservedWorthy = any && minimum.metBy(candSum, width);
         if (stageOne) {
             return unreservedWorthy;
         }
         for (int p = 1; p < a.pools.length; p++) {
             any |= addPositive(candSum, a.pools[p].free);
         }
-        return any && allocatable(candSum);
+        return any && minimum.metBy(candSum, width);
     }
 
     private boolean addPositive(long[] into, long[] free) {
@@ -599,7 +519,7 @@ public final class DrfAllocator {
 
     /** Whether anything left on the agent could go to the subtree of {@code r}. */
     private boolean mayUse(RoleNode r, AgentNode a, RoleNode hungry) {
-        if (unreservedWorthy && (r.limit == null || !limitBlocks(r))) {
+        if (unreservedWorthy && (r.limit == null || !quota.limitBlocks(r))) {
             return true;
         }
         if (hungry != null) {
@@ -614,30 +534,8 @@ public final class DrfAllocator {
         return false;
     }
 
-    /**
-     * True when the role's limit leaves less room than every minimum allocatable alternative, so no
-     * unreserved offer to its subtree could be worth making: a saturated cluster then skips roles
-     * at their limit without looking at their frameworks.
-     */
-    private boolean limitBlocks(RoleNode r) {
-        if (minAllocatable.length == 0) {
-            return false;
-        }
-        for (long[] alternative : minAllocatable) {
-            boolean fits = true;
-            for (int i = 0; i < width && fits; i++) {
-                long need = Vectors.at(alternative, i);
-                fits = need == 0 || r.limit[i] == Long.MAX_VALUE || r.limit[i] - r.consumption(i) >= need;
-            }
-            if (fits) {
-                return false;
-            }
-        }
-        return true;
-    }
-
     /** Offers the client what it may take of the agent, if that is worth an offer and not filtered. */
-    private boolean tryAllocate(Client c, AgentNode a, RoleNode hungry) {
+    private boolean tryAllocate(FrameworkRoleNode c, AgentNode a, RoleNode hungry) {
         Pool[] pools = a.pools;
         if (candHas.length < pools.length) {
             growScratch(pools.length);
@@ -655,8 +553,8 @@ public final class DrfAllocator {
                     cs[r] = f > 0 ? f : 0;
                     positive |= f > 0;
                 }
-                if (positive && (anyGuarantee || anyLimit || hungry != null)) {
-                    positive = capUnreserved(c, hungry, cs);
+                if (positive && (quota.anyGuarantee() || quota.anyLimit() || hungry != null)) {
+                    positive = quota.capUnreserved(c, hungry, cs);
                 }
                 if (!positive) {
                     continue;
@@ -674,126 +572,18 @@ public final class DrfAllocator {
             Vectors.add(candSum, cs, width);
             any = true;
         }
-        if (!any || !allocatable(candSum)) {
+        if (!any || !minimum.metBy(candSum, width)) {
             return false;
         }
-        Refusal refusal = a.refusal(c);
-        if (refusal != null) {
-            if (refusal.expire(now)) {
-                a.removeRefusal(c);
-                c.refusedOn.remove(a);
-            } else if (refusal.covers(a, candHas, candScalars, candOther, width, now)) {
-                return false;
-            }
+        if (a.refusals != null && a.refuses(c, candHas, candScalars, candOther, width, now)) {
+            return false;
         }
         commit(c, a);
         return true;
     }
 
-    /**
-     * Caps the unreserved scalars {@code cs} a client may take, in place; false when nothing is left.
-     *
-     * <ul>
-     *   <li>Headroom: what stays free on offerable agents must cover the guarantees still unmet.
-     *       Taking x leaves {@code availHeadroom - x}; it also lowers the headroom needed by up to
-     *       {@code absorb} (what the client's own role chain still needs), so x may be at most {@code
-     *       availHeadroom - requiredHeadroom + absorb}.
-     *   <li>Stage 1: at most what the hungry role still lacks of each guaranteed scalar.
-     *   <li>Limits: at most what every role of the chain has left under its limit.
-     * </ul>
-     */
-    private boolean capUnreserved(Client c, RoleNode hungry, long[] cs) {
-        if (anyLimit) {
-            for (RoleNode n = c.role; !n.isRoot(); n = n.parent) {
-                if (n.limit != null) {
-                    for (int r = 0; r < width; r++) {
-                        if (n.limit[r] != Long.MAX_VALUE) {
-                            long room = n.limit[r] - n.consumption(r);
-                            if (room < cs[r]) {
-                                cs[r] = Math.max(0, room);
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        if (hungry != null) {
-            for (int r = 0; r < width; r++) {
-                if (hungry.guarantee[r] > 0) {
-                    long lacking = hungry.guarantee[r] - hungry.consumption(r);
-                    if (lacking < cs[r]) {
-                        cs[r] = Math.max(0, lacking);
-                    }
-                }
-            }
-        }
-        // With no unmet guarantee the headroom cannot bind: this agent's free resources are part of
-        // the available headroom.
-        if (anyGuarantee && !Vectors.isZero(root.childNeed, width)) {
-            absorbOf(c.role);
-            long[] required = root.childNeed;
-            for (int r = 0; r < width; r++) {
-                long cap = availHeadroom[r] - required[r] + absorb[r];
-                if (cap < cs[r]) {
-                    cs[r] = Math.max(0, cap);
-                }
-            }
-        }
-        if (hungry != null) {
-            // Stage 1 is for guarantees: an agent without what the role lacks is left to stage 2.
-            for (int r = 0; r < width; r++) {
-                if (hungry.guarantee[r] > 0 && cs[r] > 0) {
-                    return true;
-                }
-            }
-            return false;
-        }
-        for (int r = 0; r < width; r++) {
-            if (cs[r] > 0) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /**
-     * How much of an allocation to a client of {@code role} reduces the headroom the cluster needs,
-     * per scalar, into {@link #absorb}. Going up the chain, a role's need falls one for one with the
-     * allocation until it reaches what its other children still need: {@code a = max(0, need -
-     * max(childNeed - a_child, 0))}.
-     */
-    private void absorbOf(RoleNode role) {
-        Arrays.fill(absorb, 0, width, 0);
-        for (RoleNode n = role; !n.isRoot(); n = n.parent) {
-            if (!n.guaranteeBelow) {
-                Arrays.fill(absorb, 0, width, 0);
-                continue;
-            }
-            for (int r = 0; r < width; r++) {
-                long a = n.need[r] - Math.max(n.childNeed[r] - absorb[r], 0);
-                absorb[r] = Math.max(a, 0);
-            }
-        }
-    }
-
-    private boolean allocatable(long[] sum) {
-        if (minAllocatable.length == 0) {
-            return true;
-        }
-        for (long[] alternative : minAllocatable) {
-            boolean enough = true;
-            for (int r = 0; r < width && enough; r++) {
-                enough = sum[r] >= Vectors.at(alternative, r);
-            }
-            if (enough) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     /** Allocates the current candidate to the client; its sort position is updated after the agent. */
-    private void commit(Client c, AgentNode a) {
+    private void commit(FrameworkRoleNode c, AgentNode a) {
         Allocation allocation = allocationFor(c, a);
         boolean unreserved = false;
         for (int p = 0; p < a.pools.length; p++) {
@@ -802,31 +592,23 @@ public final class DrfAllocator {
             }
             Pool pool = a.pools[p];
             long[] take = Arrays.copyOf(candScalars[p], width);
-            for (int r = 0; r < width; r++) {
-                if (take[r] != 0) {
-                    changeFree(a, pool, r, -take[r]);
-                }
-            }
+            agents.changeFree(a, pool, take, -1);
             Resources other = candOther[p];
             if (!other.isEmpty()) {
                 pool.freeOther = Resources.EMPTY;
             }
             allocation.add(new Piece(pool, take, other), width);
-            addAllocated(c, take, pool.unreserved(), 1);
+            sorter.allocated(c, take, pool.unreserved(), 1);
             unreserved |= pool.unreserved();
         }
         if (unreserved) {
-            refreshNeeds(c.role);
+            quota.refreshNeeds(c.role);
         }
-        touch(c);
-        touch(c.role.own);
-        for (RoleNode n = c.role; !n.isRoot(); n = n.parent) {
-            touch(n);
-        }
+        sorter.touch(c);
     }
 
     /** The client's allocation on this agent in this cycle, so that stage 1 and 2 make one offer. */
-    private Allocation allocationFor(Client c, AgentNode a) {
+    private Allocation allocationFor(FrameworkRoleNode c, AgentNode a) {
         if (a.cycle != cycle) {
             a.cycle = cycle;
             a.cycleAllocations.clear();
@@ -842,379 +624,25 @@ public final class DrfAllocator {
         return x;
     }
 
-    private void touch(SortNode n) {
-        n.pendingAllocations++;
-        if (n.touchStamp != stamp) {
-            n.touchStamp = stamp;
-            touched.add(n);
-        }
-    }
-
-    /** Re-sorts what the last agent's offers changed: O(log n) per client and ancestor touched. */
-    private void applyTouched() {
-        for (int i = 0; i < touched.size(); i++) {
-            reposition(touched.get(i));
-        }
-        touched.clear();
-        stamp++;
-    }
-
-    // ------------------------------------------------------------------------------------------
-    // Sorting
-    // ------------------------------------------------------------------------------------------
-
-    /**
-     * Takes the node out of its sorted sets, recomputes its key from its allocation and weight, and
-     * puts it back: the only place a key changes.
-     */
-    void reposition(SortNode n) {
-        TreeSet<SortNode> set = n.container();
-        boolean wasHungry = n instanceof RoleNode r && r.inHungry;
-        if (n.inSet) {
-            set.remove(n);
-        }
-        if (wasHungry) {
-            hungry.remove(n);
-        }
-        n.share = shareOf(n);
-        n.allocations += n.pendingAllocations;
-        n.pendingAllocations = 0;
-        if (n.inSet) {
-            set.add(n);
-        }
-        if (wasHungry) {
-            RoleNode r = (RoleNode) n;
-            if (isHungry(r)) {
-                hungry.add(r);
-            } else {
-                r.inHungry = false;
-            }
-        }
-    }
-
-    private void repositionChain(Client c) {
-        if (inCycle) {
-            throw new IllegalStateException("the allocator was called back during a cycle");
-        }
-        reposition(c);
-        reposition(c.role.own);
-        for (RoleNode n = c.role; !n.isRoot(); n = n.parent) {
-            reposition(n);
-        }
-    }
-
-    private double shareOf(SortNode n) {
-        long[] a = n.allocated;
-        double max = 0;
-        for (int i = 0; i < width; i++) {
-            double f = a[i] * invTotal[i];
-            if (f > max) {
-                max = f;
-            }
-        }
-        return max / n.weight();
-    }
-
-    /** Recomputes every share for a new cluster total and rebuilds the sorted sets: once per change. */
-    private void resortAll() {
-        for (int i = 0; i < width; i++) {
-            invTotal[i] = total[i] > 0 ? 1.0 / total[i] : 0;
-        }
-        resort(root);
-        sharesDirty = false;
-    }
-
-    private void resort(RoleNode n) {
-        for (RoleNode child : n.children.values()) {
-            resort(child);
-        }
-        n.active.clear();
-        if (n.own != null) {
-            n.own.active.clear();
-            for (Client c : n.own.clients.values()) {
-                c.share = shareOf(c);
-                if (c.inSet) {
-                    n.own.active.add(c);
-                }
-            }
-            n.own.share = shareOf(n.own);
-            if (n.own.inSet) {
-                n.active.add(n.own);
-            }
-        }
-        for (RoleNode child : n.children.values()) {
-            if (child.inSet) {
-                n.active.add(child);
-            }
-        }
-        n.share = n.isRoot() ? 0 : shareOf(n);
-    }
-
-    private void addToSet(SortNode n) {
-        if (!n.inSet) {
-            n.container().add(n);
-            n.inSet = true;
-        }
-    }
-
-    private void removeFromSet(SortNode n) {
-        if (n.inSet) {
-            n.container().remove(n);
-            n.inSet = false;
-        }
-    }
-
     // ------------------------------------------------------------------------------------------
     // Bookkeeping
     // ------------------------------------------------------------------------------------------
 
-    private void setOfferable(AgentNode a, boolean on) {
-        if (a.offerable == on) {
-            return;
+    /** Re-sorts a client and its chain after a change outside a cycle. */
+    private void repositionChain(FrameworkRoleNode c) {
+        if (inCycle) {
+            throw new IllegalStateException("the allocator was called back during a cycle");
         }
-        a.offerable = on;
-        Pool u = a.pools[0];
-        if (on) {
-            a.offerableIndex = offerable.size();
-            offerable.add(a);
-        } else {
-            int i = a.offerableIndex;
-            AgentNode last = offerable.remove(offerable.size() - 1);
-            if (last != a) {
-                offerable.set(i, last);
-                last.offerableIndex = i;
-            }
-            a.offerableIndex = -1;
-        }
-        for (int r = 0; r < width; r++) {
-            long f = Math.max(0, u.free[r]);
-            availHeadroom[r] += on ? f : -f;
-        }
+        sorter.repositionChain(c);
     }
 
-    /** Changes one free scalar of a pool, keeping the available headroom in step. */
-    private void changeFree(AgentNode a, Pool pool, int r, long delta) {
-        long old = pool.free[r];
-        long after = old + delta;
-        pool.free[r] = after;
-        if (a.offerable && pool.reservation == null) {
-            availHeadroom[r] += Math.max(0, after) - Math.max(0, old);
-        }
-    }
-
-    /** Adds ({@code sign} 1) or takes away (-1) a client's allocation on its whole chain. */
-    private void addAllocated(Client c, long[] s, boolean unreserved, int sign) {
-        addSigned(c.allocated, s, sign);
-        addSigned(c.role.own.allocated, s, sign);
-        for (RoleNode n = c.role; n != null; n = n.parent) {
-            addSigned(n.allocated, s, sign);
-            if (unreserved) {
-                addSigned(n.allocUnreserved, s, sign);
-            }
-        }
-    }
-
-    private void addReserved(RoleNode role, long[] s, int sign) {
-        for (RoleNode n = role; n != null; n = n.parent) {
-            addSigned(n.reserved, s, sign);
-        }
-        refreshNeeds(role);
-    }
-
-    private void addSigned(long[] into, long[] s, int sign) {
-        int n = Math.min(width, s.length);
-        if (sign > 0) {
-            for (int i = 0; i < n; i++) {
-                into[i] += s[i];
-            }
-        } else {
-            for (int i = 0; i < n; i++) {
-                into[i] -= s[i];
-            }
-        }
-    }
-
-    /** Recomputes the needs of a role chain after its consumption changed: O(depth). */
-    private void refreshNeeds(RoleNode from) {
-        if (!anyGuarantee) {
-            return;
-        }
-        for (RoleNode n = from; !n.isRoot(); n = n.parent) {
-            if (!n.guaranteeBelow) {
-                continue;
-            }
-            for (int r = 0; r < width; r++) {
-                long own = n.guarantee == null ? 0 : n.guarantee[r] - n.consumption(r);
-                long need = Math.max(0, Math.max(own, n.childNeed[r]));
-                long d = need - n.need[r];
-                if (d != 0) {
-                    n.need[r] = need;
-                    n.parent.childNeed[r] += d;
-                }
-            }
-        }
-    }
-
-    /** Recomputes every role's need from scratch, after the quotas changed. */
-    private void recomputeNeeds() {
-        recomputeNeeds(root);
-    }
-
-    private void recomputeNeeds(RoleNode n) {
-        Arrays.fill(n.childNeed, 0);
-        boolean below = n.guarantee != null;
-        for (RoleNode child : n.children.values()) {
-            recomputeNeeds(child);
-            below |= child.guaranteeBelow;
-            Vectors.add(n.childNeed, child.need, width);
-        }
-        n.guaranteeBelow = below && !n.isRoot();
-        for (int r = 0; r < width; r++) {
-            long own = n.guarantee == null ? 0 : n.guarantee[r] - n.consumption(r);
-            n.need[r] = n.guaranteeBelow ? Math.max(0, Math.max(own, n.childNeed[r])) : 0;
-        }
-    }
-
-    private void addRefusal(Client c, AgentNode a, List<Piece> pieces, long until) {
-        Refusal f = a.refusal(c);
-        if (f == null) {
-            f = new Refusal();
-            a.putRefusal(c, f);
-            c.refusedOn.add(a);
-        }
-        Refusal.Entry entry = new Refusal.Entry(List.copyOf(pieces), until);
-        // An older filter that the new one contains and outlives adds nothing.
-        f.entries.removeIf(e -> e.untilMillis() <= until && contains(entry.pieces(), e.pieces()));
-        f.entries.add(entry);
-    }
-
-    private boolean contains(List<Piece> big, List<Piece> small) {
-        for (Piece s : small) {
-            Piece match = null;
-            for (Piece b : big) {
-                if (b.pool() == s.pool()) {
-                    match = b;
-                }
-            }
-            if (match == null || !match.covers(s.scalars(), s.other(), width)) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private void clearRefusals(Client c) {
-        for (AgentNode a : c.refusedOn) {
-            a.removeRefusal(c);
-        }
-        c.refusedOn.clear();
-    }
-
-    // ------------------------------------------------------------------------------------------
-    // Roles and clients
-    // ------------------------------------------------------------------------------------------
-
-    /** The role's node, created (with its ancestors) when missing. */
-    private RoleNode roleNode(String path) {
-        RoleNode n = roles.get(path);
-        if (n != null) {
-            return n;
-        }
-        int slash = path.lastIndexOf('/');
-        RoleNode parent = slash < 0 ? root : roleNode(path.substring(0, slash));
-        n = new RoleNode(parent, path, width);
-        n.weight = config.weight(path);
-        parent.children.put(path.substring(slash + 1), n);
-        roles.put(path, n);
-        n.share = shareOf(n);
-        return n;
-    }
-
-    /** Forgets roles that hold nothing, are configured with nothing and have no clients or children. */
-    private void prune(RoleNode n) {
-        while (n != null && !n.isRoot() && n.children.isEmpty() && n.own.clients.isEmpty() && n.activeClients == 0
-                && !config.weights().containsKey(n.path) && !config.quotas().containsKey(n.path)
-                && Vectors.isZero(n.reserved, width) && Vectors.isZero(n.allocated, width)) {
-            removeFromSet(n);
-            n.parent.children.remove(n.path.substring(n.path.lastIndexOf('/') + 1));
-            roles.remove(n.path);
-            n = n.parent;
-        }
-    }
-
-    private Client client(FrameworkEntry fe, String role) {
-        Client c = fe.clients.get(role);
-        if (c == null) {
-            RoleNode node = roleNode(role);
-            c = new Client(fe, node, width);
-            node.own.clients.put(fe.id.value(), c);
-            fe.clients.put(role, c);
-            c.share = shareOf(c);
-        }
-        return c;
-    }
-
-    private Client existingClient(FrameworkId id, String role) {
+    private FrameworkRoleNode existingClient(FrameworkId id, String role) {
         FrameworkEntry fe = framework(id);
-        Client c = fe.clients.get(role);
+        FrameworkRoleNode c = fe.clients.get(role);
         if (c == null) {
             throw new IllegalStateException("framework " + id + " holds nothing in role " + role);
         }
         return c;
-    }
-
-    /** Brings every client's activity in line with its framework's connection, roles and suppression. */
-    private void syncClients(FrameworkEntry fe) {
-        for (Client c : List.copyOf(fe.clients.values())) {
-            boolean want = fe.wants(c.role.path);
-            if (want != c.active) {
-                setActive(c, want);
-            }
-            dropIfUnused(c);
-        }
-    }
-
-    private void dropIfUnused(Client c) {
-        if (!c.framework.roles.contains(c.role.path) && Vectors.isZero(c.allocated, width)
-                && frameworks.get(c.framework.id) == c.framework) {
-            removeClient(c);
-        }
-    }
-
-    private void removeClient(Client c) {
-        if (c.active) {
-            setActive(c, false);
-        }
-        clearRefusals(c);
-        c.role.own.clients.remove(c.framework.id.value());
-        c.framework.clients.remove(c.role.path);
-        prune(c.role);
-    }
-
-    /** Activates or deactivates a client, and its leaf and ancestors when their active count crosses 0. */
-    private void setActive(Client c, boolean on) {
-        c.active = on;
-        OwnLeaf leaf = c.role.own;
-        if (on) {
-            addToSet(c);
-            addToSet(leaf);
-        } else {
-            removeFromSet(c);
-            if (leaf.active.isEmpty()) {
-                removeFromSet(leaf);
-            }
-        }
-        int d = on ? 1 : -1;
-        for (RoleNode n = c.role; n != null; n = n.parent) {
-            n.activeClients += d;
-            if (!n.isRoot()) {
-                if (n.activeClients > 0) {
-                    addToSet(n);
-                } else {
-                    removeFromSet(n);
-                }
-            }
-        }
     }
 
     private FrameworkEntry framework(FrameworkId id) {
@@ -1225,14 +653,6 @@ public final class DrfAllocator {
         return fe;
     }
 
-    private AgentNode agent(AgentId id) {
-        AgentNode a = agents.get(id);
-        if (a == null) {
-            throw new IllegalStateException("agent " + id + " is not known to the allocator");
-        }
-        return a;
-    }
-
     /** True when {@code role} is {@code ancestor} or in its subtree; no garbage, unlike string concatenation. */
     static boolean isSubrole(String role, String ancestor) {
         int n = ancestor.length();
@@ -1240,39 +660,13 @@ public final class DrfAllocator {
     }
 
     // ------------------------------------------------------------------------------------------
-    // Resource conversion and scalar vectors
+    // Scalar names and vectors
     // ------------------------------------------------------------------------------------------
 
-    /**
-     * Splits a bag into one piece per reservation, each referring to the agent's pool for it.
-     *
-     * @param create whether missing pools are created (empty) or are an error
-     */
+    /** Splits a bag into one piece per reservation of the agent's pools, interning new names first. */
     private List<Piece> split(AgentNode a, Resources bag, boolean create) {
         internAll(bag);
-        Set<ReservationInfo> reservations = new LinkedHashSet<>();
-        for (Resources.Key k : bag.keys()) {
-            reservations.add(k.reservation());
-        }
-        List<Piece> pieces = new ArrayList<>(reservations.size());
-        for (ReservationInfo res : reservations) {
-            Resources part = bag.filter(k -> Objects.equals(k.reservation(), res));
-            Pool pool = create ? a.poolOrCreate(res, width) : a.pool(res);
-            if (pool == null) {
-                throw new IllegalStateException("agent " + a.id + " has no resources reserved for role '" + res.getRole()
-                        + "' (" + res.getType() + ")");
-            }
-            long[] s = new long[width];
-            for (Resources.Key k : part.keys()) {
-                long v = part.scalar(k);
-                if (v > 0) {
-                    s[names.indexOf(k.name())] += v;
-                }
-            }
-            Resources scalars = part.scalarsOnly();
-            pieces.add(new Piece(pool, s, scalars.equals(part) ? Resources.EMPTY : part.minus(scalars)));
-        }
-        return pieces;
+        return a.split(bag, names, width, create);
     }
 
     private void internAll(Resources bag) {
@@ -1291,24 +685,14 @@ public final class DrfAllocator {
     /** A new scalar name appeared (rare: a custom resource): every vector grows by one. */
     private void growAll(int w) {
         width = w;
-        total = Vectors.grow(total, w);
-        invTotal = Arrays.copyOf(invTotal, w);
-        availHeadroom = Vectors.grow(availHeadroom, w);
+        sorter.grow(w);
+        quota.grow(w);
         candSum = Vectors.grow(candSum, w);
-        absorb = Vectors.grow(absorb, w);
         for (int i = 0; i < candScalars.length; i++) {
             candScalars[i] = Vectors.grow(candScalars[i], w);
         }
-        for (AgentNode a : agents.values()) {
-            for (Pool p : a.pools) {
-                p.grow(w);
-            }
-        }
-        root.grow(w);
-        for (RoleNode n : roles.values()) {
-            n.grow(w);
-        }
-        buildMinAllocatable();
+        agents.grow(w);
+        minimum.rebuild(names, w);
     }
 
     private void growScratch(int pools) {
@@ -1322,68 +706,19 @@ public final class DrfAllocator {
         candHas = Arrays.copyOf(candHas, pools);
     }
 
-    private void buildMinAllocatable() {
-        minAllocatable = new long[minAllocatableBags.size()][];
-        for (int i = 0; i < minAllocatable.length; i++) {
-            long[] v = new long[width];
-            Resources bag = minAllocatableBags.get(i);
-            for (String name : bag.scalarNames()) {
-                v[names.indexOf(name)] = bag.scalar(name);
-            }
-            minAllocatable[i] = v;
-        }
-    }
-
-    private double dominant(long[] v, double[] inv) {
-        double max = 0;
-        for (int i = 0; i < width; i++) {
-            max = Math.max(max, v[i] * inv[i]);
-        }
-        return max;
-    }
-
-    private Resources toResources(long[] v) {
-        Resources.Builder b = Resources.builder();
-        for (int i = 0; i < width; i++) {
-            if (v[i] > 0) {
-                b.scalar(names.name(i), v[i]);
-            }
-        }
-        return b.build();
-    }
-
     // ------------------------------------------------------------------------------------------
     // Views (operator API, tests)
     // ------------------------------------------------------------------------------------------
 
     /** Every role the allocator knows (with frameworks, reservations, settings or children), by path. */
     public List<RoleSummary> roles() {
-        double[] inv = new double[width];
-        for (int i = 0; i < width; i++) {
-            inv[i] = total[i] > 0 ? 1.0 / total[i] : 0;
-        }
-        List<RoleSummary> list = new ArrayList<>();
-        for (String path : new TreeSet<>(roles.keySet())) {
-            RoleNode n = roles.get(path);
-            long[] consumed = new long[width];
-            for (int r = 0; r < width; r++) {
-                consumed[r] = n.consumption(r);
-            }
-            List<FrameworkId> fws = new ArrayList<>();
-            for (Client c : n.own.clients.values()) {
-                if (c.framework.roles.contains(path)) {
-                    fws.add(c.framework.id);
-                }
-            }
-            list.add(new RoleSummary(path, n.weight, config.quota(path), toResources(n.allocated),
-                    toResources(n.reserved), toResources(consumed), fws, dominant(n.allocated, inv) / n.weight));
-        }
-        return list;
+        return sorter.summaries(names);
     }
 
     /** Scalar resource names quotas may name: the standard ones and any an agent has offered. */
     public Set<String> scalarNames() {
         Set<String> out = new TreeSet<>(ScalarNames.STANDARD);
+        long[] total = sorter.total();
         for (int i = 0; i < width; i++) {
             if (total[i] > 0) {
                 out.add(names.name(i));
@@ -1394,22 +729,12 @@ public final class DrfAllocator {
 
     /** What is free on an agent (its pools' free resources, positive parts). Tests. */
     Resources free(AgentId id) {
-        AgentNode a = agent(id);
-        Resources.Builder b = Resources.builder();
-        for (Pool p : a.pools) {
-            for (int i = 0; i < width; i++) {
-                if (p.free[i] > 0) {
-                    b.scalar(names.name(i), p.reservation, p.free[i]);
-                }
-            }
-            b.add(p.freeOther);
-        }
-        return b.build();
+        return agents.get(id).free(names, width);
     }
 
     /** Roles below their guarantee headroom: the headroom unmet guarantees need, as scalars. Tests. */
     Resources requiredHeadroom() {
-        return toResources(root.childNeed);
+        return names.toResources(quota.required(), width);
     }
 
     /**
@@ -1421,60 +746,13 @@ public final class DrfAllocator {
         long[] sum = new long[width];
         long[] head = new long[width];
         Map<String, long[]> reservedByRole = new HashMap<>();
-        for (AgentNode a : agents.values()) {
-            for (Pool p : a.pools) {
-                Vectors.add(sum, p.total, width);
-                for (int r = 0; r < width; r++) {
-                    check(p.free[r] <= p.total[r], "free above total on " + a.id);
-                    if (a.offerable && p.unreserved()) {
-                        head[r] += Math.max(0, p.free[r]);
-                    }
-                }
-                check(p.totalOther.contains(p.freeOther), "free ranges outside the total on " + a.id);
-                if (!p.unreserved()) {
-                    for (RoleNode n = roles.get(p.role); n != null; n = n.parent) {
-                        long[] v = reservedByRole.computeIfAbsent(n.path, k -> new long[width]);
-                        Vectors.add(v, p.total, width);
-                    }
-                }
-            }
-            check(a.offerable == (a.offerableIndex >= 0) && (!a.offerable || offerable.get(a.offerableIndex) == a),
-                    "offerable list out of step for " + a.id);
-        }
-        check(Arrays.equals(Arrays.copyOf(sum, width), Arrays.copyOf(total, width)), "cluster total out of step");
-        check(Arrays.equals(head, Arrays.copyOf(availHeadroom, width)), "available headroom out of step: "
-                + Arrays.toString(head) + " vs " + Arrays.toString(availHeadroom));
-        checkNode(root, reservedByRole);
+        agents.checkInvariants(sorter, sum, head, reservedByRole);
+        check(Arrays.equals(sum, Arrays.copyOf(sorter.total(), width)), "cluster total out of step");
+        quota.checkAvailable(head);
+        sorter.checkInvariants(reservedByRole);
     }
 
-    private long[] checkNode(RoleNode n, Map<String, long[]> reservedByRole) {
-        long[] alloc = new long[width];
-        int active = 0;
-        for (RoleNode child : n.children.values()) {
-            Vectors.add(alloc, checkNode(child, reservedByRole), width);
-            active += child.activeClients;
-            check(child.inSet == child.activeClients > 0 && n.active.contains(child) == child.inSet,
-                    "set membership of role " + child.path);
-        }
-        if (n.own != null) {
-            long[] own = new long[width];
-            for (Client c : n.own.clients.values()) {
-                Vectors.add(own, c.allocated, width);
-                check(c.active == c.framework.wants(n.path) && c.inSet == c.active
-                        && n.own.active.contains(c) == c.active, "client activity of " + c);
-                active += c.active ? 1 : 0;
-            }
-            check(Arrays.equals(own, Arrays.copyOf(n.own.allocated, width)), "own allocation of " + n.path);
-            Vectors.add(alloc, own, width);
-        }
-        check(active == n.activeClients, "active clients of role " + n.path);
-        check(Arrays.equals(alloc, Arrays.copyOf(n.allocated, width)), "allocation of role " + n.path);
-        long[] reserved = reservedByRole.getOrDefault(n.path, new long[width]);
-        check(n.isRoot() || Arrays.equals(reserved, Arrays.copyOf(n.reserved, width)), "reservations of role " + n.path);
-        return alloc;
-    }
-
-    private static void check(boolean ok, String what) {
+    static void check(boolean ok, String what) {
         if (!ok) {
             throw new IllegalStateException("allocator invariant broken: " + what);
         }
@@ -1483,7 +761,7 @@ public final class DrfAllocator {
     /** For logs and tests: agents, offerable agents, roles, frameworks. */
     @Override
     public String toString() {
-        return "DrfAllocator{" + agents.size() + " agents (" + offerable.size() + " offerable), " + roles.size()
-                + " roles, " + frameworks.size() + " frameworks}";
+        return "DrfAllocator{" + agents.size() + " agents (" + agents.offerableCount() + " offerable), "
+                + sorter.roleCount() + " roles, " + frameworks.size() + " frameworks}";
     }
 }

@@ -16,7 +16,7 @@ final class OwnLeaf extends SortNode {
     /** Active clients in DRF order. */
     final TreeSet<SortNode> active = new TreeSet<>(ORDER);
     /** Every client of the role, active or not, by framework id. */
-    final TreeMap<String, Client> clients = new TreeMap<>();
+    final TreeMap<String, FrameworkRoleNode> clients = new TreeMap<>();
 
     OwnLeaf(RoleNode role, int width) {
         super(role.path + "/.", width);

@@ -9,7 +9,8 @@ import java.util.List;
  * with the time it expires. A candidate offer is filtered when one unexpired bag contains it, as in
  * Mesos; a bigger offer (resources came back) passes.
  *
- * <p>Owner: the {@link AgentNode} it is filed under (and listed by its {@link Client} for REVIVE).
+ * <p>Owner: the {@link AgentNode} it is filed under (and listed by its {@link FrameworkRoleNode}
+ * for REVIVE).
  * Thread: the master's event loop.
  */
 final class Refusal {
@@ -18,6 +19,28 @@ final class Refusal {
     record Entry(List<Piece> pieces, long untilMillis) {}
 
     final List<Entry> entries = new ArrayList<>(1);
+
+    /** Adds a declined bag, dropping older entries it contains and outlives (they add nothing). */
+    void add(List<Piece> pieces, long until, int width) {
+        Entry entry = new Entry(List.copyOf(pieces), until);
+        entries.removeIf(e -> e.untilMillis() <= until && contains(entry.pieces(), e.pieces(), width));
+        entries.add(entry);
+    }
+
+    private static boolean contains(List<Piece> big, List<Piece> small, int width) {
+        for (Piece s : small) {
+            Piece match = null;
+            for (Piece b : big) {
+                if (b.pool() == s.pool()) {
+                    match = b;
+                }
+            }
+            if (match == null || !match.covers(s.scalars(), s.other(), width)) {
+                return false;
+            }
+        }
+        return true;
+    }
 
     /** Drops expired entries; true when none is left. */
     boolean expire(long now) {

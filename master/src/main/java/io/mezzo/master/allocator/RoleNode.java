@@ -9,7 +9,7 @@ import java.util.TreeSet;
  * for the whole cluster and is never sorted. {@link #allocated} and the quota vectors count the
  * whole subtree.
  *
- * <p>Owner: {@link DrfAllocator}. Thread: the master's event loop.
+ * <p>Owner: {@link DrfSorter} (the role tree). Thread: the master's event loop.
  *
  * <p>Invariants (checked by {@link DrfAllocator#checkInvariants()}):
  *
@@ -45,7 +45,7 @@ final class RoleNode extends SortNode {
     long[] reserved;
     long[] need;
     long[] childNeed;
-    /** Member of the current cycle's set of roles below their guarantee. */
+    /** Member of stage 1's set of roles below their guarantee ({@link DrfSorter#sortHungry}). */
     boolean inHungry;
 
     RoleNode(RoleNode parent, String path, int width) {
@@ -61,6 +61,21 @@ final class RoleNode extends SortNode {
 
     boolean isRoot() {
         return parent == null;
+    }
+
+    /**
+     * Below its quota guarantee for some scalar, with clients that want offers: stage 1 serves it.
+     */
+    boolean isHungry(int width) {
+        if (guarantee == null || activeClients == 0) {
+            return false;
+        }
+        for (int i = 0; i < width; i++) {
+            if (guarantee[i] > consumption(i)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Consumed quota of one scalar: unreserved allocations plus all reservations of the subtree. */

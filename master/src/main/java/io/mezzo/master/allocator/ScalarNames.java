@@ -1,5 +1,6 @@
 package io.mezzo.master.allocator;
 
+import io.mezzo.common.resources.Resources;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -47,6 +48,17 @@ final class ScalarNames {
         names.add(name);
         index.put(name, names.size() - 1);
         return names.size() - 1;
+    }
+
+    /** The positive scalars of a vector as an unreserved bag (views, not the cycle). */
+    Resources toResources(long[] v, int width) {
+        Resources.Builder b = Resources.builder();
+        for (int i = 0; i < width; i++) {
+            if (v[i] > 0) {
+                b.scalar(names.get(i), v[i]);
+            }
+        }
+        return b.build();
     }
 
     List<String> all() {

@@ -5,15 +5,15 @@ import java.util.TreeSet;
 
 /**
  * Something DRF sorts: a role (its whole subtree), the frameworks subscribed to a role itself (its
- * "own leaf"), or one framework in one role (a {@link Client}). Each lives in its parent's sorted
- * set while it is active.
+ * "own leaf"), or one framework in one role (a {@link FrameworkRoleNode}, a "client"). Each lives
+ * in its parent's sorted set while it is active.
  *
  * <p>The sort key is ({@link #share}, {@link #allocations}, {@link #name}). It is cached and changed
- * only by {@link DrfAllocator#reposition}, which takes the node out of its set first, so a set is
+ * only by {@link DrfSorter#reposition}, which takes the node out of its set first, so a set is
  * never corrupted by a key changing under it; {@link #allocated} is not part of the key and is
  * updated at once.
  *
- * <p>Owner: {@link DrfAllocator}. Thread: the master's event loop.
+ * <p>Owner: {@link DrfSorter} (the role tree). Thread: the master's event loop.
  */
 abstract class SortNode {
 

@@ -27,6 +27,20 @@ final class Vectors {
         }
     }
 
+    /** Adds ({@code sign} 1) or subtracts (-1) {@code s}, which may be shorter than {@code width}. */
+    static void addSigned(long[] into, long[] s, int sign, int width) {
+        int n = Math.min(width, s.length);
+        if (sign > 0) {
+            for (int i = 0; i < n; i++) {
+                into[i] += s[i];
+            }
+        } else {
+            for (int i = 0; i < n; i++) {
+                into[i] -= s[i];
+            }
+        }
+    }
+
     static boolean isZero(long[] v, int width) {
         for (int i = 0; i < width; i++) {
             if (v[i] != 0) {
