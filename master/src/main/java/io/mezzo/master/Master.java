@@ -54,7 +54,7 @@ public final class Master implements AutoCloseable {
     private EventLoop loop;
     private MasterCore core;
     private Server server;
-    private HttpService http;
+    private HttpEndpoints http;
     private CuratorFramework zkClient;
     private LeaderElection election;
     private volatile MasterInfo info;
@@ -96,7 +96,7 @@ public final class Master implements AutoCloseable {
             server = null;
             throw new IOException("cannot bind the master to " + config.ip() + ":" + config.port() + ": " + e.getMessage(), e);
         }
-        http = new HttpService(loop, core, leadership);
+        http = new HttpEndpoints(loop, core, leadership);
         int httpPort;
         try {
             httpPort = http.start(config.ip(), config.httpPort());

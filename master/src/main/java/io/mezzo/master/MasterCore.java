@@ -21,7 +21,7 @@ import io.mezzo.master.allocator.RoleConfig;
 import io.mezzo.master.allocator.RoleSummary;
 import io.mezzo.master.validation.FilterValidation;
 import io.mezzo.master.validation.FrameworkValidation;
-import io.mezzo.master.validation.Ids;
+import io.mezzo.master.validation.IdValidation;
 import io.mezzo.master.validation.RoleConfigValidation;
 import io.mezzo.master.validation.TaskValidation;
 import io.mezzo.proto.v1.AgentInfo;
@@ -1521,7 +1521,7 @@ final class MasterCore {
         String error = null;
         if (update.getFrameworkId().getValue().isEmpty()) {
             error = "status update has no framework_id";
-        } else if (!Ids.isValid(status.getTaskId().getValue())) {
+        } else if (!IdValidation.isValid(status.getTaskId().getValue())) {
             error = "status update has an invalid task_id";
         } else if (status.getState() == TaskState.TASK_STATE_UNSPECIFIED || status.getState() == TaskState.UNRECOGNIZED) {
             error = "status update has no state";

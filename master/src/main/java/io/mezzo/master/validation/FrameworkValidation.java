@@ -18,7 +18,7 @@ public final class FrameworkValidation {
         if (info.getName().isBlank()) {
             return "framework_info.name is empty";
         }
-        if (info.hasId() && !Ids.isValid(info.getId().getValue())) {
+        if (info.hasId() && !IdValidation.isValid(info.getId().getValue())) {
             return "framework_info.id '" + info.getId().getValue() + "' is not a valid id";
         }
         double timeout = info.getFailoverTimeout();

@@ -47,11 +47,13 @@ import org.slf4j.LoggerFactory;
  * operator API's messages with proto field names) on the leader. A master that does not lead
  * answers those with a 307 redirect to the leader's HTTP address, or 503 when no leader is known.
  *
- * <p>Runs on its own small Netty event loop; state reads go through the master's event loop.
+ * <p>This is plain HTTP/1.1 on Netty, not a gRPC service (hence not a {@code *Service}). Owner:
+ * {@link Master}. Runs on its own small Netty event loop; state reads go through the master's event
+ * loop (they are computed there by {@code StateViews} and printed here).
  */
-final class HttpService implements AutoCloseable {
+final class HttpEndpoints implements AutoCloseable {
 
-    private static final Logger LOG = LoggerFactory.getLogger(HttpService.class);
+    private static final Logger LOG = LoggerFactory.getLogger(HttpEndpoints.class);
     private static final JsonFormat.Printer JSON = JsonFormat.printer().preservingProtoFieldNames().alwaysPrintFieldsWithNoPresence();
 
     private final EventLoop loop;
@@ -60,7 +62,7 @@ final class HttpService implements AutoCloseable {
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private Channel channel;
 
-    HttpService(EventLoop loop, MasterCore core, Leadership leadership) {
+    HttpEndpoints(EventLoop loop, MasterCore core, Leadership leadership) {
         this.loop = loop;
         this.core = core;
         this.leadership = leadership;
