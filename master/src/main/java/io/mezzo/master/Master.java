@@ -51,6 +51,7 @@ public final class Master implements AutoCloseable {
     private final Leadership leadership = new Leadership();
     private final AtomicBoolean lost = new AtomicBoolean();
     private final CompletableFuture<MasterInfo> elected = new CompletableFuture<>();
+    private final MasterFaults faults = new MasterFaults(this);
     private EventLoop loop;
     private MasterCore core;
     private Server server;
@@ -277,9 +278,17 @@ public final class Master implements AutoCloseable {
     }
 
     /**
+     * The fault-injection seam, for tests and benchmarks only (a crash, a ZooKeeper session
+     * expiry); see {@link MasterFaults}. Never used by the master itself.
+     */
+    public MasterFaults faults() {
+        return faults;
+    }
+
+    /**
      * Stops serving at once without a word to ZooKeeper, as a crash of the host would look to the
-     * others: streams break, the session lingers until it expires. For tests and benchmarks; the
-     * ZooKeeper client is closed later by {@link #close()}.
+     * others: streams break, the session lingers until it expires. Reached through {@link
+     * MasterFaults#crash()}; the ZooKeeper client is closed later by {@link #close()}.
      */
     synchronized void halt() {
         if (server == null) {
@@ -290,8 +299,8 @@ public final class Master implements AutoCloseable {
         loop.append(() -> core.stop("halted"));
     }
 
-    /** The ZooKeeper client, for tests that expire its session; null when standalone. */
-    CuratorFramework zkClient() {
+    /** The ZooKeeper client, for {@link MasterFaults#expireZkSession()}; null when standalone. */
+    synchronized CuratorFramework zkClient() {
         return zkClient;
     }
 
