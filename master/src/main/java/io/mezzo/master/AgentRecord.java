@@ -5,8 +5,11 @@ import io.mezzo.common.id.FrameworkId;
 import io.mezzo.common.id.TaskId;
 import io.mezzo.common.resources.Resources;
 import io.mezzo.proto.v1.AgentInfo;
+import io.mezzo.proto.v1.ReservationInfo;
+import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -59,7 +62,7 @@ final class AgentRecord {
     /**
      * The agent's dynamic reservations: made by RESERVE/UNRESERVE, sent to the agent to checkpoint
      * (CHECKPOINT_RESOURCES) and reported back in its total when it re-registers; see {@code
-     * MasterCore.reconcileReservations} for which side wins when they differ.
+     * AgentReregistration.reconcileReservations} for which side wins when they differ.
      */
     Resources dynamicReservations = Resources.EMPTY;
     /** Resources of non-terminal tasks. */
@@ -97,6 +100,18 @@ final class AgentRecord {
     /** True when new offers may be made on this agent. */
     boolean offerable() {
         return state == State.REGISTERED && connection != null;
+    }
+
+    /** Every task on the agent (a copy, so that tasks can be completed while iterating). */
+    List<TaskRecord> allTasks() {
+        List<TaskRecord> all = new ArrayList<>();
+        tasks.values().forEach(m -> all.addAll(m.values()));
+        return all;
+    }
+
+    /** Whether a resource carries a dynamic reservation (made by RESERVE, not by the agent's flags). */
+    static boolean isDynamic(Resources.Key key) {
+        return key.reservation() != null && key.reservation().getType() == ReservationInfo.Type.DYNAMIC;
     }
 
     TaskRecord task(FrameworkId framework, TaskId task) {

@@ -49,7 +49,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>This is plain HTTP/1.1 on Netty, not a gRPC service (hence not a {@code *Service}). Owner:
  * {@link Master}. Runs on its own small Netty event loop; state reads go through the master's event
- * loop (they are computed there by {@code StateViews} and printed here).
+ * loop (they are computed there by {@link StateViews} and printed here).
  */
 final class HttpEndpoints implements AutoCloseable {
 
@@ -57,14 +57,15 @@ final class HttpEndpoints implements AutoCloseable {
     private static final JsonFormat.Printer JSON = JsonFormat.printer().preservingProtoFieldNames().alwaysPrintFieldsWithNoPresence();
 
     private final EventLoop loop;
-    private final MasterCore core;
+    /** The core's read-only views; called on the loop only (through {@code loop.call}). */
+    private final StateViews views;
     private final Leadership leadership;
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private Channel channel;
 
-    HttpEndpoints(EventLoop loop, MasterCore core, Leadership leadership) {
+    HttpEndpoints(EventLoop loop, StateViews views, Leadership leadership) {
         this.loop = loop;
-        this.core = core;
+        this.views = views;
         this.leadership = leadership;
     }
 
@@ -109,13 +110,13 @@ final class HttpEndpoints implements AutoCloseable {
                         json(ctx, request, leader);
                     }
                 }
-                case "/state" -> fromLeader(ctx, request, core::state);
+                case "/state" -> fromLeader(ctx, request, views::state);
                 case "/agents" -> fromLeader(ctx, request,
-                        () -> GetAgentsResponse.newBuilder().addAllAgents(core.agentViews()).build());
+                        () -> GetAgentsResponse.newBuilder().addAllAgents(views.agentViews()).build());
                 case "/frameworks" -> fromLeader(ctx, request,
-                        () -> GetFrameworksResponse.newBuilder().addAllFrameworks(core.frameworkViews()).build());
+                        () -> GetFrameworksResponse.newBuilder().addAllFrameworks(views.frameworkViews()).build());
                 case "/tasks" -> fromLeader(ctx, request, () -> GetTasksResponse.newBuilder()
-                        .addAllTasks(core.tasks(null)).addAllCompletedTasks(core.completedTasks(null)).build());
+                        .addAllTasks(views.tasks(null)).addAllCompletedTasks(views.completedTasks(null)).build());
                 default -> send(ctx, request, text(HttpResponseStatus.NOT_FOUND,
                         "not found; try /health, /leader, /state, /agents, /frameworks, /tasks\n"));
             }

@@ -97,7 +97,7 @@ public final class Master implements AutoCloseable {
             server = null;
             throw new IOException("cannot bind the master to " + config.ip() + ":" + config.port() + ": " + e.getMessage(), e);
         }
-        http = new HttpEndpoints(loop, core, leadership);
+        http = new HttpEndpoints(loop, core.views(), leadership);
         int httpPort;
         try {
             httpPort = http.start(config.ip(), config.httpPort());
