@@ -9,6 +9,7 @@ import io.mezzo.common.loop.FaultHandler;
 import io.mezzo.common.resources.ResourceValidation;
 import io.mezzo.common.resources.Resources;
 import io.mezzo.ha.registry.RegistryOp;
+import io.mezzo.master.validation.AcceptValidation;
 import io.mezzo.master.validation.AgentValidation;
 import io.mezzo.proto.v1.AgentInfo;
 import io.mezzo.proto.v1.AgentMessage;
@@ -480,13 +481,14 @@ final class AgentManager implements AgentLookup {
      * {@code to}, allocated to the framework's role) and sends the agent its new set to
      * checkpoint, before the RUN_TASKs of the same ACCEPT.
      */
-    void convertReservations(AgentRecord agent, FrameworkId framework, String role, List<Resources[]> conversions) {
-        for (Resources[] c : conversions) {
-            agent.total = agent.total.minus(c[0]).plus(c[1]);
+    void convertReservations(AgentRecord agent, FrameworkId framework, String role,
+            List<AcceptValidation.Conversion> conversions) {
+        for (AcceptValidation.Conversion c : conversions) {
+            agent.total = agent.total.minus(c.from()).plus(c.to());
             agent.dynamicReservations = agent.dynamicReservations
-                    .plus(c[1].filter(AgentRecord::isDynamic)).minus(c[0].filter(AgentRecord::isDynamic));
-            offers.convert(agent.id, framework, role, c[0], c[1]);
-            LOG.info("Converted {} to {} on agent {} for framework {}", c[0], c[1], agent.id, framework);
+                    .plus(c.to().filter(AgentRecord::isDynamic)).minus(c.from().filter(AgentRecord::isDynamic));
+            offers.convert(agent.id, framework, role, c.from(), c.to());
+            LOG.info("Converted {} to {} on agent {} for framework {}", c.from(), c.to(), agent.id, framework);
         }
         if (!conversions.isEmpty()) {
             checkpointReservations(agent);

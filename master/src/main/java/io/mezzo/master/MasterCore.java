@@ -4,33 +4,19 @@ import io.grpc.Status;
 import io.mezzo.common.clock.Clock;
 import io.mezzo.common.id.AgentId;
 import io.mezzo.common.id.OfferId;
-import io.mezzo.common.id.TaskId;
 import io.mezzo.common.loop.EventLoop;
-import io.mezzo.common.resources.ResourceValidation;
-import io.mezzo.common.resources.Resources;
 import io.mezzo.ha.registry.Registry;
 import io.mezzo.ha.registry.RegistryOp;
 import io.mezzo.master.allocator.RoleConfig;
-import io.mezzo.master.validation.FilterValidation;
-import io.mezzo.master.validation.TaskValidation;
+import io.mezzo.master.validation.AcceptValidation;
 import io.mezzo.proto.v1.AgentMessage;
 import io.mezzo.proto.v1.Call;
 import io.mezzo.proto.v1.Event;
 import io.mezzo.proto.v1.MasterInfo;
-import io.mezzo.proto.v1.Offer;
-import io.mezzo.proto.v1.ReservationInfo;
-import io.mezzo.proto.v1.Resource;
-import io.mezzo.proto.v1.StatusReason;
-import io.mezzo.proto.v1.TaskInfo;
-import io.mezzo.proto.v1.TaskState;
 import io.mezzo.proto.v1.UpdateQuotaRequest;
 import io.mezzo.proto.v1.UpdateWeightsRequest;
-import java.util.ArrayList;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
+import java.util.Collections;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -287,215 +273,63 @@ final class MasterCore {
         return present;
     }
 
+    /**
+     * ACCEPT: validated in full first ({@link AcceptValidation}, invariant 1), then applied here,
+     * since a plan spans offers, agents and tasks: the offers used, the reservations converted
+     * (checkpointed by the agent before any RUN_TASK), the tasks launched, and what no operation
+     * used given back with the call's filter. The offered resources stay allocated to the
+     * framework's role in the allocator: the tasks keep theirs.
+     */
     private void accept(FrameworkRecord fw, Call.Accept accept) {
-        String filterError = FilterValidation.validate(accept.getFilters());
-        if (filterError != null) {
-            out.refuse(fw, Call.Type.ACCEPT, Event.Error.Code.INVALID_CALL, filterError);
-            return;
-        }
-        List<TaskInfo> launches = new ArrayList<>();
-        for (Offer.Operation op : accept.getOperationsList()) {
-            if (op.getType() == Offer.Operation.Type.LAUNCH) {
-                launches.addAll(op.getLaunch().getTaskInfosList());
+        AcceptValidation.Outcome outcome = AcceptValidation.validate(accept, fw.id, fw.info.getPrincipal(),
+                id -> {
+                    OfferRecord o = offers.get(id);
+                    return o == null ? null : new AcceptValidation.OfferView(o.id(), o.framework(), o.agent(), o.role(),
+                            o.resources());
+                },
+                id -> {
+                    AgentRecord agent = id == null ? null : agents.get(id);
+                    return agent != null && agent.offerable();
+                },
+                Collections.unmodifiableSet(fw.tasks.keySet()));
+        if (outcome instanceof AcceptValidation.InvalidCall call) {
+            out.refuse(fw, Call.Type.ACCEPT, Event.Error.Code.INVALID_CALL, call.error());
+        } else if (outcome instanceof AcceptValidation.Refusal refusal) {
+            refuse(fw, refusal);
+        } else if (outcome instanceof AcceptValidation.Plan plan) {
+            AgentRecord agent = agents.get(plan.agent());
+            for (OfferId id : plan.offers()) {
+                offers.forget(offers.get(id));
             }
-        }
-
-        // 1. The offers: all outstanding, all ours, one agent, one role.
-        List<OfferRecord> used = new ArrayList<>();
-        String offerError = null;
-        Set<OfferId> seen = new HashSet<>();
-        if (accept.getOfferIdsCount() == 0) {
-            offerError = "ACCEPT names no offers";
-        }
-        for (var protoId : accept.getOfferIdsList()) {
-            if (protoId.getValue().isEmpty()) {
-                offerError = "ACCEPT names an empty offer id";
-                continue;
+            agents.convertReservations(agent, fw.id, plan.role(), plan.conversions());
+            for (AcceptValidation.Launch launch : plan.launches()) {
+                tasks.launch(fw, agent, launch.task(), launch.resources(), plan.role());
             }
-            OfferId id = OfferId.of(protoId);
-            OfferRecord offer = offers.get(id);
-            if (!seen.add(id)) {
-                offerError = "offer " + id + " is named twice";
-            } else if (offer == null || !offer.framework().equals(fw.id)) {
-                offerError = "offer " + id + " is unknown, expired, rescinded or already used";
-            } else {
-                if (!used.isEmpty() && !used.get(0).agent().equals(offer.agent())) {
-                    offerError = "offers " + used.get(0).id() + " and " + id + " are on different agents ("
-                            + used.get(0).agent() + ", " + offer.agent() + ")";
-                } else if (!used.isEmpty() && !used.get(0).role().equals(offer.role())) {
-                    offerError = "offers " + used.get(0).id() + " and " + id + " are for different roles";
-                }
-                used.add(offer);
-            }
-        }
-        AgentRecord agent = used.isEmpty() ? null : agents.get(used.get(0).agent());
-        if (offerError == null && (agent == null || !agent.offerable())) {
-            offerError = "agent " + used.get(0).agent() + " is no longer registered and connected";
-        }
-        if (offerError != null) {
-            for (TaskInfo task : launches) {
-                out.sendUpdate(fw, out.masterStatus(task.getTaskId().getValue(), task.getAgentId().getValue(),
-                        Outbox.forFramework(fw, TaskState.TASK_DROPPED), StatusReason.REASON_INVALID_OFFERS, offerError));
-            }
-            if (launches.isEmpty()) {
-                out.refuse(fw, Call.Type.ACCEPT, Event.Error.Code.INVALID_CALL, offerError);
-            }
-            LOG.info("Refused ACCEPT of framework {}: {}", fw.id, offerError);
-            for (OfferRecord offer : used) {
-                offers.giveBack(offer);
+            if (!plan.unused().isEmpty()) {
+                offers.giveBackUnused(agent.id, fw.id, plan.role(), plan.unused(), offers.refuseUntil(accept.getFilters()));
             }
             offers.requestAllocation();
-            return;
         }
-
-        // 2. The operations, applied in order to a working copy of the offered resources.
-        String role = used.get(0).role();
-        Resources remaining = Resources.EMPTY;
-        for (OfferRecord offer : used) {
-            remaining = remaining.plus(offer.resources());
-        }
-        // Errors by the task's position among all LAUNCHed tasks (ids may repeat).
-        Map<Integer, String> taskErrors = new LinkedHashMap<>();
-        int position = 0;
-        Map<TaskInfo, Resources> taskResources = new LinkedHashMap<>();
-        List<Resources[]> conversions = new ArrayList<>();
-        Set<String> taskIds = new HashSet<>();
-        String opError = null;
-        for (int i = 0; i < accept.getOperationsCount() && opError == null; i++) {
-            Offer.Operation op = accept.getOperations(i);
-            switch (op.getType()) {
-                case LAUNCH -> {
-                    if (op.getLaunch().getTaskInfosCount() == 0) {
-                        opError = "LAUNCH operation " + i + " has no tasks";
-                    }
-                    for (TaskInfo task : op.getLaunch().getTaskInfosList()) {
-                        int at = position++;
-                        String id = task.getTaskId().getValue();
-                        String error = TaskValidation.validate(task, agent.id.value());
-                        if (error == null && !taskIds.add(id)) {
-                            error = "task_id " + id + " appears twice in this ACCEPT";
-                        }
-                        if (error == null && fw.tasks.containsKey(TaskId.of(id))) {
-                            error = "task_id " + id + " is already used by a task of this framework";
-                        }
-                        if (error == null) {
-                            Resources needed = Resources.fromProto(task.getResourcesList());
-                            if (!remaining.contains(needed)) {
-                                error = "task " + id + " asks for " + needed + " but the offers only hold " + remaining;
-                            } else {
-                                remaining = remaining.minus(needed);
-                                taskResources.put(task, needed);
-                            }
-                        }
-                        if (error != null) {
-                            taskErrors.put(at, error);
-                        }
-                    }
-                }
-                case RESERVE -> {
-                    String error = reservationError(fw, role, op.getReserve().getResourcesList(), true);
-                    if (error == null) {
-                        Resources reserved = Resources.fromProto(op.getReserve().getResourcesList());
-                        Resources unreserved = reserved.withoutReservations();
-                        if (!remaining.contains(unreserved)) {
-                            error = "RESERVE of " + reserved + " needs unreserved " + unreserved + " but the offers hold "
-                                    + remaining;
-                        } else {
-                            remaining = remaining.minus(unreserved).plus(reserved);
-                            conversions.add(new Resources[] {unreserved, reserved});
-                        }
-                    }
-                    opError = error == null ? null : "operation " + i + " (RESERVE): " + error;
-                }
-                case UNRESERVE -> {
-                    String error = reservationError(fw, role, op.getUnreserve().getResourcesList(), false);
-                    if (error == null) {
-                        Resources reserved = Resources.fromProto(op.getUnreserve().getResourcesList());
-                        if (!remaining.contains(reserved)) {
-                            error = "UNRESERVE of " + reserved + " but the offers hold " + remaining;
-                        } else {
-                            Resources unreserved = reserved.withoutReservations();
-                            remaining = remaining.minus(reserved).plus(unreserved);
-                            conversions.add(new Resources[] {reserved, unreserved});
-                        }
-                    }
-                    opError = error == null ? null : "operation " + i + " (UNRESERVE): " + error;
-                }
-                default -> opError = "operation " + i + " has no type (LAUNCH, RESERVE or UNRESERVE)";
-            }
-        }
-        if (opError != null || !taskErrors.isEmpty()) {
-            String firstTaskError = taskErrors.isEmpty() ? null : taskErrors.values().iterator().next();
-            for (int at = 0; at < launches.size(); at++) {
-                TaskInfo task = launches.get(at);
-                String id = task.getTaskId().getValue();
-                String own = taskErrors.get(at);
-                if (own != null) {
-                    out.sendUpdate(fw, out.masterStatus(id, agent.id.value(), TaskState.TASK_ERROR,
-                            StatusReason.REASON_TASK_INVALID, own));
-                } else {
-                    out.sendUpdate(fw, out.masterStatus(id, agent.id.value(), Outbox.forFramework(fw, TaskState.TASK_DROPPED),
-                            StatusReason.REASON_TASK_INVALID, "not launched: another operation of the same ACCEPT is invalid: "
-                                    + (opError != null ? opError : firstTaskError)));
-                }
-            }
-            if (launches.isEmpty()) {
-                out.refuse(fw, Call.Type.ACCEPT, Event.Error.Code.INVALID_CALL, opError);
-            }
-            LOG.info("Refused ACCEPT of framework {} on agent {}: {}", fw.id, agent.id,
-                    opError != null ? opError : firstTaskError);
-            for (OfferRecord offer : used) {
-                offers.giveBack(offer);
-            }
-            offers.requestAllocation();
-            return;
-        }
-
-        // 3. Valid: use the offers, convert reservations, launch, and filter what is left. The
-        //    offered resources stay allocated to the framework's role in the allocator: the tasks
-        //    keep theirs, and only what no operation used is given back.
-        for (OfferRecord offer : used) {
-            offers.forget(offer);
-        }
-        agents.convertReservations(agent, fw.id, role, conversions);
-        for (Map.Entry<TaskInfo, Resources> e : taskResources.entrySet()) {
-            tasks.launch(fw, agent, e.getKey(), e.getValue(), role);
-        }
-        if (!remaining.isEmpty()) {
-            offers.giveBackUnused(agent.id, fw.id, role, remaining, offers.refuseUntil(accept.getFilters()));
-        }
-        offers.requestAllocation();
     }
 
-    /**
-     * Checks a RESERVE ({@code reserve}) or UNRESERVE. A reservation is for the role the offers were
-     * made to: the resources stay allocated to that role, and a reservation for another of the
-     * framework's roles would hand them to a role they were never offered to.
-     */
-    private String reservationError(FrameworkRecord fw, String offerRole, List<Resource> resources, boolean reserve) {
-        if (resources.isEmpty()) {
-            return "no resources given";
+    /** A refused ACCEPT launches nothing: each task hears why, and every offer goes back at once. */
+    private void refuse(FrameworkRecord fw, AcceptValidation.Refusal refusal) {
+        for (AcceptValidation.TaskRefusal t : refusal.tasks()) {
+            out.sendUpdate(fw, out.masterStatus(t.taskId(), t.agentId(), Outbox.forFramework(fw, t.state()), t.reason(),
+                    t.message()));
         }
-        String error = ResourceValidation.validate(resources);
-        if (error != null) {
-            return error;
+        if (refusal.tasks().isEmpty()) {
+            out.refuse(fw, Call.Type.ACCEPT, Event.Error.Code.INVALID_CALL, refusal.error());
         }
-        for (Resource r : resources) {
-            if (!r.hasReservation() || r.getReservation().getType() != ReservationInfo.Type.DYNAMIC) {
-                return "resource '" + r.getName() + "' must carry a DYNAMIC reservation";
-            }
-            String role = r.getReservation().getRole();
-            if (reserve && !role.equals(offerRole)) {
-                return "resource '" + r.getName() + "' is reserved for role '" + role + "' but the offers were made to"
-                        + " role '" + offerRole + "'; reserve for the offers' role";
-            }
-            if (reserve && !fw.info.getPrincipal().isEmpty()
-                    && !r.getReservation().getPrincipal().equals(fw.info.getPrincipal())) {
-                return "resource '" + r.getName() + "' names principal '" + r.getReservation().getPrincipal()
-                        + "' but the framework's principal is '" + fw.info.getPrincipal() + "'";
-            }
+        if (refusal.agent() == null) {
+            LOG.info("Refused ACCEPT of framework {}: {}", fw.id, refusal.error());
+        } else {
+            LOG.info("Refused ACCEPT of framework {} on agent {}: {}", fw.id, refusal.agent(), refusal.error());
         }
-        return null;
+        for (OfferId id : refusal.offers()) {
+            offers.giveBack(offers.get(id));
+        }
+        offers.requestAllocation();
     }
 
     // ------------------------------------------------------------------------------------------
