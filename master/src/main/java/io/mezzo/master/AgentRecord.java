@@ -14,11 +14,16 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The master's view of one agent. Owned by the {@link AgentManager}; touched only on the master's
- * event loop.
+ * The master's view of one agent. Owned by the {@link AgentManager} (which alone changes its
+ * lifecycle; {@link AgentReregistration} rebuilds it, {@link TaskLifecycle} and {@link OfferManager}
+ * keep {@code used}, {@code tasks} and {@code offered}); touched only on the master's event loop.
  *
- * <p>Soft state: everything here is rebuilt from the agent's REREGISTER after a master failover
- * (its info, tasks and resources, dynamic reservations included: the agent checkpoints them).
+ * <p>Hard state (in {@code registry/agents/<id>}, read back by a new leader): {@code id}, {@code
+ * info} as admitted, {@code state} as far as RECOVERED, UNREACHABLE and GONE go, {@code
+ * registeredAt} and {@code unreachableAt}. Soft state, rebuilt from the agent's REREGISTER after a
+ * master failover: the current {@code info}, {@code total}, {@code dynamicReservations} (the agent
+ * checkpoints them), {@code used}, {@code tasks}; and, made again by this master, {@code offered},
+ * {@code connection} and the ping counters.
  *
  * <p>Invariants:
  *

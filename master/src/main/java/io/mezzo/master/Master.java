@@ -29,10 +29,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A Mezzo master: its event loop, its state machine, its gRPC server (scheduler, agent and
- * operator services, plus the standard health and reflection services) and its place in the
- * leader election. A standalone master leads at once; with {@code --zk} it serves UNAVAILABLE
- * (pointing at the leader) until it is elected.
+ * A Mezzo master: its event loop, its {@link MasterCore} (which owns the state through its
+ * managers), its gRPC server (scheduler, agent and operator services, plus the standard health and
+ * reflection services), its HTTP endpoints and its place in the leader election. A standalone
+ * master leads at once; with {@code --zk} it serves UNAVAILABLE (pointing at the leader) until it
+ * is elected. Tests and benchmarks inject faults through {@link #faults()}.
  *
  * <p>Thread-safe: {@link #start()} and {@link #close()} may be called from any thread; state lives
  * on the master's event loop; the election talks to it through events.

@@ -37,9 +37,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * The operator API edge: each read is computed on the master's loop (so it sees one consistent
- * state) and answered from the future; each change is validated, persisted and applied by the core
- * on the loop, and answered once it is in force. Runs on gRPC threads.
+ * The operator API edge: each read is computed on the master's loop by {@link StateViews} (so it
+ * sees one consistent state) and answered from the future; each change is validated, persisted
+ * and applied on the loop ({@link RoleSettingsManager}, {@link AgentManager} through {@link
+ * MasterCore}), and answered once it is in force. Owner: {@link Master}. Runs on gRPC threads.
  */
 final class OperatorService extends OperatorGrpc.OperatorImplBase {
 
