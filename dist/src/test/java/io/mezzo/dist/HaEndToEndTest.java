@@ -32,7 +32,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.apache.curator.test.KillSession;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -146,7 +145,7 @@ class HaEndToEndTest {
         await().atMost(WAIT).until(() -> fw.nextUpdate("brief").getState() == TaskState.TASK_RUNNING);
 
         // The leader dies abruptly: its session expires and it stops serving at once.
-        KillSession.kill(zkClient(first).getZookeeperClient().getZooKeeper());
+        first.faults().expireZkSession();
         first.close();
         await().atMost(WAIT).until(() -> leader() != null && leader() != first);
         Master second = leader();
@@ -204,12 +203,5 @@ class HaEndToEndTest {
                 .anyMatch(t -> t.getTaskId().getValue().equals("survivor") && t.getState() == TaskState.TASK_RUNNING));
         assertThat(state(leader).getFrameworksList()).singleElement()
                 .satisfies(f -> assertThat(f.getFrameworkInfo().getId()).isEqualTo(fw.frameworkId));
-    }
-
-    /** The master's ZooKeeper client (package-private in the master; tests reach it to expire its session). */
-    private static org.apache.curator.framework.CuratorFramework zkClient(Master m) throws Exception {
-        java.lang.reflect.Method method = Master.class.getDeclaredMethod("zkClient");
-        method.setAccessible(true);
-        return (org.apache.curator.framework.CuratorFramework) method.invoke(m);
     }
 }

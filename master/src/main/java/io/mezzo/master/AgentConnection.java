@@ -5,8 +5,9 @@ import io.mezzo.common.id.AgentId;
 import io.mezzo.proto.v1.MasterMessage;
 
 /**
- * One agent stream. Created by {@link AgentLinkService} on a gRPC thread; {@code agent} is set and
- * read on the loop thread only.
+ * One agent stream. Created by {@link AgentLinkService} on a gRPC thread; {@code agent} and {@code
+ * registering} are set and read on the loop thread only (by {@link AgentManager} and {@link
+ * AgentReregistration}). Soft state: a stream lives as long as its connection.
  */
 final class AgentConnection {
 

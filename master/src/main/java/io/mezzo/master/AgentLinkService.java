@@ -12,7 +12,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The agent-facing gRPC edge: turns each agent stream and message into an event on the master's
- * loop. Runs on gRPC threads.
+ * loop ({@link MasterCore#onAgentMessage}) and returns. Owner: {@link Master}. Runs on gRPC
+ * threads; holds no state of its own beyond the stream.
  */
 final class AgentLinkService extends AgentLinkGrpc.AgentLinkImplBase {
 

@@ -5,17 +5,25 @@ import io.mezzo.common.id.FrameworkId;
 import io.mezzo.common.id.TaskId;
 import io.mezzo.common.resources.Resources;
 import io.mezzo.proto.v1.AgentInfo;
+import io.mezzo.proto.v1.ReservationInfo;
+import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
 /**
- * The master's view of one agent. Owned by the {@link AgentManager}; touched only on the master's
- * event loop.
+ * The master's view of one agent. Owned by the {@link AgentManager} (which alone changes its
+ * lifecycle; {@link AgentReregistration} rebuilds it, {@link TaskLifecycle} and {@link OfferManager}
+ * keep {@code used}, {@code tasks} and {@code offered}); touched only on the master's event loop.
  *
- * <p>Soft state: everything here is rebuilt from the agent's REREGISTER after a master failover
- * (its info, tasks and resources, dynamic reservations included: the agent checkpoints them).
+ * <p>Hard state (in {@code registry/agents/<id>}, read back by a new leader): {@code id}, {@code
+ * info} as admitted, {@code state} as far as RECOVERED, UNREACHABLE and GONE go, {@code
+ * registeredAt} and {@code unreachableAt}. Soft state, rebuilt from the agent's REREGISTER after a
+ * master failover: the current {@code info}, {@code total}, {@code dynamicReservations} (the agent
+ * checkpoints them), {@code used}, {@code tasks}; and, made again by this master, {@code offered},
+ * {@code connection} and the ping counters.
  *
  * <p>Invariants:
  *
@@ -59,7 +67,7 @@ final class AgentRecord {
     /**
      * The agent's dynamic reservations: made by RESERVE/UNRESERVE, sent to the agent to checkpoint
      * (CHECKPOINT_RESOURCES) and reported back in its total when it re-registers; see {@code
-     * MasterCore.reconcileReservations} for which side wins when they differ.
+     * AgentReregistration.reconcileReservations} for which side wins when they differ.
      */
     Resources dynamicReservations = Resources.EMPTY;
     /** Resources of non-terminal tasks. */
@@ -97,6 +105,18 @@ final class AgentRecord {
     /** True when new offers may be made on this agent. */
     boolean offerable() {
         return state == State.REGISTERED && connection != null;
+    }
+
+    /** Every task on the agent (a copy, so that tasks can be completed while iterating). */
+    List<TaskRecord> allTasks() {
+        List<TaskRecord> all = new ArrayList<>();
+        tasks.values().forEach(m -> all.addAll(m.values()));
+        return all;
+    }
+
+    /** Whether a resource carries a dynamic reservation (made by RESERVE, not by the agent's flags). */
+    static boolean isDynamic(Resources.Key key) {
+        return key.reservation() != null && key.reservation().getType() == ReservationInfo.Type.DYNAMIC;
     }
 
     TaskRecord task(FrameworkId framework, TaskId task) {

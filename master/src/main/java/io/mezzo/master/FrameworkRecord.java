@@ -16,12 +16,16 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The master's view of one framework. Owned by the {@link FrameworkManager}; touched only on the
- * master's event loop.
+ * The master's view of one framework. Owned by the {@link FrameworkManager} (which alone changes
+ * its lifecycle; {@link TaskLifecycle} and {@link OfferManager} keep {@code tasks}, {@code used},
+ * {@code offers}, {@code offered} and {@code suppressedRoles}); touched only on the master's event
+ * loop.
  *
- * <p>Soft state: connections, offers and suppression are rebuilt when the scheduler resubscribes
- * (DECLINE filters live in the allocator); tasks are rebuilt from agents. (The framework record itself and its failover
- * timeout move to the registry with high availability.)
+ * <p>Hard state (in {@code registry/frameworks/<id>}): {@code id}, {@code info} (with its failover
+ * timeout), {@code registeredAt}, {@code disconnectedAt}, and removal (a tombstone). Soft state:
+ * {@code connection}, {@code offers}, {@code offered} and {@code suppressedRoles} are made again
+ * when the scheduler resubscribes (DECLINE filters live in the allocator); {@code tasks} and
+ * {@code used} are rebuilt from the agents; {@code removing} is the write in flight.
  *
  * <p>Invariants:
  *

@@ -11,7 +11,9 @@ import io.mezzo.proto.v1.MasterInfo;
  * suspended, or one that lost leadership) are answered UNAVAILABLE with the leader's address, when
  * known, in the {@code mezzo-leader} trailer.
  *
- * <p>Written by the election thread; read by gRPC and HTTP threads (volatile fields).
+ * <p>Owner: {@link Master}. Written by the election thread; read by gRPC and HTTP threads (volatile
+ * fields). The loop's own view of the term is {@link LeaderTerm}. Soft state: it reflects the
+ * election.
  */
 final class Leadership {
 

@@ -29,10 +29,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A Mezzo master: its event loop, its state machine, its gRPC server (scheduler, agent and
- * operator services, plus the standard health and reflection services) and its place in the
- * leader election. A standalone master leads at once; with {@code --zk} it serves UNAVAILABLE
- * (pointing at the leader) until it is elected.
+ * A Mezzo master: its event loop, its {@link MasterCore} (which owns the state through its
+ * managers), its gRPC server (scheduler, agent and operator services, plus the standard health and
+ * reflection services), its HTTP endpoints and its place in the leader election. A standalone
+ * master leads at once; with {@code --zk} it serves UNAVAILABLE (pointing at the leader) until it
+ * is elected. Tests and benchmarks inject faults through {@link #faults()}.
  *
  * <p>Thread-safe: {@link #start()} and {@link #close()} may be called from any thread; state lives
  * on the master's event loop; the election talks to it through events.
@@ -51,10 +52,11 @@ public final class Master implements AutoCloseable {
     private final Leadership leadership = new Leadership();
     private final AtomicBoolean lost = new AtomicBoolean();
     private final CompletableFuture<MasterInfo> elected = new CompletableFuture<>();
+    private final MasterFaults faults = new MasterFaults(this);
     private EventLoop loop;
     private MasterCore core;
     private Server server;
-    private HttpService http;
+    private HttpEndpoints http;
     private CuratorFramework zkClient;
     private LeaderElection election;
     private volatile MasterInfo info;
@@ -96,7 +98,7 @@ public final class Master implements AutoCloseable {
             server = null;
             throw new IOException("cannot bind the master to " + config.ip() + ":" + config.port() + ": " + e.getMessage(), e);
         }
-        http = new HttpService(loop, core, leadership);
+        http = new HttpEndpoints(loop, core.views(), leadership);
         int httpPort;
         try {
             httpPort = http.start(config.ip(), config.httpPort());
@@ -277,9 +279,17 @@ public final class Master implements AutoCloseable {
     }
 
     /**
+     * The fault-injection seam, for tests and benchmarks only (a crash, a ZooKeeper session
+     * expiry); see {@link MasterFaults}. Never used by the master itself.
+     */
+    public MasterFaults faults() {
+        return faults;
+    }
+
+    /**
      * Stops serving at once without a word to ZooKeeper, as a crash of the host would look to the
-     * others: streams break, the session lingers until it expires. For tests and benchmarks; the
-     * ZooKeeper client is closed later by {@link #close()}.
+     * others: streams break, the session lingers until it expires. Reached through {@link
+     * MasterFaults#crash()}; the ZooKeeper client is closed later by {@link #close()}.
      */
     synchronized void halt() {
         if (server == null) {
@@ -290,8 +300,8 @@ public final class Master implements AutoCloseable {
         loop.append(() -> core.stop("halted"));
     }
 
-    /** The ZooKeeper client, for tests that expire its session; null when standalone. */
-    CuratorFramework zkClient() {
+    /** The ZooKeeper client, for {@link MasterFaults#expireZkSession()}; null when standalone. */
+    synchronized CuratorFramework zkClient() {
         return zkClient;
     }
 

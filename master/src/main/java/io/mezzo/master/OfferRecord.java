@@ -6,8 +6,8 @@ import io.mezzo.common.id.OfferId;
 import io.mezzo.common.resources.Resources;
 
 /**
- * An outstanding offer. Owned by the {@link OfferManager}; loop thread only. Soft state: offers
- * die with the master that made them.
+ * An outstanding offer. Owned by the {@link OfferManager}; loop thread only. Immutable. Soft state:
+ * offers die with the master that made them.
  */
 record OfferRecord(OfferId id, FrameworkId framework, AgentId agent, String role, Resources resources, long createdAt) {
 

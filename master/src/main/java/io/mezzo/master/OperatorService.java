@@ -37,19 +37,23 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * The operator API edge: each read is computed on the master's loop (so it sees one consistent
- * state) and answered from the future; each change is validated, persisted and applied by the core
- * on the loop, and answered once it is in force. Runs on gRPC threads.
+ * The operator API edge: each read is computed on the master's loop by {@link StateViews} (so it
+ * sees one consistent state) and answered from the future; each change is validated, persisted
+ * and applied on the loop ({@link RoleSettingsManager}, {@link AgentManager} through {@link
+ * MasterCore}), and answered once it is in force. Owner: {@link Master}. Runs on gRPC threads.
  */
 final class OperatorService extends OperatorGrpc.OperatorImplBase {
 
     private final EventLoop loop;
     private final MasterCore core;
+    /** The core's read-only views; called on the loop only (through {@code loop.call}). */
+    private final StateViews views;
     private final Leadership leadership;
 
     OperatorService(EventLoop loop, MasterCore core, Leadership leadership) {
         this.loop = loop;
         this.core = core;
+        this.views = core.views();
         this.leadership = leadership;
     }
 
@@ -71,31 +75,31 @@ final class OperatorService extends OperatorGrpc.OperatorImplBase {
 
     @Override
     public void getState(GetStateRequest request, StreamObserver<GetStateResponse> out) {
-        answer(out, core::state);
+        answer(out, views::state);
     }
 
     @Override
     public void getAgents(GetAgentsRequest request, StreamObserver<GetAgentsResponse> out) {
-        answer(out, () -> GetAgentsResponse.newBuilder().addAllAgents(core.agentViews()).build());
+        answer(out, () -> GetAgentsResponse.newBuilder().addAllAgents(views.agentViews()).build());
     }
 
     @Override
     public void getFrameworks(GetFrameworksRequest request, StreamObserver<GetFrameworksResponse> out) {
-        answer(out, () -> GetFrameworksResponse.newBuilder().addAllFrameworks(core.frameworkViews()).build());
+        answer(out, () -> GetFrameworksResponse.newBuilder().addAllFrameworks(views.frameworkViews()).build());
     }
 
     @Override
     public void getTasks(GetTasksRequest request, StreamObserver<GetTasksResponse> out) {
         FrameworkId only = request.getFrameworkId().getValue().isEmpty() ? null : FrameworkId.of(request.getFrameworkId());
         answer(out, () -> GetTasksResponse.newBuilder()
-                .addAllTasks(core.tasks(only))
-                .addAllCompletedTasks(core.completedTasks(only))
+                .addAllTasks(views.tasks(only))
+                .addAllCompletedTasks(views.completedTasks(only))
                 .build());
     }
 
     @Override
     public void getRoles(GetRolesRequest request, StreamObserver<GetRolesResponse> out) {
-        answer(out, core::roles);
+        answer(out, views::roles);
     }
 
     @Override
@@ -119,7 +123,7 @@ final class OperatorService extends OperatorGrpc.OperatorImplBase {
             return;
         }
         AgentId id = AgentId.of(request.getAgentId());
-        loop.call(() -> core.agentEndpoint(id)).orTimeout(10, TimeUnit.SECONDS).whenComplete((endpoint, error) -> {
+        loop.call(() -> views.agentEndpoint(id)).orTimeout(10, TimeUnit.SECONDS).whenComplete((endpoint, error) -> {
             if (error != null) {
                 out.onError(Status.UNAVAILABLE.withDescription("master did not answer: " + error).asRuntimeException());
             } else if (endpoint.isEmpty()) {

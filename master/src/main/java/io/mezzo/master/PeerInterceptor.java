@@ -10,7 +10,10 @@ import io.grpc.ServerInterceptor;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 
-/** Puts the caller's address into the gRPC context, so log lines can say who connected. */
+/**
+ * Puts the caller's address into the gRPC context, so log lines can say who connected. Part of
+ * the gRPC edge; owner: {@link Master}. Runs on gRPC threads; stateless.
+ */
 final class PeerInterceptor implements ServerInterceptor {
 
     static final Context.Key<String> PEER = Context.key("mezzo-peer");

@@ -15,8 +15,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The master's registry records: how agents and frameworks are written to and read from the
- * registry. Pure; any thread.
+ * The master's registry records: how agents, frameworks and role settings (the master's hard
+ * state) are written to and read from the registry. Pure; any thread.
  */
 final class RegistryRecords {
 

@@ -5,17 +5,18 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Where the master persists role weights and quotas before they take effect ("write, persist,
- * apply, reply"): {@code MasterCore} computes and validates the new {@link RoleConfig}, writes it
+ * apply, reply"): {@link RoleSettingsManager} computes and validates the new {@link RoleConfig}, writes it
  * here, and gives it to the allocator and answers the operator only once the write completes. A
  * failed write changes nothing.
  *
  * <p>A standalone master keeps the config in memory only ({@link #STANDALONE}). With high
  * availability, a store backed by the fenced ZooKeeper registry writes it (checking the leader's
- * epoch), and a new leader reads it back and hands it to {@code MasterCore.recoverRoleConfig}
+ * epoch), and a new leader reads it back and hands it to {@link RoleSettingsManager#recover}
  * before serving.
  *
- * <p>Called on the master's event loop; the future may complete on any thread (the core moves
- * back to its loop).
+ * <p>Owner: {@link RoleSettingsManager} (given it by {@link MasterCore#becomeLeader}). Called on
+ * the master's event loop; the future may complete on any thread (the manager moves back to its
+ * loop).
  */
 interface RoleConfigStore {
 

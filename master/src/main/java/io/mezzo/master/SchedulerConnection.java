@@ -5,8 +5,9 @@ import io.mezzo.common.id.FrameworkId;
 import io.mezzo.proto.v1.Event;
 
 /**
- * One scheduler stream. Created by {@link SchedulerService} on a gRPC thread; {@code framework} is
- * set and read on the loop thread only.
+ * One scheduler stream. Created by {@link SchedulerService} on a gRPC thread; {@code framework}
+ * and {@code subscribing} are set and read on the loop thread only (by {@link FrameworkManager}).
+ * Soft state: a stream lives as long as its connection.
  */
 final class SchedulerConnection {
 

@@ -12,7 +12,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The scheduler-facing gRPC edge: turns each stream and each call into an event on the master's
- * loop and returns. Runs on gRPC threads; holds no state of its own beyond the stream.
+ * loop ({@link MasterCore#onSchedulerCall}) and returns. Owner: {@link Master}. Runs on gRPC
+ * threads; holds no state of its own beyond the stream.
  */
 final class SchedulerService extends SchedulerGrpc.SchedulerImplBase {
 

@@ -13,7 +13,10 @@ import io.mezzo.proto.v1.TaskStatus;
 
 /**
  * One task as the master tracks it, shared by its {@link FrameworkRecord} and {@link AgentRecord}.
- * Loop thread only. Soft state: rebuilt from the agent's REREGISTER after a failover.
+ * Owned by {@link TaskLifecycle} (launch, updates, completion); rebuilt by {@link
+ * AgentReregistration}. Loop thread only. Soft state, every field: rebuilt from the agent's
+ * REREGISTER after a failover ({@code killRequested} and {@code killPolicy} are this master's
+ * memory of a KILL not yet delivered).
  */
 final class TaskRecord {
 

@@ -55,7 +55,7 @@ class AcceptValidationTest {
     private void assertRefusedAndReoffered() throws Exception {
         s.sync();
         h.settle();
-        agent.assertNone(MasterMessage.Type.RUN_TASK);
+        agent.assertNone(MasterMessage.Type.RUN_TASK, s);
         assertThat(h.operator().getState(GetStateRequest.getDefaultInstance()).getTasksList()).isEmpty();
         Offer again = s.next(Event.Type.OFFERS).getOffers().getOffers(0);
         assertThat(Resources.fromProto(again.getResourcesList()))
@@ -164,7 +164,7 @@ class AcceptValidationTest {
         assertTaskError(s.next(Event.Type.UPDATE).getUpdate().getStatus(), "already used by a task of this framework");
         s.sync();
         h.settle();
-        agent.assertNone(MasterMessage.Type.RUN_TASK);
+        agent.assertNone(MasterMessage.Type.RUN_TASK, s);
     }
 
     @Test
@@ -177,7 +177,7 @@ class AcceptValidationTest {
         assertThat(status.getMessage()).contains("offer no-such-offer is unknown, expired, rescinded or already used");
         s.sync();
         h.settle();
-        agent.assertNone(MasterMessage.Type.RUN_TASK);
+        agent.assertNone(MasterMessage.Type.RUN_TASK, s);
     }
 
     @Test
@@ -204,8 +204,8 @@ class AcceptValidationTest {
         assertThat(status.getMessage()).contains("are on different agents");
         s.sync();
         h.settle();
-        agent.assertNone(MasterMessage.Type.RUN_TASK);
-        second.assertNone(MasterMessage.Type.RUN_TASK);
+        agent.assertNone(MasterMessage.Type.RUN_TASK, s);
+        second.assertNone(MasterMessage.Type.RUN_TASK, s);
         // Both offers came back: the two agents are offered again.
         Event again = s.next(Event.Type.OFFERS);
         int count = again.getOffers().getOffersCount();

@@ -134,7 +134,7 @@ class DrainingTest {
         assertThat(onLoop(() -> core.setDraining(a1, true))).isTrue();
         assertThat(events.sent).filteredOn(e -> e.getType() == Event.Type.RESCIND).singleElement()
                 .satisfies(e -> assertThat(e.getRescind().getOfferId()).isEqualTo(offers(events).get(1).getId()));
-        assertThat(core.agentViews()).filteredOn(v -> v.getAgentInfo().getId().getValue().equals(a1.value()))
+        assertThat(core.views().agentViews()).filteredOn(v -> v.getAgentInfo().getId().getValue().equals(a1.value()))
                 .singleElement().satisfies(v -> assertThat(v.getState()).isEqualTo(io.mezzo.proto.v1.AgentView.State.DRAINING));
         // Only a registered agent drains; only a draining one comes back.
         assertThat(onLoop(() -> core.setDraining(a1, true))).isFalse();

@@ -44,7 +44,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.test.KillSession;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -401,16 +400,11 @@ class MasterHaTest {
         a.elected().get(30, TimeUnit.SECONDS);
         Master b = master("b");
         RawScheduler s = scheduler(a, MasterHarness.framework("fw").build());
-        CuratorFramework aClient = zkClientOf(a);
-        KillSession.kill(aClient.getZookeeperClient().getZooKeeper());
+        a.faults().expireZkSession();
         assertThat(b.elected().get(30, TimeUnit.SECONDS).getEpoch()).isEqualTo(2);
         await().atMost(WAIT).until(() -> lostLeadership.stream().anyMatch(l -> l.startsWith("a: ")));
         await().atMost(WAIT).until(() -> s.closed);
         assertThat(a.isLeading()).isFalse();
         assertThat(b.isLeading()).isTrue();
-    }
-
-    private static CuratorFramework zkClientOf(Master m) {
-        return m.zkClient();
     }
 }

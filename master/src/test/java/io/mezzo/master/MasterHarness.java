@@ -182,8 +182,13 @@ final class MasterHarness implements AutoCloseable {
             }
         }
 
-        /** Asserts no event of this type is queued (after the master settled). */
-        void assertNone(Event.Type type) {
+        /**
+         * Asserts that no event of this type arrived. A round trip on this stream comes first
+         * ({@link #sync()}): whatever the master queued for this scheduler before it answered the
+         * marker has arrived by then, so an event still on the wire cannot slip past the check.
+         */
+        void assertNone(Event.Type type) throws InterruptedException {
+            sync();
             assertThat(events).noneMatch(e -> e.getType() == type);
         }
 
@@ -251,7 +256,38 @@ final class MasterHarness implements AutoCloseable {
             }
         }
 
-        void assertNone(MasterMessage.Type type) {
+        private int syncs;
+
+        /**
+         * Waits until every message the master queued for this agent so far has arrived. An agent
+         * has no call that the master answers on its own stream without side effects, so the
+         * round trip goes through {@code via}, a subscribed scheduler: it ACKNOWLEDGEs a made-up
+         * task on this agent, and the master forwards every ACKNOWLEDGE for a connected agent as
+         * a STATUS_UPDATE_ACK on the agent's stream (it looks the task up only afterwards, and
+         * finds nothing to change). The master handles the ACKNOWLEDGE after every call {@code
+         * via} sent before it and after every event already on its loop, and its outbound stream
+         * keeps order, so the marker arrives after anything they made it send here. The agent must
+         * be registered and connected. Other messages seen meanwhile stay queued.
+         */
+        void sync(RawScheduler via) throws InterruptedException {
+            String marker = "sync-" + (++syncs);
+            via.call(Call.newBuilder().setType(Call.Type.ACKNOWLEDGE).setAcknowledge(Call.Acknowledge.newBuilder()
+                    .setAgentId(agentId)
+                    .setTaskId(io.mezzo.proto.v1.TaskID.newBuilder().setValue(marker))
+                    .setUuid(com.google.protobuf.ByteString.copyFrom(new byte[16]))));
+            java.util.function.Predicate<MasterMessage> isMarker = m -> m.getType() == MasterMessage.Type.STATUS_UPDATE_ACK
+                    && m.getStatusUpdateAck().getTaskId().getValue().equals(marker);
+            org.awaitility.Awaitility.await(marker).atMost(WAIT).until(() -> messages.stream().anyMatch(isMarker));
+            messages.removeIf(isMarker);
+        }
+
+        /**
+         * Asserts that no message of this type arrived, after a round trip to this agent through
+         * {@code via} ({@link #sync(RawScheduler)}), so a message still on the wire cannot slip
+         * past the check.
+         */
+        void assertNone(MasterMessage.Type type, RawScheduler via) throws InterruptedException {
+            sync(via);
             assertThat(messages).noneMatch(m -> m.getType() == type);
         }
 

@@ -143,7 +143,7 @@ class ReservationsTest {
         assertThat(error.getError().getMessage()).contains("reserved for role '" + other + "'")
                 .contains("offers were made to role '" + offeredTo + "'");
         h.settle();
-        agent.assertNone(MasterMessage.Type.CHECKPOINT_RESOURCES);
+        agent.assertNone(MasterMessage.Type.CHECKPOINT_RESOURCES, s);
     }
 
     @Test
@@ -158,7 +158,7 @@ class ReservationsTest {
         RawScheduler eng = h.scheduler(inRole("eng", "eng"));
         assertThat(Resources.fromProto(offer(eng).getResourcesList())).isEqualTo(dynamic("cpus(eng):2;mem(eng):1024"));
         h.settle();
-        agent.assertNone(MasterMessage.Type.CHECKPOINT_RESOURCES);
+        agent.assertNone(MasterMessage.Type.CHECKPOINT_RESOURCES, eng);
     }
 
     @Test
@@ -190,7 +190,7 @@ class ReservationsTest {
         RawAgent back = reregister(agent.agentId.getValue(), ResourceText.parse("cpus:2;mem:1024").plus(reserved));
         back.next(MasterMessage.Type.REGISTERED);
         h.advance(Duration.ofSeconds(1));
-        back.assertNone(MasterMessage.Type.CHECKPOINT_RESOURCES);
+        back.assertNone(MasterMessage.Type.CHECKPOINT_RESOURCES, eng);
     }
 
     /** A raw agent that re-registers as {@code id} with these total resources and no tasks. */

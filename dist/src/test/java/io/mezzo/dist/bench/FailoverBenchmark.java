@@ -224,7 +224,7 @@ public final class FailoverBenchmark {
             if (crash) {
                 // The leader's host dies: its ZooKeeper traffic stops and its clients' streams break.
                 proxies.forEach(Blackhole::cut);
-                halt(a);
+                a.faults().crash();
             } else {
                 a.close();
             }
@@ -241,13 +241,6 @@ public final class FailoverBenchmark {
                 (firstOfferAt.get() - electedAt) / 1_000_000,
                 (reregisteredAt.get() - electedAt) / 1_000_000
             };
-        }
-
-        /** Master.halt() is package-private: a crash is not part of its API. */
-        private static void halt(Master m) throws Exception {
-            java.lang.reflect.Method method = Master.class.getDeclaredMethod("halt");
-            method.setAccessible(true);
-            method.invoke(m);
         }
 
         @Override
@@ -326,13 +319,6 @@ public final class FailoverBenchmark {
         /** Drops every byte from now on, without closing anything: a frozen or dead host. */
         void cut() {
             cut = true;
-        }
-
-        /** Master.halt() is package-private: a crash is not part of its API. */
-        private static void halt(Master m) throws Exception {
-            java.lang.reflect.Method method = Master.class.getDeclaredMethod("halt");
-            method.setAccessible(true);
-            method.invoke(m);
         }
 
         @Override

@@ -3,7 +3,7 @@ package io.mezzo.master.validation;
 import io.mezzo.proto.v1.Filters;
 import java.time.Duration;
 
-/** Pure checks and defaults of refusal filters. */
+/** Pure checks and defaults of refusal filters (DECLINE, ACCEPT). Stateless; any thread. */
 public final class FilterValidation {
 
     /** Refusal used when a DECLINE or ACCEPT gives none, as in Mesos. */

@@ -5,7 +5,7 @@ import io.mezzo.proto.v1.FrameworkInfo;
 import java.util.HashSet;
 import java.util.Set;
 
-/** Pure checks of a SUBSCRIBE call's FrameworkInfo. Each returns null when valid, else the reason. */
+/** Pure checks of a SUBSCRIBE call's FrameworkInfo; null when valid, else the reason. Stateless; any thread. */
 public final class FrameworkValidation {
 
     /** The longest failover timeout accepted: one year, in seconds. */
@@ -18,7 +18,7 @@ public final class FrameworkValidation {
         if (info.getName().isBlank()) {
             return "framework_info.name is empty";
         }
-        if (info.hasId() && !Ids.isValid(info.getId().getValue())) {
+        if (info.hasId() && !IdValidation.isValid(info.getId().getValue())) {
             return "framework_info.id '" + info.getId().getValue() + "' is not a valid id";
         }
         double timeout = info.getFailoverTimeout();

@@ -24,7 +24,7 @@ public final class TaskValidation {
         if (!task.hasTaskId() || id.isEmpty()) {
             return "task has no task_id";
         }
-        if (!Ids.isValid(id)) {
+        if (!IdValidation.isValid(id)) {
             return "task_id '" + id + "' must be 1-255 letters, digits or \"._-:\" and not '.' or '..'";
         }
         if (task.getName().isEmpty()) {

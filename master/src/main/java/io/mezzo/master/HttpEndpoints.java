@@ -47,22 +47,25 @@ import org.slf4j.LoggerFactory;
  * operator API's messages with proto field names) on the leader. A master that does not lead
  * answers those with a 307 redirect to the leader's HTTP address, or 503 when no leader is known.
  *
- * <p>Runs on its own small Netty event loop; state reads go through the master's event loop.
+ * <p>This is plain HTTP/1.1 on Netty, not a gRPC service (hence not a {@code *Service}). Owner:
+ * {@link Master}. Runs on its own small Netty event loop; state reads go through the master's event
+ * loop (they are computed there by {@link StateViews} and printed here).
  */
-final class HttpService implements AutoCloseable {
+final class HttpEndpoints implements AutoCloseable {
 
-    private static final Logger LOG = LoggerFactory.getLogger(HttpService.class);
+    private static final Logger LOG = LoggerFactory.getLogger(HttpEndpoints.class);
     private static final JsonFormat.Printer JSON = JsonFormat.printer().preservingProtoFieldNames().alwaysPrintFieldsWithNoPresence();
 
     private final EventLoop loop;
-    private final MasterCore core;
+    /** The core's read-only views; called on the loop only (through {@code loop.call}). */
+    private final StateViews views;
     private final Leadership leadership;
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private Channel channel;
 
-    HttpService(EventLoop loop, MasterCore core, Leadership leadership) {
+    HttpEndpoints(EventLoop loop, StateViews views, Leadership leadership) {
         this.loop = loop;
-        this.core = core;
+        this.views = views;
         this.leadership = leadership;
     }
 
@@ -107,13 +110,13 @@ final class HttpService implements AutoCloseable {
                         json(ctx, request, leader);
                     }
                 }
-                case "/state" -> fromLeader(ctx, request, core::state);
+                case "/state" -> fromLeader(ctx, request, views::state);
                 case "/agents" -> fromLeader(ctx, request,
-                        () -> GetAgentsResponse.newBuilder().addAllAgents(core.agentViews()).build());
+                        () -> GetAgentsResponse.newBuilder().addAllAgents(views.agentViews()).build());
                 case "/frameworks" -> fromLeader(ctx, request,
-                        () -> GetFrameworksResponse.newBuilder().addAllFrameworks(core.frameworkViews()).build());
+                        () -> GetFrameworksResponse.newBuilder().addAllFrameworks(views.frameworkViews()).build());
                 case "/tasks" -> fromLeader(ctx, request, () -> GetTasksResponse.newBuilder()
-                        .addAllTasks(core.tasks(null)).addAllCompletedTasks(core.completedTasks(null)).build());
+                        .addAllTasks(views.tasks(null)).addAllCompletedTasks(views.completedTasks(null)).build());
                 default -> send(ctx, request, text(HttpResponseStatus.NOT_FOUND,
                         "not found; try /health, /leader, /state, /agents, /frameworks, /tasks\n"));
             }

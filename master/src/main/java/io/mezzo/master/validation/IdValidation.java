@@ -1,12 +1,15 @@
 package io.mezzo.master.validation;
 
-/** Rules for ids chosen by frameworks (task ids) and carried back to us (framework ids). */
-public final class Ids {
+/**
+ * Pure check of ids chosen by frameworks (task ids) and carried back to the master (framework
+ * ids): they become sandbox path segments on the agents. Any thread.
+ */
+public final class IdValidation {
 
     /** The longest id accepted. */
     public static final int MAX_LENGTH = 255;
 
-    private Ids() {}
+    private IdValidation() {}
 
     /**
      * True when {@code id} is non-empty, at most 255 characters of letters, digits and "._-:", and

@@ -1,0 +1,19 @@
+package io.mezzo.master;
+
+import io.mezzo.common.id.AgentId;
+import java.util.Collection;
+
+/**
+ * Read access to the master's agent records, for the classes that {@link AgentManager} itself
+ * calls ({@link OfferManager}, {@link TaskLifecycle}) and for {@link StateViews}: they look agents
+ * up without depending on the manager, so calls only go one way. Implemented by {@link
+ * AgentManager}; loop thread only.
+ */
+interface AgentLookup {
+
+    /** The agent's record; null if this master does not know it. */
+    AgentRecord get(AgentId id);
+
+    /** Every agent record, in admission order (a live view: do not change agents while iterating). */
+    Collection<AgentRecord> all();
+}

@@ -1,0 +1,166 @@
+package io.mezzo.master;
+
+import io.mezzo.common.clock.Clock;
+import io.mezzo.common.loop.EventLoop;
+import io.mezzo.ha.registry.Registry;
+import io.mezzo.ha.registry.RegistryOp;
+import io.mezzo.proto.v1.MasterInfo;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This master's leadership term as the loop sees it: whether it acts now, the fenced registry the
+ * election handed it, and "write, persist, apply" for every change of hard state. (The gRPC and
+ * HTTP edges read {@link Leadership} instead, a volatile copy written by the election thread.)
+ *
+ * <pre>
+ *   not leading --begin--> acting --suspend--> suspended --resume--> acting
+ *        any ------------------------stop------------------------> stopped (for good)
+ * </pre>
+ *
+ * <p>Owner: {@link MasterCore}, which moves it through its lifecycle; the managers read {@link
+ * #acting()} before acting on a timer and persist through {@link #persist}. Thread: the master's
+ * event loop only.
+ *
+ * <p>Invariants kept here:
+ *
+ * <ol>
+ *   <li>Memory changes only after its registry write succeeded: {@link #persist} runs {@code apply}
+ *       on the loop once the operations are durable, and only while this master acts.
+ *   <li>Once stopped, a term never acts again; results of writes still in flight are dropped.
+ *   <li>A failed write ends the term: this master can no longer trust its leadership (fenced, or
+ *       ZooKeeper failing beyond retries), so it steps down.
+ * </ol>
+ *
+ * <p>State: all soft (a new term starts from the election and the registry): the term's {@code
+ * masterInfo} (with its epoch) and {@code registry}, the {@code acting} and {@code stopped} flags,
+ * and when the term began ({@code electedAt}) and was last suspended ({@code suspendedAt}).
+ */
+final class LeaderTerm {
+
+    private static final Logger LOG = LoggerFactory.getLogger(LeaderTerm.class);
+
+    private final EventLoop loop;
+    private final Clock clock;
+    private final Consumer<String> stepDown;
+    /** This master's info with the term's epoch; null before election. Soft. */
+    private MasterInfo masterInfo;
+    /** The registry of this leadership term; null before election. Soft. */
+    private Registry registry;
+    /** True while this master leads and its coordination session is healthy. Soft. */
+    private boolean acting;
+    /** True once leadership is lost for good: nothing is ever done again. Soft. */
+    private boolean stopped;
+    /** When this term began (clock millis). Soft. */
+    private long electedAt;
+    /** When the coordination session was last suspended (clock millis). Soft. */
+    private long suspendedAt;
+
+    /** {@code stepDown} is called (on the loop) when this master must give up leadership for good. */
+    LeaderTerm(EventLoop loop, Clock clock, Consumer<String> stepDown) {
+        this.loop = loop;
+        this.clock = clock;
+        this.stepDown = stepDown;
+    }
+
+    /** The term begins: act, and write through {@code registry}. */
+    void begin(MasterInfo info, Registry registry) {
+        this.masterInfo = info;
+        this.registry = registry;
+        this.acting = true;
+        this.electedAt = clock.millis();
+    }
+
+    /** Stops acting for now; false if this master was not acting. */
+    boolean suspend() {
+        if (!acting) {
+            return false;
+        }
+        acting = false;
+        suspendedAt = clock.millis();
+        return true;
+    }
+
+    /** Acts again after a suspension; false if it was acting already or is stopped for good. */
+    boolean resume() {
+        if (acting || stopped) {
+            return false;
+        }
+        acting = true;
+        return true;
+    }
+
+    /** Ends the term for good; false if it had ended already. */
+    boolean stop() {
+        if (stopped) {
+            return false;
+        }
+        stopped = true;
+        acting = false;
+        return true;
+    }
+
+    boolean acting() {
+        return acting;
+    }
+
+    boolean stopped() {
+        return stopped;
+    }
+
+    long electedAt() {
+        return electedAt;
+    }
+
+    long suspendedAt() {
+        return suspendedAt;
+    }
+
+    /** This master's info with the term's epoch; null before election. */
+    MasterInfo masterInfo() {
+        return masterInfo;
+    }
+
+    /** Gives up leadership for good (the owner closes the election and tells the operator). */
+    void stepDown(String reason) {
+        stepDown.accept(reason);
+    }
+
+    /** Writes {@code ops} through the term's fenced registry; completes on a registry thread. */
+    CompletableFuture<Void> write(List<RegistryOp> ops) {
+        return registry.write(ops);
+    }
+
+    /**
+     * Write, persist, apply: {@code apply} runs on the loop once {@code ops} are durable, and only
+     * if this master still leads. A failed write means this master can no longer trust its
+     * leadership (fenced, or ZooKeeper failing beyond retries): it steps down.
+     */
+    void persist(List<RegistryOp> ops, String what, Runnable apply) {
+        if (ops.isEmpty()) {
+            apply.run();
+            return;
+        }
+        registry.write(ops).whenComplete((ok, error) -> loop.append(() -> {
+            if (stopped) {
+                LOG.debug("Dropped the result of the registry write of {}: no longer leading", what);
+                return;
+            }
+            if (error != null) {
+                Throwable cause = error instanceof CompletionException ? error.getCause() : error;
+                LOG.error("Registry write of {} failed: {}", what, cause.getMessage());
+                stepDown.accept("registry write of " + what + " failed: " + cause.getMessage());
+                return;
+            }
+            if (!acting) {
+                LOG.debug("Registry write of {} completed while suspended; not applied", what);
+                return;
+            }
+            apply.run();
+        }));
+    }
+}
