@@ -1,15 +1,13 @@
 package io.mezzo.agent;
 
-import io.mezzo.common.task.TaskStates;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.mezzo.agent.status.TaskKey;
 import io.mezzo.agent.testing.TestCgroups;
-import io.mezzo.common.clock.ManualClock;
 import io.mezzo.common.id.FrameworkId;
 import io.mezzo.common.id.TaskId;
-import io.mezzo.common.loop.RecordingFaultHandler;
+import io.mezzo.common.task.TaskStates;
 import io.mezzo.ha.StandaloneMasterDetector;
 import io.mezzo.proto.v1.AgentID;
 import io.mezzo.proto.v1.AgentMessage;
@@ -26,6 +24,11 @@ import io.mezzo.proto.v1.TaskID;
 import io.mezzo.proto.v1.TaskInfo;
 import io.mezzo.proto.v1.TaskState;
 import io.mezzo.proto.v1.Value;
+import io.mezzo.testkit.ManualClock;
+import io.mezzo.testkit.Protos;
+import io.mezzo.testkit.RecordingFaultHandler;
+import io.mezzo.testkit.ScriptedMaster;
+import io.mezzo.testkit.Timeouts;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -41,7 +44,6 @@ import java.util.function.Supplier;
  */
 final class AgentHarness implements AutoCloseable {
 
-    static final Duration WAIT = ScriptedMaster.WAIT;
     static final FrameworkInfo FRAMEWORK = FrameworkInfo.newBuilder()
             .setId(FrameworkID.newBuilder().setValue("framework-1"))
             .setName("test")
@@ -61,7 +63,7 @@ final class AgentHarness implements AutoCloseable {
     AgentHarness(Path workDir, Consumer<AgentConfig.Builder> tweak) throws Exception {
         this.workDir = workDir;
         this.tweak = tweak;
-        this.master = new ScriptedMaster();
+        this.master = ScriptedMaster.start();
     }
 
     /** The configuration every agent of this harness gets (before the test's tweak). */
@@ -96,11 +98,11 @@ final class AgentHarness implements AutoCloseable {
     }
 
     /** Takes the agent's first stream, expects REGISTER and answers REGISTERED as agent-1. */
-    ScriptedMaster.Connection register() throws Exception {
-        ScriptedMaster.Connection conn = master.nextConnection();
+    ScriptedMaster.AgentStream register() throws Exception {
+        ScriptedMaster.AgentStream conn = master.nextAgentStream();
         conn.next(AgentMessage.Type.REGISTER);
         conn.send(registered(1));
-        agent.registered().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        agent.registered().get(Timeouts.WAIT.toSeconds(), TimeUnit.SECONDS);
         return conn;
     }
 
@@ -117,7 +119,7 @@ final class AgentHarness implements AutoCloseable {
     // ---------------------------------------------------------------- waits
 
     /** Takes the next updates, which must be in {@code states}, acknowledging each; returns the last. */
-    static StatusUpdate acknowledgeThrough(ScriptedMaster.Connection conn, TaskState... states)
+    static StatusUpdate acknowledgeThrough(ScriptedMaster.AgentStream conn, TaskState... states)
             throws InterruptedException {
         StatusUpdate update = null;
         for (TaskState state : states) {
@@ -129,7 +131,7 @@ final class AgentHarness implements AutoCloseable {
     }
 
     /** Takes updates, acknowledging each, until one is terminal; returns that one. */
-    static StatusUpdate acknowledgeUntilTerminal(ScriptedMaster.Connection conn) throws InterruptedException {
+    static StatusUpdate acknowledgeUntilTerminal(ScriptedMaster.AgentStream conn) throws InterruptedException {
         while (true) {
             StatusUpdate update = conn.nextUpdate();
             conn.send(ack(update));
@@ -144,12 +146,12 @@ final class AgentHarness implements AutoCloseable {
      * the clock past the retry delay would make it resend the update.
      */
     void awaitAcknowledged(StatusUpdate update) {
-        await().atMost(WAIT).until(() -> on(() -> agent.core().pendingUpdates()).stream()
+        await().atMost(Timeouts.WAIT).until(() -> on(() -> agent.core().pendingUpdates()).stream()
                 .noneMatch(u -> u.getStatus().getUuid().equals(update.getStatus().getUuid())));
     }
 
     void awaitTaskState(String task, TaskState state) {
-        await().atMost(WAIT).until(() -> {
+        await().atMost(Timeouts.WAIT).until(() -> {
             TaskRecord r = on(() -> agent.core().task(key(task)));
             return r != null && r.state() == state;
         });
@@ -160,7 +162,7 @@ final class AgentHarness implements AutoCloseable {
     }
 
     GetAgentStateResponse state() throws Exception {
-        return agent.state().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        return agent.state().get(Timeouts.WAIT.toSeconds(), TimeUnit.SECONDS);
     }
 
     Path sandbox(StatusUpdate update) {
@@ -176,11 +178,11 @@ final class AgentHarness implements AutoCloseable {
     }
 
     void settle() throws Exception {
-        agent.loop().barrier().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        agent.loop().barrier().get(Timeouts.WAIT.toSeconds(), TimeUnit.SECONDS);
     }
 
     <T> T on(Supplier<T> read) throws Exception {
-        return agent.loop().call(read).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        return agent.loop().call(read).get(Timeouts.WAIT.toSeconds(), TimeUnit.SECONDS);
     }
 
     static TaskKey key(String task) {
@@ -244,37 +246,11 @@ final class AgentHarness implements AutoCloseable {
     }
 
     static MasterMessage ack(StatusUpdate update) {
-        return MasterMessage.newBuilder()
-                .setType(MasterMessage.Type.STATUS_UPDATE_ACK)
-                .setEpoch(1)
-                .setStatusUpdateAck(MasterMessage.StatusUpdateAck.newBuilder()
-                        .setFrameworkId(update.getFrameworkId())
-                        .setTaskId(update.getStatus().getTaskId())
-                        .setUuid(update.getStatus().getUuid()))
-                .build();
+        return Protos.ack(update).toBuilder().setEpoch(1).build();
     }
 
     /** A task with 0.1 cpus and {@code memMb} of memory. */
     static TaskInfo task(String id, CommandInfo command, long memMb) {
-        return TaskInfo.newBuilder()
-                .setName(id)
-                .setTaskId(TaskID.newBuilder().setValue(id))
-                .setAgentId(AgentID.newBuilder().setValue("agent-1"))
-                .addResources(scalar("cpus", 100))
-                .addResources(scalar("mem", memMb * 1000))
-                .setCommand(command)
-                .build();
-    }
-
-    static Resource scalar(String name, long milli) {
-        return Resource.newBuilder()
-                .setName(name)
-                .setType(Value.Type.SCALAR)
-                .setScalar(Value.Scalar.newBuilder().setMilli(milli))
-                .build();
-    }
-
-    static CommandInfo shell(String command) {
-        return CommandInfo.newBuilder().setShell(command).build();
+        return Protos.task(id, "agent-1", "cpus:0.1;mem:" + memMb).setCommand(command).build();
     }
 }

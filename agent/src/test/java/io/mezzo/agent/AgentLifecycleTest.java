@@ -3,10 +3,10 @@ package io.mezzo.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.mezzo.common.clock.ManualClock;
-import io.mezzo.common.loop.RecordingFaultHandler;
 import io.mezzo.ha.MasterDetector;
 import io.mezzo.proto.v1.MasterInfo;
+import io.mezzo.testkit.ManualClock;
+import io.mezzo.testkit.RecordingFaultHandler;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

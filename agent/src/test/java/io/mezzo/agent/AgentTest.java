@@ -1,26 +1,25 @@
 package io.mezzo.agent;
 
+import static io.mezzo.testkit.Protos.shell;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.reflection.v1.ServerReflectionGrpc;
 import io.grpc.reflection.v1.ServerReflectionRequest;
 import io.grpc.reflection.v1.ServerReflectionResponse;
 import io.grpc.reflection.v1.ServiceResponse;
 import io.grpc.stub.StreamObserver;
-import io.grpc.health.v1.HealthCheckRequest;
-import io.grpc.health.v1.HealthCheckResponse;
-import io.grpc.health.v1.HealthGrpc;
 import io.mezzo.agent.link.MasterLink;
 import io.mezzo.agent.status.TaskKey;
 import io.mezzo.agent.testing.TestCgroups;
-import io.mezzo.common.clock.ManualClock;
 import io.mezzo.common.id.FrameworkId;
 import io.mezzo.common.id.TaskId;
-import io.mezzo.common.loop.RecordingFaultHandler;
 import io.mezzo.ha.StandaloneMasterDetector;
 import io.mezzo.proto.v1.AgentID;
 import io.mezzo.proto.v1.AgentMessage;
@@ -41,6 +40,11 @@ import io.mezzo.proto.v1.TaskID;
 import io.mezzo.proto.v1.TaskInfo;
 import io.mezzo.proto.v1.TaskState;
 import io.mezzo.proto.v1.Value;
+import io.mezzo.testkit.ManualClock;
+import io.mezzo.testkit.Protos;
+import io.mezzo.testkit.RecordingFaultHandler;
+import io.mezzo.testkit.ScriptedMaster;
+import io.mezzo.testkit.Timeouts;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -63,7 +67,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class AgentTest {
 
-    private static final Duration WAIT = ScriptedMaster.WAIT;
     private static final FrameworkInfo FRAMEWORK = AgentHarness.FRAMEWORK;
 
     @TempDir
@@ -78,7 +81,7 @@ class AgentTest {
 
     @BeforeEach
     void start() throws Exception {
-        master = new ScriptedMaster();
+        master = ScriptedMaster.start();
         agent = new Agent(AgentConfig.builder()
                         .masterDetector(new StandaloneMasterDetector("127.0.0.1", master.port()))
                         .port(0)
@@ -108,7 +111,7 @@ class AgentTest {
 
     @Test
     void registersWithItsDescriptionAndAnswersPings() throws Exception {
-        ScriptedMaster.Connection conn = master.nextConnection();
+        ScriptedMaster.AgentStream conn = master.nextAgentStream();
         AgentMessage register = conn.next(AgentMessage.Type.REGISTER);
         assertThat(register.hasAgentId()).isFalse();
         assertThat(register.getRegister().getAgentInfo().hasId()).isFalse();
@@ -122,7 +125,7 @@ class AgentTest {
         assertThat(register.getRegister().getAgentInfo().getVersion()).isNotEmpty();
 
         conn.send(registered(1));
-        assertThat(agent.registered().get(WAIT.toSeconds(), TimeUnit.SECONDS).value()).isEqualTo("agent-1");
+        assertThat(agent.registered().get(Timeouts.WAIT.toSeconds(), TimeUnit.SECONDS).value()).isEqualTo("agent-1");
         assertThat(agent.agentId()).hasValueSatisfying(id -> assertThat(id.value()).isEqualTo("agent-1"));
 
         conn.send(ping(7, 1));
@@ -133,7 +136,7 @@ class AgentTest {
 
     @Test
     void runsATaskAndResendsEachUpdateUntilAcknowledged() throws Exception {
-        ScriptedMaster.Connection conn = register();
+        ScriptedMaster.AgentStream conn = register();
         conn.send(run(task("task-1", shell("echo hello"))));
 
         StatusUpdate starting = conn.nextUpdate();
@@ -171,7 +174,7 @@ class AgentTest {
         assertThat(finished.getStatus().getMessage()).isEqualTo("Command exited with status 0");
 
         conn.send(ack(finished));
-        await().atMost(WAIT).until(() -> state().getTasksCount() == 0);
+        await().atMost(Timeouts.WAIT).until(() -> state().getTasksCount() == 0);
         assertThat(read(sandbox(starting).resolve("stdout"))).isEqualTo("hello\n");
         // The sandbox stays after the task is forgotten.
         assertThat(sandbox(starting)).isDirectory();
@@ -183,7 +186,7 @@ class AgentTest {
 
     @Test
     void reportsAFailedCommandWithItsExitCode() throws Exception {
-        ScriptedMaster.Connection conn = register();
+        ScriptedMaster.AgentStream conn = register();
         conn.send(run(task("task-1", shell("exit 3"))));
         StatusUpdate failed = acknowledgeThrough(conn, TaskState.TASK_STARTING, TaskState.TASK_RUNNING,
                 TaskState.TASK_FAILED);
@@ -194,7 +197,7 @@ class AgentTest {
 
     @Test
     void reportsALaunchFailure() throws Exception {
-        ScriptedMaster.Connection conn = register();
+        ScriptedMaster.AgentStream conn = register();
         conn.send(run(task("task-1", CommandInfo.newBuilder().addArgv("no-such-program-mezzo").build())));
         StatusUpdate failed = acknowledgeThrough(conn, TaskState.TASK_STARTING, TaskState.TASK_FAILED);
         assertThat(failed.getStatus().getReason()).isEqualTo(StatusReason.REASON_CONTAINER_LAUNCH_FAILED);
@@ -205,7 +208,7 @@ class AgentTest {
 
     @Test
     void refusesATaskIdThatIsNotAPathSegment() throws Exception {
-        ScriptedMaster.Connection conn = register();
+        ScriptedMaster.AgentStream conn = register();
         conn.send(run(task("../escape", shell("true"))));
         StatusUpdate error = conn.nextUpdate();
         assertThat(error.getStatus().getState()).isEqualTo(TaskState.TASK_ERROR);
@@ -220,7 +223,7 @@ class AgentTest {
 
     @Test
     void ignoresADuplicateRunTask() throws Exception {
-        ScriptedMaster.Connection conn = register();
+        ScriptedMaster.AgentStream conn = register();
         conn.send(run(task("task-1", shell("sleep 60"))));
         conn.send(run(task("task-1", shell("sleep 60"))));
         StatusUpdate starting = conn.nextUpdate();
@@ -235,7 +238,7 @@ class AgentTest {
 
     @Test
     void killsWithTaskKillingFirstWhenTheFrameworkAsks() throws Exception {
-        ScriptedMaster.Connection conn = register();
+        ScriptedMaster.AgentStream conn = register();
         FrameworkInfo framework = FRAMEWORK.toBuilder()
                 .addCapabilities(FrameworkInfo.Capability.newBuilder()
                         .setType(FrameworkInfo.Capability.Type.TASK_KILLING_STATE))
@@ -251,17 +254,17 @@ class AgentTest {
         assertThat(killed.getStatus().getReason()).isEqualTo(StatusReason.REASON_KILLED_BY_FRAMEWORK);
         assertThat(killed.getStatus().getMessage()).isEqualTo("Killed by SIGTERM");
         assertThat(killed.getStatus().getExitCode()).isEqualTo(143);
-        await().atMost(WAIT).until(() -> !TestCgroups.running(pid));
+        await().atMost(Timeouts.WAIT).until(() -> !TestCgroups.running(pid));
     }
 
     @Test
     void killsWithSigkillAfterTheGracePeriodOfTheKill() throws Exception {
-        ScriptedMaster.Connection conn = register();
+        ScriptedMaster.AgentStream conn = register();
         conn.send(run(task("task-1", shell("trap '' TERM; echo ready; sleep 60"))));
         StatusUpdate starting = acknowledgeThrough(conn, TaskState.TASK_STARTING);
         acknowledgeThrough(conn, TaskState.TASK_RUNNING);
         Path stdout = sandbox(starting).resolve("stdout");
-        await().atMost(WAIT).until(() -> read(stdout).contains("ready"));
+        await().atMost(Timeouts.WAIT).until(() -> read(stdout).contains("ready"));
 
         conn.send(kill("task-1", StatusReason.REASON_UNSPECIFIED, Duration.ofSeconds(5)));
         awaitPhase("task-1", TaskRecord.Phase.KILLING);
@@ -277,7 +280,7 @@ class AgentTest {
 
     @Test
     void answersAKillOfAnUnknownTaskWithTaskLost() throws Exception {
-        ScriptedMaster.Connection conn = register();
+        ScriptedMaster.AgentStream conn = register();
         conn.send(kill("ghost", StatusReason.REASON_KILLED_BY_FRAMEWORK, null));
         StatusUpdate lost = conn.nextUpdate();
         assertThat(lost.getStatus().getTaskId().getValue()).isEqualTo("ghost");
@@ -288,7 +291,7 @@ class AgentTest {
 
     @Test
     void reportsAKillDuringLaunch() throws Exception {
-        ScriptedMaster.Connection conn = register();
+        ScriptedMaster.AgentStream conn = register();
         // Both in one loop event, so the launch (the next event) finds the task already killed.
         on(() -> {
             agent.core().message(run(task("task-1", shell("sleep 60"))));
@@ -299,13 +302,13 @@ class AgentTest {
         StatusUpdate killed = acknowledgeThrough(conn, TaskState.TASK_KILLED);
         assertThat(killed.getStatus().getReason()).isEqualTo(StatusReason.REASON_TASK_KILLED_DURING_LAUNCH);
         assertThat(killed.getStatus().getSource()).isEqualTo(StatusSource.SOURCE_AGENT);
-        await().atMost(WAIT).until(() -> state().getTasksCount() == 0);
+        await().atMost(Timeouts.WAIT).until(() -> state().getTasksCount() == 0);
         assertThat(sandbox(starting)).doesNotExist();
     }
 
     @Test
     void reregistersWithItsTasksAndUnacknowledgedUpdatesAfterTheStreamCloses() throws Exception {
-        ScriptedMaster.Connection conn = register();
+        ScriptedMaster.AgentStream conn = register();
         conn.send(run(task("task-1", shell("sleep 60"))));
         acknowledgeThrough(conn, TaskState.TASK_STARTING);
         StatusUpdate running = conn.nextUpdate();
@@ -315,10 +318,10 @@ class AgentTest {
         awaitLinkState(MasterLink.State.BACKING_OFF);
         assertThat(state().getRegistered()).isFalse();
         // Held while disconnected: nothing is resent, however long it takes.
-        assertThat(master.hasNewConnection()).isFalse();
+        assertThat(master.hasNewAgentStream()).isFalse();
         clock.advance(Duration.ofSeconds(1));
 
-        ScriptedMaster.Connection again = master.nextConnection();
+        ScriptedMaster.AgentStream again = master.nextAgentStream();
         AgentMessage reregister = again.next(AgentMessage.Type.REREGISTER);
         assertThat(reregister.getAgentId().getValue()).isEqualTo("agent-1");
         AgentMessage.Reregister body = reregister.getReregister();
@@ -339,7 +342,7 @@ class AgentTest {
         again.send(registered(1));
         // The unacknowledged head goes out again on the new stream.
         assertThat(again.nextUpdate()).isEqualTo(running);
-        await().atMost(WAIT).until(() -> state().getRegistered());
+        await().atMost(Timeouts.WAIT).until(() -> state().getRegistered());
         again.send(ack(running));
         settle();
         assertThat(on(() -> agent.core().task(key("task-1")).latestStatus())).isEqualTo(running.getStatus());
@@ -347,7 +350,7 @@ class AgentTest {
 
     @Test
     void reconnectsWhenPingsStop() throws Exception {
-        ScriptedMaster.Connection conn = register();
+        ScriptedMaster.AgentStream conn = register();
         // REGISTERED said: a PING every 10 s, reconnect after 3 missed.
         advance(Duration.ofSeconds(20));
         conn.send(ping(1, 1));
@@ -358,14 +361,14 @@ class AgentTest {
 
         advance(Duration.ofSeconds(1));
         assertThat(on(() -> agent.link().state())).isEqualTo(MasterLink.State.BACKING_OFF);
-        await().atMost(WAIT).until(conn::ended);
+        await().atMost(Timeouts.WAIT).until(conn::ended);
         clock.advance(Duration.ofSeconds(1));
-        master.nextConnection().next(AgentMessage.Type.REREGISTER);
+        master.nextAgentStream().next(AgentMessage.Type.REREGISTER);
     }
 
     @Test
     void reconnectsAfterAnError() throws Exception {
-        ScriptedMaster.Connection conn = register();
+        ScriptedMaster.AgentStream conn = register();
         conn.send(MasterMessage.newBuilder()
                 .setType(MasterMessage.Type.ERROR)
                 .setEpoch(1)
@@ -373,27 +376,27 @@ class AgentTest {
                 .build());
         awaitLinkState(MasterLink.State.BACKING_OFF);
         clock.advance(Duration.ofSeconds(1));
-        ScriptedMaster.Connection again = master.nextConnection();
+        ScriptedMaster.AgentStream again = master.nextAgentStream();
         again.next(AgentMessage.Type.REREGISTER);
         again.send(registered(1));
-        await().atMost(WAIT).until(() -> state().getRegistered());
+        await().atMost(Timeouts.WAIT).until(() -> state().getRegistered());
     }
 
     @Test
     void reconnectsAfterTheStreamFails() throws Exception {
-        ScriptedMaster.Connection conn = register();
+        ScriptedMaster.AgentStream conn = register();
         conn.fail();
         awaitLinkState(MasterLink.State.BACKING_OFF);
         clock.advance(Duration.ofSeconds(1));
-        master.nextConnection().next(AgentMessage.Type.REREGISTER);
+        master.nextAgentStream().next(AgentMessage.Type.REREGISTER);
     }
 
     @Test
     void ignoresMessagesFromAnOlderEpoch() throws Exception {
-        ScriptedMaster.Connection conn = master.nextConnection();
+        ScriptedMaster.AgentStream conn = master.nextAgentStream();
         conn.next(AgentMessage.Type.REGISTER);
         conn.send(registered(5));
-        agent.registered().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        agent.registered().get(Timeouts.WAIT.toSeconds(), TimeUnit.SECONDS);
 
         conn.send(ping(1, 3));
         conn.send(ping(2, 5));
@@ -412,7 +415,7 @@ class AgentTest {
 
     @Test
     void shutsDownAFrameworkAndDropsItsUpdates() throws Exception {
-        ScriptedMaster.Connection conn = register();
+        ScriptedMaster.AgentStream conn = register();
         conn.send(run(task("task-1", shell("sleep 60"))));
         StatusUpdate starting = conn.nextUpdate();
         awaitTaskState("task-1", TaskState.TASK_RUNNING);
@@ -427,8 +430,8 @@ class AgentTest {
         StatusUpdate killed = conn.nextUpdate();
         assertThat(killed.getStatus().getState()).isEqualTo(TaskState.TASK_KILLED);
         assertThat(killed.getStatus().getReason()).isEqualTo(StatusReason.REASON_FRAMEWORK_REMOVED);
-        await().atMost(WAIT).until(() -> state().getTasksCount() == 0);
-        await().atMost(WAIT).until(() -> !TestCgroups.running(pid));
+        await().atMost(Timeouts.WAIT).until(() -> state().getTasksCount() == 0);
+        await().atMost(Timeouts.WAIT).until(() -> !TestCgroups.running(pid));
 
         advance(Duration.ofSeconds(2));
         advance(Duration.ofSeconds(2));
@@ -441,7 +444,7 @@ class AgentTest {
 
     @Test
     void deliversFrameworkMessagesAsFiles() throws Exception {
-        ScriptedMaster.Connection conn = register();
+        ScriptedMaster.AgentStream conn = register();
         conn.send(run(task("task-1", shell("sleep 60"))));
         StatusUpdate starting = conn.nextUpdate();
         awaitTaskState("task-1", TaskState.TASK_RUNNING);
@@ -449,7 +452,7 @@ class AgentTest {
         conn.send(frameworkMessage("task-1", "second"));
         conn.send(frameworkMessage("no-such-executor", "lost"));
         Path messages = sandbox(starting).resolve("messages");
-        await().atMost(WAIT).until(() -> Files.exists(messages.resolve("2")));
+        await().atMost(Timeouts.WAIT).until(() -> Files.exists(messages.resolve("2")));
         assertThat(read(messages.resolve("1"))).isEqualTo("first");
         assertThat(read(messages.resolve("2"))).isEqualTo("second");
         try (var files = Files.list(messages)) {
@@ -459,7 +462,7 @@ class AgentTest {
 
     @Test
     void stopsWhenTheMasterSaysShutdown() throws Exception {
-        ScriptedMaster.Connection conn = register();
+        ScriptedMaster.AgentStream conn = register();
         conn.send(run(task("task-1", shell("sleep 60"))));
         awaitTaskState("task-1", TaskState.TASK_RUNNING);
         long pid = pidOf("task-1");
@@ -468,14 +471,14 @@ class AgentTest {
                 .setEpoch(1)
                 .setShutdown(MasterMessage.Shutdown.newBuilder().setMessage("agent removed"))
                 .build());
-        assertThat(shutdownRan.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
-        await().atMost(WAIT).until(() -> !TestCgroups.running(pid));
-        await().atMost(WAIT).until(conn::ended);
+        assertThat(shutdownRan.await(Timeouts.WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        await().atMost(Timeouts.WAIT).until(() -> !TestCgroups.running(pid));
+        await().atMost(Timeouts.WAIT).until(conn::ended);
     }
 
     @Test
     void servesItsStateAndHealth() throws Exception {
-        ScriptedMaster.Connection conn = register();
+        ScriptedMaster.AgentStream conn = register();
         conn.send(run(task("task-1", shell("sleep 60"))));
         awaitTaskState("task-1", TaskState.TASK_RUNNING);
         ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", agent.boundPort())
@@ -483,7 +486,7 @@ class AgentTest {
                 .build();
         try {
             GetAgentStateResponse state = AgentOperatorGrpc.newBlockingStub(channel)
-                    .withDeadlineAfter(WAIT.toSeconds(), TimeUnit.SECONDS)
+                    .withDeadlineAfter(Timeouts.WAIT.toSeconds(), TimeUnit.SECONDS)
                     .getAgentState(GetAgentStateRequest.getDefaultInstance());
             assertThat(state.getRegistered()).isTrue();
             assertThat(state.getAgentInfo().getId().getValue()).isEqualTo("agent-1");
@@ -493,7 +496,7 @@ class AgentTest {
             assertThat(state.getTasksList()).extracting(t -> t.getTaskId().getValue()).containsExactly("task-1");
 
             HealthCheckResponse health = HealthGrpc.newBlockingStub(channel)
-                    .withDeadlineAfter(WAIT.toSeconds(), TimeUnit.SECONDS)
+                    .withDeadlineAfter(Timeouts.WAIT.toSeconds(), TimeUnit.SECONDS)
                     .check(HealthCheckRequest.getDefaultInstance());
             assertThat(health.getStatus()).isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
 
@@ -512,7 +515,7 @@ class AgentTest {
                         public void onCompleted() {}
                     });
             requests.onNext(ServerReflectionRequest.newBuilder().setListServices("").build());
-            ServerReflectionResponse services = reflection.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
+            ServerReflectionResponse services = reflection.poll(Timeouts.WAIT.toSeconds(), TimeUnit.SECONDS);
             requests.onCompleted();
             assertThat(services).isNotNull();
             assertThat(services.getListServicesResponse().getServiceList())
@@ -525,33 +528,33 @@ class AgentTest {
 
     @Test
     void closeKillsEveryTask() throws Exception {
-        ScriptedMaster.Connection conn = register();
+        ScriptedMaster.AgentStream conn = register();
         conn.send(run(task("task-1", shell("trap '' TERM; sleep 60 & sleep 60 & wait"))));
         awaitTaskState("task-1", TaskState.TASK_RUNNING);
         long pid = pidOf("task-1");
         ProcessHandle root = ProcessHandle.of(pid).orElseThrow();
         // Under the launcher: the command's shell, its two sleeps (and the launcher's watch on the agent).
-        await().atMost(WAIT).until(() -> root.descendants()
+        await().atMost(Timeouts.WAIT).until(() -> root.descendants()
                 .filter(h -> h.info().command().map(c -> c.endsWith("sleep")).orElse(false)).count() == 2);
         List<ProcessHandle> all = new ArrayList<>(root.descendants().toList());
         all.add(root);
 
         agent.close();
-        await().atMost(WAIT).untilAsserted(() -> assertThat(all).noneMatch(h -> TestCgroups.running(h.pid())));
+        await().atMost(Timeouts.WAIT).untilAsserted(() -> assertThat(all).noneMatch(h -> TestCgroups.running(h.pid())));
     }
 
     // ---------------------------------------------------------------- helpers
 
-    private ScriptedMaster.Connection register() throws Exception {
-        ScriptedMaster.Connection conn = master.nextConnection();
+    private ScriptedMaster.AgentStream register() throws Exception {
+        ScriptedMaster.AgentStream conn = master.nextAgentStream();
         conn.next(AgentMessage.Type.REGISTER);
         conn.send(registered(1));
-        agent.registered().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        agent.registered().get(Timeouts.WAIT.toSeconds(), TimeUnit.SECONDS);
         return conn;
     }
 
     /** Takes the next updates, which must be in {@code states}, acknowledging each; returns the last. */
-    private static StatusUpdate acknowledgeThrough(ScriptedMaster.Connection conn, TaskState... states)
+    private static StatusUpdate acknowledgeThrough(ScriptedMaster.AgentStream conn, TaskState... states)
             throws InterruptedException {
         StatusUpdate update = null;
         for (TaskState state : states) {
@@ -563,21 +566,21 @@ class AgentTest {
     }
 
     private void awaitTaskState(String task, TaskState state) {
-        await().atMost(WAIT).until(() -> {
+        await().atMost(Timeouts.WAIT).until(() -> {
             TaskRecord r = on(() -> agent.core().task(key(task)));
             return r != null && r.state() == state;
         });
     }
 
     private void awaitPhase(String task, TaskRecord.Phase phase) {
-        await().atMost(WAIT).until(() -> {
+        await().atMost(Timeouts.WAIT).until(() -> {
             TaskRecord r = on(() -> agent.core().task(key(task)));
             return r != null && r.phase() == phase;
         });
     }
 
     private void awaitLinkState(MasterLink.State state) {
-        await().atMost(WAIT).until(() -> on(() -> agent.link().state()) == state);
+        await().atMost(Timeouts.WAIT).until(() -> on(() -> agent.link().state()) == state);
     }
 
     private long pidOf(String task) throws Exception {
@@ -585,7 +588,7 @@ class AgentTest {
     }
 
     private GetAgentStateResponse state() throws Exception {
-        return agent.state().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        return agent.state().get(Timeouts.WAIT.toSeconds(), TimeUnit.SECONDS);
     }
 
     private Path sandbox(StatusUpdate update) {
@@ -601,11 +604,11 @@ class AgentTest {
     }
 
     private void settle() throws Exception {
-        agent.loop().barrier().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        agent.loop().barrier().get(Timeouts.WAIT.toSeconds(), TimeUnit.SECONDS);
     }
 
     private <T> T on(Supplier<T> read) throws Exception {
-        return agent.loop().call(read).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        return agent.loop().call(read).get(Timeouts.WAIT.toSeconds(), TimeUnit.SECONDS);
     }
 
     private static TaskKey key(String task) {
@@ -660,19 +663,6 @@ class AgentTest {
     }
 
     private static TaskInfo task(String id, CommandInfo command) {
-        return TaskInfo.newBuilder()
-                .setName(id)
-                .setTaskId(TaskID.newBuilder().setValue(id))
-                .setAgentId(AgentID.newBuilder().setValue("agent-1"))
-                .addResources(Resource.newBuilder()
-                        .setName("cpus")
-                        .setType(Value.Type.SCALAR)
-                        .setScalar(Value.Scalar.newBuilder().setMilli(100)))
-                .setCommand(command)
-                .build();
-    }
-
-    private static CommandInfo shell(String command) {
-        return CommandInfo.newBuilder().setShell(command).build();
+        return Protos.task(id, "agent-1", "cpus:0.1").setCommand(command).build();
     }
 }

@@ -1,11 +1,10 @@
 package io.mezzo.agent;
 
-import static io.mezzo.agent.AgentHarness.WAIT;
 import static io.mezzo.agent.AgentHarness.acknowledgeThrough;
 import static io.mezzo.agent.AgentHarness.run;
-import static io.mezzo.agent.AgentHarness.scalar;
-import static io.mezzo.agent.AgentHarness.shell;
 import static io.mezzo.agent.AgentHarness.task;
+import static io.mezzo.testkit.Protos.scalar;
+import static io.mezzo.testkit.Protos.shell;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -14,6 +13,9 @@ import io.mezzo.proto.v1.StatusSource;
 import io.mezzo.proto.v1.StatusUpdate;
 import io.mezzo.proto.v1.TaskInfo;
 import io.mezzo.proto.v1.TaskState;
+import io.mezzo.testkit.Protos;
+import io.mezzo.testkit.ScriptedMaster;
+import io.mezzo.testkit.Timeouts;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -42,12 +44,12 @@ class DiskTest {
         h = new AgentHarness(workDir, b -> b.isolation(AgentConfig.IsolationMode.POSIX).enforceDiskLimit(true)
                 .diskWatchInterval(WATCH));
         h.start();
-        ScriptedMaster.Connection conn = h.register();
+        ScriptedMaster.AgentStream conn = h.register();
         conn.send(run(withDisk(task("big", shell("head -c 3145728 /dev/zero > blob; echo written; sleep 600"), 32), 1)));
         StatusUpdate starting = acknowledgeThrough(conn, TaskState.TASK_STARTING);
         h.awaitAcknowledged(acknowledgeThrough(conn, TaskState.TASK_RUNNING));
-        await().atMost(WAIT).until(() -> Files.readString(h.sandbox(starting).resolve("stdout")).contains("written"));
-        await().atMost(WAIT).until(() -> {
+        await().atMost(Timeouts.WAIT).until(() -> Files.readString(h.sandbox(starting).resolve("stdout")).contains("written"));
+        await().atMost(Timeouts.WAIT).until(() -> {
             h.advance(WATCH);
             return conn.unread() > 0;
         });
@@ -62,15 +64,15 @@ class DiskTest {
     void withoutEnforcementTheTaskRunsOnAndItsUsageIsReported() throws Exception {
         h = new AgentHarness(workDir, b -> b.isolation(AgentConfig.IsolationMode.POSIX).diskWatchInterval(WATCH));
         h.start();
-        ScriptedMaster.Connection conn = h.register();
+        ScriptedMaster.AgentStream conn = h.register();
         conn.send(run(withDisk(task("big", shell("head -c 3145728 /dev/zero > blob; echo written; sleep 600"), 32), 1)));
         StatusUpdate starting = acknowledgeThrough(conn, TaskState.TASK_STARTING);
         h.awaitAcknowledged(acknowledgeThrough(conn, TaskState.TASK_RUNNING));
-        await().atMost(WAIT).until(() -> Files.readString(h.sandbox(starting).resolve("stdout")).contains("written"));
+        await().atMost(Timeouts.WAIT).until(() -> Files.readString(h.sandbox(starting).resolve("stdout")).contains("written"));
         h.advance(WATCH);
-        await().atMost(WAIT).until(() -> h.on(() -> h.agent.core().diskUsed(AgentHarness.key("big")))
+        await().atMost(Timeouts.WAIT).until(() -> h.on(() -> h.agent.core().diskUsed(AgentHarness.key("big")))
                 >= 3145728);
-        assertThat(h.agent.containers().get(WAIT.toSeconds(), TimeUnit.SECONDS).getContainers(0).getStatistics()
+        assertThat(h.agent.containers().get(Timeouts.WAIT.toSeconds(), TimeUnit.SECONDS).getContainers(0).getStatistics()
                 .getDiskUsedBytes()).isGreaterThanOrEqualTo(3145728);
         h.advance(WATCH);
         assertThat(conn.unread()).isZero();
@@ -80,16 +82,16 @@ class DiskTest {
     void aFinishedTasksSandboxIsRemovedAfterTheGcDelay() throws Exception {
         h = new AgentHarness(workDir, b -> b.isolation(AgentConfig.IsolationMode.POSIX).gcDelay(Duration.ofHours(1)));
         h.start();
-        ScriptedMaster.Connection conn = h.register();
+        ScriptedMaster.AgentStream conn = h.register();
         conn.send(run(task("quick", shell("echo done"), 32)));
         StatusUpdate starting = acknowledgeThrough(conn, TaskState.TASK_STARTING, TaskState.TASK_RUNNING);
         h.awaitAcknowledged(acknowledgeThrough(conn, TaskState.TASK_FINISHED));
         Path sandbox = h.sandbox(starting);
-        await().atMost(WAIT).until(() -> h.on(() -> h.agent.core().sandboxesToCollect()) == 1);
+        await().atMost(Timeouts.WAIT).until(() -> h.on(() -> h.agent.core().sandboxesToCollect()) == 1);
         h.advance(Duration.ofMinutes(59));
         assertThat(sandbox).exists();
         h.advance(Duration.ofMinutes(1));
-        await().atMost(WAIT).until(() -> !Files.exists(sandbox));
+        await().atMost(Timeouts.WAIT).until(() -> !Files.exists(sandbox));
     }
 
     private static TaskInfo withDisk(TaskInfo task, long diskMb) {

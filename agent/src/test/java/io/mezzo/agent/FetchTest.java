@@ -13,6 +13,7 @@ import io.mezzo.proto.v1.StatusReason;
 import io.mezzo.proto.v1.StatusSource;
 import io.mezzo.proto.v1.StatusUpdate;
 import io.mezzo.proto.v1.TaskState;
+import io.mezzo.testkit.ScriptedMaster;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -56,7 +57,7 @@ class FetchTest {
 
     @Test
     void theCommandFindsItsFetchedFilesInItsSandbox() throws Exception {
-        ScriptedMaster.Connection conn = h.register();
+        ScriptedMaster.AgentStream conn = h.register();
         String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/greeting.txt";
         conn.send(run(task("t1", CommandInfo.newBuilder()
                 .setShell("cat greeting.txt")
@@ -71,7 +72,7 @@ class FetchTest {
 
     @Test
     void aFetchFailureFailsTheTaskNamingTheUri() throws Exception {
-        ScriptedMaster.Connection conn = h.register();
+        ScriptedMaster.AgentStream conn = h.register();
         String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/missing.tgz";
         conn.send(run(task("t1", CommandInfo.newBuilder()
                 .setShell("echo never")

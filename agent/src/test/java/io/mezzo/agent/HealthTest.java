@@ -1,11 +1,10 @@
 package io.mezzo.agent;
 
-import static io.mezzo.agent.AgentHarness.WAIT;
 import static io.mezzo.agent.AgentHarness.ack;
 import static io.mezzo.agent.AgentHarness.acknowledgeThrough;
 import static io.mezzo.agent.AgentHarness.run;
-import static io.mezzo.agent.AgentHarness.shell;
 import static io.mezzo.agent.AgentHarness.task;
+import static io.mezzo.testkit.Protos.shell;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -16,6 +15,9 @@ import io.mezzo.proto.v1.StatusReason;
 import io.mezzo.proto.v1.StatusUpdate;
 import io.mezzo.proto.v1.TaskInfo;
 import io.mezzo.proto.v1.TaskState;
+import io.mezzo.testkit.Protos;
+import io.mezzo.testkit.ScriptedMaster;
+import io.mezzo.testkit.Timeouts;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
@@ -47,7 +49,7 @@ class HealthTest {
     @Test
     void aPassingCheckReportsTheTaskHealthy() throws Exception {
         try (ServerSocket listening = new ServerSocket(0, 5, InetAddress.getByName("127.0.0.1"))) {
-            ScriptedMaster.Connection conn = h.register();
+            ScriptedMaster.AgentStream conn = h.register();
             conn.send(run(checked(shell("sleep 600"), HealthCheck.newBuilder()
                     .setType(HealthCheck.Type.TCP)
                     .setTcp(HealthCheck.TCPCheckInfo.newBuilder().setPort(listening.getLocalPort())))));
@@ -70,7 +72,7 @@ class HealthTest {
 
     @Test
     void aTaskFailingItsThresholdIsKilledWithTheHealthCheckReason() throws Exception {
-        ScriptedMaster.Connection conn = h.register();
+        ScriptedMaster.AgentStream conn = h.register();
         conn.send(run(checked(shell("sleep 600"), HealthCheck.newBuilder()
                 .setType(HealthCheck.Type.COMMAND)
                 .setConsecutiveFailures(2)
@@ -89,11 +91,11 @@ class HealthTest {
         assertThat(killed.getStatus().getHealthy()).isFalse();
         assertThat(killed.getStatus().getMessage())
                 .isEqualTo("Task failed 2 consecutive health checks; the last: command exited with status 1");
-        await().atMost(WAIT).until(() -> !TestCgroups.running(pid));
+        await().atMost(Timeouts.WAIT).until(() -> !TestCgroups.running(pid));
     }
 
-    private StatusUpdate nextUpdateAdvancing(ScriptedMaster.Connection conn) throws Exception {
-        await().atMost(WAIT).until(() -> {
+    private StatusUpdate nextUpdateAdvancing(ScriptedMaster.AgentStream conn) throws Exception {
+        await().atMost(Timeouts.WAIT).until(() -> {
             h.advance(Duration.ofSeconds(1));
             return conn.unread() > 0;
         });

@@ -1,12 +1,11 @@
 package io.mezzo.agent;
 
 import static io.mezzo.agent.AgentHarness.FRAMEWORK;
-import static io.mezzo.agent.AgentHarness.WAIT;
 import static io.mezzo.agent.AgentHarness.acknowledgeThrough;
 import static io.mezzo.agent.AgentHarness.acknowledgeUntilTerminal;
 import static io.mezzo.agent.AgentHarness.run;
-import static io.mezzo.agent.AgentHarness.shell;
 import static io.mezzo.agent.AgentHarness.task;
+import static io.mezzo.testkit.Protos.shell;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -22,6 +21,9 @@ import io.mezzo.proto.v1.StatusReason;
 import io.mezzo.proto.v1.StatusSource;
 import io.mezzo.proto.v1.StatusUpdate;
 import io.mezzo.proto.v1.TaskState;
+import io.mezzo.testkit.Protos;
+import io.mezzo.testkit.ScriptedMaster;
+import io.mezzo.testkit.Timeouts;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,12 +53,12 @@ class IsolationTest {
         assumeCgroups();
         h = new AgentHarness(workDir, b -> b.isolation(AgentConfig.IsolationMode.CGROUPS));
         h.start();
-        ScriptedMaster.Connection conn = h.register();
+        ScriptedMaster.AgentStream conn = h.register();
         // tail keeps a line without newlines in memory and is OOM-killed; its shell lives on, but the agent
         // notices the OOM kill when it next samples the container, and destroys it.
         conn.send(run(task("hog", shell("head -c 268435456 /dev/zero | tail > /dev/null; sleep 600"), 64)));
         h.awaitAcknowledged(acknowledgeThrough(conn, TaskState.TASK_STARTING, TaskState.TASK_RUNNING));
-        await().atMost(WAIT).until(() -> {
+        await().atMost(Timeouts.WAIT).until(() -> {
             h.advance(AgentConfig.DEFAULT_USAGE_INTERVAL);
             return conn.unread() > 0;
         });
@@ -71,12 +73,12 @@ class IsolationTest {
     void posixIsolationKillsATaskWhoseMemoryPassesItsLimitWhenSampled() throws Exception {
         h = new AgentHarness(workDir, b -> b.isolation(AgentConfig.IsolationMode.POSIX));
         h.start();
-        ScriptedMaster.Connection conn = h.register();
+        ScriptedMaster.AgentStream conn = h.register();
         // The shell itself holds 100 MB in a variable, against 32 MB.
         conn.send(run(task("hog", shell("x=$(head -c 100000000 /dev/zero | tr '\\0' a); echo held; sleep 600"), 32)));
         StatusUpdate starting = acknowledgeThrough(conn, TaskState.TASK_STARTING);
         h.awaitAcknowledged(acknowledgeThrough(conn, TaskState.TASK_RUNNING));
-        await().atMost(WAIT).until(() -> read(h.sandbox(starting).resolve("stdout")).contains("held"));
+        await().atMost(Timeouts.WAIT).until(() -> read(h.sandbox(starting).resolve("stdout")).contains("held"));
         h.advance(AgentConfig.DEFAULT_USAGE_INTERVAL);
         StatusUpdate failed = conn.nextUpdate();
         assertThat(failed.getStatus().getState()).isEqualTo(TaskState.TASK_FAILED);
@@ -89,7 +91,7 @@ class IsolationTest {
         Assumptions.assumeTrue(TestCgroups.isRoot(), "switching users needs root");
         h = new AgentHarness(workDir, b -> b.isolation(AgentConfig.IsolationMode.POSIX));
         h.start();
-        ScriptedMaster.Connection conn = h.register();
+        ScriptedMaster.AgentStream conn = h.register();
         conn.send(run(task("who", shell("id -un > me; echo written"), 32)));
         StatusUpdate starting = acknowledgeThrough(conn, TaskState.TASK_STARTING, TaskState.TASK_RUNNING,
                 TaskState.TASK_FINISHED);
@@ -103,7 +105,7 @@ class IsolationTest {
         Assumptions.assumeTrue(TestCgroups.isRoot(), "switching users needs root");
         h = new AgentHarness(workDir, b -> b.isolation(AgentConfig.IsolationMode.POSIX));
         h.start();
-        ScriptedMaster.Connection conn = h.register();
+        ScriptedMaster.AgentStream conn = h.register();
         CommandInfo command = CommandInfo.newBuilder().setShell("true").setUser("no-such-user-mezzo").build();
         conn.send(run(task("who", command, 32)));
         StatusUpdate failed = acknowledgeThrough(conn, TaskState.TASK_STARTING, TaskState.TASK_FAILED);
@@ -116,14 +118,14 @@ class IsolationTest {
     void servesTheUsageOfEveryContainer() throws Exception {
         h = new AgentHarness(workDir, b -> {});
         h.start();
-        ScriptedMaster.Connection conn = h.register();
+        ScriptedMaster.AgentStream conn = h.register();
         conn.send(run(task("sleeper", shell("sleep 600 & wait"), 64)));
         StatusUpdate starting = acknowledgeThrough(conn, TaskState.TASK_STARTING, TaskState.TASK_RUNNING);
         long pid = h.pidOf("sleeper");
         ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", h.agent.boundPort()).usePlaintext().build();
         try {
             AgentOperatorGrpc.AgentOperatorBlockingStub stub = AgentOperatorGrpc.newBlockingStub(channel);
-            await().atMost(WAIT).until(() -> containers(stub).getContainers(0).getStatistics().getProcesses() >= 3);
+            await().atMost(Timeouts.WAIT).until(() -> containers(stub).getContainers(0).getStatistics().getProcesses() >= 3);
             ContainerStatus c = containers(stub).getContainers(0);
             assertThat(c.getFrameworkId()).isEqualTo(FRAMEWORK.getId());
             assertThat(c.getTaskId().getValue()).isEqualTo("sleeper");
@@ -140,7 +142,7 @@ class IsolationTest {
     }
 
     private static GetContainersResponse containers(AgentOperatorGrpc.AgentOperatorBlockingStub stub) {
-        return stub.withDeadlineAfter(WAIT.toSeconds(), TimeUnit.SECONDS)
+        return stub.withDeadlineAfter(Timeouts.WAIT.toSeconds(), TimeUnit.SECONDS)
                 .getContainers(GetContainersRequest.getDefaultInstance());
     }
 

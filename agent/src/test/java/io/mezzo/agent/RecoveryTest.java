@@ -2,12 +2,11 @@ package io.mezzo.agent;
 
 import static io.mezzo.agent.AgentHarness.CHECKPOINTING;
 import static io.mezzo.agent.AgentHarness.FRAMEWORK;
-import static io.mezzo.agent.AgentHarness.WAIT;
 import static io.mezzo.agent.AgentHarness.ack;
 import static io.mezzo.agent.AgentHarness.acknowledgeThrough;
 import static io.mezzo.agent.AgentHarness.run;
-import static io.mezzo.agent.AgentHarness.shell;
 import static io.mezzo.agent.AgentHarness.task;
+import static io.mezzo.testkit.Protos.shell;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -18,13 +17,16 @@ import io.mezzo.proto.v1.AgentMessage;
 import io.mezzo.proto.v1.ContainerCheckpoint;
 import io.mezzo.proto.v1.FrameworkInfo;
 import io.mezzo.proto.v1.MasterMessage;
-import io.mezzo.proto.v1.Resource;
 import io.mezzo.proto.v1.ReservationInfo;
+import io.mezzo.proto.v1.Resource;
 import io.mezzo.proto.v1.StatusReason;
 import io.mezzo.proto.v1.StatusUpdate;
 import io.mezzo.proto.v1.Task;
 import io.mezzo.proto.v1.TaskState;
 import io.mezzo.proto.v1.Value;
+import io.mezzo.testkit.Protos;
+import io.mezzo.testkit.ScriptedMaster;
+import io.mezzo.testkit.Timeouts;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -64,7 +66,7 @@ class RecoveryTest {
     @Test
     void aRunningTaskIsReattachedAndItsEndReportedOnce() throws Exception {
         h.start();
-        ScriptedMaster.Connection conn = h.register();
+        ScriptedMaster.AgentStream conn = h.register();
         conn.send(run(CHECKPOINTING, task("t1", shell("while [ ! -f go ]; do sleep 0.05; done; echo done"), 32)));
         StatusUpdate starting = acknowledgeThrough(conn, TaskState.TASK_STARTING, TaskState.TASK_RUNNING);
         long pid = h.pidOf("t1");
@@ -73,7 +75,7 @@ class RecoveryTest {
         assertThat(TestCgroups.running(pid)).as("the task outlives its agent").isTrue();
 
         h.start();
-        ScriptedMaster.Connection again = h.master.nextConnection();
+        ScriptedMaster.AgentStream again = h.master.nextAgentStream();
         AgentMessage reregister = again.next(AgentMessage.Type.REREGISTER);
         assertThat(reregister.getAgentId().getValue()).isEqualTo("agent-1");
         assertThat(reregister.getReregister().getFrameworksList()).containsExactly(CHECKPOINTING);
@@ -82,7 +84,7 @@ class RecoveryTest {
         assertThat(task.getContainerId()).isEqualTo(starting.getStatus().getContainerId());
         assertThat(reregister.getReregister().getUnacknowledgedUpdatesList()).isEmpty();
         again.send(h.registered(1));
-        h.agent.registered().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        h.agent.registered().get(Timeouts.WAIT.toSeconds(), TimeUnit.SECONDS);
         assertThat(h.pidOf("t1")).isEqualTo(pid);
 
         Files.writeString(h.sandbox(starting).resolve("go"), "");
@@ -90,7 +92,7 @@ class RecoveryTest {
         assertThat(finished.getStatus().getState()).isEqualTo(TaskState.TASK_FINISHED);
         assertThat(finished.getStatus().getExitCode()).isZero();
         again.send(ack(finished));
-        await().atMost(WAIT).until(() -> h.state().getTasksCount() == 0);
+        await().atMost(Timeouts.WAIT).until(() -> h.state().getTasksCount() == 0);
         h.advance(java.time.Duration.ofSeconds(5));
         assertThat(again.unread()).as("TASK_FINISHED goes out exactly once").isZero();
         assertThat(workDir.resolve("meta/frameworks")).isEmptyDirectory();
@@ -99,17 +101,17 @@ class RecoveryTest {
     @Test
     void aTaskThatEndedWhileTheAgentWasDownIsReportedWithItsExitCode() throws Exception {
         h.start();
-        ScriptedMaster.Connection conn = h.register();
+        ScriptedMaster.AgentStream conn = h.register();
         conn.send(run(CHECKPOINTING, task("t1", shell("while [ ! -f go ]; do sleep 0.05; done; exit 7"), 32)));
         StatusUpdate starting = acknowledgeThrough(conn, TaskState.TASK_STARTING, TaskState.TASK_RUNNING);
         long pid = h.pidOf("t1");
         awaitAcknowledged();
         h.agent.close();
         Files.writeString(h.sandbox(starting).resolve("go"), "");
-        await().atMost(WAIT).until(() -> !TestCgroups.running(pid));
+        await().atMost(Timeouts.WAIT).until(() -> !TestCgroups.running(pid));
 
         h.start();
-        ScriptedMaster.Connection again = h.master.nextConnection();
+        ScriptedMaster.AgentStream again = h.master.nextAgentStream();
         AgentMessage.Reregister body = again.next(AgentMessage.Type.REREGISTER).getReregister();
         assertThat(body.getTasks(0).getState()).isEqualTo(TaskState.TASK_FAILED);
         assertThat(body.getUnacknowledgedUpdatesList()).hasSize(1);
@@ -125,14 +127,14 @@ class RecoveryTest {
     @Test
     void unacknowledgedUpdatesAreResentInOrderWithTheirUuids() throws Exception {
         h.start();
-        ScriptedMaster.Connection conn = h.register();
+        ScriptedMaster.AgentStream conn = h.register();
         conn.send(run(CHECKPOINTING, task("t1", shell("exit 0"), 32)));
         StatusUpdate starting = conn.nextUpdate();
         h.awaitTaskState("t1", TaskState.TASK_FINISHED);
         h.agent.close();
 
         h.start();
-        ScriptedMaster.Connection again = h.master.nextConnection();
+        ScriptedMaster.AgentStream again = h.master.nextAgentStream();
         List<StatusUpdate> pending = again.next(AgentMessage.Type.REREGISTER).getReregister()
                 .getUnacknowledgedUpdatesList();
         assertThat(pending).extracting(u -> u.getStatus().getState())
@@ -144,13 +146,13 @@ class RecoveryTest {
             assertThat(sent).isEqualTo(expected);
             again.send(ack(sent));
         }
-        await().atMost(WAIT).until(() -> h.state().getTasksCount() == 0);
+        await().atMost(Timeouts.WAIT).until(() -> h.state().getTasksCount() == 0);
     }
 
     @Test
     void aPidReusedByAnotherProcessIsNeverAdopted() throws Exception {
         h.start();
-        ScriptedMaster.Connection conn = h.register();
+        ScriptedMaster.AgentStream conn = h.register();
         conn.send(run(CHECKPOINTING, task("t1", shell("sleep 600"), 32)));
         StatusUpdate starting = acknowledgeThrough(conn, TaskState.TASK_STARTING, TaskState.TASK_RUNNING);
         long pid = h.pidOf("t1");
@@ -164,7 +166,7 @@ class RecoveryTest {
         CheckpointFile.write(record, c.toBuilder().setPid((int) unrelated.pid()).build());
 
         h.start();
-        ScriptedMaster.Connection again = h.master.nextConnection();
+        ScriptedMaster.AgentStream again = h.master.nextAgentStream();
         again.next(AgentMessage.Type.REREGISTER);
         again.send(h.registered(1));
         StatusUpdate lost = again.nextUpdate();
@@ -173,13 +175,13 @@ class RecoveryTest {
         assertThat(lost.getStatus().getMessage()).contains("pid " + unrelated.pid());
         assertThat(TestCgroups.running(unrelated.pid())).as("the unrelated process is spared").isTrue();
         // What the real launcher left is found through its cgroup (or its environment) and killed.
-        await().atMost(WAIT).until(() -> !TestCgroups.running(pid));
+        await().atMost(Timeouts.WAIT).until(() -> !TestCgroups.running(pid));
     }
 
     @Test
     void aRebootedHostsTasksAreReportedGone() throws Exception {
         h.start();
-        ScriptedMaster.Connection conn = h.register();
+        ScriptedMaster.AgentStream conn = h.register();
         FrameworkInfo partitionAware = CHECKPOINTING.toBuilder()
                 .addCapabilities(FrameworkInfo.Capability.newBuilder()
                         .setType(FrameworkInfo.Capability.Type.PARTITION_AWARE))
@@ -198,7 +200,7 @@ class RecoveryTest {
                 .setBootId("an-earlier-boot").build());
 
         h.start();
-        ScriptedMaster.Connection again = h.master.nextConnection();
+        ScriptedMaster.AgentStream again = h.master.nextAgentStream();
         again.next(AgentMessage.Type.REREGISTER);
         again.send(h.registered(1));
         StatusUpdate gone = again.nextUpdate();
@@ -211,7 +213,7 @@ class RecoveryTest {
     @Test
     void cleanupKillsWhatWasLeftAndRegistersAnew() throws Exception {
         h.start();
-        ScriptedMaster.Connection conn = h.register();
+        ScriptedMaster.AgentStream conn = h.register();
         conn.send(run(CHECKPOINTING, task("t1", shell("sleep 600 & sleep 600"), 32)));
         acknowledgeThrough(conn, TaskState.TASK_STARTING, TaskState.TASK_RUNNING);
         long pid = h.pidOf("t1");
@@ -220,26 +222,26 @@ class RecoveryTest {
         h.agent.close();
 
         h.start(b -> b.recover(AgentConfig.RecoverMode.CLEANUP));
-        ScriptedMaster.Connection again = h.master.nextConnection();
+        ScriptedMaster.AgentStream again = h.master.nextAgentStream();
         AgentMessage register = again.next(AgentMessage.Type.REGISTER);
         assertThat(register.getRegister().getAgentInfo().hasId()).isFalse();
-        await().atMost(WAIT).until(() -> tree.stream().noneMatch(TestCgroups::running));
+        await().atMost(Timeouts.WAIT).until(() -> tree.stream().noneMatch(TestCgroups::running));
         assertThat(workDir.resolve("meta/frameworks")).doesNotExist();
     }
 
     @Test
     void tasksOfFrameworksThatDoNotCheckpointDoNotSurviveTheAgent() throws Exception {
         h.start();
-        ScriptedMaster.Connection conn = h.register();
+        ScriptedMaster.AgentStream conn = h.register();
         conn.send(run(FRAMEWORK, task("t1", shell("sleep 600"), 32)));
         acknowledgeThrough(conn, TaskState.TASK_STARTING, TaskState.TASK_RUNNING);
         long pid = h.pidOf("t1");
         awaitAcknowledged();
         h.agent.close();
-        await().atMost(WAIT).until(() -> !TestCgroups.running(pid));
+        await().atMost(Timeouts.WAIT).until(() -> !TestCgroups.running(pid));
 
         h.start();
-        ScriptedMaster.Connection again = h.master.nextConnection();
+        ScriptedMaster.AgentStream again = h.master.nextAgentStream();
         AgentMessage.Reregister body = again.next(AgentMessage.Type.REREGISTER).getReregister();
         // The master tells the framework (REASON_AGENT_RESTARTED) when the task is missing here.
         assertThat(body.getTasksList()).isEmpty();
@@ -248,7 +250,7 @@ class RecoveryTest {
     @Test
     void anAgentThatKillsOnStopRecordsTheKillForTheNextOne() throws Exception {
         h.start(b -> b.killTasksOnStop(true));
-        ScriptedMaster.Connection conn = h.register();
+        ScriptedMaster.AgentStream conn = h.register();
         conn.send(run(CHECKPOINTING, task("t1", shell("sleep 600"), 32)));
         acknowledgeThrough(conn, TaskState.TASK_STARTING, TaskState.TASK_RUNNING);
         long pid = h.pidOf("t1");
@@ -257,7 +259,7 @@ class RecoveryTest {
         assertThat(TestCgroups.running(pid)).isFalse();
 
         h.start();
-        ScriptedMaster.Connection again = h.master.nextConnection();
+        ScriptedMaster.AgentStream again = h.master.nextAgentStream();
         again.next(AgentMessage.Type.REREGISTER);
         again.send(h.registered(1));
         StatusUpdate killed = again.nextUpdate();
@@ -268,7 +270,7 @@ class RecoveryTest {
     @Test
     void checkpointedReservationsAreReportedAfterARestart() throws Exception {
         h.start();
-        ScriptedMaster.Connection conn = h.register();
+        ScriptedMaster.AgentStream conn = h.register();
         Resource reserved = Resource.newBuilder()
                 .setName("cpus")
                 .setType(Value.Type.SCALAR)
@@ -283,11 +285,11 @@ class RecoveryTest {
                 .setEpoch(1)
                 .setCheckpointResources(MasterMessage.CheckpointResources.newBuilder().addResources(reserved))
                 .build());
-        await().atMost(WAIT).until(() -> h.on(() -> h.agent.core().total()).toProto().contains(reserved));
+        await().atMost(Timeouts.WAIT).until(() -> h.on(() -> h.agent.core().total()).toProto().contains(reserved));
         h.agent.close();
 
         h.start();
-        AgentMessage.Reregister body = h.master.nextConnection().next(AgentMessage.Type.REREGISTER).getReregister();
+        AgentMessage.Reregister body = h.master.nextAgentStream().next(AgentMessage.Type.REREGISTER).getReregister();
         assertThat(body.getAgentInfo().getResourcesList()).contains(reserved);
         assertThat(body.getAgentInfo().getResourcesList()).filteredOn(r -> r.getName().equals("cpus")
                         && !r.hasReservation())
@@ -297,12 +299,12 @@ class RecoveryTest {
 
     /** Waits for the agent to have processed every acknowledgement sent so far. */
     private void awaitAcknowledged() {
-        await().atMost(WAIT).until(() -> h.on(() -> h.agent.core().pendingUpdates()).isEmpty());
+        await().atMost(Timeouts.WAIT).until(() -> h.on(() -> h.agent.core().pendingUpdates()).isEmpty());
     }
 
     /** The next update, advancing the clock so that the agent's liveness polling notices exits. */
-    private StatusUpdate nextUpdatePolling(ScriptedMaster.Connection conn) throws Exception {
-        await().atMost(WAIT).until(() -> {
+    private StatusUpdate nextUpdatePolling(ScriptedMaster.AgentStream conn) throws Exception {
+        await().atMost(Timeouts.WAIT).until(() -> {
             h.advance(io.mezzo.agent.containerizer.Containerizer.LIVENESS_INTERVAL);
             return conn.unread() > 0;
         });

@@ -1,5 +1,6 @@
 package io.mezzo.dist;
 
+import static io.mezzo.testkit.Protos.shellTask;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -23,6 +24,7 @@ import io.mezzo.scheduler.MezzoSchedulerClient;
 import io.mezzo.scheduler.Scheduler;
 import io.mezzo.scheduler.SchedulerDriver;
 import io.mezzo.scheduler.SchedulerError;
+import io.mezzo.testkit.Timeouts;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -50,7 +52,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class AgentRestartIT {
 
-    private static final Duration WAIT = Duration.ofSeconds(60);
 
     @TempDir
     Path work;
@@ -94,15 +95,15 @@ class AgentRestartIT {
         Process agent = startAgent();
         Recorder fw = subscribe(true, false);
         Offer offer = fw.offer();
-        fw.driver.launch(offer.getId(), List.of(task("t1", offer, "echo $$ > pid; while [ ! -f go ]; do sleep 0.1;"
+        fw.driver.launch(offer.getId(), List.of(shellTask("t1", offer, "echo $$ > pid; while [ ! -f go ]; do sleep 0.1;"
                 + " done; echo finished")));
         fw.await("t1", TaskState.TASK_RUNNING);
         Path sandbox = sandboxOf("t1");
-        await().atMost(WAIT).until(() -> Files.exists(sandbox.resolve("pid")));
+        await().atMost(Timeouts.FAILOVER).until(() -> Files.exists(sandbox.resolve("pid")));
         long taskPid = Long.parseLong(Files.readString(sandbox.resolve("pid")).trim());
 
         agent.destroyForcibly();
-        assertThat(agent.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        assertThat(agent.waitFor(Timeouts.FAILOVER.toSeconds(), TimeUnit.SECONDS)).isTrue();
         assertThat(running(taskPid)).as("the task survives kill -9 of its agent").isTrue();
 
         Process again = startAgent();
@@ -123,18 +124,18 @@ class AgentRestartIT {
         Path runLog = work.resolve("run.log");
         Process run = mezzo(runLog, "run", "--master", cluster.masterAddress(), "--shell", "--",
                 "while [ ! -f go ]; do sleep 0.1; done; exit 3");
-        await().atMost(WAIT).until(() -> read(runLog).contains("TASK_RUNNING"));
+        await().atMost(Timeouts.FAILOVER).until(() -> read(runLog).contains("TASK_RUNNING"));
         Path sandbox = sandboxOf(taskIdIn(read(runLog)));
 
         // SIGTERM, as for an upgrade: the agent leaves the checkpointed task running.
         agent.destroy();
-        assertThat(agent.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        assertThat(agent.waitFor(Timeouts.FAILOVER.toSeconds(), TimeUnit.SECONDS)).isTrue();
         assertThat(logOf(agent)).contains("Leaving 1 tasks of checkpointing frameworks running");
         Files.writeString(sandbox.resolve("go"), "");
-        await().atMost(WAIT).until(() -> exitStatuses().contains("3"));
+        await().atMost(Timeouts.FAILOVER).until(() -> exitStatuses().contains("3"));
 
         startAgent();
-        assertThat(run.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)).as("mezzo run ends").isTrue();
+        assertThat(run.waitFor(Timeouts.FAILOVER.toSeconds(), TimeUnit.SECONDS)).as("mezzo run ends").isTrue();
         assertThat(run.exitValue()).as(read(runLog)).isEqualTo(3);
         assertThat(read(runLog)).contains("TASK_FAILED (exit 3)");
     }
@@ -146,16 +147,16 @@ class AgentRestartIT {
         Path runLog = work.resolve("run.log");
         Process run = mezzo(runLog, "run", "--master", cluster.masterAddress(), "--no-checkpoint", "--", "sleep",
                 "600");
-        await().atMost(WAIT).until(() -> read(runLog).contains("TASK_RUNNING"));
+        await().atMost(Timeouts.FAILOVER).until(() -> read(runLog).contains("TASK_RUNNING"));
         long launcher = containerRecords().get(0).getPid();
 
         agent.destroyForcibly();
-        assertThat(agent.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        assertThat(agent.waitFor(Timeouts.FAILOVER.toSeconds(), TimeUnit.SECONDS)).isTrue();
         // Its launcher notices the agent is gone and stops the task.
-        await().atMost(WAIT).until(() -> !running(launcher));
+        await().atMost(Timeouts.FAILOVER).until(() -> !running(launcher));
 
         startAgent();
-        assertThat(run.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        assertThat(run.waitFor(Timeouts.FAILOVER.toSeconds(), TimeUnit.SECONDS)).isTrue();
         assertThat(run.exitValue()).as(read(runLog)).isEqualTo(1);
         assertThat(read(runLog)).contains("TASK_LOST").contains("re-registered without task");
     }
@@ -165,12 +166,12 @@ class AgentRestartIT {
         Process agent = startAgent();
         Recorder fw = subscribe(true, true);
         Offer offer = fw.offer();
-        fw.driver.launch(offer.getId(), List.of(task("t1", offer, "sleep 600")));
+        fw.driver.launch(offer.getId(), List.of(shellTask("t1", offer, "sleep 600")));
         fw.await("t1", TaskState.TASK_RUNNING);
         ContainerCheckpoint record = containerRecords().get(0);
         long launcher = record.getPid();
         agent.destroyForcibly();
-        assertThat(agent.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        assertThat(agent.waitFor(Timeouts.FAILOVER.toSeconds(), TimeUnit.SECONDS)).isTrue();
 
         // The launcher's pid now names another process (its start time differs from the checkpoint's).
         unrelated = new ProcessBuilder("sleep", "600").start();
@@ -182,7 +183,7 @@ class AgentRestartIT {
         TaskStatus gone = fw.await("t1", TaskState.TASK_GONE);
         assertThat(gone.getReason()).isEqualTo(StatusReason.REASON_AGENT_RESTARTED);
         assertThat(running(unrelated.pid())).as("the unrelated process is left alone").isTrue();
-        await().atMost(WAIT).until(() -> !running(launcher));
+        await().atMost(Timeouts.FAILOVER).until(() -> !running(launcher));
     }
 
     @Test
@@ -192,7 +193,7 @@ class AgentRestartIT {
         Files.writeString(corrupt.resolve("meta/agent.info"), "garbage");
         Process p = mezzo(work.resolve("corrupt.log"), "agent", "--master", cluster.masterAddress(), "--port", "0",
                 "--work_dir", corrupt.toString());
-        assertThat(p.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        assertThat(p.waitFor(Timeouts.FAILOVER.toSeconds(), TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).isEqualTo(1);
         assertThat(read(work.resolve("corrupt.log")))
                 .contains("mezzo agent: corrupt checkpoint file " + corrupt.resolve("meta/agent.info"))
@@ -201,14 +202,14 @@ class AgentRestartIT {
         Path file = Files.writeString(work.resolve("a-file"), "x");
         p = mezzo(work.resolve("unwritable.log"), "agent", "--master", cluster.masterAddress(), "--port", "0",
                 "--work_dir", file.resolve("sub").toString());
-        assertThat(p.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        assertThat(p.waitFor(Timeouts.FAILOVER.toSeconds(), TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).isEqualTo(1);
         assertThat(read(work.resolve("unwritable.log"))).contains("mezzo agent: cannot use --work_dir "
                 + file.resolve("sub") + ": ").contains("Not a directory");
 
         p = mezzo(work.resolve("flags.log"), "agent", "--master", cluster.masterAddress(), "--work_dir",
                 work.resolve("w").toString(), "--isolation", "lxc");
-        assertThat(p.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        assertThat(p.waitFor(Timeouts.FAILOVER.toSeconds(), TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).isEqualTo(2);
         assertThat(read(work.resolve("flags.log"))).contains("--isolation").contains("'lxc' is not one of");
     }
@@ -231,7 +232,7 @@ class AgentRestartIT {
     }
 
     private void awaitLog(Process p, String text) {
-        await("agent log: " + text).atMost(WAIT).until(() -> logOf(p).contains(text));
+        await("agent log: " + text).atMost(Timeouts.FAILOVER).until(() -> logOf(p).contains(text));
     }
 
     private Process mezzo(Path log, String... args) throws IOException {
@@ -261,15 +262,6 @@ class AgentRestartIT {
         return fw;
     }
 
-    private static TaskInfo task(String id, Offer offer, String shell) {
-        return TaskInfo.newBuilder()
-                .setName(id)
-                .setTaskId(TaskID.newBuilder().setValue(id))
-                .setAgentId(offer.getAgentId())
-                .addAllResources(ResourceText.parse("cpus:0.1;mem:32").toProto())
-                .setCommand(CommandInfo.newBuilder().setShell(shell))
-                .build();
-    }
 
     private Path sandboxOf(String taskId) throws IOException {
         try (Stream<Path> files = Files.walk(workDir.resolve("agents"))) {
@@ -381,12 +373,12 @@ class AgentRestartIT {
         volatile MezzoSchedulerClient driver;
 
         Offer offer() {
-            org.awaitility.Awaitility.await("an offer").atMost(WAIT).until(() -> !offers.isEmpty());
+            org.awaitility.Awaitility.await("an offer").atMost(Timeouts.FAILOVER).until(() -> !offers.isEmpty());
             return offers.remove(0);
         }
 
         TaskStatus await(String task, TaskState state) {
-            org.awaitility.Awaitility.await(task + " " + state).atMost(WAIT).until(() -> count(task, state) > 0);
+            org.awaitility.Awaitility.await(task + " " + state).atMost(Timeouts.FAILOVER).until(() -> count(task, state) > 0);
             return updates.stream().filter(s -> s.getTaskId().getValue().equals(task) && s.getState() == state)
                     .findFirst().orElseThrow();
         }

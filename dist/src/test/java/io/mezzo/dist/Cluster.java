@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mezzo.agent.Agent;
 import io.mezzo.agent.AgentConfig;
-import io.mezzo.common.clock.ManualClock;
-import io.mezzo.common.loop.RecordingFaultHandler;
 import io.mezzo.master.Master;
 import io.mezzo.master.MasterConfig;
 import io.mezzo.proto.v1.AgentID;
@@ -20,6 +18,10 @@ import io.mezzo.scheduler.MezzoSchedulerClient;
 import io.mezzo.scheduler.Scheduler;
 import io.mezzo.scheduler.SchedulerDriver;
 import io.mezzo.scheduler.SchedulerError;
+import io.mezzo.testkit.Loops;
+import io.mezzo.testkit.ManualClock;
+import io.mezzo.testkit.RecordingFaultHandler;
+import io.mezzo.testkit.Timeouts;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -35,7 +37,6 @@ import java.util.function.Consumer;
  */
 final class Cluster implements AutoCloseable {
 
-    static final Duration WAIT = Duration.ofSeconds(20);
 
     final ManualClock masterClock = new ManualClock();
     final RecordingFaultHandler faults = new RecordingFaultHandler();
@@ -82,7 +83,7 @@ final class Cluster implements AutoCloseable {
         Agent agent = new Agent(b.build());
         closeables.add(agent);
         agent.start();
-        agent.registered().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        agent.registered().get(Timeouts.PROCESS.toSeconds(), TimeUnit.SECONDS);
         return agent;
     }
 
@@ -108,15 +109,13 @@ final class Cluster implements AutoCloseable {
     }
 
     /** Waits for the master to run everything queued so far. */
-    void settle() throws Exception {
-        master.barrier().get(10, TimeUnit.SECONDS);
+    void settle() {
+        Loops.settle(master::barrier);
     }
 
     /** Advances the master's clock and settles. */
-    void advance(Duration d) throws Exception {
-        settle();
-        masterClock.advance(d);
-        settle();
+    void advance(Duration d) {
+        Loops.advance(masterClock, d, master::barrier);
     }
 
     @Override
@@ -192,7 +191,7 @@ final class Cluster implements AutoCloseable {
 
         /** The next queued callback of this type; others are skipped. */
         <T extends Callback> T next(Class<T> type) {
-            long deadline = System.nanoTime() + WAIT.toNanos();
+            long deadline = System.nanoTime() + Timeouts.PROCESS.toNanos();
             while (true) {
                 Callback c;
                 try {
@@ -211,7 +210,7 @@ final class Cluster implements AutoCloseable {
         /** Takes an outstanding offer on {@code agentId}, waiting for one. */
         Offer takeOffer(String agentId) {
             Offer[] found = new Offer[1];
-            org.awaitility.Awaitility.await("an offer on " + agentId).atMost(WAIT).until(() -> {
+            org.awaitility.Awaitility.await("an offer on " + agentId).atMost(Timeouts.PROCESS).until(() -> {
                 for (Offer o : offers) {
                     if (o.getAgentId().getValue().equals(agentId) && offers.remove(o)) {
                         found[0] = o;
@@ -231,7 +230,7 @@ final class Cluster implements AutoCloseable {
         /** Takes the oldest update of {@code task} not taken yet, waiting for one. */
         TaskStatus nextUpdate(String task) {
             TaskStatus[] found = new TaskStatus[1];
-            org.awaitility.Awaitility.await("an update of " + task).atMost(WAIT).until(() -> {
+            org.awaitility.Awaitility.await("an update of " + task).atMost(Timeouts.PROCESS).until(() -> {
                 for (TaskStatus s : updates) {
                     if (s.getTaskId().getValue().equals(task) && updates.remove(s)) {
                         found[0] = s;

@@ -1,5 +1,6 @@
 package io.mezzo.dist;
 
+import static io.mezzo.testkit.Protos.shellTask;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -7,14 +8,10 @@ import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.mezzo.agent.Agent;
 import io.mezzo.agent.AgentConfig;
-import io.mezzo.common.loop.RecordingFaultHandler;
-import io.mezzo.common.resources.ResourceText;
 import io.mezzo.dist.Cluster.Framework;
-import io.mezzo.ha.testing.ZkEnsemble;
 import io.mezzo.master.Master;
 import io.mezzo.master.MasterConfig;
 import io.mezzo.proto.v1.AgentView;
-import io.mezzo.proto.v1.CommandInfo;
 import io.mezzo.proto.v1.FrameworkID;
 import io.mezzo.proto.v1.FrameworkInfo;
 import io.mezzo.proto.v1.GetStateRequest;
@@ -23,10 +20,12 @@ import io.mezzo.proto.v1.MasterInfo;
 import io.mezzo.proto.v1.Offer;
 import io.mezzo.proto.v1.OperatorGrpc;
 import io.mezzo.proto.v1.TaskID;
-import io.mezzo.proto.v1.TaskInfo;
 import io.mezzo.proto.v1.TaskState;
 import io.mezzo.proto.v1.TaskStatus;
 import io.mezzo.scheduler.MezzoSchedulerClient;
+import io.mezzo.testkit.RecordingFaultHandler;
+import io.mezzo.testkit.Timeouts;
+import io.mezzo.testkit.ZkEnsemble;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -44,7 +43,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class HaEndToEndTest {
 
-    private static final Duration WAIT = Duration.ofSeconds(60);
 
     @TempDir
     Path work;
@@ -59,7 +57,7 @@ class HaEndToEndTest {
     @BeforeEach
     void start() throws Exception {
         zk = new ZkEnsemble(3);
-        zkUrl = "zk://" + zk.connectString() + "/mezzo";
+        zkUrl = zk.url("/mezzo");
         for (int i = 0; i < 3; i++) {
             Master m = new Master(MasterConfig.builder().ip("127.0.0.1").port(0).httpPort(0).idPrefix("m" + i)
                     .zk(zkUrl).zkSessionTimeout(Duration.ofSeconds(2)).faultHandler(faults)
@@ -121,12 +119,6 @@ class HaEndToEndTest {
         }
     }
 
-    private static TaskInfo task(String id, Offer offer, String shell) {
-        return TaskInfo.newBuilder().setName(id).setTaskId(TaskID.newBuilder().setValue(id))
-                .setAgentId(offer.getAgentId())
-                .addAllResources(ResourceText.parse("cpus:0.1;mem:32").toProto())
-                .setCommand(CommandInfo.newBuilder().setShell(shell)).build();
-    }
 
     private static Offer anyOffer(Framework fw, List<Agent> agents, int index) {
         return fw.takeOffer(agents.get(index).agentId().orElseThrow().value());
@@ -138,16 +130,16 @@ class HaEndToEndTest {
         Framework fw = framework(Cluster.frameworkInfo("ha").setFailoverTimeout(300).build());
         FrameworkID id = fw.frameworkId;
         Offer o1 = anyOffer(fw, agents, 0);
-        fw.driver.launch(o1.getId(), List.of(task("long", o1, "sleep 300")));
+        fw.driver.launch(o1.getId(), List.of(shellTask("long", o1, "sleep 300")));
         Offer o2 = anyOffer(fw, agents, 1);
-        fw.driver.launch(o2.getId(), List.of(task("brief", o2, "sleep 4")));
-        await().atMost(WAIT).until(() -> fw.nextUpdate("long").getState() == TaskState.TASK_RUNNING);
-        await().atMost(WAIT).until(() -> fw.nextUpdate("brief").getState() == TaskState.TASK_RUNNING);
+        fw.driver.launch(o2.getId(), List.of(shellTask("brief", o2, "sleep 4")));
+        await().atMost(Timeouts.FAILOVER).until(() -> fw.nextUpdate("long").getState() == TaskState.TASK_RUNNING);
+        await().atMost(Timeouts.FAILOVER).until(() -> fw.nextUpdate("brief").getState() == TaskState.TASK_RUNNING);
 
         // The leader dies abruptly: its session expires and it stops serving at once.
         first.faults().expireZkSession();
         first.close();
-        await().atMost(WAIT).until(() -> leader() != null && leader() != first);
+        await().atMost(Timeouts.FAILOVER).until(() -> leader() != null && leader() != first);
         Master second = leader();
         MasterInfo info = second.elected().get();
         assertThat(info.getEpoch()).isGreaterThan(first.info().getEpoch());
@@ -160,7 +152,7 @@ class HaEndToEndTest {
         assertThat(finished.getState()).isEqualTo(TaskState.TASK_FINISHED);
         assertThat(fw.frameworkId).isEqualTo(id);
 
-        await().atMost(WAIT).until(() -> state(second).getAgentsList().stream()
+        await().atMost(Timeouts.FAILOVER).until(() -> state(second).getAgentsList().stream()
                 .allMatch(a -> a.getState() == AgentView.State.REGISTERED) && state(second).getAgentsCount() == 3);
         GetStateResponse state = state(second);
         assertThat(state.getFrameworksList()).singleElement()
@@ -170,13 +162,13 @@ class HaEndToEndTest {
             assertThat(t.getState()).isEqualTo(TaskState.TASK_RUNNING);
         });
         // The acknowledgement reached the agent: "brief" is forgotten everywhere.
-        await().atMost(WAIT).until(() -> state(second).getTasksList().stream()
+        await().atMost(Timeouts.FAILOVER).until(() -> state(second).getTasksList().stream()
                 .noneMatch(t -> t.getTaskId().getValue().equals("brief")));
-        await().atMost(WAIT).until(() -> agents.get(1).state().get().getTasksList().isEmpty());
+        await().atMost(Timeouts.FAILOVER).until(() -> agents.get(1).state().get().getTasksList().isEmpty());
 
         // New tasks launch through the new leader.
         Offer o3 = anyOffer(fw, agents, 2);
-        fw.driver.launch(o3.getId(), List.of(task("after", o3, "echo after")));
+        fw.driver.launch(o3.getId(), List.of(shellTask("after", o3, "echo after")));
         List<TaskStatus> after = fw.updatesUntilTerminal("after");
         assertThat(after.get(after.size() - 1).getState()).isEqualTo(TaskState.TASK_FINISHED);
     }
@@ -185,21 +177,21 @@ class HaEndToEndTest {
     void losingZooKeeperQuorumStopsLeadershipButNotTasks() throws Exception {
         Framework fw = framework(Cluster.frameworkInfo("ha").setFailoverTimeout(300).build());
         Offer o1 = anyOffer(fw, agents, 0);
-        fw.driver.launch(o1.getId(), List.of(task("survivor", o1, "sleep 300")));
-        await().atMost(WAIT).until(() -> fw.nextUpdate("survivor").getState() == TaskState.TASK_RUNNING);
+        fw.driver.launch(o1.getId(), List.of(shellTask("survivor", o1, "sleep 300")));
+        await().atMost(Timeouts.FAILOVER).until(() -> fw.nextUpdate("survivor").getState() == TaskState.TASK_RUNNING);
 
         zk.kill(1);
         zk.kill(2);
-        await().atMost(WAIT).until(() -> leader() == null);
+        await().atMost(Timeouts.FAILOVER).until(() -> leader() == null);
         // No master leads, but the task keeps running on its agent.
         assertThat(agents.get(0).state().get().getTasksList())
                 .anySatisfy(t -> assertThat(t.getState()).isEqualTo(TaskState.TASK_RUNNING));
 
         zk.restart(1);
         zk.restart(2);
-        await().atMost(WAIT).until(() -> leader() != null);
+        await().atMost(Timeouts.FAILOVER).until(() -> leader() != null);
         Master leader = leader();
-        await().atMost(WAIT).until(() -> state(leader).getTasksList().stream()
+        await().atMost(Timeouts.FAILOVER).until(() -> state(leader).getTasksList().stream()
                 .anyMatch(t -> t.getTaskId().getValue().equals("survivor") && t.getState() == TaskState.TASK_RUNNING));
         assertThat(state(leader).getFrameworksList()).singleElement()
                 .satisfies(f -> assertThat(f.getFrameworkInfo().getId()).isEqualTo(fw.frameworkId));

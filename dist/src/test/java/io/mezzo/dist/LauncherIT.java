@@ -3,6 +3,7 @@ package io.mezzo.dist;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.mezzo.testkit.Timeouts;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,7 +24,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class LauncherIT {
 
-    private static final Duration WAIT = Duration.ofSeconds(90);
 
     @TempDir
     Path work;
@@ -68,7 +68,7 @@ class LauncherIT {
         Path devLog = work.resolve("dev.log");
         Path workDir = work.resolve("cluster");
         Process dev = start(devLog, "dev", "--port", "0", "--agent_port", "0", "--work_dir", workDir.toString());
-        await("mezzo dev to come up").atMost(WAIT).until(() -> read(devLog).contains("Serving until Ctrl-C."));
+        await("mezzo dev to come up").atMost(Timeouts.CLUSTER).until(() -> read(devLog).contains("Serving until Ctrl-C."));
         String out = read(devLog);
         assertThat(out).contains("Demo finished: the cluster works.");
         Matcher m = Pattern.compile("master +127\\.0\\.0\\.1:(\\d+)").matcher(out);
@@ -77,7 +77,7 @@ class LauncherIT {
 
         Path runLog = work.resolve("run.log");
         Process run = start(runLog, "run", "--master", master, "--", "echo", "hello");
-        assertThat(run.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)).as("mezzo run ends").isTrue();
+        assertThat(run.waitFor(Timeouts.CLUSTER.toSeconds(), TimeUnit.SECONDS)).as("mezzo run ends").isTrue();
         assertThat(run.exitValue()).as(read(runLog)).isZero();
         assertThat(read(runLog)).contains("TASK_RUNNING").contains("TASK_FINISHED").doesNotContain("hello");
         String taskId = extractTaskId(read(runLog));
@@ -89,7 +89,7 @@ class LauncherIT {
 
         Path failLog = work.resolve("fail.log");
         Process fail = start(failLog, "run", "--master", master, "--shell", "--", "exit 7");
-        assertThat(fail.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        assertThat(fail.waitFor(Timeouts.CLUSTER.toSeconds(), TimeUnit.SECONDS)).isTrue();
         assertThat(fail.exitValue()).as(read(failLog)).isEqualTo(7);
         assertThat(read(failLog)).contains("TASK_FAILED");
 
@@ -106,13 +106,13 @@ class LauncherIT {
         Path log = work.resolve("agent.log");
         Process agent = start(log, "agent", "--master", "127.0.0.1:1", "--work_dir", work.toString(),
                 "--resources", "cpus:lots");
-        assertThat(agent.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        assertThat(agent.waitFor(Timeouts.CLUSTER.toSeconds(), TimeUnit.SECONDS)).isTrue();
         assertThat(agent.exitValue()).isEqualTo(2);
         assertThat(read(log)).contains("cpus:lots").contains("not a number");
 
         Path runLog = work.resolve("run.log");
         Process run = start(runLog, "run", "--cpus", "-1", "--", "true");
-        assertThat(run.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        assertThat(run.waitFor(Timeouts.CLUSTER.toSeconds(), TimeUnit.SECONDS)).isTrue();
         assertThat(run.exitValue()).isEqualTo(2);
         assertThat(read(runLog)).contains("--cpus");
     }
@@ -121,7 +121,7 @@ class LauncherIT {
     void helpListsTheFlagsWithTheirDefaults() throws Exception {
         Path log = work.resolve("help.log");
         Process help = start(log, "master", "--help");
-        assertThat(help.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        assertThat(help.waitFor(Timeouts.CLUSTER.toSeconds(), TimeUnit.SECONDS)).isTrue();
         assertThat(help.exitValue()).isZero();
         assertThat(read(log)).contains("--agent_ping_timeout").contains("Default: 15secs");
     }

@@ -3,6 +3,7 @@ package io.mezzo.dist;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.mezzo.testkit.Timeouts;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -26,7 +27,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class MultiProcessHaIT {
 
-    private static final Duration WAIT = Duration.ofSeconds(120);
 
     @TempDir
     Path work;
@@ -119,19 +119,19 @@ class MultiProcessHaIT {
             mezzo(work.resolve("agent" + i + ".log"), "agent", "--master", zk, "--port", "0",
                     "--work_dir", work.resolve("agent" + i).toString(), "--resources", "cpus:1;mem:256;disk:256");
         }
-        await("a leader").atMost(WAIT).pollInterval(Duration.ofMillis(250))
+        await("a leader").atMost(Timeouts.CLUSTER).pollInterval(Duration.ofMillis(250))
                 .until(() -> leads(httpPorts[0]) || leads(httpPorts[1]) || leads(httpPorts[2]));
         int leader = leads(httpPorts[0]) ? 0 : leads(httpPorts[1]) ? 1 : 2;
 
         Path before = work.resolve("run-before.log");
         Process first = mezzo(before, "run", "--master", zk, "--", "echo", "before");
-        assertThat(first.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        assertThat(first.waitFor(Timeouts.CLUSTER.toSeconds(), TimeUnit.SECONDS)).isTrue();
         assertThat(first.exitValue()).as(Files.readString(before)).isZero();
 
         masters[leader].destroyForcibly();
         assertThat(masters[leader].waitFor(30, TimeUnit.SECONDS)).isTrue();
         int dead = leader;
-        await("a new leader").atMost(WAIT).pollInterval(Duration.ofMillis(250)).until(() -> {
+        await("a new leader").atMost(Timeouts.CLUSTER).pollInterval(Duration.ofMillis(250)).until(() -> {
             for (int i = 0; i < 3; i++) {
                 if (i != dead && leads(httpPorts[i])) {
                     return true;
@@ -142,7 +142,7 @@ class MultiProcessHaIT {
 
         Path after = work.resolve("run-after.log");
         Process second = mezzo(after, "run", "--master", zk, "--", "echo", "after");
-        assertThat(second.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        assertThat(second.waitFor(Timeouts.CLUSTER.toSeconds(), TimeUnit.SECONDS)).isTrue();
         assertThat(second.exitValue()).as(Files.readString(after)).isZero();
         assertThat(Files.readString(after)).contains("TASK_FINISHED");
     }

@@ -3,22 +3,20 @@ package io.mezzo.master;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.mezzo.common.grpc.LeaderHint;
 import io.mezzo.proto.v1.MasterInfo;
 
 /**
  * Whether this master leads, as the gRPC and HTTP edges see it, and who leads otherwise. Calls
  * that reach a master that does not lead (a standby, a leader whose ZooKeeper connection is
  * suspended, or one that lost leadership) are answered UNAVAILABLE with the leader's address, when
- * known, in the {@code mezzo-leader} trailer.
+ * known, in the {@code mezzo-leader} trailer ({@link LeaderHint}).
  *
  * <p>Owner: {@link Master}. Written by the election thread; read by gRPC and HTTP threads (volatile
  * fields). The loop's own view of the term is {@link LeaderTerm}. Soft state: it reflects the
  * election.
  */
 final class Leadership {
-
-    /** Trailer key carrying the leader's "host:port". */
-    static final Metadata.Key<String> LEADER_KEY = Metadata.Key.of("mezzo-leader", Metadata.ASCII_STRING_MARSHALLER);
 
     private volatile boolean leading;
     private volatile MasterInfo leader;
@@ -62,7 +60,7 @@ final class Leadership {
         MasterInfo me = self;
         String where = "no leader is known yet";
         if (l != null && (me == null || !l.getId().equals(me.getId()))) {
-            trailers.put(LEADER_KEY, l.getIp() + ":" + l.getPort());
+            trailers.put(LeaderHint.KEY, l.getIp() + ":" + l.getPort());
             where = "the leader is " + l.getIp() + ":" + l.getPort();
         }
         return Status.UNAVAILABLE.withDescription("this master is not the leader; " + where).asRuntimeException(trailers);

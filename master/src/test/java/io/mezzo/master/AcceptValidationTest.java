@@ -6,8 +6,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mezzo.common.resources.ResourceText;
 import io.mezzo.common.resources.Resources;
-import io.mezzo.master.MasterHarness.RawAgent;
-import io.mezzo.master.MasterHarness.RawScheduler;
 import io.mezzo.proto.v1.AgentID;
 import io.mezzo.proto.v1.Call;
 import io.mezzo.proto.v1.CommandInfo;
@@ -22,6 +20,9 @@ import io.mezzo.proto.v1.StatusSource;
 import io.mezzo.proto.v1.TaskInfo;
 import io.mezzo.proto.v1.TaskState;
 import io.mezzo.proto.v1.TaskStatus;
+import io.mezzo.testkit.FakeAgent;
+import io.mezzo.testkit.FakeScheduler;
+import io.mezzo.testkit.Protos;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -34,15 +35,15 @@ import org.junit.jupiter.api.Test;
 class AcceptValidationTest {
 
     private MasterHarness h;
-    private RawAgent agent;
-    private RawScheduler s;
+    private FakeAgent agent;
+    private FakeScheduler s;
     private Offer offer;
 
     @BeforeEach
     void start() throws Exception {
         h = new MasterHarness();
         agent = h.agent("host-1", "cpus:2;mem:1024;ports:[31000-31001]");
-        s = h.scheduler(MasterHarness.framework("fw").build());
+        s = h.scheduler(Protos.framework("fw").build());
         offer = s.next(Event.Type.OFFERS).getOffers().getOffers(0);
     }
 
@@ -193,7 +194,7 @@ class AcceptValidationTest {
 
     @Test
     void offersFromTwoAgents() throws Exception {
-        RawAgent second = h.agent("host-2", "cpus:2;mem:1024");
+        FakeAgent second = h.agent("host-2", "cpus:2;mem:1024");
         Offer other = s.next(Event.Type.OFFERS).getOffers().getOffers(0);
         assertThat(other.getAgentId()).isEqualTo(second.agentId);
         Call.Builder accept = launch(offer, task("t1", offer, "cpus:1;mem:128").build());

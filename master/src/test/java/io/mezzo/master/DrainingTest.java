@@ -3,11 +3,9 @@ package io.mezzo.master;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.grpc.stub.CallStreamObserver;
-import io.mezzo.common.clock.ManualClock;
 import io.mezzo.common.grpc.OutboundStream;
 import io.mezzo.common.id.AgentId;
 import io.mezzo.common.loop.EventLoop;
-import io.mezzo.common.loop.RecordingFaultHandler;
 import io.mezzo.common.resources.ResourceText;
 import io.mezzo.proto.v1.AgentInfo;
 import io.mezzo.proto.v1.AgentMessage;
@@ -16,6 +14,9 @@ import io.mezzo.proto.v1.Event;
 import io.mezzo.proto.v1.MasterInfo;
 import io.mezzo.proto.v1.MasterMessage;
 import io.mezzo.proto.v1.Offer;
+import io.mezzo.testkit.ManualClock;
+import io.mezzo.testkit.Protos;
+import io.mezzo.testkit.RecordingFaultHandler;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -121,7 +122,7 @@ class DrainingTest {
         SchedulerConnection conn = new SchedulerConnection(1, "scheduler:1", OutboundStream.attach(events, 100, r -> {}));
         onLoop(() -> {
             core.onSchedulerCall(conn, Call.newBuilder().setType(Call.Type.SUBSCRIBE).setSubscribe(Call.Subscribe
-                    .newBuilder().setFrameworkInfo(MasterHarness.framework("fw"))).build());
+                    .newBuilder().setFrameworkInfo(Protos.framework("fw"))).build());
             return null;
         });
         assertThat(offers(events)).extracting(o -> o.getAgentId().getValue()).containsExactly(a2.value());

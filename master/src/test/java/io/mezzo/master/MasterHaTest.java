@@ -10,13 +10,10 @@ import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.mezzo.common.clock.ManualClock;
-import io.mezzo.common.loop.RecordingFaultHandler;
+import io.mezzo.common.grpc.LeaderHint;
 import io.mezzo.common.resources.ResourceText;
-import io.mezzo.ha.testing.ZkEnsemble;
 import io.mezzo.ha.zk.ZkClients;
-import io.mezzo.master.MasterHarness.RawAgent;
-import io.mezzo.master.MasterHarness.RawScheduler;
+import io.mezzo.ha.zk.ZkUrl;
 import io.mezzo.proto.v1.AgentInfo;
 import io.mezzo.proto.v1.AgentMessage;
 import io.mezzo.proto.v1.AgentView;
@@ -37,6 +34,13 @@ import io.mezzo.proto.v1.RegistryFramework;
 import io.mezzo.proto.v1.Task;
 import io.mezzo.proto.v1.TaskInfo;
 import io.mezzo.proto.v1.TaskState;
+import io.mezzo.testkit.FakeAgent;
+import io.mezzo.testkit.FakeScheduler;
+import io.mezzo.testkit.ManualClock;
+import io.mezzo.testkit.Protos;
+import io.mezzo.testkit.RecordingFaultHandler;
+import io.mezzo.testkit.Timeouts;
+import io.mezzo.testkit.ZkEnsemble;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -55,7 +59,6 @@ import org.junit.jupiter.api.Test;
  */
 class MasterHaTest {
 
-    private static final Duration WAIT = Duration.ofSeconds(30);
 
     private ZkEnsemble zk;
     private final ManualClock clock = new ManualClock();
@@ -107,8 +110,8 @@ class MasterHaTest {
                 .getState(GetStateRequest.getDefaultInstance());
     }
 
-    private RawAgent agent(Master m, String host) throws Exception {
-        RawAgent a = new RawAgent(channel(m));
+    private FakeAgent agent(Master m, String host) throws Exception {
+        FakeAgent a = new FakeAgent(channel(m));
         toClose.add(a);
         AgentInfo info = AgentInfo.newBuilder().setHostname(host)
                 .addAllResources(ResourceText.parse("cpus:4;mem:1024").toProto()).build();
@@ -119,8 +122,8 @@ class MasterHaTest {
         return a;
     }
 
-    private RawAgent reregister(Master m, RawAgent old, List<Task> tasks, FrameworkInfo... frameworks) throws Exception {
-        RawAgent a = new RawAgent(channel(m));
+    private FakeAgent reregister(Master m, FakeAgent old, List<Task> tasks, FrameworkInfo... frameworks) throws Exception {
+        FakeAgent a = new FakeAgent(channel(m));
         toClose.add(a);
         a.agentId = old.agentId;
         a.info = old.info;
@@ -131,8 +134,8 @@ class MasterHaTest {
         return a;
     }
 
-    private RawScheduler scheduler(Master m, FrameworkInfo info) throws Exception {
-        RawScheduler s = new RawScheduler(channel(m));
+    private FakeScheduler scheduler(Master m, FrameworkInfo info) throws Exception {
+        FakeScheduler s = new FakeScheduler(channel(m));
         toClose.add(s);
         s.send(Call.newBuilder().setType(Call.Type.SUBSCRIBE).setSubscribe(Call.Subscribe.newBuilder()
                 .setFrameworkInfo(info)).build());
@@ -141,13 +144,13 @@ class MasterHaTest {
     }
 
     private RegistryAgent registryAgent(String id) throws Exception {
-        try (CuratorFramework c = ZkClients.start(zk.url("/mezzo"), Duration.ofSeconds(5))) {
+        try (CuratorFramework c = ZkClients.start(ZkUrl.parse(zk.url("/mezzo")), Duration.ofSeconds(5))) {
             return RegistryAgent.parseFrom(c.getData().forPath("/registry/agents/" + id));
         }
     }
 
     private RegistryFramework registryFramework(String id) throws Exception {
-        try (CuratorFramework c = ZkClients.start(zk.url("/mezzo"), Duration.ofSeconds(5))) {
+        try (CuratorFramework c = ZkClients.start(ZkUrl.parse(zk.url("/mezzo")), Duration.ofSeconds(5))) {
             return RegistryFramework.parseFrom(c.getData().forPath("/registry/frameworks/" + id));
         }
     }
@@ -169,20 +172,20 @@ class MasterHaTest {
         Master a = master("a");
         a.elected().get(30, TimeUnit.SECONDS);
         Master b = master("b");
-        await().atMost(WAIT).until(() -> OperatorGrpc.newBlockingStub(channel(b))
+        await().atMost(Timeouts.PROCESS).until(() -> OperatorGrpc.newBlockingStub(channel(b))
                 .getHealth(GetHealthRequest.getDefaultInstance()).getLeaderInfo().getPort() == a.port());
         var health = OperatorGrpc.newBlockingStub(channel(b)).getHealth(GetHealthRequest.getDefaultInstance());
         assertThat(health.getLeader()).isFalse();
         assertThat(health.getLeaderInfo().getEpoch()).isEqualTo(1);
         assertThatThrownBy(() -> state(b)).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
             assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
-            assertThat(e.getTrailers().get(Leadership.LEADER_KEY)).isEqualTo("127.0.0.1:" + a.port());
+            assertThat(LeaderHint.read(e.getTrailers())).isEqualTo("127.0.0.1:" + a.port());
         });
-        RawScheduler refused = new RawScheduler(channel(b));
+        FakeScheduler refused = new FakeScheduler(channel(b));
         toClose.add(refused);
         refused.send(Call.newBuilder().setType(Call.Type.SUBSCRIBE).setSubscribe(Call.Subscribe.newBuilder()
-                .setFrameworkInfo(MasterHarness.framework("fw"))).build());
-        await().atMost(WAIT).until(() -> refused.closed);
+                .setFrameworkInfo(Protos.framework("fw"))).build());
+        await().atMost(Timeouts.PROCESS).until(() -> refused.closed);
         assertThat(Status.fromThrowable(refused.error).getCode()).isEqualTo(Status.Code.UNAVAILABLE);
     }
 
@@ -198,7 +201,7 @@ class MasterHaTest {
                 java.net.http.HttpResponse.BodyHandlers.ofString());
         assertThat(state.statusCode()).isEqualTo(200);
         assertThat(state.body()).contains("\"master_info\"").contains("\"epoch\": \"1\"");
-        await().atMost(WAIT).until(() -> http.send(java.net.http.HttpRequest.newBuilder(
+        await().atMost(Timeouts.PROCESS).until(() -> http.send(java.net.http.HttpRequest.newBuilder(
                 java.net.URI.create("http://127.0.0.1:" + b.httpPort() + "/state")).build(),
                 java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode() == 307);
         var redirect = http.send(java.net.http.HttpRequest.newBuilder(
@@ -218,9 +221,9 @@ class MasterHaTest {
         Master a = master("a");
         a.elected().get(30, TimeUnit.SECONDS);
         Master b = master("b");
-        RawAgent agent = agent(a, "host-1");
-        FrameworkInfo fwInfo = MasterHarness.framework("fw").build();
-        RawScheduler s = scheduler(a, fwInfo);
+        FakeAgent agent = agent(a, "host-1");
+        FrameworkInfo fwInfo = Protos.framework("fw").build();
+        FakeScheduler s = scheduler(a, fwInfo);
         Offer offer = s.next(Event.Type.OFFERS).getOffers().getOffers(0);
         TaskInfo t1 = task("t1", offer, "cpus:1;mem:128").build();
         s.call(launch(offer, t1));
@@ -238,11 +241,11 @@ class MasterHaTest {
                 .satisfies(v -> assertThat(v.getState()).isEqualTo(FrameworkView.State.RECOVERED));
 
         FrameworkInfo withId = fwInfo.toBuilder().setId(s.frameworkId).build();
-        RawAgent back = reregister(b, agent, List.of(Task.newBuilder().setTaskId(t1.getTaskId())
+        FakeAgent back = reregister(b, agent, List.of(Task.newBuilder().setTaskId(t1.getTaskId())
                 .setFrameworkId(s.frameworkId).setAgentId(agent.agentId).setName(t1.getName())
                 .setState(TaskState.TASK_RUNNING).setTaskInfo(t1).addAllResources(t1.getResourcesList()).build()), withId);
         assertThat(back.next(MasterMessage.Type.REGISTERED).getEpoch()).isEqualTo(2);
-        RawScheduler again = scheduler(b, withId);
+        FakeScheduler again = scheduler(b, withId);
         assertThat(again.frameworkId).isEqualTo(s.frameworkId);
         Offer rest = again.next(Event.Type.OFFERS).getOffers().getOffers(0);
         assertThat(ResourceText.parse("cpus:3;mem:896")).isEqualTo(
@@ -257,18 +260,18 @@ class MasterHaTest {
         Master a = master("a");
         a.elected().get(30, TimeUnit.SECONDS);
         Master b = master("b", c -> c.agentReregisterTimeout(Duration.ofMinutes(2)));
-        RawAgent agent = agent(a, "host-1");
+        FakeAgent agent = agent(a, "host-1");
         a.close();
         b.elected().get(30, TimeUnit.SECONDS);
         advance(Duration.ofSeconds(119), b);
         assertThat(state(b).getAgents(0).getState()).isEqualTo(AgentView.State.RECOVERED);
         advance(Duration.ofSeconds(1), b);
-        await().atMost(WAIT).until(() -> state(b).getAgents(0).getState() == AgentView.State.UNREACHABLE);
+        await().atMost(Timeouts.PROCESS).until(() -> state(b).getAgents(0).getState() == AgentView.State.UNREACHABLE);
         RegistryAgent record = registryAgent(agent.agentId.getValue());
         assertThat(record.getState()).isEqualTo(RegistryAgent.State.UNREACHABLE);
         assertThat(record.getUnreachableTime()).isEqualTo(clock.seconds());
 
-        RawAgent back = reregister(b, agent, List.of());
+        FakeAgent back = reregister(b, agent, List.of());
         back.next(MasterMessage.Type.REGISTERED);
         assertThat(state(b).getAgents(0).getState()).isEqualTo(AgentView.State.REGISTERED);
         assertThat(registryAgent(agent.agentId.getValue()).getState()).isEqualTo(RegistryAgent.State.ADMITTED);
@@ -293,9 +296,9 @@ class MasterHaTest {
         Master a = master("a");
         a.elected().get(30, TimeUnit.SECONDS);
         Master b = master("b");
-        RawScheduler s = scheduler(a, MasterHarness.framework("fw").setFailoverTimeout(100).build());
+        FakeScheduler s = scheduler(a, Protos.framework("fw").setFailoverTimeout(100).build());
         s.close();
-        await().atMost(WAIT).until(() -> registryFramework(s.frameworkId.getValue()).getDisconnectedTime() > 0);
+        await().atMost(Timeouts.PROCESS).until(() -> registryFramework(s.frameworkId.getValue()).getDisconnectedTime() > 0);
         double disconnectedAt = registryFramework(s.frameworkId.getValue()).getDisconnectedTime();
         advance(Duration.ofSeconds(60), a);
         a.close();
@@ -303,15 +306,15 @@ class MasterHaTest {
         advance(Duration.ofSeconds(39), b);
         assertThat(state(b).getFrameworksList()).hasSize(1);
         advance(Duration.ofSeconds(1), b);
-        await().atMost(WAIT).until(() -> state(b).getFrameworksList().isEmpty());
+        await().atMost(Timeouts.PROCESS).until(() -> state(b).getFrameworksList().isEmpty());
         RegistryFramework removed = registryFramework(s.frameworkId.getValue());
         assertThat(removed.getState()).isEqualTo(RegistryFramework.State.REMOVED);
         assertThat(removed.getRemovedTime()).isEqualTo(disconnectedAt + 100);
         // A removed framework cannot come back, not even through the new leader.
-        RawScheduler late = new RawScheduler(channel(b));
+        FakeScheduler late = new FakeScheduler(channel(b));
         toClose.add(late);
         late.send(Call.newBuilder().setType(Call.Type.SUBSCRIBE).setSubscribe(Call.Subscribe.newBuilder()
-                .setFrameworkInfo(MasterHarness.framework("fw").setId(s.frameworkId))).build());
+                .setFrameworkInfo(Protos.framework("fw").setId(s.frameworkId))).build());
         assertThat(late.next(Event.Type.ERROR).getError().getCode()).isEqualTo(Event.Error.Code.FRAMEWORK_REMOVED);
     }
 
@@ -353,12 +356,12 @@ class MasterHaTest {
                         .addQuotas(io.mezzo.proto.v1.QuotaConfig.newBuilder().setRole("eng")
                                 .putGuarantees("cpus", io.mezzo.proto.v1.Value.Scalar.newBuilder().setMilli(1000).build()))
                         .build());
-        RawAgent first = agent(a, "host-1");
+        FakeAgent first = agent(a, "host-1");
         agent(a, "host-2");
         a.close();
         b.elected().get(30, TimeUnit.SECONDS);
         reregister(b, first, List.of()).next(MasterMessage.Type.REGISTERED);
-        RawScheduler s = scheduler(b, MasterHarness.framework("fw").addRoles("eng").build());
+        FakeScheduler s = scheduler(b, Protos.framework("fw").addRoles("eng").build());
         s.sync();
         settle(b);
         // One agent of two is back: 50% < 80%, so offers wait.
@@ -372,12 +375,12 @@ class MasterHaTest {
         Master a = master("a");
         a.elected().get(30, TimeUnit.SECONDS);
         Master b = master("b");
-        RawAgent first = agent(a, "host-1");
+        FakeAgent first = agent(a, "host-1");
         agent(a, "host-2");
         a.close();
         b.elected().get(30, TimeUnit.SECONDS);
         reregister(b, first, List.of()).next(MasterMessage.Type.REGISTERED);
-        RawScheduler s = scheduler(b, MasterHarness.framework("fw").build());
+        FakeScheduler s = scheduler(b, Protos.framework("fw").build());
         assertThat(s.next(Event.Type.OFFERS).getOffers().getOffers(0).getAgentId()).isEqualTo(first.agentId);
     }
 
@@ -385,12 +388,12 @@ class MasterHaTest {
     void aGoneAgentIsToldToShutDownWhenItReturns() throws Exception {
         Master a = master("a");
         a.elected().get(30, TimeUnit.SECONDS);
-        RawAgent agent = agent(a, "host-1");
+        FakeAgent agent = agent(a, "host-1");
         OperatorGrpc.newBlockingStub(channel(a)).withDeadlineAfter(10, TimeUnit.SECONDS)
                 .markAgentGone(MarkAgentGoneRequest.newBuilder().setAgentId(agent.agentId).build());
         assertThat(agent.next(MasterMessage.Type.SHUTDOWN).getShutdown().getMessage()).contains("removed");
         assertThat(registryAgent(agent.agentId.getValue()).getState()).isEqualTo(RegistryAgent.State.GONE);
-        RawAgent back = reregister(a, agent, List.of());
+        FakeAgent back = reregister(a, agent, List.of());
         back.next(MasterMessage.Type.SHUTDOWN);
     }
 
@@ -399,11 +402,11 @@ class MasterHaTest {
         Master a = master("a");
         a.elected().get(30, TimeUnit.SECONDS);
         Master b = master("b");
-        RawScheduler s = scheduler(a, MasterHarness.framework("fw").build());
+        FakeScheduler s = scheduler(a, Protos.framework("fw").build());
         a.faults().expireZkSession();
         assertThat(b.elected().get(30, TimeUnit.SECONDS).getEpoch()).isEqualTo(2);
-        await().atMost(WAIT).until(() -> lostLeadership.stream().anyMatch(l -> l.startsWith("a: ")));
-        await().atMost(WAIT).until(() -> s.closed);
+        await().atMost(Timeouts.PROCESS).until(() -> lostLeadership.stream().anyMatch(l -> l.startsWith("a: ")));
+        await().atMost(Timeouts.PROCESS).until(() -> s.closed);
         assertThat(a.isLeading()).isFalse();
         assertThat(b.isLeading()).isTrue();
     }

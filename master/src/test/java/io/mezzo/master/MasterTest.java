@@ -1,12 +1,11 @@
 package io.mezzo.master;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.ByteString;
 import io.mezzo.common.resources.ResourceText;
 import io.mezzo.common.resources.Resources;
-import io.mezzo.master.MasterHarness.RawAgent;
-import io.mezzo.master.MasterHarness.RawScheduler;
 import io.mezzo.proto.v1.AgentMessage;
 import io.mezzo.proto.v1.AgentView;
 import io.mezzo.proto.v1.Call;
@@ -26,6 +25,10 @@ import io.mezzo.proto.v1.TaskID;
 import io.mezzo.proto.v1.TaskInfo;
 import io.mezzo.proto.v1.TaskState;
 import io.mezzo.proto.v1.TaskStatus;
+import io.mezzo.testkit.FakeAgent;
+import io.mezzo.testkit.FakeScheduler;
+import io.mezzo.testkit.Protos;
+import io.mezzo.testkit.Timeouts;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
@@ -71,7 +74,7 @@ class MasterTest {
                 .putLong(u.getLeastSignificantBits()).array());
     }
 
-    static AgentMessage update(RawAgent agent, RawScheduler s, String task, TaskState state) {
+    static AgentMessage update(FakeAgent agent, FakeScheduler s, String task, TaskState state) {
         return AgentMessage.newBuilder().setType(AgentMessage.Type.STATUS_UPDATE).setAgentId(agent.agentId)
                 .setStatusUpdate(StatusUpdate.newBuilder().setFrameworkId(s.frameworkId).setStatus(TaskStatus.newBuilder()
                         .setTaskId(TaskID.newBuilder().setValue(task))
@@ -82,19 +85,19 @@ class MasterTest {
     }
 
     private void awaitFrameworkState(FrameworkView.State state) {
-        org.awaitility.Awaitility.await().atMost(MasterHarness.WAIT).until(() ->
+        await().atMost(Timeouts.WAIT).until(() ->
                 h.operator().getState(GetStateRequest.getDefaultInstance()).getFrameworksList().stream()
                         .anyMatch(f -> f.getState() == state));
     }
 
-    private Offer firstOffer(RawScheduler s) throws Exception {
+    private Offer firstOffer(FakeScheduler s) throws Exception {
         return s.next(Event.Type.OFFERS).getOffers().getOffers(0);
     }
 
     @Test
     void offersAnAgentsResourcesToASubscribedFramework() throws Exception {
-        RawAgent agent = h.agent("host-1", "cpus:4;mem:1024;ports:[31000-31009]");
-        RawScheduler s = h.scheduler(MasterHarness.framework("fw").build());
+        FakeAgent agent = h.agent("host-1", "cpus:4;mem:1024;ports:[31000-31009]");
+        FakeScheduler s = h.scheduler(Protos.framework("fw").build());
         assertThat(s.frameworkId.getValue()).isEqualTo("m1-0001");
         Offer offer = firstOffer(s);
         assertThat(offer.getAgentId()).isEqualTo(agent.agentId);
@@ -105,8 +108,8 @@ class MasterTest {
 
     @Test
     void launchForwardsUpdatesAndAcknowledgements() throws Exception {
-        RawAgent agent = h.agent("host-1", "cpus:4;mem:1024");
-        RawScheduler s = h.scheduler(MasterHarness.framework("fw").build());
+        FakeAgent agent = h.agent("host-1", "cpus:4;mem:1024");
+        FakeScheduler s = h.scheduler(Protos.framework("fw").build());
         Offer offer = firstOffer(s);
         s.call(launch(offer, task("t1", offer, "cpus:1;mem:128").build()));
 
@@ -150,7 +153,7 @@ class MasterTest {
     @Test
     void unusedResourcesOfAnAcceptAreOfferedAgainAfterTheFilter() throws Exception {
         h.agent("host-1", "cpus:4;mem:1024");
-        RawScheduler s = h.scheduler(MasterHarness.framework("fw").build());
+        FakeScheduler s = h.scheduler(Protos.framework("fw").build());
         Offer offer = firstOffer(s);
         Call.Builder accept = launch(offer, task("t1", offer, "cpus:1;mem:128").build());
         accept.getAcceptBuilder().setFilters(Filters.newBuilder().setRefuseSeconds(10));
@@ -165,8 +168,8 @@ class MasterTest {
 
     @Test
     void declineWithRefuseSecondsFiltersOnlyThatFrameworkOnThatAgent() throws Exception {
-        RawAgent a1 = h.agent("host-1", "cpus:1;mem:512");
-        RawScheduler s = h.scheduler(MasterHarness.framework("fw").build());
+        FakeAgent a1 = h.agent("host-1", "cpus:1;mem:512");
+        FakeScheduler s = h.scheduler(Protos.framework("fw").build());
         Offer offer = firstOffer(s);
         s.call(Call.newBuilder().setType(Call.Type.DECLINE).setDecline(Call.Decline.newBuilder()
                 .addOfferIds(offer.getId()).setFilters(Filters.newBuilder().setRefuseSeconds(30))));
@@ -175,18 +178,18 @@ class MasterTest {
         s.assertNone(Event.Type.OFFERS);
 
         // Another agent is offered meanwhile.
-        RawAgent a2 = h.agent("host-2", "cpus:1;mem:512");
+        FakeAgent a2 = h.agent("host-2", "cpus:1;mem:512");
         assertThat(firstOffer(s).getAgentId()).isEqualTo(a2.agentId);
 
         // A second framework gets the declined agent at once.
-        RawScheduler other = h.scheduler(MasterHarness.framework("other").build());
+        FakeScheduler other = h.scheduler(Protos.framework("other").build());
         assertThat(firstOffer(other).getAgentId()).isEqualTo(a1.agentId);
     }
 
     @Test
     void declinedAgentIsOfferedAgainOnceTheFilterExpires() throws Exception {
-        RawAgent a1 = h.agent("host-1", "cpus:1;mem:512");
-        RawScheduler s = h.scheduler(MasterHarness.framework("fw").build());
+        FakeAgent a1 = h.agent("host-1", "cpus:1;mem:512");
+        FakeScheduler s = h.scheduler(Protos.framework("fw").build());
         Offer offer = firstOffer(s);
         s.call(Call.newBuilder().setType(Call.Type.DECLINE).setDecline(Call.Decline.newBuilder()
                 .addOfferIds(offer.getId()).setFilters(Filters.newBuilder().setRefuseSeconds(30))));
@@ -199,7 +202,7 @@ class MasterTest {
 
     @Test
     void suppressStopsOffersUntilRevive() throws Exception {
-        RawScheduler s = h.scheduler(MasterHarness.framework("fw").build());
+        FakeScheduler s = h.scheduler(Protos.framework("fw").build());
         s.call(Call.newBuilder().setType(Call.Type.SUPPRESS));
         s.sync();
         h.agent("host-1", "cpus:1;mem:512");
@@ -213,14 +216,14 @@ class MasterTest {
     void dominantResourceFairnessSharesAgentsBetweenFrameworks() throws Exception {
         h.agent("host-1", "cpus:2;mem:1024");
         h.agent("host-2", "cpus:2;mem:1024");
-        RawScheduler a = h.scheduler(MasterHarness.framework("a").build());
+        FakeScheduler a = h.scheduler(Protos.framework("a").build());
         // a holds both agents; once a second framework arrives and a gives one back, b gets it.
         Event offers = a.next(Event.Type.OFFERS);
         int held = offers.getOffers().getOffersCount();
         if (held == 1) {
             a.next(Event.Type.OFFERS);
         }
-        RawScheduler b = h.scheduler(MasterHarness.framework("b").build());
+        FakeScheduler b = h.scheduler(Protos.framework("b").build());
         h.settle();
         GetStateResponse state = h.operator().getState(GetStateRequest.getDefaultInstance());
         Offer any = state.getOffersList().get(0);
@@ -233,8 +236,8 @@ class MasterTest {
 
     @Test
     void agentThatStopsAnsweringPingsIsUnreachableAndItsTasksToo() throws Exception {
-        RawAgent agent = h.agent("host-1", "cpus:4;mem:1024");
-        RawScheduler pa = h.scheduler(MasterHarness.framework("pa").addCapabilities(FrameworkInfo.Capability.newBuilder()
+        FakeAgent agent = h.agent("host-1", "cpus:4;mem:1024");
+        FakeScheduler pa = h.scheduler(Protos.framework("pa").addCapabilities(FrameworkInfo.Capability.newBuilder()
                 .setType(FrameworkInfo.Capability.Type.PARTITION_AWARE)).build());
         Offer offer = firstOffer(pa);
         pa.call(launch(offer, task("t1", offer, "cpus:1;mem:128").build()));
@@ -254,8 +257,8 @@ class MasterTest {
 
     @Test
     void frameworksThatAreNotPartitionAwareHearTaskLost() throws Exception {
-        RawAgent agent = h.agent("host-1", "cpus:4;mem:1024");
-        RawScheduler s = h.scheduler(MasterHarness.framework("plain").build());
+        FakeAgent agent = h.agent("host-1", "cpus:4;mem:1024");
+        FakeScheduler s = h.scheduler(Protos.framework("plain").build());
         Offer offer = firstOffer(s);
         s.call(launch(offer, task("t1", offer, "cpus:1;mem:128").build()));
         agent.next(MasterMessage.Type.RUN_TASK);
@@ -269,8 +272,8 @@ class MasterTest {
 
     @Test
     void unreachableAgentComingBackIsReadmittedWithItsTasks() throws Exception {
-        RawAgent agent = h.agent("host-1", "cpus:4;mem:1024");
-        RawScheduler pa = h.scheduler(MasterHarness.framework("pa").addCapabilities(FrameworkInfo.Capability.newBuilder()
+        FakeAgent agent = h.agent("host-1", "cpus:4;mem:1024");
+        FakeScheduler pa = h.scheduler(Protos.framework("pa").addCapabilities(FrameworkInfo.Capability.newBuilder()
                 .setType(FrameworkInfo.Capability.Type.PARTITION_AWARE)).build());
         Offer offer = firstOffer(pa);
         TaskInfo t1 = task("t1", offer, "cpus:1;mem:128").build();
@@ -283,12 +286,12 @@ class MasterTest {
         }
         pa.next(Event.Type.UPDATE);
 
-        RawAgent back = new RawAgent(h.channel);
+        FakeAgent back = new FakeAgent(h.channel);
         back.agentId = agent.agentId;
         back.send(AgentMessage.newBuilder().setType(AgentMessage.Type.REREGISTER).setAgentId(agent.agentId)
                 .setReregister(AgentMessage.Reregister.newBuilder()
                         .setAgentInfo(agent.info)
-                        .addFrameworks(MasterHarness.framework("pa").setId(pa.frameworkId))
+                        .addFrameworks(Protos.framework("pa").setId(pa.frameworkId))
                         .addTasks(io.mezzo.proto.v1.Task.newBuilder().setTaskId(t1.getTaskId())
                                 .setFrameworkId(pa.frameworkId).setAgentId(agent.agentId).setName(t1.getName())
                                 .setState(TaskState.TASK_RUNNING).setTaskInfo(t1)
@@ -306,8 +309,8 @@ class MasterTest {
 
     @Test
     void disconnectedFrameworkIsRemovedWhenItsFailoverTimeoutExpires() throws Exception {
-        RawAgent agent = h.agent("host-1", "cpus:4;mem:1024");
-        RawScheduler s = h.scheduler(MasterHarness.framework("fw").setFailoverTimeout(100).build());
+        FakeAgent agent = h.agent("host-1", "cpus:4;mem:1024");
+        FakeScheduler s = h.scheduler(Protos.framework("fw").setFailoverTimeout(100).build());
         Offer offer = firstOffer(s);
         s.call(launch(offer, task("t1", offer, "cpus:1;mem:128").build()));
         agent.next(MasterMessage.Type.RUN_TASK);
@@ -316,10 +319,10 @@ class MasterTest {
         h.advance(Duration.ofSeconds(99));
         // The agent's round trip needs a subscribed scheduler and fw's is gone: a witness carries
         // it, then leaves for good (failover timeout 0) before the checks below.
-        RawScheduler witness = h.scheduler(MasterHarness.framework("witness").setFailoverTimeout(0).build());
+        FakeScheduler witness = h.scheduler(Protos.framework("witness").setFailoverTimeout(0).build());
         agent.assertNone(MasterMessage.Type.SHUTDOWN_FRAMEWORK, witness);
         witness.close();
-        org.awaitility.Awaitility.await().atMost(MasterHarness.WAIT).until(() ->
+        await().atMost(Timeouts.WAIT).until(() ->
                 h.operator().getState(GetStateRequest.getDefaultInstance()).getFrameworksCount() == 1);
         assertThat(h.operator().getState(GetStateRequest.getDefaultInstance()).getTasksCount()).isEqualTo(1);
         h.advance(Duration.ofSeconds(1));
@@ -334,11 +337,11 @@ class MasterTest {
     @Test
     void resubscribingWithinTheTimeoutKeepsTheFramework() throws Exception {
         h.agent("host-1", "cpus:4;mem:1024");
-        RawScheduler s = h.scheduler(MasterHarness.framework("fw").setFailoverTimeout(100).build());
+        FakeScheduler s = h.scheduler(Protos.framework("fw").setFailoverTimeout(100).build());
         s.close();
         awaitFrameworkState(FrameworkView.State.DISCONNECTED);
         h.advance(Duration.ofSeconds(50));
-        RawScheduler again = h.scheduler(MasterHarness.framework("fw").setId(s.frameworkId).setFailoverTimeout(100).build());
+        FakeScheduler again = h.scheduler(Protos.framework("fw").setId(s.frameworkId).setFailoverTimeout(100).build());
         assertThat(again.frameworkId).isEqualTo(s.frameworkId);
         h.advance(Duration.ofSeconds(60));
         assertThat(h.operator().getState(GetStateRequest.getDefaultInstance()).getFrameworksList()).hasSize(1);
@@ -346,19 +349,19 @@ class MasterTest {
 
     @Test
     void teardownRemovesTheFrameworkAndARemovedIdCannotComeBack() throws Exception {
-        RawScheduler s = h.scheduler(MasterHarness.framework("fw").build());
+        FakeScheduler s = h.scheduler(Protos.framework("fw").build());
         s.call(Call.newBuilder().setType(Call.Type.TEARDOWN));
         assertThat(s.next(Event.Type.ERROR).getError().getCode()).isEqualTo(Event.Error.Code.FRAMEWORK_REMOVED);
-        RawScheduler again = new RawScheduler(h.channel);
+        FakeScheduler again = new FakeScheduler(h.channel);
         again.send(Call.newBuilder().setType(Call.Type.SUBSCRIBE).setSubscribe(Call.Subscribe.newBuilder()
-                .setFrameworkInfo(MasterHarness.framework("fw").setId(s.frameworkId))).build());
+                .setFrameworkInfo(Protos.framework("fw").setId(s.frameworkId))).build());
         assertThat(again.next(Event.Type.ERROR).getError().getCode()).isEqualTo(Event.Error.Code.FRAMEWORK_REMOVED);
         again.close();
     }
 
     @Test
     void killOfAnUnknownTaskAnswersWithAnUpdate() throws Exception {
-        RawScheduler s = h.scheduler(MasterHarness.framework("fw").build());
+        FakeScheduler s = h.scheduler(Protos.framework("fw").build());
         s.call(Call.newBuilder().setType(Call.Type.KILL).setKill(Call.Kill.newBuilder()
                 .setTaskId(TaskID.newBuilder().setValue("ghost"))));
         TaskStatus status = s.next(Event.Type.UPDATE).getUpdate().getStatus();
@@ -369,8 +372,8 @@ class MasterTest {
 
     @Test
     void killOfARunningTaskIsSentToItsAgent() throws Exception {
-        RawAgent agent = h.agent("host-1", "cpus:4;mem:1024");
-        RawScheduler s = h.scheduler(MasterHarness.framework("fw").build());
+        FakeAgent agent = h.agent("host-1", "cpus:4;mem:1024");
+        FakeScheduler s = h.scheduler(Protos.framework("fw").build());
         Offer offer = firstOffer(s);
         s.call(launch(offer, task("t1", offer, "cpus:1;mem:128").build()));
         agent.next(MasterMessage.Type.RUN_TASK);
@@ -383,8 +386,8 @@ class MasterTest {
 
     @Test
     void reconciliationReturnsTheLatestStateOrUnknown() throws Exception {
-        RawAgent agent = h.agent("host-1", "cpus:4;mem:1024");
-        RawScheduler s = h.scheduler(MasterHarness.framework("fw").addCapabilities(FrameworkInfo.Capability.newBuilder()
+        FakeAgent agent = h.agent("host-1", "cpus:4;mem:1024");
+        FakeScheduler s = h.scheduler(Protos.framework("fw").addCapabilities(FrameworkInfo.Capability.newBuilder()
                 .setType(FrameworkInfo.Capability.Type.PARTITION_AWARE)).build());
         Offer offer = firstOffer(s);
         s.call(launch(offer, task("t1", offer, "cpus:1;mem:128").build()));
@@ -412,7 +415,7 @@ class MasterTest {
         h.close();
         h = new MasterHarness(b -> b.offerTimeout(Duration.ofSeconds(30)));
         h.agent("host-1", "cpus:1;mem:512");
-        RawScheduler s = h.scheduler(MasterHarness.framework("fw").build());
+        FakeScheduler s = h.scheduler(Protos.framework("fw").build());
         Offer offer = firstOffer(s);
         h.advance(Duration.ofSeconds(31));
         assertThat(s.next(Event.Type.RESCIND).getRescind().getOfferId()).isEqualTo(offer.getId());
@@ -420,7 +423,7 @@ class MasterTest {
 
     @Test
     void invalidSubscribeIsRefusedWithAReason() throws Exception {
-        RawScheduler s = new RawScheduler(h.channel);
+        FakeScheduler s = new FakeScheduler(h.channel);
         s.send(Call.newBuilder().setType(Call.Type.SUBSCRIBE).setSubscribe(Call.Subscribe.newBuilder()
                 .setFrameworkInfo(FrameworkInfo.newBuilder().setName("bad").addRoles("a b"))).build());
         Event error = s.next(Event.Type.ERROR);
@@ -430,7 +433,7 @@ class MasterTest {
 
     @Test
     void aCallBeforeSubscribeIsRefused() throws Exception {
-        RawScheduler s = new RawScheduler(h.channel);
+        FakeScheduler s = new FakeScheduler(h.channel);
         s.send(Call.newBuilder().setType(Call.Type.REVIVE).build());
         assertThat(s.next(Event.Type.ERROR).getError().getMessage()).contains("first call on a stream must be SUBSCRIBE");
         s.close();

@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mezzo.common.resources.ResourceText;
 import io.mezzo.common.resources.Resources;
-import io.mezzo.master.MasterHarness.RawAgent;
-import io.mezzo.master.MasterHarness.RawScheduler;
 import io.mezzo.proto.v1.AgentInfo;
 import io.mezzo.proto.v1.AgentMessage;
 import io.mezzo.proto.v1.Call;
@@ -17,6 +15,9 @@ import io.mezzo.proto.v1.MasterMessage;
 import io.mezzo.proto.v1.Offer;
 import io.mezzo.proto.v1.ReservationInfo;
 import io.mezzo.proto.v1.Resource;
+import io.mezzo.testkit.FakeAgent;
+import io.mezzo.testkit.FakeScheduler;
+import io.mezzo.testkit.Protos;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -59,7 +60,7 @@ class ReservationsTest {
     }
 
     private static FrameworkInfo inRole(String name, String role) {
-        return MasterHarness.framework(name).addRoles(role).build();
+        return Protos.framework(name).addRoles(role).build();
     }
 
     private static Call.Builder operation(Offer offer, Offer.Operation op, double refuseSeconds) {
@@ -81,14 +82,14 @@ class ReservationsTest {
         return Resources.fromProto(m.getCheckpointResources().getResourcesList());
     }
 
-    private static Offer offer(RawScheduler s) throws InterruptedException {
+    private static Offer offer(FakeScheduler s) throws InterruptedException {
         return s.next(Event.Type.OFFERS).getOffers().getOffers(0);
     }
 
     @Test
     void reserveIsCheckpointedOnTheAgentAndOfferedOnlyToItsRole() throws Exception {
-        RawAgent agent = h.agent("host-1", "cpus:4;mem:2048");
-        RawScheduler eng = h.scheduler(inRole("eng", "eng"));
+        FakeAgent agent = h.agent("host-1", "cpus:4;mem:2048");
+        FakeScheduler eng = h.scheduler(inRole("eng", "eng"));
         Offer first = offer(eng);
         Resources reserved = dynamic("cpus(eng):2;mem(eng):1024");
         // Reserve half and launch a task on part of the reservation, in one ACCEPT.
@@ -112,14 +113,14 @@ class ReservationsTest {
         eng.call(Call.newBuilder().setType(Call.Type.DECLINE).setDecline(Call.Decline.newBuilder().addOfferIds(again.getId())));
         eng.call(Call.newBuilder().setType(Call.Type.SUPPRESS));
         eng.sync();
-        RawScheduler ops = h.scheduler(inRole("ops", "ops"));
+        FakeScheduler ops = h.scheduler(inRole("ops", "ops"));
         assertThat(Resources.fromProto(offer(ops).getResourcesList())).isEqualTo(ResourceText.parse("cpus:2;mem:1024"));
     }
 
     @Test
     void unreserveCheckpointsWhatIsLeft() throws Exception {
-        RawAgent agent = h.agent("host-1", "cpus:4;mem:2048");
-        RawScheduler eng = h.scheduler(inRole("eng", "eng"));
+        FakeAgent agent = h.agent("host-1", "cpus:4;mem:2048");
+        FakeScheduler eng = h.scheduler(inRole("eng", "eng"));
         Resources reserved = dynamic("cpus(eng):2;mem(eng):1024");
         eng.call(operation(offer(eng), reserve(reserved), 0));
         assertThat(checkpointed(agent.next(MasterMessage.Type.CHECKPOINT_RESOURCES))).isEqualTo(reserved);
@@ -131,8 +132,8 @@ class ReservationsTest {
 
     @Test
     void aReservationMustBeForTheRoleTheOffersWereMadeTo() throws Exception {
-        RawAgent agent = h.agent("host-1", "cpus:4;mem:2048");
-        RawScheduler s = h.scheduler(MasterHarness.framework("multi").addRoles("a").addRoles("b")
+        FakeAgent agent = h.agent("host-1", "cpus:4;mem:2048");
+        FakeScheduler s = h.scheduler(Protos.framework("multi").addRoles("a").addRoles("b")
                 .addCapabilities(FrameworkInfo.Capability.newBuilder().setType(FrameworkInfo.Capability.Type.MULTI_ROLE))
                 .build());
         Offer offer = offer(s);
@@ -151,11 +152,11 @@ class ReservationsTest {
         // A master that never saw this agent (it restarted): the agent re-registers with the
         // reservations it checkpointed, and they are the truth.
         Resources total = ResourceText.parse("cpus:2;mem:1024").plus(dynamic("cpus(eng):2;mem(eng):1024"));
-        RawAgent agent = reregister("m0-S7", total);
+        FakeAgent agent = reregister("m0-S7", total);
         agent.next(MasterMessage.Type.REGISTERED);
-        RawScheduler ops = h.scheduler(inRole("ops", "ops"));
+        FakeScheduler ops = h.scheduler(inRole("ops", "ops"));
         assertThat(Resources.fromProto(offer(ops).getResourcesList())).isEqualTo(ResourceText.parse("cpus:2;mem:1024"));
-        RawScheduler eng = h.scheduler(inRole("eng", "eng"));
+        FakeScheduler eng = h.scheduler(inRole("eng", "eng"));
         assertThat(Resources.fromProto(offer(eng).getResourcesList())).isEqualTo(dynamic("cpus(eng):2;mem(eng):1024"));
         h.settle();
         agent.assertNone(MasterMessage.Type.CHECKPOINT_RESOURCES, eng);
@@ -163,14 +164,14 @@ class ReservationsTest {
 
     @Test
     void anAgentThatMissedACheckpointIsSentItAgainWhenItComesBack() throws Exception {
-        RawAgent agent = h.agent("host-1", "cpus:4;mem:2048");
-        RawScheduler eng = h.scheduler(inRole("eng", "eng"));
+        FakeAgent agent = h.agent("host-1", "cpus:4;mem:2048");
+        FakeScheduler eng = h.scheduler(inRole("eng", "eng"));
         Resources reserved = dynamic("cpus(eng):2;mem(eng):1024");
         eng.call(operation(offer(eng), reserve(reserved), 60));
         agent.next(MasterMessage.Type.CHECKPOINT_RESOURCES);
         // Say the message was lost with the stream: the agent comes back reporting no reservation.
         agent.close();
-        RawAgent back = reregister(agent.agentId.getValue(), ResourceText.parse("cpus:4;mem:2048"));
+        FakeAgent back = reregister(agent.agentId.getValue(), ResourceText.parse("cpus:4;mem:2048"));
         back.next(MasterMessage.Type.REGISTERED);
         assertThat(checkpointed(back.next(MasterMessage.Type.CHECKPOINT_RESOURCES))).isEqualTo(reserved);
         // And the master still offers the reservation to eng only.
@@ -181,21 +182,21 @@ class ReservationsTest {
 
     @Test
     void anAgentThatReportsWhatTheMasterHasIsNotSentAnything() throws Exception {
-        RawAgent agent = h.agent("host-1", "cpus:4;mem:2048");
-        RawScheduler eng = h.scheduler(inRole("eng", "eng"));
+        FakeAgent agent = h.agent("host-1", "cpus:4;mem:2048");
+        FakeScheduler eng = h.scheduler(inRole("eng", "eng"));
         Resources reserved = dynamic("cpus(eng):2;mem(eng):1024");
         eng.call(operation(offer(eng), reserve(reserved), 60));
         agent.next(MasterMessage.Type.CHECKPOINT_RESOURCES);
         agent.close();
-        RawAgent back = reregister(agent.agentId.getValue(), ResourceText.parse("cpus:2;mem:1024").plus(reserved));
+        FakeAgent back = reregister(agent.agentId.getValue(), ResourceText.parse("cpus:2;mem:1024").plus(reserved));
         back.next(MasterMessage.Type.REGISTERED);
         h.advance(Duration.ofSeconds(1));
         back.assertNone(MasterMessage.Type.CHECKPOINT_RESOURCES, eng);
     }
 
     /** A raw agent that re-registers as {@code id} with these total resources and no tasks. */
-    private RawAgent reregister(String id, Resources total) {
-        RawAgent a = new RawAgent(h.channel);
+    private FakeAgent reregister(String id, Resources total) {
+        FakeAgent a = new FakeAgent(h.channel);
         a.agentId = io.mezzo.proto.v1.AgentID.newBuilder().setValue(id).build();
         List<Resource> resources = total.toProto();
         a.info = AgentInfo.newBuilder().setHostname("host-back").setId(a.agentId).addAllResources(resources).build();

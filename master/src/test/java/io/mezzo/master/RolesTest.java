@@ -7,7 +7,6 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.mezzo.common.resources.ResourceText;
 import io.mezzo.common.resources.Resources;
-import io.mezzo.master.MasterHarness.RawScheduler;
 import io.mezzo.proto.v1.Call;
 import io.mezzo.proto.v1.Event;
 import io.mezzo.proto.v1.Filters;
@@ -21,6 +20,8 @@ import io.mezzo.proto.v1.UpdateQuotaRequest;
 import io.mezzo.proto.v1.UpdateWeightsRequest;
 import io.mezzo.proto.v1.Value;
 import io.mezzo.proto.v1.WeightInfo;
+import io.mezzo.testkit.FakeScheduler;
+import io.mezzo.testkit.Protos;
 import java.time.Duration;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -70,7 +71,7 @@ class RolesTest {
     }
 
     private static FrameworkInfo.Builder inRoles(String name, String... roles) {
-        FrameworkInfo.Builder f = MasterHarness.framework(name);
+        FrameworkInfo.Builder f = Protos.framework(name);
         for (String r : roles) {
             f.addRoles(r);
         }
@@ -134,10 +135,10 @@ class RolesTest {
             h.agent("host-" + i, "cpus:1;mem:512");
         }
         h.operator().updateWeights(UpdateWeightsRequest.newBuilder().addWeights(weight("heavy", 2)).build());
-        RawScheduler heavy = h.scheduler(inRoles("heavy", "heavy").build());
+        FakeScheduler heavy = h.scheduler(inRoles("heavy", "heavy").build());
         heavy.next(Event.Type.OFFERS);
         h.settle();
-        RawScheduler light = h.scheduler(inRoles("light", "light").build());
+        FakeScheduler light = h.scheduler(inRoles("light", "light").build());
         // heavy holds everything (3 agents). It gives all back in one DECLINE, so one cycle sorts
         // heavy (0, 3 allocations so far) and light (0, none): light gets an agent (1/3 = 0.33),
         // then heavy (1/3 / 2 = 0.17), then heavy again (0.17 < 0.33): two agents to one.
@@ -162,7 +163,7 @@ class RolesTest {
         h.agent("host-1", "cpus:4;mem:4096");
         h.operator().updateQuota(UpdateQuotaRequest.newBuilder()
                 .addQuotas(quota("dev").putLimits("cpus", milli(1_000))).build());
-        RawScheduler dev = h.scheduler(inRoles("dev", "dev").build());
+        FakeScheduler dev = h.scheduler(inRoles("dev", "dev").build());
         Offer offer = dev.next(Event.Type.OFFERS).getOffers().getOffers(0);
         assertThat(resources(offer)).isEqualTo(ResourceText.parse("cpus:1;mem:4096"));
         RoleView view = role("dev");
@@ -178,10 +179,10 @@ class RolesTest {
         h.agent("host-2", "cpus:2;mem:1024");
         h.operator().updateQuota(UpdateQuotaRequest.newBuilder().addQuotas(quota("prod")
                 .putGuarantees("cpus", milli(4_000)).putGuarantees("mem", milli(2_048_000))).build());
-        RawScheduler dev = h.scheduler(inRoles("dev", "dev").build());
+        FakeScheduler dev = h.scheduler(inRoles("dev", "dev").build());
         h.advance(Duration.ofSeconds(2));
         dev.assertNone(Event.Type.OFFERS);
-        RawScheduler prod = h.scheduler(inRoles("prod", "prod").build());
+        FakeScheduler prod = h.scheduler(inRoles("prod", "prod").build());
         int offered = 0;
         while (offered < 2) {
             offered += prod.next(Event.Type.OFFERS).getOffers().getOffersCount();
@@ -236,10 +237,10 @@ class RolesTest {
     @Test
     void reservedResourcesAreOfferedOnlyWithinTheirRolesSubtree() throws Exception {
         h.agent("host-1", "cpus:1;mem:256;cpus(eng):2;mem(eng):512");
-        RawScheduler ops = h.scheduler(inRoles("ops", "ops").build());
+        FakeScheduler ops = h.scheduler(inRoles("ops", "ops").build());
         Offer toOps = ops.next(Event.Type.OFFERS).getOffers().getOffers(0);
         assertThat(resources(toOps)).isEqualTo(ResourceText.parse("cpus:1;mem:256"));
-        RawScheduler web = h.scheduler(inRoles("web", "eng/web").build());
+        FakeScheduler web = h.scheduler(inRoles("web", "eng/web").build());
         Offer toWeb = web.next(Event.Type.OFFERS).getOffers().getOffers(0);
         assertThat(resources(toWeb)).isEqualTo(ResourceText.parse("cpus(eng):2;mem(eng):512"));
         assertThat(toWeb.getResourcesList()).allSatisfy(r -> assertThat(r.getAllocationInfo().getRole()).isEqualTo("eng/web"));
@@ -248,7 +249,7 @@ class RolesTest {
 
     @Test
     void suppressionAndReviveArePerRole() throws Exception {
-        RawScheduler s = h.scheduler(inRoles("multi", "a", "b").build());
+        FakeScheduler s = h.scheduler(inRoles("multi", "a", "b").build());
         s.call(Call.newBuilder().setType(Call.Type.SUPPRESS).setSuppress(Call.Suppress.newBuilder().addRoles("a")));
         s.sync();
         h.agent("host-1", "cpus:1;mem:512");
@@ -268,7 +269,7 @@ class RolesTest {
 
     @Test
     void aRoleThatIsNotTheFrameworksCannotBeSuppressed() throws Exception {
-        RawScheduler s = h.scheduler(inRoles("one", "a").build());
+        FakeScheduler s = h.scheduler(inRoles("one", "a").build());
         s.call(Call.newBuilder().setType(Call.Type.SUPPRESS).setSuppress(Call.Suppress.newBuilder().addRoles("b")));
         assertThat(s.next(Event.Type.ERROR).getError().getMessage()).contains("role 'b' is not one of the framework's roles");
     }

@@ -7,6 +7,7 @@ import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
+import io.mezzo.common.grpc.LeaderHint;
 import io.mezzo.common.grpc.OutboundStream;
 import io.mezzo.proto.v1.Call;
 import io.mezzo.proto.v1.Event;
@@ -27,9 +28,6 @@ import io.mezzo.proto.v1.SchedulerGrpc;
  * master down instead of growing the loop's queue.
  */
 final class MasterConnection {
-
-    /** Trailer in which a master that is not the leader names the leader, as "host:port". */
-    static final Metadata.Key<String> LEADER_KEY = Metadata.Key.of("mezzo-leader", Metadata.ASCII_STRING_MARSHALLER);
 
     /** Events the master may send ahead of the loop. */
     static final int INBOUND_WINDOW = 16;
@@ -172,9 +170,7 @@ final class MasterConnection {
         public void onError(Throwable t) {
             Status status = Status.fromThrowable(t);
             Metadata trailers = Status.trailersFromThrowable(t);
-            String hint = status.getCode() == Status.Code.UNAVAILABLE && trailers != null
-                    ? trailers.get(LEADER_KEY)
-                    : null;
+            String hint = status.getCode() == Status.Code.UNAVAILABLE ? LeaderHint.read(trailers) : null;
             String reason = status.getCode()
                     + (status.getDescription() == null ? "" : " (" + status.getDescription() + ")");
             listener.onEnded(MasterConnection.this, reason, hint);

@@ -5,8 +5,6 @@ import static io.mezzo.scheduler.Events.offerId;
 import static io.mezzo.scheduler.Events.status;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.mezzo.common.clock.ManualClock;
-import io.mezzo.common.loop.RecordingFaultHandler;
 import io.mezzo.common.resources.ResourceText;
 import io.mezzo.proto.v1.Call;
 import io.mezzo.proto.v1.CommandInfo;
@@ -18,6 +16,9 @@ import io.mezzo.proto.v1.TaskInfo;
 import io.mezzo.proto.v1.TaskState;
 import io.mezzo.proto.v1.TaskStatus;
 import io.mezzo.scheduler.example.HelloFramework;
+import io.mezzo.testkit.ManualClock;
+import io.mezzo.testkit.RecordingFaultHandler;
+import io.mezzo.testkit.ScriptedMaster;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -38,7 +39,7 @@ class HelloFrameworkTest {
                         .faultHandler(faults)
                         .build()) {
             client.start();
-            ScriptedMaster.Stream stream = master.nextStream();
+            ScriptedMaster.SchedulerStream stream = master.nextSchedulerStream();
             assertThat(stream.nextCall().getType()).isEqualTo(Call.Type.SUBSCRIBE);
             stream.send(Events.subscribed("framework-1", 15, master.info()));
 
@@ -68,7 +69,7 @@ class HelloFrameworkTest {
 
             assertThat(stream.nextCall().getType()).isEqualTo(Call.Type.TEARDOWN);
             assertThat(hello.done().get(10, TimeUnit.SECONDS)).isEqualTo(finished);
-            assertThat(stream.awaitClientEnded()).isEqualTo("half-closed");
+            assertThat(stream.awaitPeerEnded()).isEqualTo("half-closed");
         }
         faults.assertNoFaults();
     }

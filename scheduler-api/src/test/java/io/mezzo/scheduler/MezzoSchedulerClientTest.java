@@ -10,8 +10,6 @@ import static org.awaitility.Awaitility.await;
 
 import io.grpc.Metadata;
 import io.grpc.Status;
-import io.mezzo.common.clock.ManualClock;
-import io.mezzo.common.loop.RecordingFaultHandler;
 import io.mezzo.proto.v1.Call;
 import io.mezzo.proto.v1.Event;
 import io.mezzo.proto.v1.Filters;
@@ -27,6 +25,10 @@ import io.mezzo.scheduler.RecordingScheduler.Offers;
 import io.mezzo.scheduler.RecordingScheduler.Rescinded;
 import io.mezzo.scheduler.RecordingScheduler.Subscribed;
 import io.mezzo.scheduler.RecordingScheduler.Update;
+import io.mezzo.testkit.ManualClock;
+import io.mezzo.testkit.RecordingFaultHandler;
+import io.mezzo.testkit.ScriptedMaster;
+import io.mezzo.testkit.Timeouts;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -65,7 +67,7 @@ class MezzoSchedulerClientTest {
             resources.pop().close();
         }
         faults.assertNoFaults();
-        await().atMost(Duration.ofSeconds(5)).until(() -> clientThreads().isEmpty());
+        await().atMost(Timeouts.WAIT).until(() -> clientThreads().isEmpty());
     }
 
     // ---------------------------------------------------------------------------------------
@@ -79,7 +81,7 @@ class MezzoSchedulerClientTest {
         assertThat(client.frameworkId()).isEmpty();
 
         client.start();
-        ScriptedMaster.Stream stream = master.nextStream();
+        ScriptedMaster.SchedulerStream stream = master.nextSchedulerStream();
         assertThat(stream.nextCall())
                 .isEqualTo(Call.newBuilder()
                         .setType(Call.Type.SUBSCRIBE)
@@ -102,7 +104,7 @@ class MezzoSchedulerClientTest {
         Filters refuse = Filters.newBuilder().setRefuseSeconds(30).build();
         scheduler.onOffers = (driver, offers) ->
                 assertThat(driver.decline(offers.stream().map(Offer::getId).toList(), refuse)).isTrue();
-        ScriptedMaster.Stream stream = subscribe(client, master);
+        ScriptedMaster.SchedulerStream stream = subscribe(client, master);
 
         stream.send(Events.offers(offer("offer-1", "agent-1"), offer("offer-2", "agent-2")));
         stream.send(Events.rescind("offer-1"));
@@ -122,7 +124,7 @@ class MezzoSchedulerClientTest {
     void acknowledgesUpdatesWithUuidAndOnlyThose() throws Exception {
         ScriptedMaster master = master(1);
         MezzoSchedulerClient client = client(b -> b.master(master.address()));
-        ScriptedMaster.Stream stream = subscribe(client, master);
+        ScriptedMaster.SchedulerStream stream = subscribe(client, master);
 
         TaskStatus fromAgent = status("task-1", "agent-1", TaskState.TASK_RUNNING, "uuid-1");
         stream.send(Events.update(fromAgent));
@@ -144,7 +146,7 @@ class MezzoSchedulerClientTest {
     void leavesAcknowledgementToTheSchedulerWhenAutoAcknowledgeIsOff() throws Exception {
         ScriptedMaster master = master(1);
         MezzoSchedulerClient client = client(b -> b.master(master.address()).autoAcknowledge(false));
-        ScriptedMaster.Stream stream = subscribe(client, master);
+        ScriptedMaster.SchedulerStream stream = subscribe(client, master);
 
         TaskStatus running = status("task-1", "agent-1", TaskState.TASK_RUNNING, "uuid-1");
         stream.send(Events.update(running));
@@ -162,7 +164,7 @@ class MezzoSchedulerClientTest {
         ScriptedMaster master = master(1);
         RecordingFaultHandler expected = new RecordingFaultHandler();
         MezzoSchedulerClient client = client(b -> b.master(master.address()).faultHandler(expected));
-        ScriptedMaster.Stream stream = subscribe(client, master);
+        ScriptedMaster.SchedulerStream stream = subscribe(client, master);
         TaskStatus bad = status("task-1", "agent-1", TaskState.TASK_RUNNING, "uuid-1");
         TaskStatus good = status("task-2", "agent-1", TaskState.TASK_RUNNING, "uuid-2");
         scheduler.onUpdate = (driver, s) -> {
@@ -188,7 +190,7 @@ class MezzoSchedulerClientTest {
         assertThat(client.teardown()).isFalse();
 
         client.start();
-        ScriptedMaster.Stream stream = master.nextStream();
+        ScriptedMaster.SchedulerStream stream = master.nextSchedulerStream();
         assertThat(stream.nextCall().getType()).isEqualTo(Call.Type.SUBSCRIBE);
         assertThat(client.revive()).as("before SUBSCRIBED").isFalse();
 
@@ -212,7 +214,7 @@ class MezzoSchedulerClientTest {
     void aNonFatalErrorIsReportedAndTheStreamStays() throws Exception {
         ScriptedMaster master = master(1);
         MezzoSchedulerClient client = client(b -> b.master(master.address()));
-        ScriptedMaster.Stream stream = subscribe(client, master);
+        ScriptedMaster.SchedulerStream stream = subscribe(client, master);
 
         stream.send(Events.error(Event.Error.Code.NOT_FOUND, "no offer offer-9", Call.Type.DECLINE));
 
@@ -233,7 +235,7 @@ class MezzoSchedulerClientTest {
     void resubscribesWithTheFrameworkIdAfterTheMasterEndsTheStream(String how) throws Exception {
         ScriptedMaster master = master(1);
         MezzoSchedulerClient client = client(b -> b.master(master.address()));
-        ScriptedMaster.Stream first = subscribe(client, master);
+        ScriptedMaster.SchedulerStream first = subscribe(client, master);
 
         if (how.equals("completed")) {
             first.complete();
@@ -245,7 +247,7 @@ class MezzoSchedulerClientTest {
         assertThat(client.state().get(5, TimeUnit.SECONDS)).isEqualTo(ClientState.BACKING_OFF);
 
         clock.advance(Duration.ofSeconds(1)); // the first delay is at most the initial backoff
-        ScriptedMaster.Stream second = master.nextStream();
+        ScriptedMaster.SchedulerStream second = master.nextSchedulerStream();
         assertThat(second.nextCall()).isEqualTo(resubscribe());
         second.send(Events.subscribed("framework-1", 15, master.info()));
 
@@ -257,7 +259,7 @@ class MezzoSchedulerClientTest {
     void reconnectsWhenHeartbeatsAreMissed() throws Exception {
         ScriptedMaster master = master(1);
         MezzoSchedulerClient client = client(b -> b.master(master.address()).missedHeartbeats(3));
-        ScriptedMaster.Stream first = subscribe(client, master, 2.0);
+        ScriptedMaster.SchedulerStream first = subscribe(client, master, 2.0);
 
         clock.advance(Duration.ofMillis(5_900));
         settle(client);
@@ -266,11 +268,11 @@ class MezzoSchedulerClientTest {
 
         clock.advance(Duration.ofMillis(200)); // 6.1 s of silence: more than 3 intervals of 2 s
         assertThat(scheduler.next()).isEqualTo(new Disconnected());
-        assertThat(first.awaitClientEnded()).isEqualTo("cancelled");
+        assertThat(first.awaitPeerEnded()).isEqualTo("cancelled");
         settle(client);
 
         clock.advance(Duration.ofSeconds(1));
-        ScriptedMaster.Stream second = master.nextStream();
+        ScriptedMaster.SchedulerStream second = master.nextSchedulerStream();
         assertThat(second.nextCall()).isEqualTo(resubscribe());
     }
 
@@ -278,14 +280,14 @@ class MezzoSchedulerClientTest {
     void heartbeatsKeepTheStreamAlive() throws Exception {
         ScriptedMaster master = master(1);
         MezzoSchedulerClient client = client(b -> b.master(master.address()).missedHeartbeats(2));
-        ScriptedMaster.Stream stream = subscribe(client, master, 1.0);
+        ScriptedMaster.SchedulerStream stream = subscribe(client, master, 1.0);
 
         long received = client.eventsReceived().get(5, TimeUnit.SECONDS);
         for (int i = 0; i < 5; i++) {
             clock.advance(Duration.ofMillis(1_500)); // 7.5 s in all: far past 2 intervals of 1 s
             stream.send(Events.heartbeat());
             long expected = ++received;
-            await().atMost(Duration.ofSeconds(5))
+            await().atMost(Timeouts.WAIT)
                     .until(() -> client.eventsReceived().get(5, TimeUnit.SECONDS) == expected);
         }
         settle(client);
@@ -302,7 +304,7 @@ class MezzoSchedulerClientTest {
 
         client.start();
 
-        ScriptedMaster.Stream stream = leader.nextStream();
+        ScriptedMaster.SchedulerStream stream = leader.nextSchedulerStream();
         assertThat(stream.nextCall().getType()).isEqualTo(Call.Type.SUBSCRIBE);
         assertThat(follower.redirected()).isEqualTo(1);
         stream.send(Events.subscribed("framework-1", 15, leader.info()));
@@ -316,14 +318,14 @@ class MezzoSchedulerClientTest {
         SwitchingDetector detector = new SwitchingDetector(a.info());
         resources.push(detector);
         MezzoSchedulerClient client = client(builder -> builder.detector(detector));
-        ScriptedMaster.Stream onA = subscribe(client, a);
+        ScriptedMaster.SchedulerStream onA = subscribe(client, a);
 
         detector.elect(Optional.of(b.info()));
         assertThat(scheduler.next()).isEqualTo(new Disconnected());
-        assertThat(onA.awaitClientEnded()).isEqualTo("cancelled");
+        assertThat(onA.awaitPeerEnded()).isEqualTo("cancelled");
         settle(client);
         clock.advance(Duration.ofSeconds(1));
-        ScriptedMaster.Stream onB = b.nextStream();
+        ScriptedMaster.SchedulerStream onB = b.nextSchedulerStream();
         assertThat(onB.nextCall()).isEqualTo(resubscribe());
         onB.send(Events.subscribed("framework-1", 15, b.info()));
         assertThat(scheduler.next()).isEqualTo(new Subscribed(FRAMEWORK_ID, b.info()));
@@ -334,7 +336,7 @@ class MezzoSchedulerClientTest {
         assertThat(client.state().get(5, TimeUnit.SECONDS)).isEqualTo(ClientState.NO_LEADER);
 
         detector.elect(Optional.of(a.info()));
-        ScriptedMaster.Stream backOnA = a.nextStream();
+        ScriptedMaster.SchedulerStream backOnA = a.nextSchedulerStream();
         assertThat(backOnA.nextCall()).isEqualTo(resubscribe());
     }
 
@@ -342,21 +344,21 @@ class MezzoSchedulerClientTest {
     void refusesASubscriptionFromAnOlderEpoch() throws Exception {
         ScriptedMaster master = master(2);
         MezzoSchedulerClient client = client(b -> b.master(master.address()));
-        ScriptedMaster.Stream first = subscribe(client, master);
+        ScriptedMaster.SchedulerStream first = subscribe(client, master);
         first.complete();
         assertThat(scheduler.next()).isEqualTo(new Disconnected());
         settle(client);
         clock.advance(Duration.ofSeconds(1));
 
-        ScriptedMaster.Stream stale = master.nextStream();
+        ScriptedMaster.SchedulerStream stale = master.nextSchedulerStream();
         assertThat(stale.nextCall()).isEqualTo(resubscribe());
         stale.send(Events.subscribed("framework-1", 15, master.info(1)));
-        assertThat(stale.awaitClientEnded()).isEqualTo("cancelled");
+        assertThat(stale.awaitPeerEnded()).isEqualTo("cancelled");
         settle(client);
         assertThat(scheduler.callbacks).isEmpty();
 
         clock.advance(Duration.ofSeconds(2));
-        ScriptedMaster.Stream fresh = master.nextStream();
+        ScriptedMaster.SchedulerStream fresh = master.nextSchedulerStream();
         assertThat(fresh.nextCall()).isEqualTo(resubscribe());
         fresh.send(Events.subscribed("framework-1", 15, master.info(3)));
         assertThat(scheduler.next()).isEqualTo(new Subscribed(FRAMEWORK_ID, master.info(3)));
@@ -371,21 +373,21 @@ class MezzoSchedulerClientTest {
     void stopsForGoodOnAFatalError(Event.Error.Code code) throws Exception {
         ScriptedMaster master = master(1);
         MezzoSchedulerClient client = client(b -> b.master(master.address()));
-        ScriptedMaster.Stream stream = subscribe(client, master);
+        ScriptedMaster.SchedulerStream stream = subscribe(client, master);
 
         stream.send(Events.error(code, "framework framework-1 is gone", Call.Type.UNKNOWN));
 
         SchedulerError error = new SchedulerError(code, "framework framework-1 is gone", Call.Type.UNKNOWN);
         assertThat(scheduler.next()).isEqualTo(new ErrorReceived(error));
         assertThat(error.fatal()).isTrue();
-        assertThat(stream.awaitClientEnded()).isEqualTo("half-closed");
+        assertThat(stream.awaitPeerEnded()).isEqualTo("half-closed");
         assertThat(client.isSubscribed()).isFalse();
         assertThat(client.revive()).isFalse();
 
         clock.advance(Duration.ofMinutes(5));
         settle(client);
         assertThat(client.state().get(5, TimeUnit.SECONDS)).isEqualTo(ClientState.STOPPED);
-        assertThat(master.pollStream(Duration.ofMillis(200))).as("no reconnection").isNull();
+        assertThat(master.pollSchedulerStream(Duration.ofMillis(200))).as("no reconnection").isNull();
         assertThat(scheduler.callbacks).as("no disconnected callback").isEmpty();
     }
 
@@ -394,14 +396,14 @@ class MezzoSchedulerClientTest {
         ScriptedMaster master = master(1);
         MezzoSchedulerClient client = client(b -> b.master(master.address()));
         client.start();
-        ScriptedMaster.Stream stream = master.nextStream();
+        ScriptedMaster.SchedulerStream stream = master.nextSchedulerStream();
         assertThat(stream.nextCall().getType()).isEqualTo(Call.Type.SUBSCRIBE);
 
         stream.send(Events.error(Event.Error.Code.INVALID_CALL, "role 'x y' is invalid", Call.Type.SUBSCRIBE));
 
         ErrorReceived received = (ErrorReceived) scheduler.next();
         assertThat(received.error().fatal()).isTrue();
-        assertThat(stream.awaitClientEnded()).isEqualTo("half-closed");
+        assertThat(stream.awaitPeerEnded()).isEqualTo("half-closed");
         assertThat(client.state().get(5, TimeUnit.SECONDS)).isEqualTo(ClientState.STOPPED);
     }
 
@@ -409,31 +411,31 @@ class MezzoSchedulerClientTest {
     void teardownSendsTeardownAndStopsReconnecting() throws Exception {
         ScriptedMaster master = master(1);
         MezzoSchedulerClient client = client(b -> b.master(master.address()));
-        ScriptedMaster.Stream stream = subscribe(client, master);
+        ScriptedMaster.SchedulerStream stream = subscribe(client, master);
 
         assertThat(client.teardown()).isTrue();
 
         assertThat(stream.nextCall())
                 .isEqualTo(Call.newBuilder().setFrameworkId(FRAMEWORK_ID).setType(Call.Type.TEARDOWN).build());
-        assertThat(stream.awaitClientEnded()).isEqualTo("half-closed");
+        assertThat(stream.awaitPeerEnded()).isEqualTo("half-closed");
         clock.advance(Duration.ofMinutes(5));
         settle(client);
         assertThat(client.state().get(5, TimeUnit.SECONDS)).isEqualTo(ClientState.STOPPED);
         assertThat(scheduler.callbacks).isEmpty();
-        assertThat(master.pollStream(Duration.ofMillis(200))).as("no reconnection").isNull();
+        assertThat(master.pollSchedulerStream(Duration.ofMillis(200))).as("no reconnection").isNull();
     }
 
     @Test
     void closeStopsTheStreamAndLeavesNoClientThread() throws Exception {
         ScriptedMaster master = master(1);
         MezzoSchedulerClient client = client(b -> b.master(master.address()));
-        ScriptedMaster.Stream stream = subscribe(client, master);
+        ScriptedMaster.SchedulerStream stream = subscribe(client, master);
         assertThat(clientThreads()).isNotEmpty();
 
         client.close();
 
         assertThat(clientThreads()).isEmpty();
-        assertThat(stream.awaitClientEnded()).isEqualTo("half-closed");
+        assertThat(stream.awaitPeerEnded()).isEqualTo("half-closed");
         assertThat(client.isSubscribed()).isFalse();
         assertThat(client.revive()).isFalse();
         client.close(); // idempotent
@@ -441,7 +443,7 @@ class MezzoSchedulerClientTest {
 
         master.close();
         // gRPC releases its shared transport threads about a second after the last user closes.
-        await().atMost(Duration.ofSeconds(10)).until(() -> grpcThreads().isEmpty());
+        await().atMost(Timeouts.WAIT).until(() -> grpcThreads().isEmpty());
     }
 
     @Test
@@ -449,13 +451,13 @@ class MezzoSchedulerClientTest {
         ScriptedMaster master = master(1);
         MezzoSchedulerClient client = client(b -> b.master(master.address()));
         scheduler.onUpdate = (driver, status) -> driver.close();
-        ScriptedMaster.Stream stream = subscribe(client, master);
+        ScriptedMaster.SchedulerStream stream = subscribe(client, master);
 
         stream.send(Events.update(status("task-1", "agent-1", TaskState.TASK_FINISHED, "uuid-1")));
 
         assertThat(scheduler.next()).isInstanceOf(Update.class);
-        assertThat(stream.awaitClientEnded()).isEqualTo("half-closed");
-        await().atMost(Duration.ofSeconds(5)).until(() -> clientThreads().isEmpty());
+        assertThat(stream.awaitPeerEnded()).isEqualTo("half-closed");
+        await().atMost(Timeouts.WAIT).until(() -> clientThreads().isEmpty());
         assertThat(stream.nextCallOrNull(Duration.ofMillis(200))).as("no ACK after close").isNull();
     }
 
@@ -488,15 +490,15 @@ class MezzoSchedulerClientTest {
         return client;
     }
 
-    private ScriptedMaster.Stream subscribe(MezzoSchedulerClient client, ScriptedMaster master) throws Exception {
+    private ScriptedMaster.SchedulerStream subscribe(MezzoSchedulerClient client, ScriptedMaster master) throws Exception {
         return subscribe(client, master, 15);
     }
 
     /** Starts the client and answers its SUBSCRIBE with framework-1. */
-    private ScriptedMaster.Stream subscribe(MezzoSchedulerClient client, ScriptedMaster master, double heartbeatSeconds)
+    private ScriptedMaster.SchedulerStream subscribe(MezzoSchedulerClient client, ScriptedMaster master, double heartbeatSeconds)
             throws Exception {
         client.start();
-        ScriptedMaster.Stream stream = master.nextStream();
+        ScriptedMaster.SchedulerStream stream = master.nextSchedulerStream();
         assertThat(stream.nextCall().getType()).isEqualTo(Call.Type.SUBSCRIBE);
         stream.send(Events.subscribed("framework-1", heartbeatSeconds, master.info()));
         assertThat(scheduler.next()).isEqualTo(new Subscribed(FRAMEWORK_ID, master.info()));

@@ -9,6 +9,7 @@ import io.mezzo.proto.v1.MasterInfo;
 import io.mezzo.proto.v1.Offer;
 import io.mezzo.proto.v1.OfferID;
 import io.mezzo.proto.v1.TaskStatus;
+import io.mezzo.testkit.Timeouts;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Set;
@@ -48,9 +49,9 @@ final class RecordingScheduler implements Scheduler {
     volatile BiConsumer<SchedulerDriver, List<Offer>> onOffers = (driver, offers) -> {};
     volatile BiConsumer<SchedulerDriver, TaskStatus> onUpdate = (driver, status) -> {};
 
-    /** The next callback; fails after 10 s. */
+    /** The next callback; fails after {@link Timeouts#WAIT}. */
     Callback next() throws InterruptedException {
-        Callback c = callbacks.poll(10, TimeUnit.SECONDS);
+        Callback c = callbacks.poll(Timeouts.WAIT.toMillis(), TimeUnit.MILLISECONDS);
         assertThat(c).as("a scheduler callback").isNotNull();
         return c;
     }

@@ -4,28 +4,28 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import io.mezzo.common.clock.ManualClock;
-import io.mezzo.common.loop.RecordingFaultHandler;
 import io.mezzo.ha.zk.MasterInfoJson;
 import io.mezzo.ha.zk.ZkPaths;
 import io.mezzo.proto.v1.Call;
 import io.mezzo.proto.v1.FrameworkInfo;
 import io.mezzo.scheduler.RecordingScheduler.Disconnected;
 import io.mezzo.scheduler.RecordingScheduler.Subscribed;
+import io.mezzo.testkit.ManualClock;
+import io.mezzo.testkit.RecordingFaultHandler;
+import io.mezzo.testkit.ScriptedMaster;
+import io.mezzo.testkit.Timeouts;
+import io.mezzo.testkit.ZkEnsemble;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URL;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryOneTime;
-import org.apache.curator.test.InstanceSpec;
-import org.apache.curator.test.TestingServer;
 import org.apache.zookeeper.CreateMode;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -63,15 +63,14 @@ class ZkMasterDetectionTest {
 
     @Test
     void aZkMasterFollowsTheLeaderPublishedInZooKeeper() throws Exception {
-        TestingServer zk = new TestingServer(new InstanceSpec(null, -1, -1, -1, true, -1, -1, -1,
-                Map.of("clientPortAddress", "127.0.0.1"), "127.0.0.1"), true);
+        ZkEnsemble zk = new ZkEnsemble(1);
         resources.push(zk);
         ScriptedMaster a = ScriptedMaster.start(1);
         resources.push(a);
         ScriptedMaster b = ScriptedMaster.start(2);
         resources.push(b);
         CuratorFramework curator = CuratorFrameworkFactory.builder()
-                .connectString(zk.getConnectString())
+                .connectString(zk.connectString())
                 .namespace("mezzo")
                 .retryPolicy(new RetryOneTime(100))
                 .build();
@@ -82,7 +81,7 @@ class ZkMasterDetectionTest {
                 .forPath(ZkPaths.LEADER, MasterInfoJson.encode(a.info()));
 
         MezzoSchedulerClient client = MezzoSchedulerClient.builder(FRAMEWORK, scheduler)
-                .master("zk://" + zk.getConnectString() + "/mezzo")
+                .master("zk://" + zk.connectString() + "/mezzo")
                 .clock(clock)
                 .faultHandler(faults)
                 .reconnectBackoff(Duration.ofSeconds(1), Duration.ofSeconds(30))
@@ -90,7 +89,7 @@ class ZkMasterDetectionTest {
         resources.push(client);
         client.start();
 
-        ScriptedMaster.Stream onA = a.nextStream();
+        ScriptedMaster.SchedulerStream onA = a.nextSchedulerStream();
         assertThat(onA.nextCall().getType()).isEqualTo(Call.Type.SUBSCRIBE);
         onA.send(Events.subscribed("framework-1", 15, a.info()));
         assertThat(scheduler.next()).isEqualTo(new Subscribed(Events.frameworkId("framework-1"), a.info()));
@@ -98,10 +97,10 @@ class ZkMasterDetectionTest {
         curator.setData().forPath(ZkPaths.LEADER, MasterInfoJson.encode(b.info()));
 
         assertThat(scheduler.next()).isEqualTo(new Disconnected());
-        assertThat(onA.awaitClientEnded()).isEqualTo("cancelled");
+        assertThat(onA.awaitPeerEnded()).isEqualTo("cancelled");
         client.barrier().get(5, TimeUnit.SECONDS);
         clock.advance(Duration.ofSeconds(1));
-        ScriptedMaster.Stream onB = b.nextStream();
+        ScriptedMaster.SchedulerStream onB = b.nextSchedulerStream();
         Call resubscribe = onB.nextCall();
         assertThat(resubscribe.getType()).isEqualTo(Call.Type.SUBSCRIBE);
         assertThat(resubscribe.getFrameworkId()).isEqualTo(Events.frameworkId("framework-1"));
@@ -141,7 +140,7 @@ class ZkMasterDetectionTest {
         assertThat(result).as("a client built without Curator").isInstanceOf(AutoCloseable.class);
         try (AutoCloseable client = (AutoCloseable) result) {
             assertThat(client.getClass().getClassLoader()).isSameAs(loader);
-            assertThat(master.nextStream().nextCall().getType()).isEqualTo(Call.Type.SUBSCRIBE);
+            assertThat(master.nextSchedulerStream().nextCall().getType()).isEqualTo(Call.Type.SUBSCRIBE);
         }
     }
 
@@ -158,7 +157,7 @@ class ZkMasterDetectionTest {
 
         // Each attempt is refused with the zk:// hint; the client ignores the hint and retries its
         // configured master after the (10-100 ms) backoff instead of getting stuck.
-        await().atMost(Duration.ofSeconds(10)).until(() -> master.redirected() >= 3);
+        await().atMost(Timeouts.WAIT).until(() -> master.redirected() >= 3);
     }
 
     /** The probe, loaded and instantiated in {@code loader}. */

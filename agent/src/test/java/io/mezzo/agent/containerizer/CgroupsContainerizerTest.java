@@ -6,11 +6,12 @@ import static org.awaitility.Awaitility.await;
 import io.mezzo.agent.containerizer.cgroups.CgroupsDetector;
 import io.mezzo.agent.containerizer.cgroups.CgroupsIsolator;
 import io.mezzo.agent.testing.TestCgroups;
-import io.mezzo.common.clock.ManualClock;
 import io.mezzo.common.id.ContainerId;
 import io.mezzo.common.loop.EventLoop;
-import io.mezzo.common.loop.RecordingFaultHandler;
 import io.mezzo.proto.v1.CommandInfo;
+import io.mezzo.testkit.ManualClock;
+import io.mezzo.testkit.RecordingFaultHandler;
+import io.mezzo.testkit.Timeouts;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -38,7 +39,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class CgroupsContainerizerTest {
 
-    private static final Duration WAIT = Duration.ofSeconds(30);
     private static final long MB = 1024L * 1024L;
 
     @TempDir
@@ -110,7 +110,7 @@ class CgroupsContainerizerTest {
         }
         // Once the task has used many periods' worth of quota, the kernel must have throttled it: a task
         // without a quota is never throttled, however loaded the host (no wall-clock ratio involved).
-        await().atMost(WAIT).until(() -> cpuSeconds(containerizer.sample(c)) >= 0.3);
+        await().atMost(Timeouts.PROCESS).until(() -> cpuSeconds(containerizer.sample(c)) >= 0.3);
         Map<String, Long> stat = keyed(cpu.resolve("cpu.stat"));
         System.out.printf("cpu-bound task with cpus 0.2 under CFS: %.2f cpu-seconds, cpu.stat %s%n",
                 cpuSeconds(containerizer.sample(c)), stat);
@@ -139,8 +139,8 @@ class CgroupsContainerizerTest {
         // A child, a daemon in a session of its own, and one that double-forked (its parent exits).
         Container c = launch(shell("sleep 600 & setsid sleep 600 & (nohup sleep 600 >/dev/null 2>&1 &) ;"
                 + " echo started; wait"), new Limits(100, 64 * MB, 0));
-        await().atMost(WAIT).until(() -> read(c.sandbox().resolve("stdout")).contains("started"));
-        await().atMost(WAIT).until(() -> isolator.members(c.isolation(), c.pid(), c.marker()).size() >= 5);
+        await().atMost(Timeouts.PROCESS).until(() -> read(c.sandbox().resolve("stdout")).contains("started"));
+        await().atMost(Timeouts.PROCESS).until(() -> isolator.members(c.isolation(), c.pid(), c.marker()).size() >= 5);
         List<Long> members = isolator.members(c.isolation(), c.pid(), c.marker());
         // The double-forked sleep is nobody's descendant any more: only the cgroup still knows it.
         assertThat(members.stream().filter(p -> !isDescendant(c, p)).count()).isPositive();
@@ -148,7 +148,7 @@ class CgroupsContainerizerTest {
         run(() -> containerizer.kill(c, Duration.ofSeconds(30)));
         Termination t = exit();
         assertThat(t.killedWith()).isEqualTo(Termination.KillSignal.SIGTERM);
-        await().atMost(WAIT).untilAsserted(() -> assertThat(members).noneMatch(TestCgroups::running));
+        await().atMost(Timeouts.PROCESS).untilAsserted(() -> assertThat(members).noneMatch(TestCgroups::running));
         awaitCleanedUp();
     }
 
@@ -164,7 +164,7 @@ class CgroupsContainerizerTest {
     @Test
     void samplesUsageFromTheCgroup() throws Exception {
         Container c = launch(shell("sleep 600 & sleep 600 & wait"), new Limits(500, 128 * MB, 0));
-        await().atMost(WAIT).until(() -> containerizer.sample(c).processes() >= 4);
+        await().atMost(Timeouts.PROCESS).until(() -> containerizer.sample(c).processes() >= 4);
         UsageSample s = containerizer.sample(c);
         assertThat(s.memLimitBytes()).isEqualTo(128 * MB);
         assertThat(s.rssBytes()).isPositive();
@@ -181,7 +181,7 @@ class CgroupsContainerizerTest {
         // As after an agent restart: only the checkpointed name and a pid that is no longer trusted.
         CompletableFuture<Void> done = on(() -> containerizer.destroy(c.id(), c.isolation().name(), 0, 0));
         exit();
-        await().atMost(WAIT).until(() -> {
+        await().atMost(Timeouts.PROCESS).until(() -> {
             clock.advance(Duration.ofMillis(100));
             return done.isDone();
         });
@@ -215,7 +215,7 @@ class CgroupsContainerizerTest {
                     throw new IllegalStateException(e);
                 }
             });
-            Termination t = v2exits.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
+            Termination t = v2exits.poll(Timeouts.PROCESS.toSeconds(), TimeUnit.SECONDS);
             assertThat(t).isNotNull();
             assertThat(t.oomKills()).isPositive();
         } finally {
@@ -255,7 +255,7 @@ class CgroupsContainerizerTest {
     }
 
     private void awaitCleanedUp() {
-        await().atMost(WAIT).until(() -> {
+        await().atMost(Timeouts.PROCESS).until(() -> {
             clock.advance(Duration.ofMillis(100));
             return !cleaned.isEmpty();
         });
@@ -295,8 +295,8 @@ class CgroupsContainerizerTest {
     }
 
     private Termination exit() throws InterruptedException {
-        Termination t = exits.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
-        assertThat(t).as("container exit within %s", WAIT).isNotNull();
+        Termination t = exits.poll(Timeouts.PROCESS.toSeconds(), TimeUnit.SECONDS);
+        assertThat(t).as("container exit within %s", Timeouts.PROCESS).isNotNull();
         return t;
     }
 
@@ -309,7 +309,7 @@ class CgroupsContainerizerTest {
     }
 
     private <T> T on(Supplier<T> call) throws Exception {
-        return loop.call(call).get(10, TimeUnit.SECONDS);
+        return loop.call(call).get(Timeouts.WAIT.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     private void run(Runnable call) throws Exception {

@@ -4,18 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import io.mezzo.common.clock.ManualClock;
 import io.mezzo.common.id.AgentId;
 import io.mezzo.common.id.ContainerId;
 import io.mezzo.common.id.FrameworkId;
 import io.mezzo.common.loop.EventLoop;
-import io.mezzo.common.loop.RecordingFaultHandler;
 import io.mezzo.proto.v1.CommandInfo;
 import io.mezzo.proto.v1.Environment;
 import io.mezzo.proto.v1.Resource;
 import io.mezzo.proto.v1.TaskID;
 import io.mezzo.proto.v1.TaskInfo;
 import io.mezzo.proto.v1.Value;
+import io.mezzo.testkit.ManualClock;
+import io.mezzo.testkit.RecordingFaultHandler;
+import io.mezzo.testkit.Timeouts;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -42,7 +43,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ContainerizerTest {
 
-    private static final Duration WAIT = Duration.ofSeconds(20);
 
     @TempDir
     Path workDir;
@@ -119,7 +119,7 @@ class ContainerizerTest {
         Files.writeString(first.sandbox().resolve("fifo"), "done\n");
         assertThat(exit().exitValue()).isEqualTo(7);
         // The adopted container notices the exit by polling /proc on the loop's clock.
-        await().atMost(WAIT).until(() -> {
+        await().atMost(Timeouts.PROCESS).until(() -> {
             clock.advance(Containerizer.LIVENESS_INTERVAL);
             return !recovered.isEmpty();
         });
@@ -188,7 +188,7 @@ class ContainerizerTest {
     void killsWithSigtermAndTheWholeGroupGoes() throws Exception {
         Container c = launch(shell("sleep 60 & sleep 60 & echo started; wait"), Map.of());
         awaitOutput(c, "started");
-        await().atMost(WAIT).until(() -> c.handle().descendants().count() == 3);
+        await().atMost(Timeouts.PROCESS).until(() -> c.handle().descendants().count() == 3);
         List<ProcessHandle> all = processes(c);
 
         run(() -> containerizer.kill(c, Duration.ofSeconds(30)));
@@ -196,7 +196,7 @@ class ContainerizerTest {
         assertThat(t.killedWith()).isEqualTo(Termination.KillSignal.SIGTERM);
         assertThat(t.signal()).hasValue(15);
         assertThat(t.describe()).isEqualTo("Command terminated by signal 15");
-        await().atMost(WAIT).untilAsserted(() -> assertThat(all).noneMatch(ContainerizerTest::running));
+        await().atMost(Timeouts.PROCESS).untilAsserted(() -> assertThat(all).noneMatch(ContainerizerTest::running));
     }
 
     @Test
@@ -219,7 +219,7 @@ class ContainerizerTest {
         Termination t = exit();
         assertThat(t.killedWith()).isEqualTo(Termination.KillSignal.SIGKILL);
         assertThat(t.signal()).hasValue(9);
-        await().atMost(WAIT).untilAsserted(() -> assertThat(all).noneMatch(ContainerizerTest::running));
+        await().atMost(Timeouts.PROCESS).untilAsserted(() -> assertThat(all).noneMatch(ContainerizerTest::running));
     }
 
     @Test
@@ -237,14 +237,14 @@ class ContainerizerTest {
         // The inner setsid puts the sleep into a session (and group) of its own.
         Container c = launch(shell("setsid sleep 60 & echo started; wait"), Map.of());
         awaitOutput(c, "started");
-        await().atMost(WAIT).until(() -> c.handle().descendants().anyMatch(h -> h.info().command()
+        await().atMost(Timeouts.PROCESS).until(() -> c.handle().descendants().anyMatch(h -> h.info().command()
                 .map(cmd -> cmd.endsWith("sleep")).orElse(false)));
         List<ProcessHandle> all = processes(c);
         assertThat(all).hasSizeGreaterThanOrEqualTo(2);
 
         run(() -> containerizer.kill(c, Duration.ofSeconds(30)));
         exit();
-        await().atMost(WAIT).untilAsserted(() -> assertThat(all).noneMatch(ContainerizerTest::running));
+        await().atMost(Timeouts.PROCESS).untilAsserted(() -> assertThat(all).noneMatch(ContainerizerTest::running));
     }
 
     @Test
@@ -252,7 +252,7 @@ class ContainerizerTest {
         Container c = launch(shell("sleep 60 & echo $! > child.pid"), Map.of());
         assertThat(exit().exitValue()).isZero();
         long child = Long.parseLong(read(c.sandbox().resolve("child.pid")).trim());
-        await().atMost(WAIT).until(() -> !ProcTable.isRunning(child));
+        await().atMost(Timeouts.PROCESS).until(() -> !ProcTable.isRunning(child));
     }
 
     @Test
@@ -260,7 +260,7 @@ class ContainerizerTest {
         Container a = launch(shell("sleep 60"), Map.of());
         Container b = launch(shell("trap '' TERM; sleep 60 & wait"), Map.of());
         List<ProcessHandle> all = new ArrayList<>(processes(a));
-        await().atMost(WAIT).until(() -> b.handle().descendants().count() == 2);
+        await().atMost(Timeouts.PROCESS).until(() -> b.handle().descendants().count() == 2);
         all.addAll(processes(b));
 
         List<CompletableFuture<?>> gone = on(containerizer::destroyAll);
@@ -321,8 +321,8 @@ class ContainerizerTest {
     }
 
     private Termination exit() throws InterruptedException {
-        Termination t = exits.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
-        assertThat(t).as("container exit within %s", WAIT).isNotNull();
+        Termination t = exits.poll(Timeouts.PROCESS.toSeconds(), TimeUnit.SECONDS);
+        assertThat(t).as("container exit within %s", Timeouts.PROCESS).isNotNull();
         return t;
     }
 
@@ -334,7 +334,7 @@ class ContainerizerTest {
     }
 
     private static void awaitOutput(Container c, String text) {
-        await().atMost(WAIT).until(() -> read(c.sandbox().resolve("stdout")).contains(text));
+        await().atMost(Timeouts.PROCESS).until(() -> read(c.sandbox().resolve("stdout")).contains(text));
     }
 
     private static CommandInfo shell(String command) {
@@ -350,7 +350,7 @@ class ContainerizerTest {
     }
 
     private <T> T on(Supplier<T> call) throws Exception {
-        return loop.call(call).get(10, TimeUnit.SECONDS);
+        return loop.call(call).get(Timeouts.WAIT.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     private void run(Runnable call) throws Exception {

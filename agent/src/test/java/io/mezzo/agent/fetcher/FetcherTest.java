@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpServer;
-import io.mezzo.common.clock.ManualClock;
 import io.mezzo.proto.v1.CommandURI;
+import io.mezzo.testkit.ManualClock;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;

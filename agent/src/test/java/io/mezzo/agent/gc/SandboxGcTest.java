@@ -3,9 +3,11 @@ package io.mezzo.agent.gc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.mezzo.common.clock.ManualClock;
 import io.mezzo.common.loop.EventLoop;
-import io.mezzo.common.loop.RecordingFaultHandler;
+import io.mezzo.testkit.Loops;
+import io.mezzo.testkit.ManualClock;
+import io.mezzo.testkit.RecordingFaultHandler;
+import io.mezzo.testkit.Timeouts;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -23,7 +25,6 @@ import org.junit.jupiter.api.io.TempDir;
 /** Sandbox removal on a manual clock, with a scripted file system fullness. */
 class SandboxGcTest {
 
-    private static final Duration WAIT = Duration.ofSeconds(10);
     private static final Duration DELAY = Duration.ofDays(7);
 
     @TempDir
@@ -60,12 +61,12 @@ class SandboxGcTest {
         settle();
         assertThat(first).exists();
         clock.advance(Duration.ofSeconds(1));
-        await().atMost(WAIT).until(() -> !Files.exists(first));
+        await().atMost(Timeouts.WAIT).until(() -> !Files.exists(first));
         assertThat(first.getParent().getParent()).as("the task's directory").doesNotExist();
         assertThat(second).exists();
         assertThat(workDir.resolve("agents/a1/frameworks/f1")).as("still holds t2").exists();
         clock.advance(Duration.ofDays(1));
-        await().atMost(WAIT).until(() -> !Files.exists(second));
+        await().atMost(Timeouts.WAIT).until(() -> !Files.exists(second));
         assertThat(workDir.resolve("agents/a1/frameworks/f1")).doesNotExist();
     }
 
@@ -85,7 +86,7 @@ class SandboxGcTest {
             gc.checkDisk();
             return null;
         });
-        await().atMost(WAIT).until(() -> on(gc::size) == 1);
+        await().atMost(Timeouts.WAIT).until(() -> on(gc::size) == 1);
         assertThat(oldest).doesNotExist();
         assertThat(middle).doesNotExist();
         assertThat(newest).exists();
@@ -101,7 +102,7 @@ class SandboxGcTest {
             gc.scheduleExisting(Set.of(live));
             return null;
         });
-        await().atMost(WAIT).until(() -> !Files.exists(old));
+        await().atMost(Timeouts.WAIT).until(() -> !Files.exists(old));
         assertThat(live).exists();
     }
 
@@ -110,11 +111,11 @@ class SandboxGcTest {
                 .resolve(task).resolve("runs").resolve(container));
     }
 
-    private void settle() throws Exception {
-        loop.barrier().get(10, TimeUnit.SECONDS);
+    private void settle() {
+        Loops.settle(loop::barrier);
     }
 
     private <T> T on(Supplier<T> call) throws Exception {
-        return loop.call(call).get(10, TimeUnit.SECONDS);
+        return loop.call(call).get(Timeouts.WAIT.toMillis(), TimeUnit.MILLISECONDS);
     }
 }

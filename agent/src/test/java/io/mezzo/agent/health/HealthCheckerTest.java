@@ -2,10 +2,10 @@ package io.mezzo.agent.health;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.mezzo.common.clock.ManualClock;
 import io.mezzo.common.loop.EventLoop;
-import io.mezzo.common.loop.RecordingFaultHandler;
 import io.mezzo.proto.v1.HealthCheck;
+import io.mezzo.testkit.ManualClock;
+import io.mezzo.testkit.RecordingFaultHandler;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;

@@ -3,15 +3,15 @@ package io.mezzo.agent.status;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
-import io.mezzo.common.clock.ManualClock;
 import io.mezzo.common.id.FrameworkId;
 import io.mezzo.common.id.TaskId;
 import io.mezzo.common.loop.EventLoop;
-import io.mezzo.common.loop.RecordingFaultHandler;
 import io.mezzo.proto.v1.StatusUpdate;
 import io.mezzo.proto.v1.TaskID;
 import io.mezzo.proto.v1.TaskState;
 import io.mezzo.proto.v1.TaskStatus;
+import io.mezzo.testkit.ManualClock;
+import io.mezzo.testkit.RecordingFaultHandler;
 import java.time.Duration;
 import java.util.List;
 import java.util.Random;

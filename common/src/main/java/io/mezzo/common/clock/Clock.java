@@ -2,7 +2,8 @@ package io.mezzo.common.clock;
 
 /**
  * The source of time for core code. Core code never reads the system clock itself; it is given a
- * {@code Clock} so that tests can drive timeouts by advancing a {@link ManualClock}.
+ * {@code Clock} so that tests can drive timeouts by advancing a manual clock (the testkit's
+ * {@code ManualClock}).
  *
  * <p>Thread-safe. Implementations are shared by every thread of a daemon.
  */

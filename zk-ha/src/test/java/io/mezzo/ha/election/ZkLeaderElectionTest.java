@@ -6,10 +6,12 @@ import static org.awaitility.Awaitility.await;
 import io.mezzo.ha.registry.FencedException;
 import io.mezzo.ha.registry.Registry;
 import io.mezzo.ha.registry.RegistryOp;
-import io.mezzo.ha.testing.ZkEnsemble;
 import io.mezzo.ha.zk.ZkClients;
 import io.mezzo.ha.zk.ZkMasterDetector;
+import io.mezzo.ha.zk.ZkUrl;
 import io.mezzo.proto.v1.MasterInfo;
+import io.mezzo.testkit.Timeouts;
+import io.mezzo.testkit.ZkEnsemble;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -31,7 +33,6 @@ import org.junit.jupiter.api.Test;
 class ZkLeaderElectionTest {
 
     private static final Duration SESSION = Duration.ofSeconds(2);
-    private static final Duration WAIT = Duration.ofSeconds(30);
 
     private ZkEnsemble zk;
     private final List<AutoCloseable> toClose = new ArrayList<>();
@@ -51,7 +52,7 @@ class ZkLeaderElectionTest {
 
     /** A master-to-be: its own client, its election, and what it was told. */
     private final class Candidate {
-        final CuratorFramework client = ZkClients.start(zk.url("/mezzo"), SESSION);
+        final CuratorFramework client = ZkClients.start(ZkUrl.parse(zk.url("/mezzo")), SESSION);
         final ZkLeaderElection election;
         final BlockingQueue<String> events = new LinkedBlockingQueue<>();
         volatile MasterInfo self;
@@ -89,7 +90,7 @@ class ZkLeaderElectionTest {
         }
 
         String next() throws InterruptedException {
-            String e = events.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
+            String e = events.poll(Timeouts.PROCESS.toSeconds(), TimeUnit.SECONDS);
             assertThat(e).as("an election event").isNotNull();
             return e;
         }
@@ -104,15 +105,15 @@ class ZkLeaderElectionTest {
         Candidate a = new Candidate("a", 1001);
         assertThat(a.next()).isEqualTo("elected 1");
         Candidate b = new Candidate("b", 1002);
-        try (ZkMasterDetector detector = ZkMasterDetector.start(zk.url("/mezzo"), SESSION)) {
+        try (ZkMasterDetector detector = ZkMasterDetector.start(ZkUrl.parse(zk.url("/mezzo")), SESSION)) {
             List<Optional<MasterInfo>> seen = new CopyOnWriteArrayList<>();
             detector.addListener(seen::add);
-            await().atMost(WAIT).until(() -> detector.leader().map(MasterInfo::getPort).orElse(0) == 1001);
+            await().atMost(Timeouts.PROCESS).until(() -> detector.leader().map(MasterInfo::getPort).orElse(0) == 1001);
             assertThat(detector.leader().orElseThrow().getEpoch()).isEqualTo(1);
 
             a.election.close();
             assertThat(b.next()).isEqualTo("elected 2");
-            await().atMost(WAIT).until(() -> detector.leader().map(MasterInfo::getPort).orElse(0) == 1002);
+            await().atMost(Timeouts.PROCESS).until(() -> detector.leader().map(MasterInfo::getPort).orElse(0) == 1002);
             assertThat(detector.leader().orElseThrow().getEpoch()).isEqualTo(2);
         }
     }
@@ -163,7 +164,7 @@ class ZkLeaderElectionTest {
                 () -> deposed.write(List.of(RegistryOp.put("agents", "agent-9", bytes("late")))).get(10, TimeUnit.SECONDS));
         assertThat(fenced.getCause()).isInstanceOf(FencedException.class).hasMessageContaining("epoch moved on");
         assertThat(b.registry.readAll().getOrDefault("agents", Map.of())).doesNotContainKey("agent-9");
-        await().atMost(WAIT).until(() -> a.events.contains("lost"));
+        await().atMost(Timeouts.PROCESS).until(() -> a.events.contains("lost"));
     }
 
     @Test
@@ -171,8 +172,8 @@ class ZkLeaderElectionTest {
         Candidate a = new Candidate("a", 1001);
         a.next();
         // The leader znode is published once the master is ready; let it land before the outage.
-        try (ZkMasterDetector detector = ZkMasterDetector.start(zk.url("/mezzo"), SESSION)) {
-            await().atMost(WAIT).until(() -> detector.leader().isPresent());
+        try (ZkMasterDetector detector = ZkMasterDetector.start(ZkUrl.parse(zk.url("/mezzo")), SESSION)) {
+            await().atMost(Timeouts.PROCESS).until(() -> detector.leader().isPresent());
         }
         zk.kill(1);
         zk.kill(2);

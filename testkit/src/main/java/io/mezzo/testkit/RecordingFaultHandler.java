@@ -1,5 +1,6 @@
-package io.mezzo.common.loop;
+package io.mezzo.testkit;
 
+import io.mezzo.common.loop.FaultHandler;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.slf4j.Logger;

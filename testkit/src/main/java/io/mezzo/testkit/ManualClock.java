@@ -1,5 +1,6 @@
-package io.mezzo.common.clock;
+package io.mezzo.testkit;
 
+import io.mezzo.common.clock.Clock;
 import java.time.Duration;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;

@@ -2,7 +2,8 @@ package io.mezzo.common.loop;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.mezzo.common.clock.ManualClock;
+import io.mezzo.testkit.ManualClock;
+import io.mezzo.testkit.RecordingFaultHandler;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;

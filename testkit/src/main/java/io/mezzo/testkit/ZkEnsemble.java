@@ -1,6 +1,5 @@
-package io.mezzo.ha.testing;
+package io.mezzo.testkit;
 
-import io.mezzo.ha.zk.ZkUrl;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -11,6 +10,9 @@ import org.apache.curator.test.TestingCluster;
  * A real ZooKeeper ensemble in this JVM (Curator's TestingCluster), every server bound to
  * 127.0.0.1 on free ports with a 500 ms tick, so sessions of 1-10 s are allowed. Closing it stops
  * every server and deletes their data.
+ *
+ * <p>{@link #kill} and {@link #restart} take single servers down and up (quorum loss with two of
+ * three); expire a client's session with Curator's {@code KillSession}.
  */
 public final class ZkEnsemble implements AutoCloseable {
 
@@ -33,9 +35,9 @@ public final class ZkEnsemble implements AutoCloseable {
         return cluster.getConnectString();
     }
 
-    /** A zk:// URL for this ensemble under {@code path}. */
-    public ZkUrl url(String path) {
-        return ZkUrl.parse("zk://" + connectString() + path);
+    /** A zk:// URL for this ensemble under {@code path}, e.g. {@code zk://127.0.0.1:p1,.../mezzo}. */
+    public String url(String path) {
+        return "zk://" + connectString() + path;
     }
 
     /** Stops server {@code index} (0-based). */
