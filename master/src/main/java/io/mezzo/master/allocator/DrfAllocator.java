@@ -24,7 +24,7 @@ import java.util.TreeSet;
  * seed: replaying the same calls replays the same offers. See {@code README.md} in this package and
  * {@code docs/allocation.md} for the algorithm.
  *
- * <p>Owner: {@code MasterCore}. Thread: the master's event loop only (no locks). Illegal calls (a
+ * <p>Owner: {@code OfferManager}. Thread: the master's event loop only (no locks). Illegal calls (a
  * resource given back twice, an unknown agent) throw {@link IllegalStateException} or {@link
  * IllegalArgumentException}, which the loop hands to its fault handler; the allocator is left
  * unchanged by a call that throws, except where noted.
