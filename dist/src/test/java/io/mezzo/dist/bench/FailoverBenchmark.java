@@ -44,12 +44,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * simulated agents (raw AgentLink streams multiplexed over a few channels) and a raw scheduler
  * stream. A "crash" cuts the leader off: its ZooKeeper traffic (through a proxy) is dropped and its
  * gRPC server stops, so its session expires on the servers after the session timeout (2 s here);
- * a "graceful" stop closes it (it gives leadership up at once). Not a test: it asserts nothing and is not run by the build.
+ * a "graceful" stop closes it (it gives leadership up at once). Not a test: it asserts nothing and
+ * is not run by the build. The crash goes through the master's fault-injection seam ({@code
+ * Master.faults()}). Run it on the reactor's class path (nothing installed):
  *
  * <pre>
- * mvn -B -ntp -DskipTests install
- * mvn -B -ntp -pl dist exec:java -Dexec.classpathScope=test \
- *     -Dexec.mainClass=io.mezzo.dist.bench.FailoverBenchmark -Dexec.args="10 1000 10000"
+ * mvn -B -ntp -q -DskipTests -pl dist -am package dependency:build-classpath \
+ *     -Dmdep.outputFile=/tmp/cp.txt -Dmdep.includeScope=test
+ * java -cp dist/target/test-classes:dist/target/classes:$(cat /tmp/cp.txt) \
+ *     io.mezzo.dist.bench.FailoverBenchmark 10 1000 10000
  * </pre>
  */
 public final class FailoverBenchmark {
