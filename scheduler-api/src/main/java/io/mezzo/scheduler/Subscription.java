@@ -215,7 +215,8 @@ final class Subscription {
      * end (see {@link LaunchedTasks}). Tracking starts before the call goes on the stream, so it is
      * on the loop before any answer to the launch; it is undone when the call was not sent.
      */
-    boolean sendAccept(List<Offer.Operation> operations, Function<FrameworkID, Call> build) {
+    boolean sendAccept(List<Offer.Operation> given, Function<FrameworkID, Call> build) {
+        List<Offer.Operation> operations = List.copyOf(given); // read later, on the loop
         boolean launches = reconcileLaunchedTasks
                 && operations.stream().anyMatch(op -> op.getType() == Offer.Operation.Type.LAUNCH);
         if (!launches) {
@@ -526,7 +527,6 @@ final class Subscription {
         }
         c.ended();
         MasterInfo hinted = leaderHint != null ? parseHint(leaderHint) : null;
-        redetect();
         if (hinted != null && !MasterConnection.address(hinted).equals(c.address())) {
             redirect = hinted;
             redirectsInARow++;
@@ -583,10 +583,12 @@ final class Subscription {
     }
 
     /**
-     * The stream is over (already ended or aborted by the caller): forget it, tell the scheduler if
-     * it was subscribed, and schedule the next attempt after {@code delay}.
+     * The stream is over (already ended or aborted by the caller): ask the detector again, forget
+     * the stream, tell the scheduler if it was subscribed, and schedule the next attempt after
+     * {@code delay}.
      */
     private void disconnect(String reason, Duration delay) {
+        redetect();
         boolean tell = schedulerSubscribed;
         String from = connection == null ? "-" : connection.address();
         session = null;
