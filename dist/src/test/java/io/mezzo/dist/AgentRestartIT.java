@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.mezzo.agent.checkpoint.CheckpointFile;
 import io.mezzo.common.resources.ResourceText;
+import io.mezzo.dist.run.RunFramework;
 import io.mezzo.proto.v1.AgentID;
 import io.mezzo.proto.v1.CommandInfo;
 import io.mezzo.proto.v1.ContainerCheckpoint;
@@ -157,8 +158,10 @@ class AgentRestartIT {
 
         startAgent();
         assertThat(run.waitFor(Timeouts.FAILOVER.toSeconds(), TimeUnit.SECONDS)).isTrue();
-        assertThat(run.exitValue()).as(read(runLog)).isEqualTo(1);
-        assertThat(read(runLog)).contains("TASK_LOST").contains("re-registered without task");
+        // mezzo run is partition-aware: the task it saw running is TASK_GONE, its outcome unknown.
+        assertThat(run.exitValue()).as(read(runLog)).isEqualTo(RunFramework.EXIT_LOST);
+        assertThat(read(runLog)).contains("TASK_GONE").contains("re-registered without task")
+                .contains("its outcome is unknown");
     }
 
     @Test

@@ -64,11 +64,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *       intervals, or the detector names another leader, the scheduler is told {@link
  *       Scheduler#disconnected} once and the client resubscribes after an exponential backoff. The
  *       master keeps the framework's tasks for {@code FrameworkInfo.failover_timeout} seconds.
- *   <li>With a standalone master address, a master that is not the leader answers UNAVAILABLE
- *       naming the leader in the {@code mezzo-leader} trailer; the next attempt goes there (at once
- *       the first time, after the backoff when redirects follow one another). An attempt that fails
- *       without a hint goes back to the configured address.
+ *   <li>A master that is not the leader answers UNAVAILABLE naming the leader in the {@code
+ *       mezzo-leader} trailer; the next attempt goes there (at once the first time, after the
+ *       backoff when redirects follow one another), whether the master was given as {@code
+ *       host:port} or found through ZooKeeper, whose view may lag. Every failed attempt also asks
+ *       the detector again; an attempt that fails without a hint goes to the leader it names now
+ *       (with {@code host:port}: the configured address).
  *   <li>A SUBSCRIBED from a master whose epoch is older than the highest seen is refused.
+ *   <li>Unless {@link Builder#reconcileLaunchedTasks} turns it off, the client tracks the tasks it
+ *       launched until they end, and reconciles them explicitly after every (re)subscription.
  *   <li>The client stops for good on a fatal ERROR ({@link SchedulerError#fatal()}), after {@link
  *       #teardown()}, and on {@link #close()}.
  * </ol>
@@ -106,6 +110,8 @@ public final class MezzoSchedulerClient implements SchedulerDriver {
                 this,
                 b.detector,
                 b.autoAcknowledge,
+                b.reconcileLaunchedTasks,
+                new LaunchedTasks(),
                 b.missedHeartbeats,
                 new Backoff(b.backoffInitial, b.backoffMax, new Random()),
                 b.clock,
@@ -155,7 +161,7 @@ public final class MezzoSchedulerClient implements SchedulerDriver {
     public boolean accept(List<OfferID> offerIds, List<Offer.Operation> operations, Filters filters) {
         Objects.requireNonNull(offerIds, "offerIds");
         Objects.requireNonNull(operations, "operations");
-        return subscription.send(Call.Type.ACCEPT, id -> Calls.accept(id, offerIds, operations, filters));
+        return subscription.sendAccept(operations, id -> Calls.accept(id, offerIds, operations, filters));
     }
 
     @Override
@@ -255,6 +261,11 @@ public final class MezzoSchedulerClient implements SchedulerDriver {
         return subscription.state();
     }
 
+    /** How many launched tasks are tracked for reconciliation, read on the loop. For tests. */
+    CompletableFuture<Integer> launchedTasksTracked() {
+        return subscription.launchedTasksTracked();
+    }
+
     /**
      * Configures a {@link MezzoSchedulerClient}. Exactly one of {@link #master} and {@link #detector}
      * must be given.
@@ -266,6 +277,7 @@ public final class MezzoSchedulerClient implements SchedulerDriver {
         private MasterDetector detector;
         private boolean ownsDetector;
         private boolean autoAcknowledge = true;
+        private boolean reconcileLaunchedTasks = true;
         private Clock clock = SystemClock.INSTANCE;
         private FaultHandler faultHandler = LoggingFaultHandler.INSTANCE;
         private Duration backoffInitial = Duration.ofSeconds(1);
@@ -299,8 +311,8 @@ public final class MezzoSchedulerClient implements SchedulerDriver {
 
         /**
          * Follows the leader that {@code detector} names. The caller owns the detector and closes
-         * it after the client. With a {@link StandaloneMasterDetector}, leader hints are followed as
-         * with {@link #master}.
+         * it after the client. Leader hints are followed as with {@link #master}; {@link
+         * StandaloneMasterDetector} names one fixed master.
          */
         public Builder detector(MasterDetector detector) {
             requireNoDetector();
@@ -316,6 +328,25 @@ public final class MezzoSchedulerClient implements SchedulerDriver {
          */
         public Builder autoAcknowledge(boolean autoAcknowledge) {
             this.autoAcknowledge = autoAcknowledge;
+            return this;
+        }
+
+        /**
+         * Whether the client reconciles the tasks it launched (default true). With true, every task
+         * launched through {@link SchedulerDriver#accept} or {@link SchedulerDriver#launch} is
+         * tracked until an update says it ended (a terminal state, or TASK_UNKNOWN), and after every
+         * subscription and resubscription the client sends an explicit RECONCILE naming the tracked
+         * tasks and their agents, before {@link Scheduler#subscribed} is called. The answers arrive
+         * as ordinary {@link Scheduler#update} calls: so a launch the master never acted on (its
+         * leader died first) comes back as TASK_UNKNOWN, or TASK_LOST without PARTITION_AWARE,
+         * instead of silence. Large numbers go in calls of 1,000 tasks, each sent once the previous
+         * one is answered; memory is one entry per launched task that has not ended.
+         *
+         * <p>Turn it off for a framework that keeps its own records of its tasks and reconciles
+         * them itself from {@link Scheduler#subscribed}.
+         */
+        public Builder reconcileLaunchedTasks(boolean reconcile) {
+            this.reconcileLaunchedTasks = reconcile;
             return this;
         }
 

@@ -33,8 +33,10 @@ public interface Scheduler {
      * are sent from now on.
      *
      * <p>After a resubscription, offers made before the disconnection are void, and status updates
-     * may have been missed: this is the place to reconcile tasks (see {@link
-     * SchedulerDriver#reconcile}).
+     * may have been missed. Unless built with {@code reconcileLaunchedTasks(false)}, the client has
+     * already asked the master, by explicit reconciliation, about every task it launched and has
+     * not seen end; the answers follow as {@link #update} calls. Reconcile here whatever else your
+     * own records hold (see {@link SchedulerDriver#reconcile}).
      *
      * @param driver the client
      * @param frameworkId the id the master assigned (the same one on every resubscription)

@@ -92,8 +92,12 @@ public interface SchedulerDriver extends AutoCloseable {
 
     /**
      * Asks for the latest state of tasks. With an empty list (implicit reconciliation) the master
-     * sends an update for every task of the framework it knows; with tasks (explicit
-     * reconciliation) one update per task, TASK_UNKNOWN or TASK_LOST for those it does not know.
+     * sends an update for every task of the framework it knows, and nothing about a task it does not
+     * know. With tasks (explicit reconciliation) it sends one update per task once it is sure of the
+     * answer: TASK_UNKNOWN (TASK_LOST without PARTITION_AWARE) for a task that does not exist,
+     * TASK_GONE or TASK_UNREACHABLE after its agent. The client already does explicit
+     * reconciliation of the tasks it launched after every subscription, unless built with {@code
+     * reconcileLaunchedTasks(false)}.
      */
     boolean reconcile(List<Call.Reconcile.Task> tasks);
 

@@ -7,12 +7,13 @@ import io.mezzo.common.loop.FaultHandler;
 import io.mezzo.common.retry.Backoff;
 import io.mezzo.ha.MasterDetector;
 import io.mezzo.ha.MasterDetectors;
-import io.mezzo.ha.StandaloneMasterDetector;
 import io.mezzo.proto.v1.Call;
 import io.mezzo.proto.v1.Event;
 import io.mezzo.proto.v1.FrameworkID;
 import io.mezzo.proto.v1.FrameworkInfo;
 import io.mezzo.proto.v1.MasterInfo;
+import io.mezzo.proto.v1.Offer;
+import io.mezzo.proto.v1.TaskStatus;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -64,13 +65,20 @@ import org.slf4j.event.Level;
  *       {@link Scheduler#subscribed}, never for failed attempts in between.
  *   <li>A resubscription carries {@code FrameworkInfo.id} = the id from the last SUBSCRIBED.
  *   <li>The backoff is reset by SUBSCRIBED. A redirect (UNAVAILABLE with a {@code mezzo-leader}
- *       trailer, standalone master only) is followed at once the first time, after the backoff when
- *       redirects follow one another; a failure without a hint goes back to the configured master.
- *       A hint is {@code host:port}; any other (a {@code zk://} URL included) is ignored.
+ *       trailer, whatever the detector) is followed at once the first time, after the backoff when
+ *       redirects follow one another. Every ended attempt asks the detector again for the leader
+ *       (re-detect); a failure without a hint goes to the leader it names now (a standalone
+ *       detector: the configured master). While a stream to a hinted master is open, only a
+ *       detector naming a <em>different</em> leader moves the client. A hint is {@code host:port};
+ *       any other (a {@code zk://} URL included) is ignored.
  *   <li>A SUBSCRIBED from a master with an older epoch than the highest seen is refused.
  *   <li>FRAMEWORK_REMOVED, FRAMEWORK_FAILED_OVER, a refused SUBSCRIBE, teardown and close move to
  *       STOPPED, which is terminal: no call, callback or reconnection after it. Illegal state moves
  *       go to the fault handler.
+ *   <li>Unless turned off, every task launched through {@link #sendAccept} is tracked in {@link
+ *       LaunchedTasks} until an update says it ended, and every SUBSCRIBED starts an explicit
+ *       reconciliation of the tracked tasks on the new stream, before {@link Scheduler#subscribed}
+ *       is called. The answers are ordinary UPDATE events.
  * </ol>
  */
 final class Subscription {
@@ -81,6 +89,7 @@ final class Subscription {
     private static final double MAX_HEARTBEAT_SECONDS = 3600;
     private static final String RECONNECT_TIMER = "reconnect";
     private static final String WATCHDOG_TIMER = "heartbeat-watchdog";
+    private static final String RECONCILE_TIMER = "reconcile-next-batch";
     private static final String MDC_FRAMEWORK = "framework";
     private static final long CLOSE_WAIT_SECONDS = 2;
 
@@ -91,7 +100,7 @@ final class Subscription {
     private final FrameworkInfo frameworkInfo;
     private final Callbacks callbacks;
     private final MasterDetector detector;
-    private final boolean followLeaderHints;
+    private final boolean reconcileLaunchedTasks;
     private final int missedHeartbeats;
     private final FaultHandler faultHandler;
     private final EventLoop loop;
@@ -113,6 +122,7 @@ final class Subscription {
     private Duration heartbeatInterval = MezzoSchedulerClient.DEFAULT_HEARTBEAT;
     private boolean schedulerSubscribed;
     private long eventsReceived;
+    private final LaunchedTasks launchedTasks;
 
     /**
      * A subscription of {@code frameworkInfo} (its {@code id}, if set, is resubscribed) that calls
@@ -125,6 +135,8 @@ final class Subscription {
             SchedulerDriver driver,
             MasterDetector detector,
             boolean autoAcknowledge,
+            boolean reconcileLaunchedTasks,
+            LaunchedTasks launchedTasks,
             int missedHeartbeats,
             Backoff backoff,
             Clock clock,
@@ -132,7 +144,8 @@ final class Subscription {
         this.frameworkInfo = frameworkInfo;
         this.callbacks = new Callbacks(scheduler, driver, autoAcknowledge, faultHandler, this::idText);
         this.detector = detector;
-        this.followLeaderHints = detector instanceof StandaloneMasterDetector;
+        this.reconcileLaunchedTasks = reconcileLaunchedTasks;
+        this.launchedTasks = launchedTasks;
         this.missedHeartbeats = missedHeartbeats;
         this.faultHandler = faultHandler;
         this.backoff = backoff;
@@ -197,6 +210,26 @@ final class Subscription {
         return true;
     }
 
+    /**
+     * Sends an ACCEPT whose {@code operations} may launch tasks: those tasks are tracked until they
+     * end (see {@link LaunchedTasks}). Tracking starts before the call goes on the stream, so it is
+     * on the loop before any answer to the launch; it is undone when the call was not sent.
+     */
+    boolean sendAccept(List<Offer.Operation> given, Function<FrameworkID, Call> build) {
+        List<Offer.Operation> operations = List.copyOf(given); // read later, on the loop
+        boolean launches = reconcileLaunchedTasks
+                && operations.stream().anyMatch(op -> op.getType() == Offer.Operation.Type.LAUNCH);
+        if (!launches) {
+            return send(Call.Type.ACCEPT, build);
+        }
+        onLoop(() -> launchedTasks.launched(operations));
+        boolean sent = send(Call.Type.ACCEPT, build);
+        if (!sent) {
+            onLoop(() -> launchedTasks.notSent(operations));
+        }
+        return sent;
+    }
+
     /** Stops for good on the loop: at once when called from a callback, else as the next event. */
     void stopForGoodSoon(String reason) {
         onLoop(() -> stopForGood(Level.INFO, reason));
@@ -231,6 +264,11 @@ final class Subscription {
     /** The lifecycle state, read on the loop. For tests. */
     CompletableFuture<ClientState> state() {
         return loop.call(() -> state);
+    }
+
+    /** How many launched tasks are tracked, read on the loop. For tests. */
+    CompletableFuture<Integer> launchedTasksTracked() {
+        return loop.call(launchedTasks::size);
     }
 
     // ---------------------------------------------------------------------------------------
@@ -285,6 +323,7 @@ final class Subscription {
     }
 
     private void handleLeader(Optional<MasterInfo> detected) {
+        Optional<MasterInfo> previous = leader;
         leader = detected;
         switch (state) {
             case NEW -> connect();
@@ -304,6 +343,11 @@ final class Subscription {
             case CONNECTING, SUBSCRIBED -> {
                 String current = connection.address();
                 if (detected.isPresent() && MasterConnection.address(detected.get()).equals(current)) {
+                    return;
+                }
+                if (detected.equals(previous) && detected.isPresent()) {
+                    // The same leader named again (a detector re-reading after a reconnect) while
+                    // this stream goes to the master a hint named: the hint is the fresher news.
                     return;
                 }
                 String reason = "leading master changed to "
@@ -359,7 +403,8 @@ final class Subscription {
             }
             switch (event.getType()) {
                 case SUBSCRIBED -> onSubscribed(c, event.getSubscribed());
-                case OFFERS, RESCIND, UPDATE, MESSAGE, FAILURE -> callbacks.deliver(event);
+                case UPDATE -> onUpdate(event);
+                case OFFERS, RESCIND, MESSAGE, FAILURE -> callbacks.deliver(event);
                 case ERROR -> onError(SchedulerError.of(event.getError()));
                 case HEARTBEAT -> LOG.debug("Heartbeat from master {}", c.address());
                 default -> LOG.debug("Ignored event of type {} from master {}", event.getType(), c.address());
@@ -411,7 +456,59 @@ final class Subscription {
         armWatchdog();
         LOG.info("Subscribed framework {} with master {} (epoch {}, heartbeat every {} ms)",
                 id.getValue(), c.address(), master.getEpoch(), heartbeatInterval.toMillis());
+        if (reconcileLaunchedTasks) {
+            int tracked = launchedTasks.startRound();
+            if (tracked > 0) {
+                LOG.info("Reconciling {} launched tasks of framework {} that have not ended, with master {}",
+                        tracked, id.getValue(), c.address());
+                reconcileNextBatch(c.serial());
+            }
+        }
         callbacks.subscribed(id, master);
+    }
+
+    /**
+     * An UPDATE: tracked launched tasks take note (a terminal state ends the tracking), then the
+     * scheduler gets it; once the last batch of the reconciliation round is answered, the next goes.
+     */
+    private void onUpdate(Event event) {
+        TaskStatus status = event.getUpdate().getStatus();
+        if (launchedTasks.update(status)) {
+            LOG.debug("Launched task {} ended {}: no longer reconciled", status.getTaskId().getValue(), status.getState());
+        }
+        callbacks.deliver(event);
+        if (launchedTasks.batchAnswered() && connection != null && state == ClientState.SUBSCRIBED) {
+            reconcileNextBatch(connection.serial());
+        }
+    }
+
+    /**
+     * Sends the next RECONCILE batch of the round on the current stream, and arms a fallback: if the
+     * master has not answered every task of it within a heartbeat interval, the next one goes anyway.
+     */
+    private void reconcileNextBatch(long serial) {
+        if (connection == null || connection.serial() != serial || state != ClientState.SUBSCRIBED) {
+            return;
+        }
+        List<Call.Reconcile.Task> batch = launchedTasks.nextBatch();
+        if (batch.isEmpty()) {
+            loop.cancel(RECONCILE_TIMER);
+            return;
+        }
+        if (!connection.send(Calls.reconcile(frameworkId, batch))) {
+            LOG.warn("Did not send RECONCILE of {} launched tasks for framework {}: stream to master {} is closed",
+                    batch.size(), idText(), connection.address());
+            return;
+        }
+        LOG.debug("Sent RECONCILE of {} launched tasks for framework {}", batch.size(), idText());
+        if (launchedTasks.roundInProgress()) {
+            loop.schedule(RECONCILE_TIMER, heartbeatInterval, () -> {
+                setMdc();
+                reconcileNextBatch(serial);
+            });
+        } else {
+            loop.cancel(RECONCILE_TIMER);
+        }
     }
 
     private void onError(SchedulerError error) {
@@ -429,7 +526,7 @@ final class Subscription {
             return;
         }
         c.ended();
-        MasterInfo hinted = followLeaderHints && leaderHint != null ? parseHint(leaderHint) : null;
+        MasterInfo hinted = leaderHint != null ? parseHint(leaderHint) : null;
         if (hinted != null && !MasterConnection.address(hinted).equals(c.address())) {
             redirect = hinted;
             redirectsInARow++;
@@ -439,6 +536,21 @@ final class Subscription {
         } else {
             redirectsInARow = 0;
             disconnect(reason, backoff.next());
+        }
+    }
+
+    /**
+     * Asks the detector again for the leader, rather than trusting the last notification: after a
+     * failed attempt the next one without a hint goes to whatever the detector names now. A
+     * standalone detector always names its configured master.
+     */
+    private void redetect() {
+        Optional<MasterInfo> now = detector.leader();
+        if (!now.equals(leader)) {
+            LOG.info("Detector {} now names {} as the leading master (was {})", detector,
+                    now.map(MasterConnection::address).orElse("none"),
+                    leader.map(MasterConnection::address).orElse("none"));
+            leader = now;
         }
     }
 
@@ -471,16 +583,20 @@ final class Subscription {
     }
 
     /**
-     * The stream is over (already ended or aborted by the caller): forget it, tell the scheduler if
-     * it was subscribed, and schedule the next attempt after {@code delay}.
+     * The stream is over (already ended or aborted by the caller): ask the detector again, forget
+     * the stream, tell the scheduler if it was subscribed, and schedule the next attempt after
+     * {@code delay}.
      */
     private void disconnect(String reason, Duration delay) {
+        redetect();
         boolean tell = schedulerSubscribed;
         String from = connection == null ? "-" : connection.address();
         session = null;
         schedulerSubscribed = false;
         connection = null;
         loop.cancel(WATCHDOG_TIMER);
+        loop.cancel(RECONCILE_TIMER);
+        launchedTasks.endRound();
         if (leader.isEmpty() && redirect == null) {
             moveTo(ClientState.NO_LEADER);
             LOG.info("Disconnected framework {} from master {}: {}; waiting for a leading master",
@@ -522,6 +638,8 @@ final class Subscription {
         schedulerSubscribed = false;
         loop.cancel(RECONNECT_TIMER);
         loop.cancel(WATCHDOG_TIMER);
+        loop.cancel(RECONCILE_TIMER);
+        launchedTasks.endRound();
         if (connection != null) {
             connection.finish();
         }

@@ -6,7 +6,8 @@
  * (accept or decline offers, kill and reconcile tasks). {@link
  * io.mezzo.scheduler.MezzoSchedulerClient} implements the driver on the {@code mezzo.v1.Scheduler}
  * gRPC stream: it finds the leading master, subscribes, keeps the subscription alive across
- * disconnections and master failovers, watches heartbeats, and acknowledges status updates.
+ * disconnections and master failovers, watches heartbeats, acknowledges status updates, and
+ * reconciles the tasks it launched after every resubscription.
  *
  * <p><b>Threading.</b> Every callback runs on the client's single thread ({@code
  * scheduler-client}), in the order the master sent the events, so a scheduler's own state needs no
@@ -21,11 +22,10 @@
  * <pre>{@code
  * import io.mezzo.common.resources.ResourceText;
  * import io.mezzo.common.resources.Resources;
+ * import io.mezzo.common.task.TaskStates;
  * import io.mezzo.proto.v1.CommandInfo;
  * import io.mezzo.proto.v1.Filters;
- * import io.mezzo.proto.v1.FrameworkID;
  * import io.mezzo.proto.v1.FrameworkInfo;
- * import io.mezzo.proto.v1.MasterInfo;
  * import io.mezzo.proto.v1.Offer;
  * import io.mezzo.proto.v1.TaskID;
  * import io.mezzo.proto.v1.TaskInfo;
@@ -36,7 +36,6 @@
  * import io.mezzo.scheduler.SchedulerDriver;
  * import io.mezzo.scheduler.SchedulerError;
  * import java.util.List;
- * import java.util.Set;
  * import java.util.concurrent.CompletableFuture;
  * import java.util.concurrent.TimeUnit;
  *
@@ -44,9 +43,6 @@
  *
  *     static final Resources NEEDED = ResourceText.parse("cpus:0.1;mem:32");
  *     static final TaskID TASK_ID = TaskID.newBuilder().setValue("hello-1").build();
- *     private static final Set<TaskState> TERMINAL = Set.of(
- *             TaskState.TASK_FINISHED, TaskState.TASK_FAILED, TaskState.TASK_KILLED, TaskState.TASK_ERROR,
- *             TaskState.TASK_LOST, TaskState.TASK_DROPPED, TaskState.TASK_GONE, TaskState.TASK_UNKNOWN);
  *
  *     private final CompletableFuture<TaskStatus> done = new CompletableFuture<>();
  *     private boolean launched; // touched only on the client thread: no lock needed
@@ -54,14 +50,6 @@
  *     // Completes with the task's terminal status, or fails on a fatal error.
  *     public CompletableFuture<TaskStatus> done() {
  *         return done;
- *     }
- *
- *     @Override
- *     public void subscribed(SchedulerDriver driver, FrameworkID frameworkId, MasterInfo master) {
- *         if (launched) {
- *             // Resubscribed after a disconnection: an update may have been missed.
- *             driver.reconcile(List.of());
- *         }
  *     }
  *
  *     @Override
@@ -91,7 +79,9 @@
  *     public void update(SchedulerDriver driver, TaskStatus status) {
  *         System.out.printf("task %s is %s %s%n",
  *                 status.getTaskId().getValue(), status.getState(), status.getMessage());
- *         if (status.getTaskId().equals(TASK_ID) && TERMINAL.contains(status.getState())) {
+ *         // The client reconciles the task after every resubscription: if the launch was lost with a
+ *         // dying master, the answer (TASK_LOST here, without PARTITION_AWARE) ends the wait.
+ *         if (status.getTaskId().equals(TASK_ID) && TaskStates.isTerminal(status.getState())) {
  *             done.complete(status);
  *             driver.teardown(); // removes the framework; the client stops
  *         }
@@ -141,6 +131,8 @@
  *       STOPPED) and its legal moves;
  *   <li>{@code MasterConnection}: one stream to one master, and the gRPC edge that enqueues what
  *       arrives;
+ *   <li>{@code LaunchedTasks}: the tasks launched and not yet ended, reconciled explicitly after
+ *       every (re)subscription;
  *   <li>{@code Callbacks}: one event to one {@code Scheduler} callback, and auto-acknowledgement;
  *   <li>{@code Calls}: builds the {@code Call} messages.
  * </ul>

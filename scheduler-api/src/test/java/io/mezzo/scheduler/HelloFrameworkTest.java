@@ -4,6 +4,7 @@ import static io.mezzo.scheduler.Events.agentId;
 import static io.mezzo.scheduler.Events.offerId;
 import static io.mezzo.scheduler.Events.status;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.mezzo.common.resources.ResourceText;
 import io.mezzo.proto.v1.Call;
@@ -19,6 +20,8 @@ import io.mezzo.scheduler.example.HelloFramework;
 import io.mezzo.testkit.ManualClock;
 import io.mezzo.testkit.RecordingFaultHandler;
 import io.mezzo.testkit.ScriptedMaster;
+import io.mezzo.testkit.Timeouts;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -70,6 +73,44 @@ class HelloFrameworkTest {
             assertThat(stream.nextCall().getType()).isEqualTo(Call.Type.TEARDOWN);
             assertThat(hello.done().get(10, TimeUnit.SECONDS)).isEqualTo(finished);
             assertThat(stream.awaitPeerEnded()).isEqualTo("half-closed");
+        }
+        faults.assertNoFaults();
+    }
+
+    @Test
+    void aLaunchLostWithItsMasterEndsTheWaitAfterTheResubscription() throws Exception {
+        RecordingFaultHandler faults = new RecordingFaultHandler();
+        HelloFramework hello = new HelloFramework();
+        ManualClock clock = new ManualClock();
+        try (ScriptedMaster master = ScriptedMaster.start(1);
+                MezzoSchedulerClient client = MezzoSchedulerClient.builder(INFO, hello)
+                        .master(master.address())
+                        .clock(clock)
+                        .faultHandler(faults)
+                        .build()) {
+            client.start();
+            ScriptedMaster.SchedulerStream stream = master.nextSchedulerStream();
+            assertThat(stream.nextCall().getType()).isEqualTo(Call.Type.SUBSCRIBE);
+            stream.send(Events.subscribed("framework-1", 15, master.info()));
+            stream.send(Events.offers(offer("offer-1", "agent-1", "cpus:2;mem:4096")));
+            assertThat(stream.nextCall().getType()).isEqualTo(Call.Type.ACCEPT);
+
+            // The master dies before acting on the ACCEPT; the next one never heard of hello-1.
+            stream.fail();
+            await().atMost(Timeouts.WAIT)
+                    .until(() -> client.state().get(10, TimeUnit.SECONDS) == ClientState.BACKING_OFF);
+            clock.advance(Duration.ofSeconds(1));
+            ScriptedMaster.SchedulerStream next = master.nextSchedulerStream();
+            assertThat(next.nextCall().getType()).isEqualTo(Call.Type.SUBSCRIBE);
+            next.send(Events.subscribed("framework-1", 15, master.info()));
+            Call reconcile = next.nextCall();
+            assertThat(reconcile.getType()).isEqualTo(Call.Type.RECONCILE);
+            assertThat(reconcile.getReconcile().getTasks(0).getTaskId().getValue()).isEqualTo("hello-1");
+            TaskStatus lost = status("hello-1", "agent-1", TaskState.TASK_LOST, "");
+            next.send(Events.update(lost));
+
+            assertThat(hello.done().get(10, TimeUnit.SECONDS)).isEqualTo(lost);
+            assertThat(next.nextCall().getType()).isEqualTo(Call.Type.TEARDOWN);
         }
         faults.assertNoFaults();
     }

@@ -17,6 +17,7 @@ import io.mezzo.proto.v1.FrameworkID;
 import io.mezzo.proto.v1.FrameworkInfo;
 import io.mezzo.proto.v1.Offer;
 import io.mezzo.proto.v1.TaskID;
+import io.mezzo.proto.v1.TaskInfo;
 import io.mezzo.proto.v1.TaskState;
 import io.mezzo.proto.v1.TaskStatus;
 import io.mezzo.scheduler.RecordingScheduler.Disconnected;
@@ -26,6 +27,7 @@ import io.mezzo.scheduler.RecordingScheduler.Rescinded;
 import io.mezzo.scheduler.RecordingScheduler.Subscribed;
 import io.mezzo.scheduler.RecordingScheduler.Update;
 import io.mezzo.testkit.ManualClock;
+import io.mezzo.testkit.Protos;
 import io.mezzo.testkit.RecordingFaultHandler;
 import io.mezzo.testkit.ScriptedMaster;
 import io.mezzo.testkit.Timeouts;
@@ -364,6 +366,223 @@ class MezzoSchedulerClientTest {
         assertThat(scheduler.next()).isEqualTo(new Subscribed(FRAMEWORK_ID, master.info(3)));
     }
 
+    @Test
+    void followsAHintAtOnceWhateverTheDetector() throws Exception {
+        ScriptedMaster leader = master(2);
+        ScriptedMaster follower = master(2);
+        follower.redirectTo(leader.address());
+        SwitchingDetector stale = new SwitchingDetector(follower.info()); // lags behind the election
+        resources.push(stale);
+        MezzoSchedulerClient client = client(b -> b.detector(stale));
+
+        client.start();
+
+        // The clock does not move: a client that waited for its backoff would never get there.
+        ScriptedMaster.SchedulerStream stream = leader.nextSchedulerStream();
+        assertThat(stream.nextCall().getType()).isEqualTo(Call.Type.SUBSCRIBE);
+        assertThat(follower.redirected()).isEqualTo(1);
+        stream.send(Events.subscribed("framework-1", 15, leader.info()));
+        assertThat(scheduler.next()).isEqualTo(new Subscribed(FRAMEWORK_ID, leader.info()));
+    }
+
+    @Test
+    void aMasterThatStopsLeadingMovesTheClientToTheLeaderItNamesAtOnce() throws Exception {
+        ScriptedMaster a = master(1);
+        ScriptedMaster b = master(2);
+        SwitchingDetector detector = new SwitchingDetector(a.info());
+        resources.push(detector);
+        MezzoSchedulerClient client = client(builder -> builder.detector(detector));
+        ScriptedMaster.SchedulerStream onA = subscribe(client, a);
+        // Earlier failures have grown the backoff; a hint still goes at once.
+        onA.fail();
+        assertThat(scheduler.next()).isEqualTo(new Disconnected());
+        settle(client);
+        clock.advance(Duration.ofSeconds(1));
+        onA = a.nextSchedulerStream();
+        assertThat(onA.nextCall()).isEqualTo(resubscribe());
+        onA.send(Events.subscribed("framework-1", 15, a.info()));
+        assertThat(scheduler.next()).isEqualTo(new Subscribed(FRAMEWORK_ID, a.info()));
+
+        onA.failNotLeader(b.address());
+
+        assertThat(scheduler.next()).isEqualTo(new Disconnected());
+        ScriptedMaster.SchedulerStream onB = b.nextSchedulerStream();
+        assertThat(onB.nextCall()).isEqualTo(resubscribe());
+        onB.send(Events.subscribed("framework-1", 15, b.info()));
+        assertThat(scheduler.next()).isEqualTo(new Subscribed(FRAMEWORK_ID, b.info()));
+
+        // The detector, still behind, names the old leader again: the hint was the fresher news.
+        detector.elect(Optional.of(a.info()));
+        settle(client);
+        assertThat(client.isSubscribed()).isTrue();
+        assertThat(onB.ended()).isFalse();
+        assertThat(scheduler.callbacks).isEmpty();
+    }
+
+    @Test
+    void aFailedAttemptAsksTheDetectorAgainInsteadOfRetryingTheLastLeader() throws Exception {
+        ScriptedMaster a = master(1);
+        ScriptedMaster b = master(2);
+        SwitchingDetector detector = new SwitchingDetector(a.info());
+        resources.push(detector);
+        MezzoSchedulerClient client = client(builder -> builder.detector(detector));
+        ScriptedMaster.SchedulerStream onA = subscribe(client, a);
+
+        // The detector learns of b, but its notification is lost (an expired watch).
+        detector.electSilently(Optional.of(b.info()));
+        onA.fail();
+        assertThat(scheduler.next()).isEqualTo(new Disconnected());
+        settle(client);
+        clock.advance(Duration.ofSeconds(1));
+
+        ScriptedMaster.SchedulerStream onB = b.nextSchedulerStream();
+        assertThat(onB.nextCall()).isEqualTo(resubscribe());
+        assertThat(a.pollSchedulerStream(Duration.ofMillis(200))).as("no retry of the old leader").isNull();
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Reconciling launched tasks.
+    // ---------------------------------------------------------------------------------------
+
+    @Test
+    void reconcilesExactlyTheLaunchedTasksThatHaveNotEndedAfterEveryResubscription() throws Exception {
+        ScriptedMaster master = master(1);
+        MezzoSchedulerClient client = client(b -> b.master(master.address()));
+        ScriptedMaster.SchedulerStream first = subscribe(client, master);
+        assertThat(client.revive()).isTrue();
+        assertThat(first.nextCall().getType()).as("nothing to reconcile yet").isEqualTo(Call.Type.REVIVE);
+
+        assertThat(client.launch(offerId("offer-1"), List.of(task("t1", "agent-1"), task("t2", "agent-1")))).isTrue();
+        assertThat(client.accept(List.of(offerId("offer-2")), List.of(
+                        Offer.Operation.newBuilder().setType(Offer.Operation.Type.RESERVE).build(),
+                        Calls.launch(List.of(task("t3", "agent-2"), task("t4", "agent-2"), task("t5", "agent-2")))),
+                null)).isTrue();
+        assertThat(first.nextCall().getType()).isEqualTo(Call.Type.ACCEPT);
+        assertThat(first.nextCall().getType()).isEqualTo(Call.Type.ACCEPT);
+        TaskStatus t1Running = status("t1", "agent-1", TaskState.TASK_RUNNING, "uuid-1");
+        TaskStatus t2Finished = status("t2", "agent-1", TaskState.TASK_FINISHED, "uuid-2");
+        TaskStatus t3Unreachable = status("t3", "agent-2", TaskState.TASK_UNREACHABLE, "");
+        TaskStatus t5Unknown = status("t5", "agent-2", TaskState.TASK_UNKNOWN, "");
+        for (TaskStatus s : List.of(t1Running, t2Finished, t3Unreachable, t5Unknown)) {
+            first.send(Events.update(s));
+            assertThat(scheduler.next()).isEqualTo(new Update(s));
+        }
+
+        // The leader dies; the client resubscribes and asks about t1, t3 and t4 (never heard of).
+        first.fail();
+        assertThat(scheduler.next()).isEqualTo(new Disconnected());
+        settle(client);
+        clock.advance(Duration.ofSeconds(1));
+        ScriptedMaster.SchedulerStream second = master.nextSchedulerStream();
+        assertThat(second.nextCall()).isEqualTo(resubscribe());
+        second.send(Events.subscribed("framework-1", 15, master.info()));
+        assertThat(second.nextCall()).isEqualTo(reconcile(
+                reconcileTask("t1", "agent-1"), reconcileTask("t3", "agent-2"), reconcileTask("t4", "agent-2")));
+        assertThat(scheduler.next()).isEqualTo(new Subscribed(FRAMEWORK_ID, master.info()));
+
+        // The answers are ordinary updates; a terminal one or TASK_UNKNOWN ends the tracking.
+        TaskStatus t1Again = status("t1", "agent-1", TaskState.TASK_RUNNING, "");
+        TaskStatus t3Gone = status("t3", "agent-2", TaskState.TASK_GONE, "");
+        TaskStatus t4Unknown = status("t4", "agent-2", TaskState.TASK_UNKNOWN, "");
+        for (TaskStatus s : List.of(t1Again, t3Gone, t4Unknown)) {
+            second.send(Events.update(s));
+            assertThat(scheduler.next()).isEqualTo(new Update(s));
+        }
+        assertThat(client.launchedTasksTracked().get(5, TimeUnit.SECONDS)).isEqualTo(1);
+
+        second.complete();
+        assertThat(scheduler.next()).isEqualTo(new Disconnected());
+        settle(client);
+        clock.advance(Duration.ofSeconds(1));
+        ScriptedMaster.SchedulerStream third = master.nextSchedulerStream();
+        assertThat(third.nextCall()).isEqualTo(resubscribe());
+        third.send(Events.subscribed("framework-1", 15, master.info()));
+        assertThat(third.nextCall()).isEqualTo(reconcile(reconcileTask("t1", "agent-1")));
+        assertThat(scheduler.next()).isEqualTo(new Subscribed(FRAMEWORK_ID, master.info()));
+        TaskStatus t1Failed = status("t1", "agent-1", TaskState.TASK_FAILED, "uuid-9");
+        third.send(Events.update(t1Failed));
+        assertThat(scheduler.next()).isEqualTo(new Update(t1Failed));
+        assertThat(third.nextCall()).isEqualTo(ack("agent-1", "t1", t1Failed));
+
+        // Nothing left: the next subscription sends no RECONCILE.
+        third.complete();
+        assertThat(scheduler.next()).isEqualTo(new Disconnected());
+        settle(client);
+        clock.advance(Duration.ofSeconds(1));
+        ScriptedMaster.SchedulerStream fourth = master.nextSchedulerStream();
+        assertThat(fourth.nextCall()).isEqualTo(resubscribe());
+        fourth.send(Events.subscribed("framework-1", 15, master.info()));
+        assertThat(scheduler.next()).isEqualTo(new Subscribed(FRAMEWORK_ID, master.info()));
+        assertThat(client.revive()).isTrue();
+        assertThat(fourth.nextCall().getType()).isEqualTo(Call.Type.REVIVE);
+    }
+
+    @Test
+    void aLaunchThatWasNotSentIsNotTracked() throws Exception {
+        ScriptedMaster master = master(1);
+        MezzoSchedulerClient client = client(b -> b.master(master.address()));
+        assertThat(client.launch(offerId("offer-1"), List.of(task("t1", "agent-1")))).isFalse();
+        ScriptedMaster.SchedulerStream stream = subscribe(client, master);
+
+        assertThat(client.launchedTasksTracked().get(5, TimeUnit.SECONDS)).isZero();
+        assertThat(client.revive()).isTrue();
+        assertThat(stream.nextCall().getType()).isEqualTo(Call.Type.REVIVE);
+    }
+
+    @Test
+    void reconcilesInBatchesEachSentOnceThePreviousOneIsAnswered() throws Exception {
+        ScriptedMaster master = master(1);
+        MezzoSchedulerClient client = client(b -> b.master(master.address()));
+        ScriptedMaster.SchedulerStream first = subscribe(client, master);
+        int count = LaunchedTasks.BATCH + 1;
+        List<TaskInfo> tasks = new java.util.ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            tasks.add(task("t" + i, "agent-1"));
+        }
+        assertThat(client.launch(offerId("offer-1"), tasks)).isTrue();
+        assertThat(first.nextCall().getType()).isEqualTo(Call.Type.ACCEPT);
+
+        first.fail();
+        assertThat(scheduler.next()).isEqualTo(new Disconnected());
+        settle(client);
+        clock.advance(Duration.ofSeconds(1));
+        ScriptedMaster.SchedulerStream second = master.nextSchedulerStream();
+        assertThat(second.nextCall()).isEqualTo(resubscribe());
+        second.send(Events.subscribed("framework-1", 15, master.info()));
+        Call firstBatch = second.nextCall();
+        assertThat(firstBatch.getReconcile().getTasksCount()).isEqualTo(LaunchedTasks.BATCH);
+        assertThat(firstBatch.getReconcile().getTasks(0)).isEqualTo(reconcileTask("t0", "agent-1"));
+        assertThat(scheduler.next()).isEqualTo(new Subscribed(FRAMEWORK_ID, master.info()));
+        assertThat(second.nextCallOrNull(Duration.ofMillis(300)))
+                .as("the second batch waits for the answers to the first").isNull();
+
+        for (int i = 0; i < LaunchedTasks.BATCH; i++) {
+            second.send(Events.update(status("t" + i, "agent-1", TaskState.TASK_RUNNING, "")));
+        }
+        assertThat(second.nextCall()).isEqualTo(reconcile(reconcileTask("t" + LaunchedTasks.BATCH, "agent-1")));
+    }
+
+    @Test
+    void withReconciliationOffNoReconcileIsSent() throws Exception {
+        ScriptedMaster master = master(1);
+        MezzoSchedulerClient client = client(b -> b.master(master.address()).reconcileLaunchedTasks(false));
+        ScriptedMaster.SchedulerStream first = subscribe(client, master);
+        assertThat(client.launch(offerId("offer-1"), List.of(task("t1", "agent-1")))).isTrue();
+        assertThat(first.nextCall().getType()).isEqualTo(Call.Type.ACCEPT);
+
+        first.fail();
+        assertThat(scheduler.next()).isEqualTo(new Disconnected());
+        settle(client);
+        clock.advance(Duration.ofSeconds(1));
+        ScriptedMaster.SchedulerStream second = master.nextSchedulerStream();
+        assertThat(second.nextCall()).isEqualTo(resubscribe());
+        second.send(Events.subscribed("framework-1", 15, master.info()));
+        assertThat(scheduler.next()).isEqualTo(new Subscribed(FRAMEWORK_ID, master.info()));
+        assertThat(client.revive()).isTrue();
+        assertThat(second.nextCall().getType()).isEqualTo(Call.Type.REVIVE);
+        assertThat(client.launchedTasksTracked().get(5, TimeUnit.SECONDS)).isZero();
+    }
+
     // ---------------------------------------------------------------------------------------
     // Stopping for good.
     // ---------------------------------------------------------------------------------------
@@ -515,6 +734,25 @@ class MezzoSchedulerClientTest {
                 .setFrameworkId(FRAMEWORK_ID)
                 .setType(Call.Type.SUBSCRIBE)
                 .setSubscribe(Call.Subscribe.newBuilder().setFrameworkInfo(FRAMEWORK.toBuilder().setId(FRAMEWORK_ID)))
+                .build();
+    }
+
+    private static TaskInfo task(String id, String agent) {
+        return Protos.task(id, agent, "cpus:0.1;mem:32").build();
+    }
+
+    private static Call.Reconcile.Task reconcileTask(String task, String agent) {
+        return Call.Reconcile.Task.newBuilder()
+                .setTaskId(TaskID.newBuilder().setValue(task))
+                .setAgentId(agentId(agent))
+                .build();
+    }
+
+    private static Call reconcile(Call.Reconcile.Task... tasks) {
+        return Call.newBuilder()
+                .setFrameworkId(FRAMEWORK_ID)
+                .setType(Call.Type.RECONCILE)
+                .setReconcile(Call.Reconcile.newBuilder().addAllTasks(List.of(tasks)))
                 .build();
     }
 

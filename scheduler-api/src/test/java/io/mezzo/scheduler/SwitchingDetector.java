@@ -26,6 +26,14 @@ final class SwitchingDetector implements MasterDetector {
         listeners.forEach(l -> l.accept(next));
     }
 
+    /**
+     * Changes the leader without telling the listeners, as a detector whose watch was lost (a
+     * ZooKeeper session expiry) would still answer {@link #leader()} right after re-reading.
+     */
+    void electSilently(Optional<MasterInfo> next) {
+        leader = next;
+    }
+
     @Override
     public Optional<MasterInfo> leader() {
         return leader;

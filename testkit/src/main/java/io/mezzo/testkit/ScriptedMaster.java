@@ -182,6 +182,15 @@ public final class ScriptedMaster implements AutoCloseable {
             fail(Status.UNAVAILABLE.withDescription("scripted failure"), new Metadata());
         }
 
+        /**
+         * Fails the stream as a master that just stopped leading does: UNAVAILABLE with a {@link
+         * LeaderHint} naming {@code leader} ({@code host:port}).
+         */
+        public void failNotLeader(String leader) {
+            fail(Status.UNAVAILABLE.withDescription("this master is not the leader; the leader is " + leader),
+                    LeaderHint.trailers(leader));
+        }
+
         /** True once the peer closed or cancelled the stream. */
         public boolean ended() {
             return peerEnded.isDone();

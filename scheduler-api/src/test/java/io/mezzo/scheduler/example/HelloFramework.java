@@ -2,11 +2,10 @@ package io.mezzo.scheduler.example;
 
 import io.mezzo.common.resources.ResourceText;
 import io.mezzo.common.resources.Resources;
+import io.mezzo.common.task.TaskStates;
 import io.mezzo.proto.v1.CommandInfo;
 import io.mezzo.proto.v1.Filters;
-import io.mezzo.proto.v1.FrameworkID;
 import io.mezzo.proto.v1.FrameworkInfo;
-import io.mezzo.proto.v1.MasterInfo;
 import io.mezzo.proto.v1.Offer;
 import io.mezzo.proto.v1.TaskID;
 import io.mezzo.proto.v1.TaskInfo;
@@ -17,7 +16,6 @@ import io.mezzo.scheduler.Scheduler;
 import io.mezzo.scheduler.SchedulerDriver;
 import io.mezzo.scheduler.SchedulerError;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -29,9 +27,6 @@ public final class HelloFramework implements Scheduler {
 
     static final Resources NEEDED = ResourceText.parse("cpus:0.1;mem:32");
     static final TaskID TASK_ID = TaskID.newBuilder().setValue("hello-1").build();
-    private static final Set<TaskState> TERMINAL = Set.of(
-            TaskState.TASK_FINISHED, TaskState.TASK_FAILED, TaskState.TASK_KILLED, TaskState.TASK_ERROR,
-            TaskState.TASK_LOST, TaskState.TASK_DROPPED, TaskState.TASK_GONE, TaskState.TASK_UNKNOWN);
 
     private final CompletableFuture<TaskStatus> done = new CompletableFuture<>();
     private boolean launched; // touched only on the client thread: no lock needed
@@ -39,14 +34,6 @@ public final class HelloFramework implements Scheduler {
     // Completes with the task's terminal status, or fails on a fatal error.
     public CompletableFuture<TaskStatus> done() {
         return done;
-    }
-
-    @Override
-    public void subscribed(SchedulerDriver driver, FrameworkID frameworkId, MasterInfo master) {
-        if (launched) {
-            // Resubscribed after a disconnection: an update may have been missed.
-            driver.reconcile(List.of());
-        }
     }
 
     @Override
@@ -76,7 +63,9 @@ public final class HelloFramework implements Scheduler {
     public void update(SchedulerDriver driver, TaskStatus status) {
         System.out.printf("task %s is %s %s%n",
                 status.getTaskId().getValue(), status.getState(), status.getMessage());
-        if (status.getTaskId().equals(TASK_ID) && TERMINAL.contains(status.getState())) {
+        // The client reconciles the task after every resubscription: if the launch was lost with a
+        // dying master, the answer (TASK_LOST here, without PARTITION_AWARE) ends the wait.
+        if (status.getTaskId().equals(TASK_ID) && TaskStates.isTerminal(status.getState())) {
             done.complete(status);
             driver.teardown(); // removes the framework; the client stops
         }
