@@ -186,12 +186,6 @@ descendants() { # pids below $1, deepest first
   done
 }
 
-kill_tree() { # signal pid: the process and everything below it
-  local sig=$1 pid=$2
-  # shellcheck disable=SC2046
-  kill -"$sig" $(descendants "$pid") "$pid" 2>/dev/null
-}
-
 zk_cmd() { # port 4lw-command: prints the answer (empty if the server does not answer within 2 s)
   timeout 2 bash -c 'exec 3<>/dev/tcp/127.0.0.1/'"$1"' && echo '"$2"' >&3 && cat <&3' 2>/dev/null
 }
@@ -402,17 +396,21 @@ finished=0 # the normal end was reached
 cleaned=0  # stop_everything completed
 
 stop_everything() {
-  local p d t
+  local p d t tree=()
+  # The whole tree first: once a worker's subshell is gone its runs are no longer below it.
   for p in "${worker_pids[@]}"; do
-    kill -0 "$p" 2>/dev/null && kill_tree TERM "$p" # mezzo run kills its task on SIGTERM
+    kill -0 "$p" 2>/dev/null || continue
+    # shellcheck disable=SC2207
+    tree+=($(descendants "$p") "$p")
   done
-  for (( t = 0; t < 15; t++ )); do
+  (( ${#tree[@]} > 0 )) && kill -TERM "${tree[@]}" 2>/dev/null # mezzo run kills its task on SIGTERM
+  for (( t = 0; t < 15 && ${#tree[@]} > 0; t++ )); do
     local alive=0
-    for p in "${worker_pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+    for p in "${tree[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
     (( alive )) || break
     sleep 1
   done
-  for p in "${worker_pids[@]}"; do kill -0 "$p" 2>/dev/null && kill_tree KILL "$p"; done
+  for p in "${tree[@]}"; do kill -0 "$p" 2>/dev/null && kill -KILL "$p" 2>/dev/null; done
   for d in "${daemons[@]}"; do
     [[ -n "${pid[$d]:-}" ]] || continue
     kill -CONT "${pid[$d]}" 2>/dev/null
