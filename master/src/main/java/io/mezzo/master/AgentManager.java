@@ -54,6 +54,10 @@ import org.slf4j.MDC;
  *       knows every agent to wait for, and tells a gone agent to shut down.
  *   <li>An agent that is not REGISTERED and connected is not offerable in the allocator ({@link
  *       OfferManager#syncOfferable}), and its offers are rescinded when it stops being so.
+ *   <li>Gone is final: once an agent's GONE record is being written ({@code markingGone}), nothing
+ *       writes it as admitted or unreachable again (every unreachable marking and REREGISTER
+ *       check). The registry commits writes in submission order, so the GONE record
+ *       is the agent's last, across any number of failovers.
  * </ol>
  *
  * <p>State: {@code agents} (hard: {@code registry/agents/<id>} holds the admitted, unreachable
@@ -329,8 +333,13 @@ final class AgentManager implements AgentLookup {
     }
 
     /** Marks agents unreachable once that is durable (one registry write for all of them). */
-    private void markUnreachable(List<AgentRecord> lost, String reason) {
+    private void markUnreachable(List<AgentRecord> candidates, String reason) {
         double now = clock.seconds();
+        // An agent being marked gone stays gone (invariant 4).
+        List<AgentRecord> lost = candidates.stream().filter(a -> !a.markingGone).toList();
+        if (lost.isEmpty()) {
+            return;
+        }
         List<RegistryOp> ops = new ArrayList<>();
         for (AgentRecord agent : lost) {
             agent.markingUnreachable = true;
@@ -386,7 +395,7 @@ final class AgentManager implements AgentLookup {
             return;
         }
         List<AgentRecord> missing = agents.values().stream()
-                .filter(a -> a.state == AgentRecord.State.RECOVERED)
+                .filter(a -> a.state == AgentRecord.State.RECOVERED && !a.markingGone)
                 .toList();
         if (missing.isEmpty()) {
             return;
@@ -430,10 +439,15 @@ final class AgentManager implements AgentLookup {
         }
         MDC.put("agent", id.value());
         double now = clock.seconds();
+        // From here on nothing writes this agent as admitted or unreachable (invariant 4). A second
+        // request while the first is in flight writes the same record again and applies once.
+        agent.markingGone = true;
         term.persist(List.of(RegistryRecords.gone(agent.info, agent.registeredAt / 1000.0, now)), "agent " + id + " gone",
                 () -> {
                     MDC.put("agent", id.value());
-                    applyGone(agent);
+                    if (agent.state != AgentRecord.State.GONE) {
+                        applyGone(agent);
+                    }
                     done.accept(null);
                 });
     }

@@ -89,6 +89,11 @@ final class AgentRecord {
     int missedPings;
     /** An UNREACHABLE record is being written; the agent is marked once it is durable. */
     boolean markingUnreachable;
+    /**
+     * A GONE record is being written (set when issued, never cleared): nothing writes the agent as
+     * admitted or unreachable again ({@link AgentManager} invariant 4).
+     */
+    boolean markingGone;
 
     AgentRecord(AgentId id, AgentInfo info, Resources total, State state) {
         this.id = id;

@@ -101,6 +101,12 @@ final class AgentReregistration {
             rebuild(conn, msg, id);
             return;
         }
+        if (known != null && known.markingGone) {
+            // Its GONE record is being written: it is never re-admitted (AgentManager invariant 4).
+            // Refused for now; when it tries again it is GONE and told to shut down.
+            out.rejectAgent(conn, "agent " + id + " is being removed from the cluster");
+            return;
+        }
         // Durable first: an agent unknown to the registry, or coming back from unreachable, or
         // with a changed info, is (re)admitted before it is answered.
         boolean needsWrite = known == null || known.state == AgentRecord.State.UNREACHABLE

@@ -149,10 +149,13 @@ final class MasterCore {
             return;
         }
         long now = clock.millis();
+        // What became durable while suspended is applied first: memory follows the registry.
+        int applied = term.applyDeferred();
         agents.forgetMissedPings();
         // Schedulers were cut off by the suspension: their failover timeouts count from it.
         term.persist(frameworks.rearmAfterSuspension(), "disconnection times after a suspension", () -> {});
-        LOG.info("Acting as leader again after {} ms suspended", now - term.suspendedAt());
+        LOG.info("Acting as leader again after {} ms suspended; applied {} registry writes that completed meanwhile",
+                now - term.suspendedAt(), applied);
     }
 
     /** Leadership is lost for good: close everything and never act again. Loop thread. */

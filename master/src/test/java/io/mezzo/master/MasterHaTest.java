@@ -410,4 +410,109 @@ class MasterHaTest {
         assertThat(a.isLeading()).isFalse();
         assertThat(b.isLeading()).isTrue();
     }
+
+    private FakeScheduler refusedSubscription(Master m, FrameworkInfo info) throws Exception {
+        FakeScheduler late = new FakeScheduler(channel(m));
+        toClose.add(late);
+        late.send(Call.newBuilder().setType(Call.Type.SUBSCRIBE).setSubscribe(Call.Subscribe.newBuilder()
+                .setFrameworkInfo(info)).build());
+        return late;
+    }
+
+    /** After a SUBSCRIBED from {@code m}, every registry write it submitted before is committed. */
+    private void registryBarrier(Master m) throws Exception {
+        scheduler(m, Protos.framework("barrier").build()).close();
+    }
+
+    /**
+     * The leader's host dies: its streams break at once, and its ZooKeeper session ends (in this
+     * JVM its client would keep the session alive, so it is expired as the servers would).
+     */
+    private static void kill(Master m) {
+        m.faults().crash();
+        m.faults().expireZkSession();
+    }
+
+    @Test
+    void aFrameworkTornDownAsItsStreamClosesStaysRemovedAcrossTwoFailovers() throws Exception {
+        try (LogLines log = new LogLines(FrameworkManager.class)) {
+            Master a = master("a");
+            a.elected().get(30, TimeUnit.SECONDS);
+            Master b = master("b");
+            FrameworkInfo info = Protos.framework("fw").setFailoverTimeout(60).build();
+            FakeScheduler s = scheduler(a, info);
+            String id = s.frameworkId.getValue();
+            // mezzo run's way out: TEARDOWN, then close the stream at once.
+            s.call(Call.newBuilder().setType(Call.Type.TEARDOWN));
+            s.close();
+            await().atMost(Timeouts.PROCESS).until(() -> !log.containing("Removed framework " + id).isEmpty());
+            registryBarrier(a);
+
+            kill(a);
+            b.elected().get(60, TimeUnit.SECONDS);
+            Master c = master("c");
+            for (Master leader : new Master[] {b, c}) {
+                if (leader == c) {
+                    kill(b);
+                    c.elected().get(60, TimeUnit.SECONDS);
+                }
+                assertThat(state(leader).getFrameworksList()).extracting(v -> v.getFrameworkInfo().getId().getValue())
+                        .doesNotContain(id);
+                FakeScheduler again = refusedSubscription(leader, info.toBuilder().setId(s.frameworkId).build());
+                assertThat(again.next(Event.Type.ERROR).getError().getCode())
+                        .isEqualTo(Event.Error.Code.FRAMEWORK_REMOVED);
+                // Past its failover timeout: nothing is removed a second time.
+                advance(Duration.ofSeconds(61), leader);
+                assertThat(registryFramework(id).getState()).isEqualTo(RegistryFramework.State.REMOVED);
+            }
+            assertThat(log.containing("Removed framework " + id)).hasSize(1);
+        }
+    }
+
+    @Test
+    void aTeardownRacingItsStreamCloseLeavesTheTombstoneInTheRegistry() throws Exception {
+        try (LogLines log = new LogLines(FrameworkManager.class)) {
+            Master a = master("a");
+            a.elected().get(30, TimeUnit.SECONDS);
+            FakeScheduler s = scheduler(a, Protos.framework("fw").build());
+            String id = s.frameworkId.getValue();
+            s.call(Call.newBuilder().setType(Call.Type.TEARDOWN));
+            s.close();
+            await().atMost(Timeouts.PROCESS).until(() -> !log.containing("Removed framework " + id).isEmpty());
+            registryBarrier(a);
+            RegistryFramework record = registryFramework(id);
+            assertThat(record.getState()).isEqualTo(RegistryFramework.State.REMOVED);
+            assertThat(record.getRemovedTime()).isPositive();
+        }
+    }
+
+    @Test
+    void aGoneAgentStaysGoneAcrossTwoFailoversAndReregistrationAttempts() throws Exception {
+        Master a = master("a");
+        a.elected().get(30, TimeUnit.SECONDS);
+        Master b = master("b");
+        FakeAgent agent = agent(a, "host-1");
+        String id = agent.agentId.getValue();
+        OperatorGrpc.newBlockingStub(channel(a)).withDeadlineAfter(10, TimeUnit.SECONDS)
+                .markAgentGone(MarkAgentGoneRequest.newBuilder().setAgentId(agent.agentId).build());
+        agent.next(MasterMessage.Type.SHUTDOWN);
+
+        kill(a);
+        b.elected().get(60, TimeUnit.SECONDS);
+        Master c = master("c");
+        for (Master leader : new Master[] {b, c}) {
+            if (leader == c) {
+                kill(b);
+                c.elected().get(60, TimeUnit.SECONDS);
+            }
+            assertThat(state(leader).getAgentsList()).singleElement()
+                    .satisfies(v -> assertThat(v.getState()).isEqualTo(AgentView.State.GONE));
+            reregister(leader, agent, List.of()).next(MasterMessage.Type.SHUTDOWN);
+            // Its re-registration timeout passes: nothing is written for it.
+            advance(Duration.ofMinutes(3), leader);
+            assertThat(registryAgent(id).getState()).isEqualTo(RegistryAgent.State.GONE);
+            assertThat(state(leader).getAgentsList()).singleElement()
+                    .satisfies(v -> assertThat(v.getState()).isEqualTo(AgentView.State.GONE));
+        }
+    }
 }
