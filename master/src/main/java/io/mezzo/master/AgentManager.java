@@ -86,6 +86,8 @@ final class AgentManager implements AgentLookup {
     private long nextId = 1;
     /** How many agents the registry held when this master was elected (the removal limit's base). Soft. */
     private int recoveredAgentCount;
+    /** How many agents are RECOVERED now (kept by {@link #recover} and {@link #transition}). Soft. */
+    private int recoveringAgents;
 
     AgentManager(MasterConfig config, EventLoop loop, String idPrefix, LeaderTerm term, Outbox out,
             OfferManager offers, TaskLifecycle tasks) {
@@ -122,11 +124,19 @@ final class AgentManager implements AgentLookup {
         return agents.values();
     }
 
+    @Override
+    public boolean recovering() {
+        return recoveringAgents > 0;
+    }
+
     /** Moves {@code agent} to {@code next}; returns false (and reports a fault) if not allowed. */
     boolean transition(AgentRecord agent, AgentRecord.State next) {
         if (!agent.state.next().contains(next)) {
             faults.handleFault("illegal agent transition " + agent.state + " -> " + next + " for " + agent.id, null);
             return false;
+        }
+        if (agent.state == AgentRecord.State.RECOVERED) {
+            recoveringAgents--;
         }
         agent.state = next;
         return true;
@@ -162,6 +172,7 @@ final class AgentManager implements AgentLookup {
             add(agent);
             if (state == AgentRecord.State.RECOVERED) {
                 recoveredAgentCount++;
+                recoveringAgents++;
             }
         }
         return recoveredAgentCount;
@@ -358,6 +369,8 @@ final class AgentManager implements AgentLookup {
                     MDC.remove("agent");
                 }
             }
+            tasks.answerHeld(lost.size() == 1 ? "agent " + lost.get(0).id + " was marked unreachable"
+                    : lost.size() + " agents were marked unreachable");
         });
     }
 
@@ -463,6 +476,7 @@ final class AgentManager implements AgentLookup {
             agent.connection = null;
         }
         LOG.warn("Marked agent {} at {} gone; {} tasks are gone", id, agent.info.getHostname(), count);
+        tasks.answerHeld("agent " + id + " was marked gone");
         offers.requestAllocation();
     }
 

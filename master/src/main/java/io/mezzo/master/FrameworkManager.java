@@ -239,6 +239,7 @@ final class FrameworkManager implements FrameworkLookup {
         for (FrameworkRecord fw : frameworks.values()) {
             offers.rescindOffersOf(fw, false);
             if (fw.connection != null) {
+                tasks.dropHeldAnswers(fw);
                 fw.connection.out.fail(status);
                 fw.connection = null;
                 if (fw.state == FrameworkRecord.State.CONNECTED) {
@@ -371,6 +372,7 @@ final class FrameworkManager implements FrameworkLookup {
             old.out.send(Outbox.errorEvent(Event.Error.Code.FRAMEWORK_FAILED_OVER, call.getType(),
                     "framework " + id + " subscribed again on another connection"));
             old.out.complete();
+            tasks.dropHeldAnswers(fw);
             fw.connection = null;
             offers.rescindOffersOf(fw, false);
         }
@@ -406,6 +408,7 @@ final class FrameworkManager implements FrameworkLookup {
 
     /** The scheduler's stream closed: the framework waits for its failover timeout, or goes at once. */
     void disconnect(FrameworkRecord fw, String why) {
+        tasks.dropHeldAnswers(fw);
         fw.connection = null;
         transition(fw, FrameworkRecord.State.DISCONNECTED);
         fw.disconnectedAt = clock.millis();
@@ -481,6 +484,7 @@ final class FrameworkManager implements FrameworkLookup {
 
     /** Applies a durable removal: offers go back, tasks are killed and forgotten. */
     private void applyRemoval(FrameworkRecord fw, String reason) {
+        tasks.dropHeldAnswers(fw);
         offers.rescindOffersOf(fw, false);
         loop.cancel(failoverTag(fw.id));
         if (fw.connection != null) {

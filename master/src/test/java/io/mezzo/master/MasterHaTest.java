@@ -362,10 +362,10 @@ class MasterHaTest {
         b.elected().get(30, TimeUnit.SECONDS);
         reregister(b, first, List.of()).next(MasterMessage.Type.REGISTERED);
         FakeScheduler s = scheduler(b, Protos.framework("fw").addRoles("eng").build());
-        s.sync();
+        s.syncWhileRecovering();
         settle(b);
         // One agent of two is back: 50% < 80%, so offers wait.
-        s.assertNone(Event.Type.OFFERS);
+        s.assertNoneWhileRecovering(Event.Type.OFFERS);
         advance(Duration.ofSeconds(30), b);
         assertThat(s.next(Event.Type.OFFERS).getOffers().getOffers(0).getAgentId()).isEqualTo(first.agentId);
     }
