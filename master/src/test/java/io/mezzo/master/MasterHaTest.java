@@ -411,6 +411,15 @@ class MasterHaTest {
         assertThat(b.isLeading()).isTrue();
     }
 
+    private static Call.Builder reconcile(String task, FakeAgent on) {
+        Call.Reconcile.Task.Builder t = Call.Reconcile.Task.newBuilder()
+                .setTaskId(io.mezzo.proto.v1.TaskID.newBuilder().setValue(task));
+        if (on != null) {
+            t.setAgentId(on.agentId);
+        }
+        return Call.newBuilder().setType(Call.Type.RECONCILE).setReconcile(Call.Reconcile.newBuilder().addTasks(t));
+    }
+
     private FakeScheduler refusedSubscription(Master m, FrameworkInfo info) throws Exception {
         FakeScheduler late = new FakeScheduler(channel(m));
         toClose.add(late);
@@ -514,5 +523,44 @@ class MasterHaTest {
             assertThat(state(leader).getAgentsList()).singleElement()
                     .satisfies(v -> assertThat(v.getState()).isEqualTo(AgentView.State.GONE));
         }
+    }
+
+    @Test
+    void aLaunchLostWithItsLeaderIsReconciledOnTheNextLeaderOnceTheAgentHasSpoken() throws Exception {
+        Master a = master("a");
+        a.elected().get(30, TimeUnit.SECONDS);
+        Master b = master("b", c -> c.agentReregisterTimeout(Duration.ofMinutes(2)));
+        FakeAgent agent = agent(a, "host-1");
+        FrameworkInfo info = Protos.framework("fw").addCapabilities(FrameworkInfo.Capability.newBuilder()
+                .setType(FrameworkInfo.Capability.Type.PARTITION_AWARE)).build();
+        FakeScheduler s = scheduler(a, info);
+        Offer offer = s.next(Event.Type.OFFERS).getOffers().getOffers(0);
+
+        // The ACCEPT reaches the leader, which dies before acting on it.
+        a.faults().crashOnNext(Call.Type.ACCEPT);
+        s.call(launch(offer, task("t1", offer, "cpus:1;mem:128").build()));
+        await().atMost(Timeouts.PROCESS).until(() -> s.closed && agent.closed);
+        assertThat(agent.messages).noneMatch(m -> m.getType() == MasterMessage.Type.RUN_TASK);
+        a.faults().expireZkSession();
+
+        // The scheduler resubscribes to the new leader and asks about its task.
+        b.elected().get(60, TimeUnit.SECONDS);
+        FrameworkInfo withId = info.toBuilder().setId(s.frameworkId).build();
+        FakeScheduler again = scheduler(b, withId);
+        assertThat(again.frameworkId).isEqualTo(s.frameworkId);
+        again.call(reconcile("t1", agent));
+        again.assertNoneWhileRecovering(Event.Type.UPDATE);
+
+        // The agent comes back without it: now the master is sure.
+        reregister(b, agent, List.of(), withId).next(MasterMessage.Type.REGISTERED);
+        io.mezzo.proto.v1.TaskStatus gone = again.next(Event.Type.UPDATE).getUpdate().getStatus();
+        assertThat(gone.getTaskId().getValue()).isEqualTo("t1");
+        assertThat(gone.getState()).isEqualTo(TaskState.TASK_GONE);
+        assertThat(gone.getReason()).isEqualTo(io.mezzo.proto.v1.StatusReason.REASON_RECONCILIATION);
+
+        // Recovery is over (its only agent is back): a task no agent names is unknown, at once.
+        again.call(reconcile("t1", null));
+        assertThat(again.next(Event.Type.UPDATE).getUpdate().getStatus().getState()).isEqualTo(TaskState.TASK_UNKNOWN);
+        assertThat(state(b).getTasksList()).isEmpty();
     }
 }
