@@ -169,6 +169,8 @@ final class AgentManager implements AgentLookup {
                             ? Resources.fromProto(a.getInfo().getResourcesList()) : Resources.EMPTY, state);
             agent.registeredAt = (long) (a.getRegisteredTime() * 1000);
             agent.unreachableAt = (long) (a.getUnreachableTime() * 1000);
+            // Not connected to this master, as far as it knows, since its election.
+            agent.connectionChangedAt = term.electedAt();
             add(agent);
             if (state == AgentRecord.State.RECOVERED) {
                 recoveredAgentCount++;
@@ -202,7 +204,7 @@ final class AgentManager implements AgentLookup {
         for (AgentRecord agent : agents.values()) {
             if (agent.connection != null) {
                 agent.connection.out.fail(status);
-                agent.connection = null;
+                detach(agent);
                 offers.syncOfferable(agent);
             }
         }
@@ -244,6 +246,7 @@ final class AgentManager implements AgentLookup {
             agent.registeredAt = (long) (now * 1000);
             add(agent);
             if (conn.out.isClosed()) {
+                agent.connectionChangedAt = clock.millis();
                 LOG.info("Admitted agent {} at {}, whose stream closed meanwhile", id, info.getHostname());
                 offers.agentAdded(agent);
                 return;
@@ -258,6 +261,8 @@ final class AgentManager implements AgentLookup {
     /** Makes {@code conn} the agent's stream, with a clean ping slate, and answers REGISTERED. */
     void attach(AgentRecord agent, AgentConnection conn) {
         agent.connection = conn;
+        agent.connectionChangedAt = clock.millis();
+        agent.lastHeardAt = clock.millis();
         agent.awaitingPong = false;
         agent.missedPings = 0;
         conn.agent = agent.id;
@@ -268,6 +273,20 @@ final class AgentManager implements AgentLookup {
                         .setMasterInfo(term.masterInfo())
                         .setPingIntervalSeconds(config.agentPingInterval().toMillis() / 1000.0)
                         .setMaxPingTimeouts(config.maxAgentPingTimeouts()))));
+    }
+
+    /** The agent has no stream any more, since now (shown to operators as disconnected). */
+    private void detach(AgentRecord agent) {
+        agent.connection = null;
+        agent.connectionChangedAt = clock.millis();
+    }
+
+    /** A message arrived on {@code conn}: if an agent is registered on it, it was heard from now. */
+    void heardFrom(AgentConnection conn) {
+        AgentRecord agent = registeredOn(conn);
+        if (agent != null) {
+            agent.lastHeardAt = clock.millis();
+        }
     }
 
     /**
@@ -283,7 +302,7 @@ final class AgentManager implements AgentLookup {
             return;
         }
         MDC.put("agent", agent.id.value());
-        agent.connection = null;
+        detach(agent);
         if (!term.acting()) {
             return;
         }
@@ -387,7 +406,7 @@ final class AgentManager implements AgentLookup {
         agent.unreachableAt = at;
         if (agent.connection != null) {
             agent.connection.out.fail(Status.UNAVAILABLE.withDescription("agent marked unreachable: " + reason));
-            agent.connection = null;
+            detach(agent);
         }
         offers.rescindOffersOn(agent);
         int count = tasks.tasksUnreachable(agent, reason);
@@ -473,7 +492,7 @@ final class AgentManager implements AgentLookup {
         int count = tasks.tasksGone(agent);
         if (agent.connection != null) {
             out.shutdownAgent(agent.connection, id);
-            agent.connection = null;
+            detach(agent);
         }
         LOG.warn("Marked agent {} at {} gone; {} tasks are gone", id, agent.info.getHostname(), count);
         tasks.answerHeld("agent " + id + " was marked gone");

@@ -347,6 +347,7 @@ final class MasterCore {
         if (conn.agent != null) {
             MDC.put("agent", conn.agent.value());
         }
+        agents.heardFrom(conn);
         switch (msg.getType()) {
             case REGISTER -> agents.register(conn, msg);
             case REREGISTER -> reregistration.reregister(conn, msg);

@@ -563,4 +563,20 @@ class MasterHaTest {
         assertThat(again.next(Event.Type.UPDATE).getUpdate().getStatus().getState()).isEqualTo(TaskState.TASK_UNKNOWN);
         assertThat(state(b).getTasksList()).isEmpty();
     }
+
+    @Test
+    void anAgentKnownOnlyFromTheRegistryShowsDisconnectedSinceTheElection() throws Exception {
+        Master a = master("a");
+        a.elected().get(30, TimeUnit.SECONDS);
+        Master b = master("b");
+        agent(a, "host-1");
+        advance(Duration.ofSeconds(7), a);
+        a.close();
+        b.elected().get(30, TimeUnit.SECONDS);
+        AgentView recovered = state(b).getAgents(0);
+        assertThat(recovered.getState()).isEqualTo(AgentView.State.RECOVERED);
+        assertThat(recovered.getConnected()).isFalse();
+        assertThat(recovered.getDisconnectedTime()).isEqualTo(clock.seconds());
+        assertThat(recovered.getLastHeardTime()).isZero();
+    }
 }
