@@ -123,7 +123,10 @@ final class TaskLifecycle {
 
     /**
      * KILL: sent to the task's agent now, or remembered and sent when the agent re-registers
-     * ({@code killRequested}). An unknown or ended task is answered at once.
+     * ({@code killRequested}). An ended task is answered at once; an unknown one as an explicit
+     * reconciliation would be (invariant 3): at once when the master is sure (reason
+     * TASK_UNKNOWN), else held until it is. A held answer may then say the task runs: the agent
+     * came back with it, and the framework kills it again.
      */
     void kill(FrameworkRecord fw, Call.Kill kill) {
         String id = kill.getTaskId().getValue();
@@ -138,10 +141,18 @@ final class TaskLifecycle {
         MDC.put("task", id);
         TaskRecord task = fw.tasks.get(TaskId.of(id));
         if (task == null) {
-            LOG.info("Framework {} asked to kill unknown task {}", fw.id, id);
-            out.sendUpdate(fw, out.masterStatus(id, kill.getAgentId().getValue(),
-                    Outbox.forFramework(fw, TaskState.TASK_UNKNOWN), StatusReason.REASON_TASK_UNKNOWN,
-                    "task " + id + " is not known to the master"));
+            TaskStatus answer = explicitAnswer(fw, TaskId.of(id), kill.getAgentId().getValue());
+            if (answer != null) {
+                LOG.info("Framework {} asked to kill unknown task {}", fw.id, id);
+                out.sendUpdate(fw, answer.toBuilder().setReason(StatusReason.REASON_TASK_UNKNOWN).build());
+            } else if (hold(fw, TaskId.of(id), kill.getAgentId().getValue())) {
+                LOG.info("Framework {} asked to kill unknown task {}; answered once the agents that may have it are"
+                        + " back", fw.id, id);
+            } else {
+                out.refuse(fw, Call.Type.KILL, Event.Error.Code.INVALID_CALL, "KILL of unknown task " + id
+                        + " is not answered: the framework already waits for " + HeldReconciliations.MAX_PER_FRAMEWORK
+                        + " answers until agents re-register; ask again later");
+            }
             return;
         }
         if (task.terminal()) {
@@ -321,10 +332,6 @@ final class TaskLifecycle {
                 return;
             }
         }
-        if (!held.askedOn(fw)) {
-            // Answers held for an earlier stream of this framework are never sent (HeldReconciliations invariant 2).
-            held.drop(fw.id);
-        }
         int holding = 0;
         int refused = 0;
         for (Call.Reconcile.Task t : reconcile.getTasksList()) {
@@ -333,7 +340,7 @@ final class TaskLifecycle {
             TaskStatus answer = explicitAnswer(fw, id, agentId);
             if (answer != null) {
                 out.sendUpdate(fw, answer);
-            } else if (held.hold(fw, id, agentId)) {
+            } else if (hold(fw, id, agentId)) {
                 holding++;
             } else {
                 refused++;
@@ -394,6 +401,15 @@ final class TaskLifecycle {
         }
         return out.masterStatus(id.value(), agentId, Outbox.forFramework(fw, state), StatusReason.REASON_RECONCILIATION,
                 message);
+    }
+
+    /** Holds the answer about {@code id} for the framework's current stream; false when its bound is reached. */
+    private boolean hold(FrameworkRecord fw, TaskId id, String agentId) {
+        if (!held.askedOn(fw)) {
+            // Answers held for an earlier stream of this framework are never sent (HeldReconciliations invariant 2).
+            held.drop(fw.id);
+        }
+        return held.hold(fw, id, agentId);
     }
 
     /**

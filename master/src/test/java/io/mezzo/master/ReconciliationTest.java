@@ -202,6 +202,22 @@ class ReconciliationTest {
     }
 
     @Test
+    void aKillOfAnUnknownTaskDuringRecoveryIsAnsweredOnceTheAgentIsBackAndCanBeSentAgain() {
+        h = afterFailover();
+        CoreHarness.Scheduler s = h.subscribe(AWARE);
+        Call.Builder kill = Call.newBuilder().setType(Call.Type.KILL).setKill(Call.Kill.newBuilder()
+                .setTaskId(TaskID.newBuilder().setValue("t1")).setAgentId(A.getId()));
+        s.call(kill.clone());
+        assertThat(s.updates()).as("t1 may still run on A").isEmpty();
+
+        CoreHarness.Agent back = h.reregister(A, List.of(runningTask("t1", AWARE, A)), AWARE);
+        assertThat(answers(s)).containsExactly("t1=TASK_RUNNING");
+        s.call(kill.clone());
+        assertThat(back.ofType(MasterMessage.Type.KILL_TASK)).singleElement()
+                .satisfies(m -> assertThat(m.getKillTask().getTaskId().getValue()).isEqualTo("t1"));
+    }
+
+    @Test
     void aFrameworkThatIsNotPartitionAwareNeverSeesATaskItWasToldWasLostRunning() {
         h = afterFailover();
         CoreHarness.Scheduler plain = h.subscribe(PLAIN);
