@@ -40,7 +40,9 @@ public final class MasterFaults {
     /**
      * Stops serving at once, as a crash of the host would look to the others: gRPC and HTTP
      * streams break and the loop stops acting, but nothing is said to ZooKeeper. The ZooKeeper
-     * client is closed later by {@link Master#close()}, which must still be called.
+     * client is closed later by {@link Master#close()}, which must still be called. In one JVM that
+     * client keeps the session alive (a real crash would silence it): call {@link
+     * #expireZkSession()} next to let another master take over, or cut its ZooKeeper traffic.
      */
     public void crash() {
         master.halt();
