@@ -16,4 +16,11 @@ interface AgentLookup {
 
     /** Every agent record, in admission order (a live view: do not change agents while iterating). */
     Collection<AgentRecord> all();
+
+    /**
+     * Whether recovery after a failover is still in progress: some agent known from the registry
+     * (RECOVERED) has neither re-registered nor been marked unreachable or gone. While it is, an
+     * unknown task may still come back with an agent.
+     */
+    boolean recovering();
 }

@@ -54,6 +54,10 @@ import org.slf4j.MDC;
  *       knows every agent to wait for, and tells a gone agent to shut down.
  *   <li>An agent that is not REGISTERED and connected is not offerable in the allocator ({@link
  *       OfferManager#syncOfferable}), and its offers are rescinded when it stops being so.
+ *   <li>Gone is final: once an agent's GONE record is being written ({@code markingGone}), nothing
+ *       writes it as admitted or unreachable again (every unreachable marking and REREGISTER
+ *       check). The registry commits writes in submission order, so the GONE record
+ *       is the agent's last, across any number of failovers.
  * </ol>
  *
  * <p>State: {@code agents} (hard: {@code registry/agents/<id>} holds the admitted, unreachable
@@ -82,6 +86,8 @@ final class AgentManager implements AgentLookup {
     private long nextId = 1;
     /** How many agents the registry held when this master was elected (the removal limit's base). Soft. */
     private int recoveredAgentCount;
+    /** How many agents are RECOVERED now (kept by {@link #recover} and {@link #transition}). Soft. */
+    private int recoveringAgents;
 
     AgentManager(MasterConfig config, EventLoop loop, String idPrefix, LeaderTerm term, Outbox out,
             OfferManager offers, TaskLifecycle tasks) {
@@ -118,11 +124,19 @@ final class AgentManager implements AgentLookup {
         return agents.values();
     }
 
+    @Override
+    public boolean recovering() {
+        return recoveringAgents > 0;
+    }
+
     /** Moves {@code agent} to {@code next}; returns false (and reports a fault) if not allowed. */
     boolean transition(AgentRecord agent, AgentRecord.State next) {
         if (!agent.state.next().contains(next)) {
             faults.handleFault("illegal agent transition " + agent.state + " -> " + next + " for " + agent.id, null);
             return false;
+        }
+        if (agent.state == AgentRecord.State.RECOVERED) {
+            recoveringAgents--;
         }
         agent.state = next;
         return true;
@@ -155,9 +169,12 @@ final class AgentManager implements AgentLookup {
                             ? Resources.fromProto(a.getInfo().getResourcesList()) : Resources.EMPTY, state);
             agent.registeredAt = (long) (a.getRegisteredTime() * 1000);
             agent.unreachableAt = (long) (a.getUnreachableTime() * 1000);
+            // Not connected to this master, as far as it knows, since its election.
+            agent.connectionChangedAt = term.electedAt();
             add(agent);
             if (state == AgentRecord.State.RECOVERED) {
                 recoveredAgentCount++;
+                recoveringAgents++;
             }
         }
         return recoveredAgentCount;
@@ -187,7 +204,7 @@ final class AgentManager implements AgentLookup {
         for (AgentRecord agent : agents.values()) {
             if (agent.connection != null) {
                 agent.connection.out.fail(status);
-                agent.connection = null;
+                detach(agent);
                 offers.syncOfferable(agent);
             }
         }
@@ -229,6 +246,7 @@ final class AgentManager implements AgentLookup {
             agent.registeredAt = (long) (now * 1000);
             add(agent);
             if (conn.out.isClosed()) {
+                agent.connectionChangedAt = clock.millis();
                 LOG.info("Admitted agent {} at {}, whose stream closed meanwhile", id, info.getHostname());
                 offers.agentAdded(agent);
                 return;
@@ -243,6 +261,8 @@ final class AgentManager implements AgentLookup {
     /** Makes {@code conn} the agent's stream, with a clean ping slate, and answers REGISTERED. */
     void attach(AgentRecord agent, AgentConnection conn) {
         agent.connection = conn;
+        agent.connectionChangedAt = clock.millis();
+        agent.lastHeardAt = clock.millis();
         agent.awaitingPong = false;
         agent.missedPings = 0;
         conn.agent = agent.id;
@@ -253,6 +273,20 @@ final class AgentManager implements AgentLookup {
                         .setMasterInfo(term.masterInfo())
                         .setPingIntervalSeconds(config.agentPingInterval().toMillis() / 1000.0)
                         .setMaxPingTimeouts(config.maxAgentPingTimeouts()))));
+    }
+
+    /** The agent has no stream any more, since now (shown to operators as disconnected). */
+    private void detach(AgentRecord agent) {
+        agent.connection = null;
+        agent.connectionChangedAt = clock.millis();
+    }
+
+    /** A message arrived on {@code conn}: if an agent is registered on it, it was heard from now. */
+    void heardFrom(AgentConnection conn) {
+        AgentRecord agent = registeredOn(conn);
+        if (agent != null) {
+            agent.lastHeardAt = clock.millis();
+        }
     }
 
     /**
@@ -268,7 +302,7 @@ final class AgentManager implements AgentLookup {
             return;
         }
         MDC.put("agent", agent.id.value());
-        agent.connection = null;
+        detach(agent);
         if (!term.acting()) {
             return;
         }
@@ -329,8 +363,13 @@ final class AgentManager implements AgentLookup {
     }
 
     /** Marks agents unreachable once that is durable (one registry write for all of them). */
-    private void markUnreachable(List<AgentRecord> lost, String reason) {
+    private void markUnreachable(List<AgentRecord> candidates, String reason) {
         double now = clock.seconds();
+        // An agent being marked gone stays gone (invariant 4).
+        List<AgentRecord> lost = candidates.stream().filter(a -> !a.markingGone).toList();
+        if (lost.isEmpty()) {
+            return;
+        }
         List<RegistryOp> ops = new ArrayList<>();
         for (AgentRecord agent : lost) {
             agent.markingUnreachable = true;
@@ -349,6 +388,8 @@ final class AgentManager implements AgentLookup {
                     MDC.remove("agent");
                 }
             }
+            tasks.answerHeld(lost.size() == 1 ? "agent " + lost.get(0).id + " was marked unreachable"
+                    : lost.size() + " agents were marked unreachable");
         });
     }
 
@@ -365,7 +406,7 @@ final class AgentManager implements AgentLookup {
         agent.unreachableAt = at;
         if (agent.connection != null) {
             agent.connection.out.fail(Status.UNAVAILABLE.withDescription("agent marked unreachable: " + reason));
-            agent.connection = null;
+            detach(agent);
         }
         offers.rescindOffersOn(agent);
         int count = tasks.tasksUnreachable(agent, reason);
@@ -386,7 +427,7 @@ final class AgentManager implements AgentLookup {
             return;
         }
         List<AgentRecord> missing = agents.values().stream()
-                .filter(a -> a.state == AgentRecord.State.RECOVERED)
+                .filter(a -> a.state == AgentRecord.State.RECOVERED && !a.markingGone)
                 .toList();
         if (missing.isEmpty()) {
             return;
@@ -430,10 +471,15 @@ final class AgentManager implements AgentLookup {
         }
         MDC.put("agent", id.value());
         double now = clock.seconds();
+        // From here on nothing writes this agent as admitted or unreachable (invariant 4). A second
+        // request while the first is in flight writes the same record again and applies once.
+        agent.markingGone = true;
         term.persist(List.of(RegistryRecords.gone(agent.info, agent.registeredAt / 1000.0, now)), "agent " + id + " gone",
                 () -> {
                     MDC.put("agent", id.value());
-                    applyGone(agent);
+                    if (agent.state != AgentRecord.State.GONE) {
+                        applyGone(agent);
+                    }
                     done.accept(null);
                 });
     }
@@ -446,9 +492,10 @@ final class AgentManager implements AgentLookup {
         int count = tasks.tasksGone(agent);
         if (agent.connection != null) {
             out.shutdownAgent(agent.connection, id);
-            agent.connection = null;
+            detach(agent);
         }
         LOG.warn("Marked agent {} at {} gone; {} tasks are gone", id, agent.info.getHostname(), count);
+        tasks.answerHeld("agent " + id + " was marked gone");
         offers.requestAllocation();
     }
 

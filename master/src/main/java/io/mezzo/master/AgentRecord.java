@@ -23,7 +23,8 @@ import java.util.Set;
  * registeredAt} and {@code unreachableAt}. Soft state, rebuilt from the agent's REREGISTER after a
  * master failover: the current {@code info}, {@code total}, {@code dynamicReservations} (the agent
  * checkpoints them), {@code used}, {@code tasks}; and, made again by this master, {@code offered},
- * {@code connection} and the ping counters.
+ * {@code connection} with {@code connectionChangedAt} and {@code lastHeardAt} (shown to operators),
+ * and the ping counters.
  *
  * <p>Invariants:
  *
@@ -81,6 +82,13 @@ final class AgentRecord {
 
     long registeredAt;
     long unreachableAt;
+    /**
+     * When {@code connection} last changed (clock millis): the stream registered, or the last one
+     * closed; for an agent known only from the registry, this master's election. Soft.
+     */
+    long connectionChangedAt;
+    /** When this master last received any message from the agent (clock millis); 0 if never. Soft. */
+    long lastHeardAt;
     /** Sequence of the last PING sent; 0 before the first. */
     long pingSequence;
     /** Whether the last PING is still unanswered. */
@@ -89,6 +97,11 @@ final class AgentRecord {
     int missedPings;
     /** An UNREACHABLE record is being written; the agent is marked once it is durable. */
     boolean markingUnreachable;
+    /**
+     * A GONE record is being written (set when issued, never cleared): nothing writes the agent as
+     * admitted or unreachable again ({@link AgentManager} invariant 4).
+     */
+    boolean markingGone;
 
     AgentRecord(AgentId id, AgentInfo info, Resources total, State state) {
         this.id = id;

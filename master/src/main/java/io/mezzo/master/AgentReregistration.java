@@ -40,6 +40,7 @@ import org.slf4j.MDC;
  *            TASK_DROPPED/TASK_GONE; tasks reported lost while it was away are killed; kills
  *            asked for meanwhile are sent
  *         5. the allocator learns the agent afresh with its tasks; removed frameworks shut down
+ *         6. reconciliation answers held for this agent, or for the end of recovery, are sent
  * </pre>
  *
  * <p>Owner: {@link MasterCore}, which dispatches REREGISTER here. Calls down into {@link
@@ -54,6 +55,9 @@ import org.slf4j.MDC;
  *   <li>After a rebuild the agent's tasks are exactly those it reported (plus none), and {@code
  *       used} is the sum of the non-terminal ones (the {@link AgentRecord} invariant).
  *   <li>A framework told TASK_LOST for a task never finds it running again: the task is killed.
+ *       On an agent back from unreachable this holds for every task of a framework that is not
+ *       PARTITION_AWARE, known to this master or not: a task it did not know may have been
+ *       answered TASK_LOST by reconciliation while the agent was away.
  * </ol>
  */
 final class AgentReregistration {
@@ -99,6 +103,12 @@ final class AgentReregistration {
         AgentRecord known = agents.get(id);
         if (known != null && known.state == AgentRecord.State.GONE) {
             rebuild(conn, msg, id);
+            return;
+        }
+        if (known != null && known.markingGone) {
+            // Its GONE record is being written: it is never re-admitted (AgentManager invariant 4).
+            // Refused for now; when it tries again it is GONE and told to shut down.
+            out.rejectAgent(conn, "agent " + id + " is being removed from the cluster");
             return;
         }
         // Durable first: an agent unknown to the registry, or coming back from unreachable, or
@@ -180,6 +190,8 @@ final class AgentReregistration {
         }
         LOG.info("Re-registered agent {} at {} ({}) with {} tasks{}", id, info.getHostname(), conn.peer,
                 rr.getTasksCount(), wasUnreachable ? " after being unreachable" : "");
+        // 6. Reconciliation answers that waited for this agent (or for the end of recovery).
+        tasks.answerHeld("agent " + id + " re-registered");
         offers.requestAllocation();
     }
 
@@ -228,7 +240,10 @@ final class AgentReregistration {
             }
             for (Task t : e.getValue().values()) {
                 TaskRecord task = agent.task(fw.id, TaskId.of(t.getTaskId()));
-                boolean toldLost = task != null && task.state == TaskState.TASK_UNREACHABLE && !fw.partitionAware();
+                // Told TASK_LOST (invariant 3): by the unreachable marking, or, for a task this master
+                // did not know, possibly by reconciliation while the agent was unreachable.
+                boolean toldLost = !fw.partitionAware()
+                        && (task != null ? task.state == TaskState.TASK_UNREACHABLE : wasUnreachable);
                 if (task == null) {
                     task = adoptTask(fw, agent, t);
                 }

@@ -53,6 +53,11 @@ import org.slf4j.MDC;
  *   <li>A disconnected framework has a pending failover timer while this master acts.
  *   <li>At most {@link #MAX_REMOVED} removed ids are remembered; the registry forgets the oldest
  *       tombstone in the same write that adds a new one.
+ *   <li>A removal is final: once a framework's tombstone is being written ({@code removing}) or
+ *       written, nothing writes that framework as active again (every active record goes through
+ *       {@link #activeRecord}, which refuses). The registry commits writes in submission order, so
+ *       the tombstone is the last record of the framework, whatever raced with the removal (its
+ *       stream closing, a SUBSCRIBE with its id, a suspension) and across any number of failovers.
  * </ol>
  *
  * <p>State: {@code frameworks} (hard: {@code registry/frameworks/<id>} holds the info with the
@@ -172,10 +177,14 @@ final class FrameworkManager implements FrameworkLookup {
      */
     List<RegistryOp> recover(List<RegistryFramework> recovered) {
         List<RegistryOp> fixes = new ArrayList<>();
+        // Tombstones oldest first, so that the bound forgets the oldest removals (invariant 4).
+        recovered.stream()
+                .filter(f -> f.getState() == RegistryFramework.State.REMOVED)
+                .sorted(java.util.Comparator.comparingDouble(RegistryFramework::getRemovedTime))
+                .forEach(f -> removed.add(FrameworkId.of(f.getInfo().getId())));
         for (RegistryFramework f : recovered) {
             FrameworkId id = FrameworkId.of(f.getInfo().getId());
-            if (f.getState() == RegistryFramework.State.REMOVED) {
-                removed.add(id);
+            if (f.getState() == RegistryFramework.State.REMOVED || removed.contains(id)) {
                 continue;
             }
             FrameworkRecord fw = new FrameworkRecord(id, f.getInfo(), FrameworkRecord.State.RECOVERED);
@@ -183,7 +192,7 @@ final class FrameworkManager implements FrameworkLookup {
             // A framework connected to the old leader lost its connection with it: now.
             fw.disconnectedAt = f.getDisconnectedTime() > 0 ? (long) (f.getDisconnectedTime() * 1000) : term.electedAt();
             if (f.getDisconnectedTime() <= 0) {
-                fixes.add(RegistryRecords.active(fw.info, f.getRegisteredTime(), fw.disconnectedAt / 1000.0));
+                fixes.addAll(activeRecord(fw, fw.disconnectedAt));
             }
             add(fw);
             // Known to the allocator (inactive) so that its tasks count against its share.
@@ -200,15 +209,29 @@ final class FrameworkManager implements FrameworkLookup {
     List<RegistryOp> rearmAfterSuspension() {
         List<RegistryOp> ops = new ArrayList<>();
         for (FrameworkRecord fw : frameworks.values()) {
-            if (fw.connection == null && !loop.isScheduled(failoverTag(fw.id))) {
+            // A framework being removed stays removed (invariant 5): its removal applies once durable.
+            if (fw.connection == null && !fw.removing && !loop.isScheduled(failoverTag(fw.id))) {
                 if (fw.disconnectedAt == 0) {
                     fw.disconnectedAt = term.suspendedAt();
                 }
-                ops.add(RegistryRecords.active(fw.info, fw.registeredAt / 1000.0, fw.disconnectedAt / 1000.0));
+                ops.addAll(activeRecord(fw, fw.disconnectedAt));
                 armFailoverTimer(fw);
             }
         }
         return ops;
+    }
+
+    /**
+     * The registry record of an active framework, disconnected at {@code disconnectedAt} (clock
+     * millis; 0 while connected). Empty, and a broken invariant, for a framework whose removal is
+     * being written or was written (invariant 5): callers check first.
+     */
+    private List<RegistryOp> activeRecord(FrameworkRecord fw, long disconnectedAt) {
+        if (fw.removing || removed.contains(fw.id)) {
+            faults.handleFault("framework " + fw.id + " is removed; its active record is not written again", null);
+            return List.of();
+        }
+        return List.of(RegistryRecords.active(fw.info, fw.registeredAt / 1000.0, disconnectedAt / 1000.0));
     }
 
     /** Closes every scheduler stream with {@code status} (leadership paused or lost); offers go back. */
@@ -216,6 +239,7 @@ final class FrameworkManager implements FrameworkLookup {
         for (FrameworkRecord fw : frameworks.values()) {
             offers.rescindOffersOf(fw, false);
             if (fw.connection != null) {
+                tasks.dropHeldAnswers(fw);
                 fw.connection.out.fail(status);
                 fw.connection = null;
                 if (fw.state == FrameworkRecord.State.CONNECTED) {
@@ -293,6 +317,14 @@ final class FrameworkManager implements FrameworkLookup {
                 return;
             }
             FrameworkRecord known = frameworks.get(id);
+            if (known != null && known.removing) {
+                // Its tombstone is being written (invariant 5): never written as active again.
+                LOG.info("Refused resubscription of framework {} from {}: it is being removed", id, conn.peer);
+                conn.out.send(Outbox.errorEvent(Event.Error.Code.FRAMEWORK_REMOVED, call.getType(),
+                        "framework " + id + " is being removed; subscribe without an id to start afresh"));
+                conn.out.complete();
+                return;
+            }
             stored = info;
             if (known != null) {
                 registeredTime = known.registeredAt / 1000.0;
@@ -309,6 +341,8 @@ final class FrameworkManager implements FrameworkLookup {
         FrameworkInfo finalInfo = stored;
         double finalRegistered = registeredTime;
         boolean isNew = !info.hasId() || info.getId().getValue().isEmpty();
+        // Written directly, not through activeRecord: the new info is not the record's yet. The id
+        // is neither removed nor being removed (checked above).
         term.persist(needsWrite ? List.of(RegistryRecords.active(stored, registeredTime, 0)) : List.of(),
                 "framework " + id, () -> completeSubscribe(conn, call, id, finalInfo, finalRegistered, isNew));
     }
@@ -338,6 +372,7 @@ final class FrameworkManager implements FrameworkLookup {
             old.out.send(Outbox.errorEvent(Event.Error.Code.FRAMEWORK_FAILED_OVER, call.getType(),
                     "framework " + id + " subscribed again on another connection"));
             old.out.complete();
+            tasks.dropHeldAnswers(fw);
             fw.connection = null;
             offers.rescindOffersOf(fw, false);
         }
@@ -373,11 +408,18 @@ final class FrameworkManager implements FrameworkLookup {
 
     /** The scheduler's stream closed: the framework waits for its failover timeout, or goes at once. */
     void disconnect(FrameworkRecord fw, String why) {
+        tasks.dropHeldAnswers(fw);
         fw.connection = null;
         transition(fw, FrameworkRecord.State.DISCONNECTED);
         fw.disconnectedAt = clock.millis();
         offers.rescindOffersOf(fw, false);
         offers.frameworkConnected(fw, false);
+        if (fw.removing) {
+            // TEARDOWN then the stream closed before the tombstone was durable: the removal
+            // stands, and nothing is written that could land after it (invariant 5).
+            LOG.info("Framework {} disconnected ({}) while its removal is being made durable", fw.id, why);
+            return;
+        }
         double timeout = fw.info.getFailoverTimeout();
         if (timeout <= 0) {
             LOG.info("Framework {} disconnected ({}) with no failover timeout", fw.id, why);
@@ -388,8 +430,7 @@ final class FrameworkManager implements FrameworkLookup {
                 fw.id, why, fw.tasks.size(), timeout);
         // The disconnection time is durable before the timeout runs, so a new leader keeps it.
         FrameworkId id = fw.id;
-        term.persist(List.of(RegistryRecords.active(fw.info, fw.registeredAt / 1000.0, fw.disconnectedAt / 1000.0)),
-                "disconnection of framework " + id, () -> {
+        term.persist(activeRecord(fw, fw.disconnectedAt), "disconnection of framework " + id, () -> {
                     FrameworkRecord now = frameworks.get(id);
                     if (now != null && now.connection == null) {
                         armFailoverTimer(now);
@@ -443,6 +484,7 @@ final class FrameworkManager implements FrameworkLookup {
 
     /** Applies a durable removal: offers go back, tasks are killed and forgotten. */
     private void applyRemoval(FrameworkRecord fw, String reason) {
+        tasks.dropHeldAnswers(fw);
         offers.rescindOffersOf(fw, false);
         loop.cancel(failoverTag(fw.id));
         if (fw.connection != null) {

@@ -76,7 +76,10 @@ final class FrameworkRecord {
     long registeredAt;
     /** When its scheduler disconnected (this or an earlier leader's view); 0 while connected. */
     long disconnectedAt;
-    /** Its removal is being made durable. */
+    /**
+     * Its removal is being made durable (set when the tombstone write is issued, never cleared):
+     * from then on nothing writes it as active again ({@link FrameworkManager} invariant 5).
+     */
     boolean removing;
 
     FrameworkRecord(FrameworkId id, FrameworkInfo info, State state) {

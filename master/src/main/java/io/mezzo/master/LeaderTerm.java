@@ -5,6 +5,7 @@ import io.mezzo.common.loop.EventLoop;
 import io.mezzo.ha.registry.Registry;
 import io.mezzo.ha.registry.RegistryOp;
 import io.mezzo.proto.v1.MasterInfo;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -30,7 +31,10 @@ import org.slf4j.LoggerFactory;
  *
  * <ol>
  *   <li>Memory changes only after its registry write succeeded: {@link #persist} runs {@code apply}
- *       on the loop once the operations are durable, and only while this master acts.
+ *       on the loop once the operations are durable, and only while this master acts. A write that
+ *       becomes durable while the term is suspended is applied when it resumes, before anything
+ *       else of the resumed term, in the order the writes completed: the registry holds it, so
+ *       memory must follow (a removal whose apply was dropped would be undone by the next write).
  *   <li>Once stopped, a term never acts again; results of writes still in flight are dropped.
  *   <li>A failed write ends the term: this master can no longer trust its leadership (fenced, or
  *       ZooKeeper failing beyond retries), so it steps down.
@@ -38,7 +42,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>State: all soft (a new term starts from the election and the registry): the term's {@code
  * masterInfo} (with its epoch) and {@code registry}, the {@code acting} and {@code stopped} flags,
- * and when the term began ({@code electedAt}) and was last suspended ({@code suspendedAt}).
+ * when the term began ({@code electedAt}) and was last suspended ({@code suspendedAt}), and the
+ * applies of writes that became durable while suspended ({@code deferred}).
  */
 final class LeaderTerm {
 
@@ -59,6 +64,8 @@ final class LeaderTerm {
     private long electedAt;
     /** When the coordination session was last suspended (clock millis). Soft. */
     private long suspendedAt;
+    /** Applies of writes that became durable while suspended, in completion order (invariant 1). Soft. */
+    private final List<Runnable> deferred = new ArrayList<>();
 
     /** {@code stepDown} is called (on the loop) when this master must give up leadership for good. */
     LeaderTerm(EventLoop loop, Clock clock, Consumer<String> stepDown) {
@@ -85,7 +92,10 @@ final class LeaderTerm {
         return true;
     }
 
-    /** Acts again after a suspension; false if it was acting already or is stopped for good. */
+    /**
+     * Acts again after a suspension; false if it was acting already or is stopped for good. The
+     * caller runs {@link #applyDeferred()} next, before anything else of the resumed term.
+     */
     boolean resume() {
         if (acting || stopped) {
             return false;
@@ -94,13 +104,31 @@ final class LeaderTerm {
         return true;
     }
 
-    /** Ends the term for good; false if it had ended already. */
+    /**
+     * Applies, in the order they completed, the writes that became durable while this term was
+     * suspended (invariant 1). Returns how many there were.
+     */
+    int applyDeferred() {
+        List<Runnable> applies = List.copyOf(deferred);
+        deferred.clear();
+        for (Runnable apply : applies) {
+            if (!acting) {
+                // An apply stepped down or the term ended: the rest never apply.
+                break;
+            }
+            apply.run();
+        }
+        return applies.size();
+    }
+
+    /** Ends the term for good; false if it had ended already. Deferred applies are dropped. */
     boolean stop() {
         if (stopped) {
             return false;
         }
         stopped = true;
         acting = false;
+        deferred.clear();
         return true;
     }
 
@@ -137,8 +165,9 @@ final class LeaderTerm {
 
     /**
      * Write, persist, apply: {@code apply} runs on the loop once {@code ops} are durable, and only
-     * if this master still leads. A failed write means this master can no longer trust its
-     * leadership (fenced, or ZooKeeper failing beyond retries): it steps down.
+     * if this master still leads (if the term is suspended then, once it resumes). A failed write
+     * means this master can no longer trust its leadership (fenced, or ZooKeeper failing beyond
+     * retries): it steps down.
      */
     void persist(List<RegistryOp> ops, String what, Runnable apply) {
         if (ops.isEmpty()) {
@@ -157,7 +186,8 @@ final class LeaderTerm {
                 return;
             }
             if (!acting) {
-                LOG.debug("Registry write of {} completed while suspended; not applied", what);
+                LOG.debug("Registry write of {} completed while suspended; applied when the term resumes", what);
+                deferred.add(apply);
                 return;
             }
             apply.run();

@@ -83,7 +83,8 @@ public final class Master implements AutoCloseable {
         core = new MasterCore(config, loop, idPrefix, seed, this::loseLeadership);
         server = NettyServerBuilder.forAddress(new InetSocketAddress(config.ip(), config.port()))
                 .addService(ServerInterceptors.intercept(
-                        new SchedulerService(loop, core, leadership, config.outboundQueueCapacity()), new PeerInterceptor()))
+                        new SchedulerService(loop, core, leadership, faults, config.outboundQueueCapacity()),
+                        new PeerInterceptor()))
                 .addService(ServerInterceptors.intercept(
                         new AgentLinkService(loop, core, leadership, config.outboundQueueCapacity()), new PeerInterceptor()))
                 .addService(new OperatorService(loop, core, leadership))
@@ -298,6 +299,18 @@ public final class Master implements AutoCloseable {
         server.shutdownNow();
         http.close();
         loop.append(() -> core.stop("halted"));
+    }
+
+    /**
+     * A crash armed by {@link MasterFaults#crashOnNext}, on the loop thread: the core stops acting
+     * now, so nothing queued after the call is acted on, then the server stops as in {@link
+     * #halt()} (on another thread: the loop must not wait for the master's lock).
+     */
+    void crashOnLoop(String reason) {
+        core.stop(reason);
+        Thread t = new Thread(this::halt, "mezzo-crash");
+        t.setDaemon(true);
+        t.start();
     }
 
     /** The ZooKeeper client, for {@link MasterFaults#expireZkSession()}; null when standalone. */

@@ -149,10 +149,13 @@ final class MasterCore {
             return;
         }
         long now = clock.millis();
+        // What became durable while suspended is applied first: memory follows the registry.
+        int applied = term.applyDeferred();
         agents.forgetMissedPings();
         // Schedulers were cut off by the suspension: their failover timeouts count from it.
         term.persist(frameworks.rearmAfterSuspension(), "disconnection times after a suspension", () -> {});
-        LOG.info("Acting as leader again after {} ms suspended", now - term.suspendedAt());
+        LOG.info("Acting as leader again after {} ms suspended; applied {} registry writes that completed meanwhile",
+                now - term.suspendedAt(), applied);
     }
 
     /** Leadership is lost for good: close everything and never act again. Loop thread. */
@@ -344,6 +347,7 @@ final class MasterCore {
         if (conn.agent != null) {
             MDC.put("agent", conn.agent.value());
         }
+        agents.heardFrom(conn);
         switch (msg.getType()) {
             case REGISTER -> agents.register(conn, msg);
             case REREGISTER -> reregistration.reregister(conn, msg);

@@ -20,13 +20,15 @@ final class SchedulerService extends SchedulerGrpc.SchedulerImplBase {
     private final EventLoop loop;
     private final MasterCore core;
     private final Leadership leadership;
+    private final MasterFaults faults;
     private final int capacity;
     private final AtomicLong streams = new AtomicLong();
 
-    SchedulerService(EventLoop loop, MasterCore core, Leadership leadership, int capacity) {
+    SchedulerService(EventLoop loop, MasterCore core, Leadership leadership, MasterFaults faults, int capacity) {
         this.loop = loop;
         this.core = core;
         this.leadership = leadership;
+        this.faults = faults;
         this.capacity = capacity;
     }
 
@@ -58,7 +60,12 @@ final class SchedulerService extends SchedulerGrpc.SchedulerImplBase {
         return new StreamObserver<>() {
             @Override
             public void onNext(Call call) {
-                loop.append(() -> core.onSchedulerCall(conn, call));
+                loop.append(() -> {
+                    // A crash armed for tests (MasterFaults.crashOnNext) drops the call before dispatch.
+                    if (!faults.tripsOn(call)) {
+                        core.onSchedulerCall(conn, call);
+                    }
+                });
             }
 
             @Override

@@ -166,6 +166,15 @@ final class StateViews {
         if (agent.state == AgentRecord.State.UNREACHABLE) {
             v.setUnreachableTime(agent.unreachableAt / 1000.0);
         }
+        v.setConnected(agent.connection != null);
+        if (agent.connection != null) {
+            v.setConnectedTime(agent.connectionChangedAt / 1000.0);
+        } else {
+            v.setDisconnectedTime(agent.connectionChangedAt / 1000.0);
+        }
+        if (agent.lastHeardAt > 0) {
+            v.setLastHeardTime(agent.lastHeardAt / 1000.0);
+        }
         return v.build();
     }
 

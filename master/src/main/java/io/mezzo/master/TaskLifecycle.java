@@ -49,12 +49,18 @@ import org.slf4j.MDC;
  *   <li>A task's resources are given back exactly once ({@link #recoverTaskResources}): when it
  *       reaches a terminal state, becomes unreachable, is gone, or its framework is removed.
  *   <li>A task is in its framework's and its agent's task maps together, until it is completed.
+ *   <li>An explicit reconciliation is answered only when the master is sure: a task it does not
+ *       know is reported TASK_UNKNOWN only once no agent may still re-register with it (no agent
+ *       named and recovery over), and TASK_GONE only by an agent that registered with this master
+ *       without it. Until then the answer is held, never dropped while the framework's stream
+ *       lasts, and sent in the order asked (see {@link #reconcile}).
  * </ol>
  *
  * <p>State: the tasks themselves live in {@link FrameworkRecord#tasks} and {@link
  * AgentRecord#tasks} (soft: rebuilt from the agents' REREGISTER). Held here: {@code
  * completedTasks}, the last --max_completed_tasks tasks forgotten, for the operator API (soft: a
- * new leader starts with none).
+ * new leader starts with none), and the {@code held} reconciliation answers (soft: dropped with the
+ * framework's stream; schedulers reconcile again when they resubscribe).
  */
 final class TaskLifecycle {
 
@@ -69,6 +75,8 @@ final class TaskLifecycle {
     private FrameworkLookup frameworks;
     /** Tasks forgotten, newest last, at most --max_completed_tasks. Soft. */
     private final ArrayDeque<Task> completedTasks = new ArrayDeque<>();
+    /** Explicit reconciliation answers the master cannot give yet (invariant 3). Soft. */
+    private final HeldReconciliations held = new HeldReconciliations();
 
     TaskLifecycle(MasterConfig config, Outbox out, OfferManager offers) {
         this.config = config;
@@ -115,7 +123,10 @@ final class TaskLifecycle {
 
     /**
      * KILL: sent to the task's agent now, or remembered and sent when the agent re-registers
-     * ({@code killRequested}). An unknown or ended task is answered at once.
+     * ({@code killRequested}). An ended task is answered at once; an unknown one as an explicit
+     * reconciliation would be (invariant 3): at once when the master is sure (reason
+     * TASK_UNKNOWN), else held until it is. A held answer may then say the task runs: the agent
+     * came back with it, and the framework kills it again.
      */
     void kill(FrameworkRecord fw, Call.Kill kill) {
         String id = kill.getTaskId().getValue();
@@ -130,10 +141,18 @@ final class TaskLifecycle {
         MDC.put("task", id);
         TaskRecord task = fw.tasks.get(TaskId.of(id));
         if (task == null) {
-            LOG.info("Framework {} asked to kill unknown task {}", fw.id, id);
-            out.sendUpdate(fw, out.masterStatus(id, kill.getAgentId().getValue(),
-                    Outbox.forFramework(fw, TaskState.TASK_UNKNOWN), StatusReason.REASON_TASK_UNKNOWN,
-                    "task " + id + " is not known to the master"));
+            TaskStatus answer = explicitAnswer(fw, TaskId.of(id), kill.getAgentId().getValue());
+            if (answer != null) {
+                LOG.info("Framework {} asked to kill unknown task {}", fw.id, id);
+                out.sendUpdate(fw, answer.toBuilder().setReason(StatusReason.REASON_TASK_UNKNOWN).build());
+            } else if (hold(fw, TaskId.of(id), kill.getAgentId().getValue())) {
+                LOG.info("Framework {} asked to kill unknown task {}; answered once the agents that may have it are"
+                        + " back", fw.id, id);
+            } else {
+                out.refuse(fw, Call.Type.KILL, Event.Error.Code.INVALID_CALL, "KILL of unknown task " + id
+                        + " is not answered: the framework already waits for " + HeldReconciliations.MAX_PER_FRAMEWORK
+                        + " answers until agents re-register; ask again later");
+            }
             return;
         }
         if (task.terminal()) {
@@ -279,7 +298,25 @@ final class TaskLifecycle {
     // Reconciliation and framework messages
     // ------------------------------------------------------------------------------------------
 
-    /** RECONCILE: the latest state of every task (implicit) or of the named ones (explicit). */
+    /**
+     * RECONCILE: the latest state of every task (implicit) or of the named ones (explicit).
+     *
+     * <p>Explicit reconciliation answers a task the master does not know only when the master is
+     * sure (invariant 3); until then the answer is held ({@link HeldReconciliations}) and sent by
+     * {@link #answerHeld} when the agent decides it. For a task the master does not know:
+     *
+     * <pre>
+     *  agent named          its state            answer (TASK_LOST to frameworks not PARTITION_AWARE)
+     *  known                RECOVERED            held until it re-registers (its report decides:
+     *                                              the task's state, or TASK_GONE without it) or is
+     *                                              marked unreachable (TASK_UNREACHABLE) or gone
+     *  known                REGISTERED/DRAINING  TASK_GONE: it registered with this master without it
+     *  known                UNREACHABLE          TASK_UNREACHABLE
+     *  known                GONE                 TASK_GONE
+     *  none, or unknown     recovery in progress held until recovery ends (or the task appears)
+     *  none, or unknown     no recovery          TASK_UNKNOWN
+     * </pre>
+     */
     void reconcile(FrameworkRecord fw, Call.Reconcile reconcile) {
         if (reconcile.getTasksCount() == 0) {
             for (TaskRecord task : fw.tasks.values()) {
@@ -295,34 +332,127 @@ final class TaskLifecycle {
                 return;
             }
         }
+        int holding = 0;
+        int refused = 0;
         for (Call.Reconcile.Task t : reconcile.getTasksList()) {
-            String id = t.getTaskId().getValue();
-            TaskRecord task = fw.tasks.get(TaskId.of(id));
-            if (task != null) {
-                out.sendUpdate(fw, out.reconciliationStatus(fw, task, "explicit reconciliation"));
+            TaskId id = TaskId.of(t.getTaskId());
+            String agentId = t.getAgentId().getValue();
+            TaskStatus answer = explicitAnswer(fw, id, agentId);
+            if (answer != null) {
+                out.sendUpdate(fw, answer);
+            } else if (hold(fw, id, agentId)) {
+                holding++;
+            } else {
+                refused++;
+            }
+        }
+        if (refused > 0) {
+            out.refuse(fw, Call.Type.RECONCILE, Event.Error.Code.INVALID_CALL, refused + " tasks of this RECONCILE are"
+                    + " not answered: the framework already waits for " + HeldReconciliations.MAX_PER_FRAMEWORK
+                    + " answers until agents re-register; ask again later");
+        }
+        if (holding > 0) {
+            LOG.info("Reconciled {} tasks of framework {} explicitly; {} answers held until their agents re-register"
+                    + " or recovery ends ({} held in all)", reconcile.getTasksCount(), fw.id, holding, held.size(fw.id));
+        } else {
+            LOG.info("Reconciled {} tasks of framework {} explicitly", reconcile.getTasksCount(), fw.id);
+        }
+    }
+
+    /**
+     * The answer to an explicit reconciliation of task {@code id} naming {@code agentId} (or ""),
+     * or null while the master cannot be sure (an agent that may have it has not re-registered).
+     * See the table at {@link #reconcile}.
+     */
+    private TaskStatus explicitAnswer(FrameworkRecord fw, TaskId id, String agentId) {
+        TaskRecord task = fw.tasks.get(id);
+        if (task != null) {
+            return out.reconciliationStatus(fw, task, "explicit reconciliation");
+        }
+        AgentRecord agent = agentId.isEmpty() ? null : agents.get(AgentId.of(agentId));
+        TaskState state;
+        String message;
+        if (agent == null) {
+            if (agents.recovering()) {
+                return null;
+            }
+            state = TaskState.TASK_UNKNOWN;
+            message = "task " + id + " is not known to the master"
+                    + (agentId.isEmpty() ? "" : " and neither is agent " + agentId)
+                    + "; no agent is expected back with it";
+        } else {
+            switch (agent.state) {
+                case RECOVERED -> {
+                    return null;
+                }
+                case UNREACHABLE -> {
+                    state = TaskState.TASK_UNREACHABLE;
+                    message = "agent " + agentId + " is unreachable";
+                }
+                case GONE -> {
+                    state = TaskState.TASK_GONE;
+                    message = "agent " + agentId + " is gone";
+                }
+                default -> {
+                    state = TaskState.TASK_GONE;
+                    message = "task " + id + " is not on agent " + agentId + ", which registered with this master without it";
+                }
+            }
+        }
+        return out.masterStatus(id.value(), agentId, Outbox.forFramework(fw, state), StatusReason.REASON_RECONCILIATION,
+                message);
+    }
+
+    /** Holds the answer about {@code id} for the framework's current stream; false when its bound is reached. */
+    private boolean hold(FrameworkRecord fw, TaskId id, String agentId) {
+        if (!held.askedOn(fw)) {
+            // Answers held for an earlier stream of this framework are never sent (HeldReconciliations invariant 2).
+            held.drop(fw.id);
+        }
+        return held.hold(fw, id, agentId);
+    }
+
+    /**
+     * Sends every held answer that can now be given (an agent re-registered, was marked
+     * unreachable or gone, or recovery ended), in the order each framework asked. Called by the
+     * agent owners after such a change. Answers held for a stream that is no longer the
+     * framework's are dropped.
+     */
+    void answerHeld(String why) {
+        if (held.isEmpty()) {
+            return;
+        }
+        for (FrameworkId id : held.frameworks()) {
+            FrameworkRecord fw = frameworks.get(id);
+            if (fw == null || !held.askedOn(fw)) {
+                held.drop(id);
                 continue;
             }
-            String agentId = t.getAgentId().getValue();
-            AgentRecord agent = agentId.isEmpty() ? null : agents.get(AgentId.of(agentId));
-            TaskState state;
-            String message;
-            if (agent == null) {
-                state = TaskState.TASK_UNKNOWN;
-                message = "task " + id + " is not known to the master";
-            } else if (agent.state == AgentRecord.State.UNREACHABLE) {
-                state = TaskState.TASK_UNREACHABLE;
-                message = "agent " + agentId + " is unreachable";
-            } else if (agent.state == AgentRecord.State.GONE) {
-                state = TaskState.TASK_GONE;
-                message = "agent " + agentId + " is gone";
-            } else {
-                state = TaskState.TASK_GONE;
-                message = "task " + id + " is not running on agent " + agentId;
+            int answered = held.release(id, (task, agentId) -> {
+                TaskStatus answer = explicitAnswer(fw, task, agentId);
+                if (answer != null) {
+                    out.sendUpdate(fw, answer);
+                }
+                return answer != null;
+            });
+            if (answered > 0) {
+                MDC.put("framework", id.value());
+                LOG.info("Answered {} held reconciliations of framework {}: {}; {} still held", answered, id, why,
+                        held.size(id));
+                MDC.remove("framework");
             }
-            out.sendUpdate(fw, out.masterStatus(id, agentId, Outbox.forFramework(fw, state),
-                    StatusReason.REASON_RECONCILIATION, message));
         }
-        LOG.info("Reconciled {} tasks of framework {} explicitly", reconcile.getTasksCount(), fw.id);
+    }
+
+    /**
+     * Forgets the answers held for the framework: its stream closed, failed over or ended. Its
+     * scheduler reconciles again when it resubscribes.
+     */
+    void dropHeldAnswers(FrameworkRecord fw) {
+        int dropped = held.drop(fw.id);
+        if (dropped > 0) {
+            LOG.info("Dropped {} held reconciliations of framework {}: its stream ended", dropped, fw.id);
+        }
     }
 
     /** MESSAGE: forwarded to the task's executor on its agent. */

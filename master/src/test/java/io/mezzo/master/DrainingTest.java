@@ -2,7 +2,6 @@ package io.mezzo.master;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.grpc.stub.CallStreamObserver;
 import io.mezzo.common.grpc.OutboundStream;
 import io.mezzo.common.id.AgentId;
 import io.mezzo.common.loop.EventLoop;
@@ -18,7 +17,6 @@ import io.mezzo.testkit.ManualClock;
 import io.mezzo.testkit.Protos;
 import io.mezzo.testkit.RecordingFaultHandler;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
@@ -36,39 +34,6 @@ class DrainingTest {
     private final RecordingFaultHandler faults = new RecordingFaultHandler();
     private EventLoop loop;
     private MasterCore core;
-
-    /** Records what the master sends; always ready. */
-    static final class Recorder<T> extends CallStreamObserver<T> {
-        final List<T> sent = new CopyOnWriteArrayList<>();
-
-        @Override
-        public boolean isReady() {
-            return true;
-        }
-
-        @Override
-        public void setOnReadyHandler(Runnable onReadyHandler) {}
-
-        @Override
-        public void disableAutoInboundFlowControl() {}
-
-        @Override
-        public void request(int count) {}
-
-        @Override
-        public void setMessageCompression(boolean enable) {}
-
-        @Override
-        public void onNext(T value) {
-            sent.add(value);
-        }
-
-        @Override
-        public void onError(Throwable t) {}
-
-        @Override
-        public void onCompleted() {}
-    }
 
     @BeforeEach
     void start() throws Exception {
@@ -95,7 +60,7 @@ class DrainingTest {
         return result;
     }
 
-    private AgentId agent(String host, Recorder<MasterMessage> out) throws Exception {
+    private AgentId agent(String host, CoreHarness.Recorder<MasterMessage> out) throws Exception {
         AgentConnection conn = new AgentConnection(host.hashCode(), host + ":1", OutboundStream.attach(out, 100, r -> {}));
         onLoop(() -> {
             core.onAgentMessage(conn, AgentMessage.newBuilder().setType(AgentMessage.Type.REGISTER)
@@ -107,18 +72,18 @@ class DrainingTest {
         return AgentId.of(conn.agent.value());
     }
 
-    private static List<Offer> offers(Recorder<Event> out) {
+    private static List<Offer> offers(CoreHarness.Recorder<Event> out) {
         return out.sent.stream().filter(e -> e.getType() == Event.Type.OFFERS)
                 .flatMap(e -> e.getOffers().getOffersList().stream()).toList();
     }
 
     @Test
     void aDrainingAgentIsNotOfferedAndItsOffersAreRescinded() throws Exception {
-        AgentId a1 = agent("host-1", new Recorder<>());
-        AgentId a2 = agent("host-2", new Recorder<>());
+        AgentId a1 = agent("host-1", new CoreHarness.Recorder<>());
+        AgentId a2 = agent("host-2", new CoreHarness.Recorder<>());
         assertThat(onLoop(() -> core.setDraining(a1, true))).isTrue();
 
-        Recorder<Event> events = new Recorder<>();
+        CoreHarness.Recorder<Event> events = new CoreHarness.Recorder<>();
         SchedulerConnection conn = new SchedulerConnection(1, "scheduler:1", OutboundStream.attach(events, 100, r -> {}));
         onLoop(() -> {
             core.onSchedulerCall(conn, Call.newBuilder().setType(Call.Type.SUBSCRIBE).setSubscribe(Call.Subscribe

@@ -362,10 +362,10 @@ class MasterHaTest {
         b.elected().get(30, TimeUnit.SECONDS);
         reregister(b, first, List.of()).next(MasterMessage.Type.REGISTERED);
         FakeScheduler s = scheduler(b, Protos.framework("fw").addRoles("eng").build());
-        s.sync();
+        s.syncWhileRecovering();
         settle(b);
         // One agent of two is back: 50% < 80%, so offers wait.
-        s.assertNone(Event.Type.OFFERS);
+        s.assertNoneWhileRecovering(Event.Type.OFFERS);
         advance(Duration.ofSeconds(30), b);
         assertThat(s.next(Event.Type.OFFERS).getOffers().getOffers(0).getAgentId()).isEqualTo(first.agentId);
     }
@@ -409,5 +409,174 @@ class MasterHaTest {
         await().atMost(Timeouts.PROCESS).until(() -> s.closed);
         assertThat(a.isLeading()).isFalse();
         assertThat(b.isLeading()).isTrue();
+    }
+
+    private static Call.Builder reconcile(String task, FakeAgent on) {
+        Call.Reconcile.Task.Builder t = Call.Reconcile.Task.newBuilder()
+                .setTaskId(io.mezzo.proto.v1.TaskID.newBuilder().setValue(task));
+        if (on != null) {
+            t.setAgentId(on.agentId);
+        }
+        return Call.newBuilder().setType(Call.Type.RECONCILE).setReconcile(Call.Reconcile.newBuilder().addTasks(t));
+    }
+
+    private FakeScheduler refusedSubscription(Master m, FrameworkInfo info) throws Exception {
+        FakeScheduler late = new FakeScheduler(channel(m));
+        toClose.add(late);
+        late.send(Call.newBuilder().setType(Call.Type.SUBSCRIBE).setSubscribe(Call.Subscribe.newBuilder()
+                .setFrameworkInfo(info)).build());
+        return late;
+    }
+
+    /** After a SUBSCRIBED from {@code m}, every registry write it submitted before is committed. */
+    private void registryBarrier(Master m) throws Exception {
+        scheduler(m, Protos.framework("barrier").build()).close();
+    }
+
+    /**
+     * The leader's host dies: its streams break at once, and its ZooKeeper session ends (in this
+     * JVM its client would keep the session alive, so it is expired as the servers would).
+     */
+    private static void kill(Master m) {
+        m.faults().crash();
+        m.faults().expireZkSession();
+    }
+
+    @Test
+    void aFrameworkTornDownAsItsStreamClosesStaysRemovedAcrossTwoFailovers() throws Exception {
+        try (LogLines log = new LogLines(FrameworkManager.class)) {
+            Master a = master("a");
+            a.elected().get(30, TimeUnit.SECONDS);
+            Master b = master("b");
+            FrameworkInfo info = Protos.framework("fw").setFailoverTimeout(60).build();
+            FakeScheduler s = scheduler(a, info);
+            String id = s.frameworkId.getValue();
+            // mezzo run's way out: TEARDOWN, then close the stream at once.
+            s.call(Call.newBuilder().setType(Call.Type.TEARDOWN));
+            s.close();
+            await().atMost(Timeouts.PROCESS).until(() -> !log.containing("Removed framework " + id).isEmpty());
+            registryBarrier(a);
+
+            kill(a);
+            b.elected().get(60, TimeUnit.SECONDS);
+            Master c = master("c");
+            for (Master leader : new Master[] {b, c}) {
+                if (leader == c) {
+                    kill(b);
+                    c.elected().get(60, TimeUnit.SECONDS);
+                }
+                assertThat(state(leader).getFrameworksList()).extracting(v -> v.getFrameworkInfo().getId().getValue())
+                        .doesNotContain(id);
+                FakeScheduler again = refusedSubscription(leader, info.toBuilder().setId(s.frameworkId).build());
+                assertThat(again.next(Event.Type.ERROR).getError().getCode())
+                        .isEqualTo(Event.Error.Code.FRAMEWORK_REMOVED);
+                // Past its failover timeout: nothing is removed a second time.
+                advance(Duration.ofSeconds(61), leader);
+                assertThat(registryFramework(id).getState()).isEqualTo(RegistryFramework.State.REMOVED);
+            }
+            assertThat(log.containing("Removed framework " + id)).hasSize(1);
+        }
+    }
+
+    @Test
+    void aTeardownRacingItsStreamCloseLeavesTheTombstoneInTheRegistry() throws Exception {
+        try (LogLines log = new LogLines(FrameworkManager.class)) {
+            Master a = master("a");
+            a.elected().get(30, TimeUnit.SECONDS);
+            FakeScheduler s = scheduler(a, Protos.framework("fw").build());
+            String id = s.frameworkId.getValue();
+            s.call(Call.newBuilder().setType(Call.Type.TEARDOWN));
+            s.close();
+            await().atMost(Timeouts.PROCESS).until(() -> !log.containing("Removed framework " + id).isEmpty());
+            registryBarrier(a);
+            RegistryFramework record = registryFramework(id);
+            assertThat(record.getState()).isEqualTo(RegistryFramework.State.REMOVED);
+            assertThat(record.getRemovedTime()).isPositive();
+        }
+    }
+
+    @Test
+    void aGoneAgentStaysGoneAcrossTwoFailoversAndReregistrationAttempts() throws Exception {
+        Master a = master("a");
+        a.elected().get(30, TimeUnit.SECONDS);
+        Master b = master("b");
+        FakeAgent agent = agent(a, "host-1");
+        String id = agent.agentId.getValue();
+        OperatorGrpc.newBlockingStub(channel(a)).withDeadlineAfter(10, TimeUnit.SECONDS)
+                .markAgentGone(MarkAgentGoneRequest.newBuilder().setAgentId(agent.agentId).build());
+        agent.next(MasterMessage.Type.SHUTDOWN);
+
+        kill(a);
+        b.elected().get(60, TimeUnit.SECONDS);
+        Master c = master("c");
+        for (Master leader : new Master[] {b, c}) {
+            if (leader == c) {
+                kill(b);
+                c.elected().get(60, TimeUnit.SECONDS);
+            }
+            assertThat(state(leader).getAgentsList()).singleElement()
+                    .satisfies(v -> assertThat(v.getState()).isEqualTo(AgentView.State.GONE));
+            reregister(leader, agent, List.of()).next(MasterMessage.Type.SHUTDOWN);
+            // Its re-registration timeout passes: nothing is written for it.
+            advance(Duration.ofMinutes(3), leader);
+            assertThat(registryAgent(id).getState()).isEqualTo(RegistryAgent.State.GONE);
+            assertThat(state(leader).getAgentsList()).singleElement()
+                    .satisfies(v -> assertThat(v.getState()).isEqualTo(AgentView.State.GONE));
+        }
+    }
+
+    @Test
+    void aLaunchLostWithItsLeaderIsReconciledOnTheNextLeaderOnceTheAgentHasSpoken() throws Exception {
+        Master a = master("a");
+        a.elected().get(30, TimeUnit.SECONDS);
+        Master b = master("b", c -> c.agentReregisterTimeout(Duration.ofMinutes(2)));
+        FakeAgent agent = agent(a, "host-1");
+        FrameworkInfo info = Protos.framework("fw").addCapabilities(FrameworkInfo.Capability.newBuilder()
+                .setType(FrameworkInfo.Capability.Type.PARTITION_AWARE)).build();
+        FakeScheduler s = scheduler(a, info);
+        Offer offer = s.next(Event.Type.OFFERS).getOffers().getOffers(0);
+
+        // The ACCEPT reaches the leader, which dies before acting on it.
+        a.faults().crashOnNext(Call.Type.ACCEPT);
+        s.call(launch(offer, task("t1", offer, "cpus:1;mem:128").build()));
+        await().atMost(Timeouts.PROCESS).until(() -> s.closed && agent.closed);
+        assertThat(agent.messages).noneMatch(m -> m.getType() == MasterMessage.Type.RUN_TASK);
+        a.faults().expireZkSession();
+
+        // The scheduler resubscribes to the new leader and asks about its task.
+        b.elected().get(60, TimeUnit.SECONDS);
+        FrameworkInfo withId = info.toBuilder().setId(s.frameworkId).build();
+        FakeScheduler again = scheduler(b, withId);
+        assertThat(again.frameworkId).isEqualTo(s.frameworkId);
+        again.call(reconcile("t1", agent));
+        again.assertNoneWhileRecovering(Event.Type.UPDATE);
+
+        // The agent comes back without it: now the master is sure.
+        reregister(b, agent, List.of(), withId).next(MasterMessage.Type.REGISTERED);
+        io.mezzo.proto.v1.TaskStatus gone = again.next(Event.Type.UPDATE).getUpdate().getStatus();
+        assertThat(gone.getTaskId().getValue()).isEqualTo("t1");
+        assertThat(gone.getState()).isEqualTo(TaskState.TASK_GONE);
+        assertThat(gone.getReason()).isEqualTo(io.mezzo.proto.v1.StatusReason.REASON_RECONCILIATION);
+
+        // Recovery is over (its only agent is back): a task no agent names is unknown, at once.
+        again.call(reconcile("t1", null));
+        assertThat(again.next(Event.Type.UPDATE).getUpdate().getStatus().getState()).isEqualTo(TaskState.TASK_UNKNOWN);
+        assertThat(state(b).getTasksList()).isEmpty();
+    }
+
+    @Test
+    void anAgentKnownOnlyFromTheRegistryShowsDisconnectedSinceTheElection() throws Exception {
+        Master a = master("a");
+        a.elected().get(30, TimeUnit.SECONDS);
+        Master b = master("b");
+        agent(a, "host-1");
+        advance(Duration.ofSeconds(7), a);
+        a.close();
+        b.elected().get(30, TimeUnit.SECONDS);
+        AgentView recovered = state(b).getAgents(0);
+        assertThat(recovered.getState()).isEqualTo(AgentView.State.RECOVERED);
+        assertThat(recovered.getConnected()).isFalse();
+        assertThat(recovered.getDisconnectedTime()).isEqualTo(clock.seconds());
+        assertThat(recovered.getLastHeardTime()).isZero();
     }
 }

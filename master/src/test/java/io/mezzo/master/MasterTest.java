@@ -384,6 +384,46 @@ class MasterTest {
         assertThat(kill.getKillTask().getReason()).isEqualTo(StatusReason.REASON_KILLED_BY_FRAMEWORK);
     }
 
+    private AgentView onlyAgent() {
+        return h.operator().getAgents(io.mezzo.proto.v1.GetAgentsRequest.getDefaultInstance()).getAgents(0);
+    }
+
+    @Test
+    void anAgentShowsWhetherItIsConnectedSinceWhenAndWhenItWasLastHeardFrom() throws Exception {
+        double registeredAt = h.clock.seconds();
+        FakeAgent agent = h.agent("host-1", "cpus:4;mem:1024");
+        AgentView registered = onlyAgent();
+        assertThat(registered.getConnected()).isTrue();
+        assertThat(registered.getConnectedTime()).isEqualTo(registeredAt);
+        assertThat(registered.getDisconnectedTime()).isZero();
+        assertThat(registered.getLastHeardTime()).isEqualTo(registeredAt);
+
+        // A PONG is news from the agent.
+        h.advance(Duration.ofSeconds(15));
+        double pingedAt = h.clock.seconds();
+        await().atMost(Timeouts.WAIT).until(() -> onlyAgent().getLastHeardTime() == pingedAt);
+        assertThat(onlyAgent().getConnectedTime()).isEqualTo(registeredAt);
+
+        // A stopped agent is disconnected since it stopped, still REGISTERED until it misses its pings.
+        h.advance(Duration.ofSeconds(5));
+        double stoppedAt = h.clock.seconds();
+        agent.close();
+        await().atMost(Timeouts.WAIT).until(() -> !onlyAgent().getConnected());
+        AgentView stopped = onlyAgent();
+        assertThat(stopped.getState()).isEqualTo(AgentView.State.REGISTERED);
+        assertThat(stopped.getDisconnectedTime()).isEqualTo(stoppedAt);
+        assertThat(stopped.getConnectedTime()).isZero();
+        assertThat(stopped.getLastHeardTime()).isEqualTo(pingedAt);
+
+        java.net.http.HttpResponse<String> http = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+                        "http://127.0.0.1:" + h.master.httpPort() + "/agents")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(http.body()).contains("\"connected\": false")
+                .contains("\"disconnected_time\": " + stoppedAt)
+                .contains("\"last_heard_time\": " + pingedAt);
+    }
+
     @Test
     void reconciliationReturnsTheLatestStateOrUnknown() throws Exception {
         FakeAgent agent = h.agent("host-1", "cpus:4;mem:1024");
