@@ -535,6 +535,11 @@ final class OfferManager {
         return allocator.scalarNames();
     }
 
+    /** The scalars of every agent the allocator knows: what guarantees are checked against. */
+    Resources clusterTotal() {
+        return allocator.clusterTotal();
+    }
+
     List<RoleSummary> roleSummaries() {
         return allocator.roles();
     }

@@ -826,6 +826,14 @@ public final class DrfAllocator {
         return out;
     }
 
+    /**
+     * The cluster's total: the scalars of every agent the allocator knows (registered, draining
+     * and disconnected ones included; reserved resources included), the denominator of shares.
+     */
+    public Resources clusterTotal() {
+        return names.toResources(sorter.total(), width);
+    }
+
     /** What is free on an agent (its pools' free resources, positive parts). Tests. */
     Resources free(AgentId id) {
         return agents.get(id).free(names, width);

@@ -420,8 +420,12 @@ final class DrfSorter {
         for (String path : new TreeSet<>(roles.keySet())) {
             RoleNode n = roles.get(path);
             long[] consumed = new long[width];
+            long[] unmet = new long[width];
             for (int r = 0; r < width; r++) {
                 consumed[r] = n.consumption(r);
+                if (n.guarantee != null && r < n.guarantee.length) {
+                    unmet[r] = Math.max(0, n.guarantee[r] - consumed[r]);
+                }
             }
             List<FrameworkId> fws = new ArrayList<>();
             for (FrameworkRoleNode c : n.own.clients.values()) {
@@ -435,7 +439,7 @@ final class DrfSorter {
             }
             list.add(new RoleSummary(path, n.weight, config.quota(path), names.toResources(n.allocated, width),
                     names.toResources(n.reserved, width), names.toResources(consumed, width), fws,
-                    dominant / n.weight));
+                    dominant / n.weight, names.toResources(unmet, width)));
         }
         return list;
     }
