@@ -155,7 +155,7 @@ public final class DrfAllocator {
         agents.add(a);
         sorter.totalChanged();
         agents.setOfferable(a, offerable);
-        quotaMoved("agent " + id + " was added");
+        quotaMoved("added agent", id);
     }
 
     /**
@@ -181,7 +181,7 @@ public final class DrfAllocator {
         a.clearRefusals();
         agents.remove(a);
         sorter.totalChanged();
-        quotaMoved("agent " + id + " was removed");
+        quotaMoved("removed agent", id);
     }
 
     /** Whether cycles may offer the agent: false while it is disconnected, draining or in maintenance. */
@@ -189,7 +189,7 @@ public final class DrfAllocator {
         AgentNode a = agents.get(id);
         if (offerable && !a.offerable) {
             agents.setOfferable(a, true);
-            quotaMoved("agent " + id + " became offerable");
+            quotaMoved("made offerable agent", id);
         } else {
             agents.setOfferable(a, offerable);
         }
@@ -299,7 +299,7 @@ public final class DrfAllocator {
         }
         if (unreserved) {
             quota.refreshNeeds(c.role);
-            quotaMoved("unreserved resources were given back on agent " + agentId);
+            quotaMoved("unreserved resources given back on agent", agentId);
         }
         repositionChain(c);
         if (refuseUntilMillis > 0 && !pieces.isEmpty()) {
@@ -330,7 +330,7 @@ public final class DrfAllocator {
         if (unreserved) {
             quota.refreshNeeds(c.role);
         }
-        quotaMoved("an allocation was added on agent " + agentId);
+        quotaMoved("an allocation added on agent", agentId);
         repositionChain(c);
     }
 
@@ -366,7 +366,7 @@ public final class DrfAllocator {
             sorter.totalChanged();
         }
         quota.refreshNeeds(c.role);
-        quotaMoved("a reservation changed on agent " + agentId);
+        quotaMoved("a reservation changed on agent", agentId);
         repositionChain(c);
         for (Piece piece : gone) {
             if (!piece.pool().unreserved()) {
@@ -533,9 +533,10 @@ public final class DrfAllocator {
      * The headroom, a need or a limit's room may have moved: if quota held resources back since
      * the last full cycle, some of them may be offerable now, on any agent.
      */
-    private void quotaMoved(String reason) {
-        if (quota.heldBack()) {
-            needFullCycle(reason + " while quota held resources back");
+    private void quotaMoved(String what, AgentId agent) {
+        if (quota.heldBack() && fullCycleReason == null) {
+            // Built only here: the common case (nothing held back) makes no garbage.
+            fullCycleReason = what + " " + agent + " while quota held resources back";
         }
     }
 
