@@ -27,8 +27,8 @@ final class AgentNode {
     boolean offerable;
     /** Its place in the agent table, which places it in each cycle's order; -1 once removed. */
     int slot = -1;
-    /** Touched since the last pass: the next incremental pass visits it. */
-    boolean touched;
+    /** {@link AgentTable}'s pass mark when it was last touched: the next incremental pass visits it if current. */
+    long touchedIn;
     /** Unexpired DECLINE filters by client; null when there are none (the common case). */
     Map<FrameworkRoleNode, Refusal> refusals;
 
