@@ -28,7 +28,10 @@ import java.util.Objects;
  * @param clock time source of the event loop
  * @param faultHandler receives broken invariants
  * @param idPrefix prefix of the ids this master assigns; null for a random one per start
- * @param allocatorSeed seed of the allocator's shuffles; null for a random one (logged)
+ * @param allocatorSeed seed of the seeds of the allocator's cycles (the order they visit agents in);
+ *     null for a random one. Logged at start, and each cycle's seed at DEBUG, so that a cycle can be
+ *     replayed; set it to replay (tests, debugging), production should leave it random
+ *     ({@code --allocator_seed})
  * @param zk ZooKeeper URL ({@code zk://hosts/path}) for leader election and the registry; null to
  *     run standalone
  * @param zkSessionTimeout ZooKeeper session timeout: how long a crashed leader keeps leadership

@@ -35,8 +35,10 @@ import org.slf4j.LoggerFactory;
  * agents, frameworks and allocations as it happens, so that a cycle copies nothing.
  *
  * <pre>
- *  requestAllocation() / "allocation" timer
- *        -> allocate(): DrfAllocator.allocate(now, seed) -> OfferRecords -> OFFERS per framework
+ *  "allocation" timer   -> allocate(full):        DrfAllocator.allocate(now, seed)
+ *  requestAllocation()  -> allocate(incremental): DrfAllocator.allocateTouched(now, seed) when the
+ *     (coalesced)            allocator says it is exact and few agents were touched, else a full cycle
+ *        -> OfferRecords -> OFFERS per framework
  *  ACCEPT (MasterCore)  -> forget(offer): resources stay allocated to the framework's role
  *  DECLINE / timeout / rescind -> giveBack(offer[, refuseUntil]) -> DrfAllocator.recover
  * </pre>
@@ -128,21 +130,38 @@ final class OfferManager {
     // Allocation cycles
     // ------------------------------------------------------------------------------------------
 
-    /** Starts the periodic allocation timer (leadership begins). */
+    /** Up to this many touched agents a requested pass is incremental (when exact), whatever the cluster's size. */
+    static final int INCREMENTAL_MIN_AGENTS = 64;
+
+    /**
+     * The most agents an incremental pass visits: beyond an eighth of the cluster a full cycle,
+     * which walks every slot once instead of sorting the touched agents, costs about as much.
+     */
+    static int incrementalLimit(int offerableAgents) {
+        return Math.max(INCREMENTAL_MIN_AGENTS, offerableAgents / 8);
+    }
+
+    /**
+     * Starts the periodic allocation timer (leadership begins). The periodic cycle is always full:
+     * it is the safety net that offers what expired DECLINE filters free and whatever an
+     * incremental pass could not see.
+     */
     void startAllocationTimer() {
         loop.schedule(TIMER_ALLOCATION, config.allocationInterval(), () -> {
-            allocate();
+            allocate(false);
             startAllocationTimer();
         });
     }
 
     /**
-     * Asks for an allocation cycle once the loop has nothing else to do: any number of requests
-     * before it runs make one cycle (a re-registration storm after a failover makes one cycle, not
-     * one per agent).
+     * Asks for an allocation pass once the loop has nothing else to do: any number of requests
+     * before it runs make one pass (a re-registration storm after a failover makes one, not one
+     * per agent). The pass is incremental, over the agents touched since the last one, when they
+     * are few and the allocator says such a pass offers what a full cycle would; a full cycle
+     * otherwise (many agents changed, a framework subscribed or revived, quotas changed...).
      */
     void requestAllocation() {
-        loop.whenIdle(TIMER_ALLOCATION_NOW, this::allocate);
+        loop.whenIdle(TIMER_ALLOCATION_NOW, () -> allocate(true));
     }
 
     /**
@@ -190,10 +209,12 @@ final class OfferManager {
     }
 
     /**
-     * Runs an allocation cycle and sends its offers. The allocator keeps its own incremental state,
+     * Runs an allocation pass and sends its offers. The allocator keeps its own incremental state,
      * so the work here is proportional to the offers made, not to the cluster.
+     *
+     * @param mayBeIncremental whether a pass over the touched agents will do when it is exact
      */
-    private void allocate() {
+    private void allocate(boolean mayBeIncremental) {
         if (!term.acting()) {
             return;
         }
@@ -203,8 +224,18 @@ final class OfferManager {
         }
         long seed = seeds.nextLong();
         allocationCycles++;
-        List<Allocation> allocations = allocator.allocate(now, seed);
-        LOG.debug("Allocation cycle {} (seed {}): {} offers; {}", allocationCycles, seed, allocations.size(), allocator);
+        int touched = allocator.touchedAgents();
+        String fullBecause = !mayBeIncremental ? "periodic"
+                : allocator.fullCycleReason() != null ? allocator.fullCycleReason()
+                : touched > incrementalLimit(allocator.offerableAgents()) ? touched + " agents touched"
+                : null;
+        List<Allocation> allocations = fullBecause == null ? allocator.allocateTouched(now, seed)
+                : allocator.allocate(now, seed);
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("Allocation cycle {} (seed {}, {}): {} offers; {}", allocationCycles, seed,
+                    fullBecause == null ? "incremental over " + touched + " touched agents" : "full: " + fullBecause,
+                    allocations.size(), allocator);
+        }
         if (allocations.isEmpty()) {
             return;
         }
@@ -502,6 +533,11 @@ final class OfferManager {
 
     Set<String> scalarNames() {
         return allocator.scalarNames();
+    }
+
+    /** The scalars of every agent the allocator knows: what guarantees are checked against. */
+    Resources clusterTotal() {
+        return allocator.clusterTotal();
     }
 
     List<RoleSummary> roleSummaries() {

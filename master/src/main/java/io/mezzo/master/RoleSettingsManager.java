@@ -2,11 +2,14 @@ package io.mezzo.master;
 
 import io.grpc.Status;
 import io.mezzo.common.loop.EventLoop;
+import io.mezzo.common.resources.Resources;
 import io.mezzo.ha.registry.RegistryException;
 import io.mezzo.master.allocator.RoleConfig;
 import io.mezzo.master.validation.RoleConfigValidation;
 import io.mezzo.proto.v1.UpdateQuotaRequest;
 import io.mezzo.proto.v1.UpdateWeightsRequest;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import org.slf4j.Logger;
@@ -77,10 +80,22 @@ final class RoleSettingsManager {
         return update("UpdateWeights", RoleConfigValidation.withWeights(roleConfigHead, request.getWeightsList()));
     }
 
-    /** UpdateQuota: completes once the quotas are in force, or fails with INVALID_ARGUMENT. */
+    /**
+     * UpdateQuota: completes once the quotas are in force, or fails with INVALID_ARGUMENT (also
+     * when the guarantees would over-commit the cluster and the request does not set force).
+     */
     CompletableFuture<Void> updateQuota(UpdateQuotaRequest request) {
-        return update("UpdateQuota",
-                RoleConfigValidation.withQuotas(roleConfigHead, request.getQuotasList(), offers.scalarNames()));
+        Resources total = offers.clusterTotal();
+        Map<String, Long> totals = new TreeMap<>();
+        total.scalarNames().forEach(name -> totals.put(name, total.scalar(name)));
+        RoleConfigValidation.Outcome outcome = RoleConfigValidation.withQuotas(roleConfigHead, request.getQuotasList(),
+                offers.scalarNames(), totals, request.getForce());
+        if (request.getForce() && outcome.error() == null
+                && RoleConfigValidation.overcommitError(roleConfigHead, outcome.config(), totals) != null) {
+            LOG.warn("UpdateQuota forced guarantees above the cluster's total: {} guaranteed, total {}",
+                    outcome.config().guaranteedInTotal(), total);
+        }
+        return update("UpdateQuota", outcome);
     }
 
     /** The new config was computed and validated as a whole; persist it, then apply it, then answer. */

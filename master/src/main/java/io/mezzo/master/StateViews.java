@@ -76,7 +76,10 @@ final class StateViews {
                 .build();
     }
 
-    /** Every role the allocator knows, with what its subtree holds and has on offer. */
+    /**
+     * Every role the allocator knows, with what its subtree holds, has on offer and lacks of its
+     * guarantee; and the cluster's total against what the guarantees add up to (the over-commit).
+     */
     GetRolesResponse roles() {
         Map<String, Resources> offeredByRole = new HashMap<>();
         for (FrameworkRecord fw : frameworks.all()) {
@@ -97,9 +100,23 @@ final class StateViews {
                     .addAllReserved(s.reserved().toProto())
                     .addAllConsumedQuota(s.consumedQuota().toProto())
                     .addAllFrameworks(s.frameworks().stream().map(FrameworkId::toProto).toList())
-                    .setShare(s.share()));
+                    .setShare(s.share())
+                    .addAllUnmetGuarantee(s.unmetGuarantee().toProto()));
         }
-        return b.build();
+        // The over-commit: what the guarantees add up to against the cluster's total.
+        Resources total = offers.clusterTotal();
+        Resources.Builder guaranteed = Resources.builder();
+        Resources.Builder over = Resources.builder();
+        offers.roleConfigInForce().guaranteedInTotal().forEach((name, v) -> {
+            guaranteed.scalar(name, v);
+            if (v > total.scalar(name)) {
+                over.scalar(name, v - total.scalar(name));
+            }
+        });
+        return b.addAllTotal(total.toProto())
+                .addAllGuaranteed(guaranteed.build().toProto())
+                .addAllOvercommitted(over.build().toProto())
+                .build();
     }
 
     private static QuotaConfig quotaConfig(String role, Quota quota) {

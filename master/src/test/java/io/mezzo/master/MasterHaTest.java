@@ -326,7 +326,8 @@ class MasterHaTest {
         OperatorGrpc.OperatorBlockingStub opA = OperatorGrpc.newBlockingStub(channel(a)).withDeadlineAfter(10, TimeUnit.SECONDS);
         opA.updateWeights(io.mezzo.proto.v1.UpdateWeightsRequest.newBuilder()
                 .addWeights(io.mezzo.proto.v1.WeightInfo.newBuilder().setRole("eng/web").setWeight(2.5)).build());
-        opA.updateQuota(io.mezzo.proto.v1.UpdateQuotaRequest.newBuilder()
+        // No agent yet: a guarantee is above the cluster's total, so it needs force (issue 17).
+        opA.updateQuota(io.mezzo.proto.v1.UpdateQuotaRequest.newBuilder().setForce(true)
                 .addQuotas(io.mezzo.proto.v1.QuotaConfig.newBuilder().setRole("eng")
                         .putGuarantees("cpus", io.mezzo.proto.v1.Value.Scalar.newBuilder().setMilli(2000).build())
                         .putLimits("cpus", io.mezzo.proto.v1.Value.Scalar.newBuilder().setMilli(8000).build()))
@@ -352,7 +353,7 @@ class MasterHaTest {
         a.elected().get(30, TimeUnit.SECONDS);
         Master b = master("b", c -> c.recoveryQuotaFraction(0.8).recoveryQuotaTimeout(Duration.ofSeconds(30)));
         OperatorGrpc.newBlockingStub(channel(a)).withDeadlineAfter(10, TimeUnit.SECONDS)
-                .updateQuota(io.mezzo.proto.v1.UpdateQuotaRequest.newBuilder()
+                .updateQuota(io.mezzo.proto.v1.UpdateQuotaRequest.newBuilder().setForce(true) // before any agent
                         .addQuotas(io.mezzo.proto.v1.QuotaConfig.newBuilder().setRole("eng")
                                 .putGuarantees("cpus", io.mezzo.proto.v1.Value.Scalar.newBuilder().setMilli(1000).build()))
                         .build());

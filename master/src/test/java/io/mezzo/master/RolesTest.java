@@ -193,6 +193,61 @@ class RolesTest {
         assertThat(role("prod").getQuota().getGuaranteesMap()).isEmpty();
     }
 
+    /**
+     * Issue 17 over the API: one agent of cpus 2, mem 2048; qa guaranteed cpus 2, mem 2048 and qb
+     * cpus 1, mem 1024. Without force the update is refused, naming the shortfall; with force it
+     * applies and GetRoles shows the over-commit. All of the agent is kept for the guarantees (dev,
+     * without quota, gets nothing), and frameworks that then subscribe to qb and qa get what their
+     * roles lack, leaving nothing idle. Before the fix qb got no offer at all.
+     */
+    @Test
+    void overCommittedGuaranteesNeedForceAndStrandNothing() throws Exception {
+        h.agent("host-1", "cpus:2;mem:2048");
+        UpdateQuotaRequest.Builder request = UpdateQuotaRequest.newBuilder()
+                .addQuotas(quota("qa").putGuarantees("cpus", milli(2_000)).putGuarantees("mem", milli(2_048_000)))
+                .addQuotas(quota("qb").putGuarantees("cpus", milli(1_000)).putGuarantees("mem", milli(1_024_000)));
+        StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class,
+                () -> h.operator().updateQuota(request.build()));
+        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(e.getStatus().getDescription())
+                .contains("cpus 3 guaranteed, the cluster has 2 (short by 1)")
+                .contains("mem 3072 guaranteed, the cluster has 2048 (short by 1024)")
+                .contains("force");
+        assertThat(roles().getRolesList()).isEmpty();
+
+        h.operator().updateQuota(request.setForce(true).build());
+        GetRolesResponse view = roles();
+        assertThat(view.getTotalList()).isEqualTo(ResourceText.parse("cpus:2;mem:2048").toProto());
+        assertThat(view.getGuaranteedList()).isEqualTo(ResourceText.parse("cpus:3;mem:3072").toProto());
+        assertThat(view.getOvercommittedList()).isEqualTo(ResourceText.parse("cpus:1;mem:1024").toProto());
+        assertThat(role("qb").getUnmetGuaranteeList()).isEqualTo(ResourceText.parse("cpus:1;mem:1024").toProto());
+
+        FakeScheduler dev = h.scheduler(inRoles("dev", "dev").build());
+        h.advance(Duration.ofSeconds(2));
+        dev.assertNone(Event.Type.OFFERS);
+        FakeScheduler qb = h.scheduler(inRoles("qb", "qb").build());
+        assertThat(resources(qb.next(Event.Type.OFFERS).getOffers().getOffers(0)))
+                .isEqualTo(ResourceText.parse("cpus:1;mem:1024"));
+        FakeScheduler qa = h.scheduler(inRoles("qa", "qa").build());
+        assertThat(resources(qa.next(Event.Type.OFFERS).getOffers().getOffers(0)))
+                .isEqualTo(ResourceText.parse("cpus:1;mem:1024"));
+        assertThat(role("qb").getUnmetGuaranteeList()).isEmpty();
+        assertThat(role("qa").getUnmetGuaranteeList()).isEqualTo(ResourceText.parse("cpus:1;mem:1024").toProto());
+        dev.assertNone(Event.Type.OFFERS);
+    }
+
+    @Test
+    void loweringGuaranteesOfAnOvercommittedClusterNeedsNoForce() throws Exception {
+        h.agent("host-1", "cpus:2;mem:2048");
+        h.operator().updateQuota(UpdateQuotaRequest.newBuilder().setForce(true)
+                .addQuotas(quota("qa").putGuarantees("cpus", milli(4_000))).build());
+        h.operator().updateQuota(UpdateQuotaRequest.newBuilder()
+                .addQuotas(quota("qa").putGuarantees("cpus", milli(3_000))).build());
+        assertThat(roles().getOvercommittedList()).isEqualTo(ResourceText.parse("cpus:1").toProto());
+        h.operator().updateQuota(UpdateQuotaRequest.newBuilder().addQuotas(quota("qa")).build());
+        assertThat(roles().getOvercommittedList()).isEmpty();
+    }
+
     static Stream<Arguments> invalidQuotas() {
         return Stream.of(
                 Arguments.of(quota("dev").putGuarantees("cpus", milli(2_000)).putLimits("cpus", milli(1_000)),

@@ -83,6 +83,12 @@ final class MasterCommand implements Callable<Integer> {
                     + " Default: ${DEFAULT-VALUE}.")
     String minAllocatable;
 
+    @Option(names = "--allocator_seed", paramLabel = "N",
+            description = "Seed of the allocator's cycles (the order agents are visited in), to replay an allocation"
+                    + " seen in the logs: the seed is logged at start, each cycle's at DEBUG. Production should leave"
+                    + " it random. Default: random.")
+    Long allocatorSeed;
+
     @Option(names = "--offer_timeout", paramLabel = "DURATION", converter = DurationConverter.class,
             description = "Rescind offers not used within this time. Default: never.")
     Duration offerTimeout;
@@ -117,6 +123,7 @@ final class MasterCommand implements Callable<Integer> {
                 .allocationInterval(allocationInterval)
                 .offerTimeout(offerTimeout)
                 .minAllocatable(io.mezzo.master.allocator.MinAllocatable.parse(minAllocatable))
+                .allocatorSeed(allocatorSeed)
                 .frameworkHeartbeatInterval(heartbeatInterval)
                 .build();
         Master master = new Master(config);

@@ -53,6 +53,13 @@ class CommandLineTest {
     }
 
     @Test
+    void theAllocatorSeedIsRandomUnlessSet() {
+        assertThat(parse(new MasterCommand(), Map.of()).allocatorSeed).isNull();
+        assertThat(parse(new MasterCommand(), Map.of(), "--allocator_seed", "-42").allocatorSeed).isEqualTo(-42L);
+        assertThat(parse(new MasterCommand(), Map.of("MEZZO_ALLOCATOR_SEED", "7")).allocatorSeed).isEqualTo(7L);
+    }
+
+    @Test
     void variableNamesFollowTheFlagNames() {
         assertThat(EnvDefaults.variable("--work_dir")).isEqualTo("MEZZO_WORK_DIR");
         assertThat(EnvDefaults.variable("--max_agent_ping_timeouts")).isEqualTo("MEZZO_MAX_AGENT_PING_TIMEOUTS");

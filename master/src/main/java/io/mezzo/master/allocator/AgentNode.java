@@ -25,8 +25,10 @@ final class AgentNode {
     Pool[] pools;
     /** Registered, connected and not draining: visited by allocation cycles. */
     boolean offerable;
-    /** Position in the allocator's list of offerable agents; -1 when not offerable. */
-    int offerableIndex = -1;
+    /** Its place in the agent table, which places it in each cycle's order; -1 once removed. */
+    int slot = -1;
+    /** {@link AgentTable}'s pass mark when it was last touched: the next incremental pass visits it if current. */
+    long touchedIn;
     /** Unexpired DECLINE filters by client; null when there are none (the common case). */
     Map<FrameworkRoleNode, Refusal> refusals;
 

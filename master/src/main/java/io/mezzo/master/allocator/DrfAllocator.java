@@ -19,10 +19,11 @@ import java.util.TreeSet;
  *
  * <p>Stateful but pure: the master feeds it every change that matters (agents, frameworks, roles
  * subscribed and suppressed, resources allocated and given back, reservations, weights and quotas)
- * and asks it for a cycle with {@link #allocate(long, long)}, giving the time and a seed. It does
- * no I/O, reads no clock and logs nothing, so a cycle is a function of its state, the time and the
- * seed: replaying the same calls replays the same offers. See {@code README.md} in this package and
- * {@code docs/allocation.md} for the algorithm.
+ * and asks it for a full cycle with {@link #allocate(long, long)}, or for an incremental pass over
+ * the agents touched since the last one with {@link #allocateTouched(long, long)}, giving the time
+ * and a seed. It does no I/O, reads no clock and logs nothing, so a pass is a function of its
+ * state, the time and the seed: replaying the same calls replays the same offers. See {@code
+ * README.md} in this package and {@code docs/allocation.md} for the algorithm.
  *
  * <p>Owner: {@code OfferManager}. Thread: the master's event loop only (no locks). Illegal calls (a
  * resource given back twice, an unknown agent) throw {@link IllegalStateException} or {@link
@@ -36,8 +37,9 @@ import java.util.TreeSet;
  * AgentTable}:
  *
  * <pre>
- *   allocate(now, seed)
- *     shuffle offerable agents (seed)
+ *   allocate(now, seed)                full: every offerable agent, in VisitOrder(seed)
+ *   allocateTouched(now, seed)         incremental: the touched agents, in the same relative order
+ *     (either way, over the agents of the pass:)
  *     stage 1, if any guarantee: for each agent, for each hungry role (sorter.sortHungry())
  *         walk(role) ... tryAllocate, capped by QuotaHeadroom at what the role lacks
  *     stage 2: for each agent: startVisit (enough free?) -> walk(root) in DRF order
@@ -63,6 +65,11 @@ import java.util.TreeSet;
  *       unsatisfied guarantees need (see {@link QuotaHeadroom#capUnreserved}).
  *   <li>The sorter's total is the sum of all agents' pools.
  *   <li>Every vector (pools, nodes, scratch) is {@code width = names.size()} long.
+ *   <li>When {@link #fullCycleReason()} is null, an incremental pass at the time of the last pass
+ *       offers exactly what a full cycle with the same seed would: every agent it does not visit
+ *       had nothing that any active client could take at its last visit, and nothing since has
+ *       made more of it takeable (a client activated, a filter cleared, weights or quotas set,
+ *       or, while quota held resources back, the headroom or a limit moved).
  * </ol>
  */
 public final class DrfAllocator {
@@ -82,6 +89,12 @@ public final class DrfAllocator {
     private long now;
     private boolean inCycle;
     private List<Allocation> out;
+
+    /**
+     * Why the next pass must be a full cycle; null while an incremental pass offers what a full one
+     * would (invariant 6).
+     */
+    private String fullCycleReason = "no full cycle has run yet";
 
     // Scratch space for one candidate offer, reused to keep the hot path free of garbage.
     private long[][] candScalars = new long[0][];
@@ -142,6 +155,7 @@ public final class DrfAllocator {
         agents.add(a);
         sorter.totalChanged();
         agents.setOfferable(a, offerable);
+        quotaMoved("added agent", id);
     }
 
     /**
@@ -167,11 +181,18 @@ public final class DrfAllocator {
         a.clearRefusals();
         agents.remove(a);
         sorter.totalChanged();
+        quotaMoved("removed agent", id);
     }
 
     /** Whether cycles may offer the agent: false while it is disconnected, draining or in maintenance. */
     public void setOfferable(AgentId id, boolean offerable) {
-        agents.setOfferable(agents.get(id), offerable);
+        AgentNode a = agents.get(id);
+        if (offerable && !a.offerable) {
+            agents.setOfferable(a, true);
+            quotaMoved("made offerable agent", id);
+        } else {
+            agents.setOfferable(a, offerable);
+        }
     }
 
     public boolean hasAgent(AgentId id) {
@@ -193,7 +214,9 @@ public final class DrfAllocator {
         for (String role : fe.roles) {
             sorter.client(fe, role);
         }
-        sorter.sync(fe);
+        if (sorter.sync(fe)) {
+            needFullCycle("framework " + id + " wants offers in a new role or reconnected");
+        }
     }
 
     /**
@@ -235,6 +258,7 @@ public final class DrfAllocator {
         FrameworkEntry fe = framework(id);
         fe.revive(roles);
         sorter.sync(fe);
+        needFullCycle("framework " + id + " revived");
     }
 
     // ------------------------------------------------------------------------------------------
@@ -275,11 +299,13 @@ public final class DrfAllocator {
         }
         if (unreserved) {
             quota.refreshNeeds(c.role);
+            quotaMoved("unreserved resources given back on agent", agentId);
         }
         repositionChain(c);
         if (refuseUntilMillis > 0 && !pieces.isEmpty()) {
             a.refuse(c, pieces, refuseUntilMillis, width);
         }
+        agents.touch(a);
         sorter.dropIfUnused(c);
     }
 
@@ -304,6 +330,7 @@ public final class DrfAllocator {
         if (unreserved) {
             quota.refreshNeeds(c.role);
         }
+        quotaMoved("an allocation added on agent", agentId);
         repositionChain(c);
     }
 
@@ -339,6 +366,7 @@ public final class DrfAllocator {
             sorter.totalChanged();
         }
         quota.refreshNeeds(c.role);
+        quotaMoved("a reservation changed on agent", agentId);
         repositionChain(c);
         for (Piece piece : gone) {
             if (!piece.pool().unreserved()) {
@@ -391,6 +419,7 @@ public final class DrfAllocator {
                 sorter.prune(n);
             }
         }
+        needFullCycle("weights or quotas changed");
     }
 
     public RoleConfig roleConfig() {
@@ -402,24 +431,79 @@ public final class DrfAllocator {
     // ------------------------------------------------------------------------------------------
 
     /**
-     * Runs one allocation cycle: visits every offerable agent once per stage, in an order shuffled
-     * by {@code seed}, and offers its free resources to the clients in DRF order. Stage 1 serves
-     * roles below their quota guarantee, up to it; stage 2 serves everyone. The resources offered
-     * are allocated to their clients when this returns.
+     * Runs one full allocation cycle: visits every offerable agent once per stage, in the order
+     * {@code seed} gives them ({@link VisitOrder}), and offers its free resources to the clients in
+     * DRF order. Stage 1 serves roles below their quota guarantee, up to it; stage 2 serves everyone.
+     * The resources offered are allocated to their clients when this returns.
      *
      * @param nowMillis the clock, for DECLINE filters
-     * @param seed seeds the shuffle of the agents; log it to replay the cycle
+     * @param seed seeds the order of the agents; log it to replay the cycle
      */
     public List<Allocation> allocate(long nowMillis, long seed) {
+        fullCycleReason = null;
+        quota.resetHeldBack();
+        begin(nowMillis);
+        if (!sorter.anyActive() || agents.offerableCount() == 0) {
+            // Everyone suppressed or disconnected, or nothing to offer: nothing to sort or visit,
+            // and nothing held back that a later change could free without a full cycle.
+            agents.clearTouched();
+            return end();
+        }
+        sorter.resortIfTotalChanged();
+        return run(agents.inOrder(seed));
+    }
+
+    /**
+     * Runs an incremental pass: the stages of {@link #allocate(long, long)} over only the agents
+     * touched since the last pass (resources given back on them, or added, or made offerable), in
+     * the order a full cycle with {@code seed} would visit them. Its cost is proportional to those
+     * agents and the clients their walk looks at, not to the cluster. While {@link
+     * #fullCycleReason()} is null it offers exactly what a full cycle would; otherwise it offers a
+     * subset of what it could (never anything a full cycle could not), and the caller should run
+     * a full cycle.
+     */
+    public List<Allocation> allocateTouched(long nowMillis, long seed) {
+        begin(nowMillis);
+        if (!sorter.anyActive() || agents.offerableCount() == 0) {
+            agents.clearTouched();
+            return end();
+        }
+        sorter.resortIfTotalChanged();
+        return run(agents.touchedInOrder(seed));
+    }
+
+    /** How many agents the next incremental pass would visit (at most). */
+    public int touchedAgents() {
+        return agents.touchedCount();
+    }
+
+    /** How many agents cycles may offer. */
+    public int offerableAgents() {
+        return agents.offerableCount();
+    }
+
+    /**
+     * Why the next pass should be a full cycle (for the caller's choice and its logs); null when an
+     * incremental pass over the touched agents offers exactly what a full cycle would.
+     */
+    public String fullCycleReason() {
+        return fullCycleReason;
+    }
+
+    private void begin(long nowMillis) {
         cycle++;
         now = nowMillis;
         out = new ArrayList<>();
-        if (!sorter.anyActive() || agents.offerableCount() == 0) {
-            // Everyone suppressed or disconnected, or nothing to offer: nothing to sort or visit.
-            return out;
-        }
-        sorter.resortIfTotalChanged();
-        AgentNode[] order = agents.shuffled(seed);
+    }
+
+    private List<Allocation> end() {
+        List<Allocation> result = out;
+        out = null;
+        return result;
+    }
+
+    /** Both stages over the agents of a pass, in their order. */
+    private List<Allocation> run(AgentNode[] order) {
         inCycle = true;
         try {
             if (quota.anyGuarantee()) {
@@ -435,9 +519,25 @@ public final class DrfAllocator {
             inCycle = false;
             sorter.clearTouched();
         }
-        List<Allocation> result = out;
-        out = null;
-        return result;
+        return end();
+    }
+
+    /** Something may have become offerable on agents an incremental pass would not visit. */
+    private void needFullCycle(String reason) {
+        if (fullCycleReason == null) {
+            fullCycleReason = reason;
+        }
+    }
+
+    /**
+     * The headroom, a need or a limit's room may have moved: if quota held resources back since
+     * the last full cycle, some of them may be offerable now, on any agent.
+     */
+    private void quotaMoved(String what, AgentId agent) {
+        if (quota.heldBack() && fullCycleReason == null) {
+            // Built only here: the common case (nothing held back) makes no garbage.
+            fullCycleReason = what + " " + agent + " while quota held resources back";
+        }
     }
 
     /** Stage 1: roles below their guarantee, lowest share first, get unreserved resources up to it. */
@@ -725,6 +825,14 @@ public final class DrfAllocator {
             }
         }
         return out;
+    }
+
+    /**
+     * The cluster's total: the scalars of every agent the allocator knows (registered, draining
+     * and disconnected ones included; reserved resources included), the denominator of shares.
+     */
+    public Resources clusterTotal() {
+        return names.toResources(sorter.total(), width);
     }
 
     /** What is free on an agent (its pools' free resources, positive parts). Tests. */

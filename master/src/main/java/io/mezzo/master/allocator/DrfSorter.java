@@ -153,15 +153,21 @@ final class DrfSorter {
         return c;
     }
 
-    /** Brings every client's activity in line with its framework's connection, roles and suppression. */
-    void sync(FrameworkEntry fe) {
+    /**
+     * Brings every client's activity in line with its framework's connection, roles and
+     * suppression; true when some client became active (it may take what nobody else could).
+     */
+    boolean sync(FrameworkEntry fe) {
+        boolean activated = false;
         for (FrameworkRoleNode c : List.copyOf(fe.clients.values())) {
             boolean want = fe.wants(c.role.path);
             if (want != c.active) {
                 setActive(c, want);
+                activated |= want;
             }
             dropIfUnused(c);
         }
+        return activated;
     }
 
     /** Forgets a client of a role its framework left once it holds nothing there. */
@@ -254,6 +260,7 @@ final class DrfSorter {
         if (wasHungry) {
             RoleNode r = (RoleNode) n;
             if (r.isHungry(width)) {
+                r.guaranteeMet = r.guaranteeMet(width);
                 hungry.add(r);
             } else {
                 r.inHungry = false;
@@ -340,15 +347,16 @@ final class DrfSorter {
     }
 
     /**
-     * Stage 1 starts: the roles below their guarantee (with clients that want offers), in DRF
-     * order. The set stays in step with their keys until {@link #dropHungry}; a role leaves it once
-     * its guarantee is met.
+     * Stage 1 starts: the roles below their guarantee (with clients that want offers), least met
+     * guarantee first ({@link SortNode#HUNGRY_ORDER}). The set stays in step with their keys until
+     * {@link #dropHungry}; a role leaves it once its guarantee is met.
      */
     TreeSet<SortNode> sortHungry() {
-        hungry = new TreeSet<>(SortNode.ORDER);
+        hungry = new TreeSet<>(SortNode.HUNGRY_ORDER);
         for (RoleNode r : roles.values()) {
             if (r.isHungry(width)) {
                 r.inHungry = true;
+                r.guaranteeMet = r.guaranteeMet(width);
                 hungry.add(r);
             }
         }
@@ -412,8 +420,12 @@ final class DrfSorter {
         for (String path : new TreeSet<>(roles.keySet())) {
             RoleNode n = roles.get(path);
             long[] consumed = new long[width];
+            long[] unmet = new long[width];
             for (int r = 0; r < width; r++) {
                 consumed[r] = n.consumption(r);
+                if (n.guarantee != null && r < n.guarantee.length) {
+                    unmet[r] = Math.max(0, n.guarantee[r] - consumed[r]);
+                }
             }
             List<FrameworkId> fws = new ArrayList<>();
             for (FrameworkRoleNode c : n.own.clients.values()) {
@@ -427,7 +439,7 @@ final class DrfSorter {
             }
             list.add(new RoleSummary(path, n.weight, config.quota(path), names.toResources(n.allocated, width),
                     names.toResources(n.reserved, width), names.toResources(consumed, width), fws,
-                    dominant / n.weight));
+                    dominant / n.weight, names.toResources(unmet, width)));
         }
         return list;
     }

@@ -13,9 +13,17 @@ import java.util.Collection;
  *   need(role)   = max(0, guarantee - consumed, sum of children's needs)   per scalar
  *   required     = sum of the top-level roles' needs                       (root.childNeed)
  *   available    = positive unreserved free scalars of offerable agents
- *   offer of x  &lt;= available - required + absorbed(x on the client's role chain)
+ *   surplus      = max(0, available - required)
+ *   offer of x  &lt;= absorbable(client's role chain) + surplus
  *              and  every limit on the chain - consumed
  * </pre>
+ *
+ * <p>When the free resources cover the unmet guarantees ({@code available >= required}) this is
+ * the rule "what stays free covers them": a role takes its own chain's need plus the surplus. When
+ * they do not (the guarantees add up to more than the cluster has free, e.g. they were forced above
+ * its total), there is no surplus and each role may still take up to what its own chain lacks, in
+ * stage 1's order: the free resources go to unmet guarantees, never to roles without one, and never
+ * sit idle while a role that lacks them wants them.
  *
  * <p>Owner: {@link DrfAllocator}. Thread: the master's event loop only. Pure: no I/O, no clock.
  *
@@ -42,6 +50,8 @@ final class QuotaHeadroom {
     private boolean anyLimit;
     /** Scratch for {@link #absorbOf}, reused so that capping an offer makes no garbage. */
     private long[] absorb;
+    /** A limit or the headroom cut down an unreserved offer since {@link #resetHeldBack()}. */
+    private boolean heldBack;
 
     QuotaHeadroom(ScalarNames names, RoleNode root, MinAllocatable minimum, int width) {
         this.names = names;
@@ -58,6 +68,19 @@ final class QuotaHeadroom {
 
     boolean anyLimit() {
         return anyLimit;
+    }
+
+    /**
+     * Whether a limit or the headroom cut down an unreserved offer since the last full cycle: free
+     * resources may then be held back on agents that an incremental pass does not visit.
+     */
+    boolean heldBack() {
+        return heldBack;
+    }
+
+    /** A full cycle starts: it finds again what quota holds back. */
+    void resetHeldBack() {
+        heldBack = false;
     }
 
     // ------------------------------------------------------------------------------------------
@@ -184,6 +207,7 @@ final class QuotaHeadroom {
                 return false;
             }
         }
+        heldBack = true;
         return true;
     }
 
@@ -191,10 +215,13 @@ final class QuotaHeadroom {
      * Caps the unreserved scalars {@code cs} a client may take, in place; false when nothing is left.
      *
      * <ul>
-     *   <li>Headroom: what stays free on offerable agents must cover the guarantees still unmet.
-     *       Taking x leaves {@code available - x}; it also lowers the headroom needed by up to
-     *       {@code absorb} (what the client's own role chain still needs), so x may be at most {@code
-     *       available - required + absorb}.
+     *   <li>Headroom: what stays free on offerable agents must cover the guarantees still unmet, as
+     *       far as it can. Taking x lowers the headroom needed by up to {@code absorb} (what the
+     *       client's own role chain still needs), so x may be at most {@code absorb + max(0,
+     *       available - required)}: the chain's own need plus the surplus. When the free resources
+     *       fall short of the unmet guarantees there is no surplus, and a role that lacks something
+     *       may still take what it lacks (the shortfall does not grow), while a role that lacks
+     *       nothing gets nothing of that scalar.
      *   <li>Stage 1 ({@code hungry} not null): at most what the hungry role still lacks of each
      *       guaranteed scalar, and nothing unless some of that is left.
      *   <li>Limits: at most what every role of the chain has left under its limit.
@@ -209,6 +236,7 @@ final class QuotaHeadroom {
                             long room = n.limit[r] - n.consumption(r);
                             if (room < cs[r]) {
                                 cs[r] = Math.max(0, room);
+                                heldBack = true;
                             }
                         }
                     }
@@ -231,9 +259,10 @@ final class QuotaHeadroom {
             absorbOf(c.role);
             long[] required = root.childNeed;
             for (int r = 0; r < width; r++) {
-                long cap = available[r] - required[r] + absorb[r];
+                long cap = absorb[r] + Math.max(0, available[r] - required[r]);
                 if (cap < cs[r]) {
                     cs[r] = Math.max(0, cap);
+                    heldBack = true;
                 }
             }
         }

@@ -1,7 +1,9 @@
 package io.mezzo.master.allocator;
 
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -34,6 +36,46 @@ public record RoleConfig(Map<String, Double> weights, Map<String, Quota> quotas)
     /** The quota of {@code role}: {@link Quota#NONE} unless set. */
     public Quota quota(String role) {
         return quotas.getOrDefault(role, Quota.NONE);
+    }
+
+    /**
+     * What the guarantees add up to, per scalar: for each top-level role, the larger of its own
+     * guarantee and the sum of its children's (recursively), summed. This is what the cluster
+     * must hold to meet every guarantee at once.
+     */
+    public Map<String, Long> guaranteedInTotal() {
+        Set<String> roles = new HashSet<>();
+        for (String role : quotas.keySet()) {
+            for (String r = role; r != null; r = parent(r)) {
+                roles.add(r);
+            }
+        }
+        Map<String, Long> total = new TreeMap<>();
+        for (String top : roles) {
+            if (parent(top) == null) {
+                guaranteedBelow(top, roles).forEach((name, v) -> total.merge(name, v, Long::sum));
+            }
+        }
+        total.values().removeIf(v -> v == 0);
+        return total;
+    }
+
+    /** max(own guarantee, sum of the children's) per scalar, for a role's subtree. */
+    private Map<String, Long> guaranteedBelow(String role, Set<String> roles) {
+        Map<String, Long> children = new TreeMap<>();
+        for (String r : roles) {
+            if (role.equals(parent(r))) {
+                guaranteedBelow(r, roles).forEach((name, v) -> children.merge(name, v, Long::sum));
+            }
+        }
+        Map<String, Long> out = new TreeMap<>(children);
+        quota(role).guarantees().forEach((name, v) -> out.merge(name, v, Math::max));
+        return out;
+    }
+
+    private static String parent(String role) {
+        int slash = role.lastIndexOf('/');
+        return slash < 0 ? null : role.substring(0, slash);
     }
 
     /** A config with these weights changed; a weight of 1 goes back to the default. */

@@ -47,6 +47,11 @@ final class RoleNode extends SortNode {
     long[] childNeed;
     /** Member of stage 1's set of roles below their guarantee ({@link DrfSorter#sortHungry}). */
     boolean inHungry;
+    /**
+     * Stage 1's sort key while {@link #inHungry}: the fraction of its guarantee the subtree already
+     * consumes, of the scalar it has most of (its dominant guaranteed scalar). Lowest first.
+     */
+    double guaranteeMet;
 
     RoleNode(RoleNode parent, String path, int width) {
         super(path, width);
@@ -76,6 +81,20 @@ final class RoleNode extends SortNode {
             }
         }
         return false;
+    }
+
+    /**
+     * The fraction of the guarantee already consumed, of the guaranteed scalar where it is largest:
+     * 0 when nothing is consumed, 1 or more when the guarantee is met.
+     */
+    double guaranteeMet(int width) {
+        double met = 0;
+        for (int i = 0; i < width; i++) {
+            if (guarantee[i] > 0) {
+                met = Math.max(met, consumption(i) / (double) guarantee[i]);
+            }
+        }
+        return met;
     }
 
     /** Consumed quota of one scalar: unreserved allocations plus all reservations of the subtree. */

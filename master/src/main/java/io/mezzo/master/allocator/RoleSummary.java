@@ -16,6 +16,8 @@ import java.util.List;
  * @param consumedQuota what counts against the quota: unreserved allocations plus reservations
  * @param frameworks frameworks subscribed to exactly this role
  * @param share the weighted dominant share the role is sorted by
+ * @param unmetGuarantee what the subtree still lacks of the role's own guarantee (guarantee minus
+ *     consumed quota, where positive)
  */
 public record RoleSummary(
         String role,
@@ -25,4 +27,5 @@ public record RoleSummary(
         Resources reserved,
         Resources consumedQuota,
         List<FrameworkId> frameworks,
-        double share) {}
+        double share,
+        Resources unmetGuarantee) {}

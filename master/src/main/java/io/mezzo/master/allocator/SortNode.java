@@ -27,6 +27,16 @@ abstract class SortNode {
         return c != 0 ? c : a.name.compareTo(b.name);
     };
 
+    /**
+     * Stage 1's order of the roles below their guarantee: the least met guarantee first (the lowest
+     * {@link RoleNode#guaranteeMet}), then as {@link #ORDER}. When the free resources cannot meet
+     * every guarantee, each role thus ends up with about the same fraction of its own.
+     */
+    static final Comparator<SortNode> HUNGRY_ORDER = (a, b) -> {
+        int c = Double.compare(((RoleNode) a).guaranteeMet, ((RoleNode) b).guaranteeMet);
+        return c != 0 ? c : ORDER.compare(a, b);
+    };
+
     /** Unique among the siblings it is sorted with. */
     final String name;
     /** Scalars allocated (offered or used) to everything under this node. */

@@ -10,7 +10,8 @@
  *  updateFramework / suppress / revive   ->  (public API, -> DrfSorter (role tree, DRF order)
  *  recover / addAllocation / convert     ->   the cycle)  -> QuotaHeadroom (guarantees, limits,
  *  setRoleConfig (validated, persisted)  ->                                 needs, headroom)
- *  allocate(now, seed)                   -> List&lt;Allocation&gt; (Resources built lazily) -> offers
+ *  allocate(now, seed)          (full)   -> List&lt;Allocation&gt; (Resources built lazily) -> offers
+ *  allocateTouched(now, seed)   (incremental: the agents touched since the last pass)
  * </pre>
  *
  * <p>Thread confinement: every class here is touched by the master's event loop only, through

@@ -58,8 +58,11 @@ public final class RoleConfigValidation {
      * The configuration {@code current} becomes with these quotas set.
      *
      * @param scalarNames the scalar resource names a quota may name
+     * @param clusterTotal the cluster's total per scalar name, in thousandths (absent: none)
+     * @param force apply guarantees that over-commit the cluster (see {@link #overcommitError})
      */
-    public static Outcome withQuotas(RoleConfig current, List<QuotaConfig> quotas, Set<String> scalarNames) {
+    public static Outcome withQuotas(RoleConfig current, List<QuotaConfig> quotas, Set<String> scalarNames,
+            Map<String, Long> clusterTotal, boolean force) {
         Map<String, Quota> updates = new TreeMap<>();
         for (int i = 0; i < quotas.size(); i++) {
             QuotaConfig q = quotas.get(i);
@@ -94,7 +97,34 @@ public final class RoleConfigValidation {
         }
         RoleConfig next = current.withQuotas(updates);
         String error = hierarchyError(next);
+        if (error == null && !force) {
+            error = overcommitError(current, next, clusterTotal);
+        }
         return error == null ? new Outcome(next, null) : Outcome.refused(error);
+    }
+
+    /**
+     * Guarantees must fit the cluster, as in Mesos' quota handler: refused, unless forced, is an
+     * update after which the guarantees add up ({@link RoleConfig#guaranteedInTotal()}) to more of
+     * some scalar than the cluster's total, and to more than before. So lowering or removing
+     * guarantees of an already over-committed cluster (agents left) is never refused. The message
+     * names every such scalar with what is guaranteed, the total and the shortfall.
+     */
+    public static String overcommitError(RoleConfig current, RoleConfig next, Map<String, Long> clusterTotal) {
+        Map<String, Long> before = current.guaranteedInTotal();
+        List<String> over = new java.util.ArrayList<>();
+        next.guaranteedInTotal().forEach((name, guaranteed) -> {
+            long total = clusterTotal.getOrDefault(name, 0L);
+            if (guaranteed > total && guaranteed > before.getOrDefault(name, 0L)) {
+                over.add(name + " " + Scalars.format(guaranteed) + " guaranteed, the cluster has " + Scalars.format(total)
+                        + " (short by " + Scalars.format(guaranteed - total) + ")");
+            }
+        });
+        if (over.isEmpty()) {
+            return null;
+        }
+        return "the guarantees would add up to more than the cluster's total: " + String.join("; ", over)
+                + ". Set force to apply them anyway";
     }
 
     private static String amountsError(String what, Map<String, Value.Scalar> amounts, Set<String> scalarNames) {

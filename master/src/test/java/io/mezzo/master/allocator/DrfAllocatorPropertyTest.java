@@ -102,10 +102,17 @@ class DrfAllocatorPropertyTest {
     @ParameterizedTest(name = "seed {0}")
     @MethodSource("seeds")
     void safety(long seed) {
-        withSeed(seed, () -> runSafety(seed));
+        withSeed(seed, () -> runSafety(seed, false));
     }
 
-    private void runSafety(long seed) {
+    /** The same checks when a random half of the passes are incremental (issue 17). */
+    @ParameterizedTest(name = "seed {0}")
+    @MethodSource("seeds")
+    void safetyWithIncrementalPasses(long seed) {
+        withSeed(seed, () -> runSafety(seed, true));
+    }
+
+    private void runSafety(long seed, boolean incremental) {
         Random rnd = new Random(seed);
         DrfAllocator allocator = new DrfAllocator(MIN);
         Model m = new Model();
@@ -143,7 +150,9 @@ class DrfAllocatorPropertyTest {
         for (int step = 0; step < 40; step++) {
             // One cycle, checked against the model.
             Map<String, Map<String, Long>> before = consumptions(m);
-            List<Allocation> out = allocator.allocate(now, rnd.nextLong());
+            long cycleSeed = rnd.nextLong();
+            List<Allocation> out = incremental && rnd.nextBoolean() ? allocator.allocateTouched(now, cycleSeed)
+                    : allocator.allocate(now, cycleSeed);
             Map<AgentId, Resources> free = new HashMap<>();
             for (Allocation x : out) {
                 checkAllocation(m, x, now);
@@ -420,6 +429,395 @@ class DrfAllocatorPropertyTest {
         }
         long[] own = g.getOrDefault(role, new long[2]);
         return new long[] {Math.max(own[0], children[0]), Math.max(own[1], children[1])};
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Nothing idle that a role with an interested framework could use (issue 17)
+    // ------------------------------------------------------------------------------------------
+
+    private static final List<String> FLAT = List.of("*", "a", "b", "c", "d");
+
+    /** How the guarantees compare with the cluster's total. */
+    enum Regime {
+        BELOW(0.5), AT(1.0), ABOVE(2.5);
+
+        final double factor;
+
+        Regime(double factor) {
+            this.factor = factor;
+        }
+    }
+
+    static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> regimes() {
+        return seeds().boxed().flatMap(seed -> java.util.Arrays.stream(Regime.values())
+                .map(r -> org.junit.jupiter.params.provider.Arguments.of(r, seed)));
+    }
+
+    /**
+     * With guarantees below, at and above the cluster's total, after each of two cycles no active
+     * client could take anything still free on an offerable agent, by the documented rule: its
+     * role's reservations whole, and unreserved resources up to its role's limit and up to what
+     * the role lacks of its guarantee plus the surplus, max(0, available - required). Flat roles,
+     * frameworks that keep what they are offered, some suppressed, some tasks already running.
+     */
+    @ParameterizedTest(name = "{0} seed {1}")
+    @MethodSource("regimes")
+    void noResourceAnInterestedRoleCouldUseStaysUnoffered(Regime regime, long seed) {
+        withSeed(seed, () -> runNothingIdle(regime, seed));
+    }
+
+    private void runNothingIdle(Regime regime, long seed) {
+        Random rnd = new Random(seed);
+        DrfAllocator allocator = new DrfAllocator(MIN);
+        Model m = new Model();
+        long totalCpus = 0;
+        long totalMem = 0;
+        int agentCount = 1 + rnd.nextInt(12);
+        for (int i = 1; i <= agentCount; i++) {
+            AgentId id = AgentId.of("agent-" + i);
+            Resources.Builder b = Resources.builder()
+                    .scalar("cpus", (1 + rnd.nextInt(16)) * 500L).scalar("mem", (1 + rnd.nextInt(32)) * 512_000L);
+            if (rnd.nextInt(4) == 0) {
+                ReservationInfo res = ReservationInfo.newBuilder().setType(ReservationInfo.Type.STATIC)
+                        .setRole(pick(rnd, FLAT.subList(1, FLAT.size()))).build();
+                b.scalar("cpus", res, (1 + rnd.nextInt(4)) * 500L).scalar("mem", res, (1 + rnd.nextInt(8)) * 512_000L);
+            }
+            Resources total = b.build();
+            boolean offerable = rnd.nextInt(8) > 0;
+            allocator.addAgent(id, total, offerable);
+            m.totals.put(id, total);
+            if (offerable) {
+                m.offerable.add(id);
+            }
+            totalCpus += total.scalar("cpus");
+            totalMem += total.scalar("mem");
+        }
+        // Guarantees on some roles, scaled so that they add up to the regime's share of the total.
+        Map<String, double[]> weights = new TreeMap<>();
+        double[] sum = new double[2];
+        for (String role : FLAT.subList(1, FLAT.size())) {
+            if (rnd.nextInt(4) > 0) {
+                double[] w = {rnd.nextDouble(), rnd.nextDouble()};
+                weights.put(role, w);
+                sum[0] += w[0];
+                sum[1] += w[1];
+            }
+        }
+        Map<String, Quota> quotas = new TreeMap<>();
+        for (Map.Entry<String, double[]> e : weights.entrySet()) {
+            long cpus = (long) (regime.factor * totalCpus * e.getValue()[0] / sum[0]);
+            long mem = (long) (regime.factor * totalMem * e.getValue()[1] / sum[1]);
+            Map<String, Long> limit = new TreeMap<>();
+            if (rnd.nextInt(4) == 0) {
+                limit.put("cpus", cpus + rnd.nextInt(8) * 500L);
+            }
+            quotas.put(e.getKey(), new Quota(Map.of("cpus", cpus, "mem", mem), limit));
+        }
+        m.config = RoleConfig.EMPTY.withQuotas(quotas);
+        allocator.setRoleConfig(m.config);
+        int frameworkCount = 1 + rnd.nextInt(6);
+        for (int i = 1; i <= frameworkCount; i++) {
+            FrameworkId id = FrameworkId.of("framework-" + i);
+            List<String> roles = List.of(pick(rnd, FLAT));
+            allocator.updateFramework(id, roles, true);
+            m.roles.put(id, roles);
+            m.connected.add(id);
+            m.suppressed.put(id, new HashSet<>());
+        }
+        // Some tasks already run (an agent re-registered with them), up to a third of an agent.
+        for (AgentId a : m.totals.keySet()) {
+            if (rnd.nextInt(3) == 0) {
+                FrameworkId f = pick(rnd, new ArrayList<>(m.roles.keySet()));
+                String role = m.roles.get(f).get(0);
+                Resources task = half(half(m.totals.get(a).unreserved().scalarsOnly()));
+                if (!task.isEmpty()) {
+                    allocator.addAllocation(a, f, role, task);
+                    m.holdings.add(new Holding(a, f, role, task));
+                }
+            }
+        }
+        for (FrameworkId f : m.roles.keySet()) {
+            if (rnd.nextInt(4) == 0) {
+                allocator.suppress(f, List.of());
+                m.suppressed.get(f).addAll(m.roles.get(f));
+            }
+        }
+        for (int round = 0; round < 4; round++) {
+            for (int cycle = 0; cycle < 2; cycle++) {
+                for (Allocation x : allocator.allocate(1_000, rnd.nextLong())) {
+                    m.holdings.add(new Holding(x.agent(), x.framework(), x.role(), x.resources()));
+                }
+                allocator.checkInvariants();
+                checkNothingIdle(m);
+            }
+            // Some tasks end; a suppressed framework may come back; then two more cycles.
+            for (Holding h : List.copyOf(m.holdings)) {
+                if (rnd.nextInt(3) == 0) {
+                    m.holdings.remove(h);
+                    allocator.recover(h.agent(), h.framework(), h.role(), h.resources(), 0);
+                }
+            }
+            FrameworkId f = pick(rnd, new ArrayList<>(m.roles.keySet()));
+            if (!m.suppressed.get(f).isEmpty() && rnd.nextBoolean()) {
+                allocator.revive(f, List.of());
+                m.suppressed.get(f).clear();
+            }
+        }
+    }
+
+    /** Fails when some active client could take something still free, by the documented rule. */
+    private static void checkNothingIdle(Model m) {
+        long[] available = new long[2];
+        for (AgentId a : m.offerable) {
+            Resources free = m.free(a).unreserved();
+            available[0] += Math.max(0, free.scalar("cpus"));
+            available[1] += Math.max(0, free.scalar("mem"));
+        }
+        long[] required = new long[2];
+        Map<String, long[]> need = new HashMap<>();
+        m.config.quotas().forEach((role, q) -> {
+            long[] n = {
+                Math.max(0, q.guarantees().getOrDefault("cpus", 0L) - m.consumption(role, "cpus")),
+                Math.max(0, q.guarantees().getOrDefault("mem", 0L) - m.consumption(role, "mem"))};
+            need.put(role, n);
+            required[0] += n[0];
+            required[1] += n[1];
+        });
+        for (Map.Entry<FrameworkId, List<String>> fw : m.roles.entrySet()) {
+            for (String role : fw.getValue()) {
+                if (!m.connected.contains(fw.getKey()) || m.suppressed.get(fw.getKey()).contains(role)) {
+                    continue;
+                }
+                long[] n = need.getOrDefault(role, new long[2]);
+                Quota q = m.config.quota(role);
+                String[] names = {"cpus", "mem"};
+                for (AgentId a : m.offerable) {
+                    Resources free = m.free(a);
+                    long[] could = new long[2];
+                    for (int r = 0; r < 2; r++) {
+                        long unreserved = Math.max(0, free.unreserved().scalar(names[r]));
+                        long cap = n[r] + Math.max(0, available[r] - required[r]);
+                        Long limit = q.limits().get(names[r]);
+                        if (limit != null) {
+                            cap = Math.min(cap, Math.max(0, limit - m.consumption(role, names[r])));
+                        }
+                        could[r] = Math.min(unreserved, cap) + Math.max(0, free.reservedFor(role).scalar(names[r]));
+                    }
+                    boolean worth = MIN.stream().anyMatch(min -> could[0] >= min.scalar("cpus") && could[1] >= min.scalar("mem"));
+                    assertThat(worth).as("%s in role %s could take cpus %s, mem %s of %s, free %s (need %s, available %s,"
+                                    + " required %s)", fw.getKey(), role, could[0], could[1], a, free,
+                            java.util.Arrays.toString(n), java.util.Arrays.toString(available),
+                            java.util.Arrays.toString(required))
+                            .isFalse();
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Incremental passes offer what a full cycle would (issue 17)
+    // ------------------------------------------------------------------------------------------
+
+    /** What the comparisons below compared, over every seed: they must not be vacuous. */
+    record Compared(int rounds, int exact, int withOffers) {}
+
+    /**
+     * Two allocators fed the same calls; after random events on a few agents, one runs an
+     * incremental pass over the touched agents, the other a full cycle with the same time and
+     * seed: whenever the allocator says the pass is exact ({@code fullCycleReason() == null}),
+     * both make the same offers, in the same order.
+     */
+    @ParameterizedTest(name = "seed {0}")
+    @MethodSource("seeds")
+    void incrementalPassesOfferWhatAFullCycleWould(long seed) {
+        withSeed(seed, () -> compareIncremental(seed));
+    }
+
+    @org.junit.jupiter.api.Test
+    void theIncrementalComparisonsAreNotVacuous() {
+        int rounds = 0;
+        int exact = 0;
+        int withOffers = 0;
+        for (long seed : seeds().toArray()) {
+            Compared c = compareIncremental(seed);
+            rounds += c.rounds();
+            exact += c.exact();
+            withOffers += c.withOffers();
+        }
+        // Many rounds are comparable (today 469 of 900), and many of those offer something (257).
+        System.out.printf("incremental vs full: %d rounds, %d exact, %d of them with offers%n", rounds, exact, withOffers);
+        assertThat(exact).as("exact rounds of %s", rounds).isGreaterThan(rounds / 3);
+        assertThat(withOffers).as("exact rounds with offers, of %s", exact).isGreaterThan(exact / 3);
+    }
+
+    private Compared compareIncremental(long seed) {
+        Random script = new Random(seed);
+        long scriptSeed = script.nextLong();
+        DrfAllocator full = new DrfAllocator(MIN);
+        DrfAllocator incremental = new DrfAllocator(MIN);
+        Twin twin = new Twin(full, incremental, new Random(scriptSeed));
+        twin.build();
+        int exact = 0;
+        int withOffers = 0;
+        int rounds = 6;
+        for (int round = 0; round < rounds; round++) {
+            twin.steady();
+            twin.touchFewAgents();
+            long cycleSeed = twin.rnd.nextLong();
+            if (incremental.fullCycleReason() != null) {
+                // Not exact (a framework revived, quota held resources back...): both run full.
+                twin.keepOrGiveBack(full.allocate(twin.now, cycleSeed), incremental.allocate(twin.now, cycleSeed));
+                continue;
+            }
+            int touched = incremental.touchedAgents();
+            List<Allocation> f = full.allocate(twin.now, cycleSeed);
+            List<Allocation> i = incremental.allocateTouched(twin.now, cycleSeed);
+            assertThat(i).as("round %s: incremental over %s touched agents vs full", round, touched).isEqualTo(f);
+            exact++;
+            withOffers += f.isEmpty() ? 0 : 1;
+            twin.keepOrGiveBack(f, i);
+            full.checkInvariants();
+            incremental.checkInvariants();
+        }
+        return new Compared(rounds, exact, withOffers);
+    }
+
+    /** Drives two allocators with the same random calls. */
+    static final class Twin {
+        final DrfAllocator a;
+        final DrfAllocator b;
+        final Random rnd;
+        final List<Holding> holdings = new ArrayList<>();
+        final Map<AgentId, Resources> totals = new LinkedHashMap<>();
+        final Map<FrameworkId, List<String>> roles = new LinkedHashMap<>();
+        long now = 1_000_000;
+        int agents;
+
+        Twin(DrfAllocator a, DrfAllocator b, Random rnd) {
+            this.a = a;
+            this.b = b;
+            this.rnd = rnd;
+        }
+
+        /** Makes the same call on both; the call must not draw from {@link #rnd} itself. */
+        void both(java.util.function.Consumer<DrfAllocator> call) {
+            call.accept(a);
+            call.accept(b);
+        }
+
+        void build() {
+            int agentCount = 2 + rnd.nextInt(20);
+            for (int i = 0; i < agentCount; i++) {
+                addAgent();
+            }
+            int frameworkCount = 1 + rnd.nextInt(8);
+            for (int i = 1; i <= frameworkCount; i++) {
+                FrameworkId id = FrameworkId.of("framework-" + i);
+                List<String> rs = new ArrayList<>(List.of(pick(rnd, ROLES)));
+                if (rnd.nextInt(3) == 0 && !rs.contains("b")) {
+                    rs.add("b");
+                }
+                roles.put(id, rs);
+                both(x -> x.updateFramework(id, rs, true));
+                if (rnd.nextInt(5) == 0) {
+                    both(x -> x.suppress(id, List.of(rs.get(0))));
+                }
+            }
+            RoleConfig config = rnd.nextInt(3) == 0 ? RoleConfig.EMPTY : randomConfig(rnd);
+            both(x -> x.setRoleConfig(config));
+        }
+
+        void addAgent() {
+            AgentId id = AgentId.of("agent-" + ++agents);
+            Resources total = randomAgent(rnd);
+            boolean offerable = rnd.nextInt(6) > 0;
+            totals.put(id, total);
+            both(x -> x.addAgent(id, total, offerable));
+        }
+
+        /** Full cycles on both until one offers nothing: every agent's leftover is untakeable. */
+        void steady() {
+            for (int i = 0; i < 50; i++) {
+                long seed = rnd.nextLong();
+                List<Allocation> x = a.allocate(now, seed);
+                List<Allocation> y = b.allocate(now, seed);
+                assertThat(y).isEqualTo(x);
+                if (x.isEmpty()) {
+                    return;
+                }
+                keepOrGiveBack(x, y);
+            }
+        }
+
+        /** Frameworks launch on all or part of an offer, or decline it for a long time. */
+        void keepOrGiveBack(List<Allocation> x, List<Allocation> y) {
+            assertThat(y).isEqualTo(x);
+            for (Allocation o : x) {
+                int what = rnd.nextInt(4);
+                if (what < 2) {
+                    holdings.add(new Holding(o.agent(), o.framework(), o.role(), o.resources()));
+                } else if (what == 2) {
+                    Resources kept = half(o.resources());
+                    Resources back = o.resources().minus(kept);
+                    if (!kept.isEmpty()) {
+                        holdings.add(new Holding(o.agent(), o.framework(), o.role(), kept));
+                    }
+                    if (!back.isEmpty()) {
+                        both(z -> z.recover(o.agent(), o.framework(), o.role(), back, now + 3_600_000));
+                    }
+                } else {
+                    both(z -> z.recover(o.agent(), o.framework(), o.role(), o.resources(), now + 3_600_000));
+                }
+            }
+        }
+
+        /**
+         * Events on one to three agents (tasks end, an offer is declined, an agent comes or returns)
+         * and now and then on a framework (revive, suppress, reconnect), which need a full cycle.
+         */
+        void touchFewAgents() {
+            List<AgentId> ids = new ArrayList<>(totals.keySet());
+            int events = 1 + rnd.nextInt(3);
+            for (int e = 0; e < events; e++) {
+                FrameworkId f = pick(rnd, new ArrayList<>(roles.keySet()));
+                String role = pick(rnd, roles.get(f));
+                switch (rnd.nextInt(9)) {
+                    case 6 -> both(z -> z.revive(f, List.of())); // clears its filters everywhere
+                    case 7 -> both(z -> z.suppress(f, List.of(role)));
+                    case 8 -> {
+                        both(z -> z.updateFramework(f, roles.get(f), false));
+                        both(z -> z.updateFramework(f, roles.get(f), true));
+                    }
+                    case 0, 1, 2 -> {
+                        AgentId agent = pick(rnd, ids);
+                        for (Holding h : List.copyOf(holdings)) {
+                            if (h.agent().equals(agent) && rnd.nextBoolean()) {
+                                holdings.remove(h);
+                                long until = rnd.nextInt(3) == 0 ? now + 3_600_000 : 0;
+                                both(z -> z.recover(h.agent(), h.framework(), h.role(), h.resources(), until));
+                            }
+                        }
+                    }
+                    case 3 -> {
+                        AgentId agent = pick(rnd, ids);
+                        both(z -> z.setOfferable(agent, true));
+                    }
+                    case 4 -> addAgent();
+                    default -> {
+                        // A task ends partly (a resize): half of a holding comes back.
+                        if (!holdings.isEmpty()) {
+                            Holding h = pick(rnd, holdings);
+                            Resources back = half(h.resources().scalarsOnly());
+                            if (!back.isEmpty()) {
+                                holdings.remove(h);
+                                holdings.add(new Holding(h.agent(), h.framework(), h.role(), h.resources().minus(back)));
+                                both(z -> z.recover(h.agent(), h.framework(), h.role(), back, 0));
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     // ------------------------------------------------------------------------------------------

@@ -376,6 +376,66 @@ class DrfAllocatorTest {
         assertThat(then.stream().mapToLong(x -> x.resources().scalar("cpus")).sum()).isEqualTo(4_000);
     }
 
+    /**
+     * Issue 17: guarantees above what is free (qa cpus 2, qb cpus 1, one agent of cpus 2). The old
+     * headroom cap, available - required + absorbed, was 2 - 3 + 2 = 1 cpu for qa and then 1 - 2 +
+     * 1 = 0 for qb: half the agent sat idle for good. Now a role may take what its own chain lacks
+     * (plus any surplus, here none), in stage 1's order: both at 0% of their guarantee, qa by name
+     * takes what it lacks, which is the whole agent.
+     */
+    @Test
+    void overCommittedGuaranteesLeaveNothingIdle() {
+        AgentId a1 = agent("cpus:2;mem:2048");
+        allocator.setRoleConfig(RoleConfig.EMPTY.withQuotas(Map.of(
+                "qa", quota("cpus:2;mem:2048", ""), "qb", quota("cpus:1;mem:1024", ""))));
+        FrameworkId qa = framework("qa");
+        FrameworkId qb = framework("qb");
+        assertThat(cycle()).containsExactly(offer(qa, "qa", a1, "cpus:2;mem:2048"));
+        assertThat(allocator.free(a1).isEmpty()).isTrue();
+        // qa gives half back: qa is then at 50% of its guarantee, qb at 0%: qb goes first.
+        allocator.recover(a1, qa, "qa", ResourceText.parse("cpus:1;mem:1024"), 0);
+        assertThat(cycle()).containsExactly(offer(qb, "qb", a1, "cpus:1;mem:1024"));
+        assertThat(allocator.free(a1).isEmpty()).isTrue();
+    }
+
+    /**
+     * The guarantees (cpus 3) exceed the cluster (cpus 2): all of it is kept for them, so dev, with
+     * no quota, gets nothing; a framework that then subscribes to qb gets what qb lacks, and one of
+     * qa the rest. The old cap gave qb 2 - 3 + 1 = 0: no offer although everything was free.
+     */
+    @Test
+    void aFrameworkSubscribingToAGuaranteeKeptFreeGetsAnOffer() {
+        AgentId a1 = agent("cpus:2;mem:2048");
+        allocator.setRoleConfig(RoleConfig.EMPTY.withQuotas(Map.of(
+                "qa", quota("cpus:2;mem:2048", ""), "qb", quota("cpus:1;mem:1024", ""))));
+        framework("dev");
+        assertThat(cycle()).isEmpty();
+        FrameworkId qb = framework("qb");
+        assertThat(cycle()).containsExactly(offer(qb, "qb", a1, "cpus:1;mem:1024"));
+        FrameworkId qa = framework("qa");
+        assertThat(cycle()).containsExactly(offer(qa, "qa", a1, "cpus:1;mem:1024"));
+    }
+
+    /**
+     * When the free resources cannot meet every unmet guarantee, stage 1 serves the role with the
+     * smallest fraction of its guarantee first, not the smallest share of the cluster: qa holds 4
+     * of its 10 cpus (40%, share 4/6 of the cluster), qb 1 of its 2 (50%, share 1/6). DRF order
+     * would pick qb; qa goes first.
+     */
+    @Test
+    void unmetGuaranteesAreServedLeastMetFirst() {
+        AgentId a1 = agent("cpus:5;mem:5120");
+        AgentId a2 = agent("cpus:1;mem:1024");
+        allocator.setRoleConfig(RoleConfig.EMPTY.withQuotas(Map.of(
+                "qa", quota("cpus:10", ""), "qb", quota("cpus:2", ""))));
+        FrameworkId qa = framework("qa");
+        FrameworkId qb = framework("qb");
+        allocator.addAllocation(a1, qa, "qa", ResourceText.parse("cpus:4;mem:4096"));
+        allocator.addAllocation(a1, qb, "qb", ResourceText.parse("cpus:1;mem:1024"));
+        assertThat(cycle()).containsExactly(offer(qa, "qa", a2, "cpus:1;mem:1024"));
+        assertThat(qb).isNotNull();
+    }
+
     /** The first worked example of docs/allocation.md, step by step. */
     @Test
     void theGuidesFirstExampleWeightsAndHierarchy() {
