@@ -40,6 +40,19 @@ public final class ZkEnsemble implements AutoCloseable {
         return "zk://" + connectString() + path;
     }
 
+    /**
+     * "127.0.0.1:p" of server {@code index} (0-based) alone: a client given it can reach no other
+     * server, so stopping that server cuts the client off while the others keep quorum.
+     */
+    public String connectString(int index) {
+        return "127.0.0.1:" + specs.get(index).getPort();
+    }
+
+    /** A zk:// URL naming server {@code index} alone, under {@code path}. */
+    public String url(int index, String path) {
+        return "zk://" + connectString(index) + path;
+    }
+
     /** Stops server {@code index} (0-based). */
     public void kill(int index) throws Exception {
         cluster.killServer(specs.get(index));
