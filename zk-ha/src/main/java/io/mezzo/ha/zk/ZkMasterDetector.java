@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * its listeners who leads. Agents, scheduler clients, {@code mezzo run} and standby masters use it.
  *
  * <pre>
- *   start, CONNECTED, RECONNECTED (same or new session), redetect()
+ *   start (on a connected client), CONNECTED, RECONNECTED (same or new session), redetect()
  *        |                                                   watch fires (created, changed, deleted)
  *        v                                                        |
  *   sync + read ------------------------------------------+      v
@@ -92,8 +92,11 @@ public final class ZkMasterDetector implements MasterDetector {
         this.ownsClient = ownsClient;
         this.description = description;
         client.getConnectionStateListenable().addListener(connectionListener);
-        // Also read now: a client connected before the listener was added sends no CONNECTED.
-        read(Reason.START);
+        // A client that is not connected yet will say CONNECTED or RECONNECTED, and we read then;
+        // one already connected (a shared client) may have said it before we listened: read now.
+        if (client.getZookeeperClient().isConnected()) {
+            read(Reason.START);
+        }
     }
 
     /** Why a read was issued; all but a watch event tell the listeners even an unchanged value. */
