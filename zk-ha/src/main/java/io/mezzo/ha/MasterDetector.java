@@ -23,9 +23,21 @@ public interface MasterDetector extends AutoCloseable {
 
     /**
      * Registers a listener told of every change of leader (empty when there is none). It is called
-     * once at once with the current value.
+     * once at once with the current value. It may also be told the same value again: the ZooKeeper
+     * detector repeats the current leader after it reads it anew (on a reconnection, in a new
+     * session, on {@link #redetect()}); a repeat is a confirmation, and a listener that was waiting
+     * to retry the leader may retry at once.
      */
     void addListener(Consumer<Optional<MasterInfo>> listener);
+
+    /**
+     * Asks the detector to find the leader again now and tell every listener, changed or not. A
+     * client calls it when a master answers that it is not the leader (UNAVAILABLE with a {@code
+     * mezzo-leader} hint, see {@link LeaderHints}): the detector may be behind. The ZooKeeper
+     * detector reads the leader znode again; a detector with a fixed master does nothing. Returns at
+     * once; any thread.
+     */
+    default void redetect() {}
 
     /** Stops following. */
     @Override

@@ -23,10 +23,9 @@ public final class MasterDetectors {
     /** The dependency that brings Curator and ZooKeeper for {@code zk://} addresses. */
     static final String ZK_DEPENDENCY = "io.mezzo:mezzo-zk-ha";
 
-    /** Classes the ZooKeeper detector needs: Curator's client, its recipes (the cache) and ZooKeeper. */
+    /** Classes the ZooKeeper detector needs: Curator's client and ZooKeeper's. */
     static final String[] ZK_CLASSES = {
         "org.apache.curator.framework.CuratorFramework",
-        "org.apache.curator.framework.recipes.cache.CuratorCache",
         "org.apache.zookeeper.ZooKeeper",
     };
 

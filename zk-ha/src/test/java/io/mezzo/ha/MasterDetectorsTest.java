@@ -56,9 +56,9 @@ class MasterDetectorsTest {
                 .hasMessageContaining("or give the master as host:port")
                 .hasMessageContaining("zk://ops:***@127.0.0.1:2181/mezzo")
                 .message().doesNotContain("secret");
-        // Curator's client without its recipes (the cache the detector uses) is not enough either.
-        assertThatThrownBy(() -> MasterDetectors.fromAddress(url, name -> !name.contains(".recipes.")))
-                .hasMessageContaining("org.apache.curator.framework.recipes.cache.CuratorCache is not on the class path");
+        // Curator's client without ZooKeeper's is not enough either.
+        assertThatThrownBy(() -> MasterDetectors.fromAddress(url, name -> !name.startsWith("org.apache.zookeeper.")))
+                .hasMessageContaining("org.apache.zookeeper.ZooKeeper is not on the class path");
         // The address is still checked first, and host:port needs nothing of Curator.
         assertThatThrownBy(() -> MasterDetectors.fromAddress("zk://h1:2181", name -> false))
                 .isInstanceOf(IllegalArgumentException.class)

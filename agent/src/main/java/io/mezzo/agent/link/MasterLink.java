@@ -3,14 +3,17 @@ package io.mezzo.agent.link;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
+import io.mezzo.common.grpc.LeaderHint;
 import io.mezzo.common.grpc.OutboundStream;
 import io.mezzo.common.id.AgentId;
 import io.mezzo.common.loop.EventLoop;
 import io.mezzo.common.loop.FaultHandler;
 import io.mezzo.common.retry.Backoff;
+import io.mezzo.ha.LeaderHints;
 import io.mezzo.ha.MasterDetector;
 import io.mezzo.proto.v1.AgentInfo;
 import io.mezzo.proto.v1.AgentLinkGrpc;
@@ -39,6 +42,12 @@ import org.slf4j.MDC;
  * notices a silent or lost master and reconnects with backoff, and hands task messages to its {@link
  * Handler} and acknowledgements of status updates straight to the status update manager.
  *
+ * <p>A master that does not lead refuses the stream with UNAVAILABLE and, when it knows, the
+ * leader's {@code host:port} ({@link LeaderHint}). That answer is a hint that the detector is
+ * behind: the link validates it ({@link LeaderHints}), connects there at once and asks the detector
+ * again ({@link MasterDetector#redetect()}). The detector stays the authority: news from it (a
+ * value different from the one before) always wins over a hint.
+ *
  * <pre>
  *   IDLE --leader--> REGISTERING --REGISTERED--> REGISTERED
  *                     ^    |                        |
@@ -49,6 +58,9 @@ import org.slf4j.MDC;
  *
  *   while REGISTERED: RUN_TASK, KILL_TASK, ... -> Handler.message (the agent's core)
  *                     STATUS_UPDATE_ACK         -> acknowledgements (the status update manager)
+ *
+ *   UNAVAILABLE "not the leader; the leader is H" -> BACKING_OFF for 0 ms towards H (the first hint
+ *   in a row; later ones wait for the backoff), detector.redetect()
  * </pre>
  *
  * <p>Invariants kept here:
@@ -59,6 +71,13 @@ import org.slf4j.MDC;
  *       {@link Handler#disconnected()} is called exactly once each time the link leaves REGISTERED.
  *   <li>No message from a master epoch older than the highest seen is acted on.
  *   <li>Illegal state transitions are reported to the fault handler.
+ *   <li>A leader hint is followed only if it is a valid {@code host:port} other than the master that
+ *       sent it; the first hint after a registration is followed at once, the next ones in a row
+ *       after the backoff, so that two masters naming each other cannot make the link spin.
+ *   <li>The link leaves a hinted master only when the detector names another leader than it named
+ *       before (news), or when that master fails the link, which then goes back to the detector's
+ *       leader. A detector that repeats the leader it named before the hint, or names none for a
+ *       while, does not pull the link off it.
  * </ol>
  *
  * <p>Thread: the agent's event loop; gRPC and detector callbacks only append events to it. Owner: the
@@ -146,7 +165,14 @@ public final class MasterLink {
 
     // Loop thread only.
     private State state = State.IDLE;
+    /** Where the link connects: the detector's leader, or a hinted master. */
     private MasterInfo leader;
+    /** What the detector said last; null before its first word. */
+    private Optional<MasterInfo> detected;
+    /** Whether {@code leader} came from a leader hint rather than from the detector. */
+    private boolean hinted;
+    /** Hints followed since the last registration (invariant 5). */
+    private int hintsInARow;
     private ManagedChannel channel;
     private long generation;
     private OutboundStream<AgentMessage> outbound;
@@ -267,11 +293,22 @@ public final class MasterLink {
         if (state == State.CLOSED) {
             return;
         }
+        // A repeat (the detector re-read ZooKeeper and found the same) is a confirmation, not news.
+        boolean news = !next.equals(detected);
+        detected = next;
+        if (hinted && (!news || next.isEmpty())) {
+            // Invariant 6: the detector repeats what it said before the hint, or is between two
+            // leaders; the hinted master decides.
+            LOG.debug("Detector names {}; staying with hinted master {}", next.map(MasterLink::address)
+                    .orElse("no leader"), address(leader));
+            return;
+        }
         if (next.isEmpty()) {
             if (leader != null) {
                 LOG.info("Lost the leading master {}; waiting for a new one", address(leader));
             }
             leader = null;
+            hinted = false;
             dropStream("no leading master");
             closeChannel();
             loop.cancel(RECONNECT);
@@ -280,12 +317,15 @@ public final class MasterLink {
         }
         MasterInfo master = next.get();
         if (leader != null && address(leader).equals(address(master)) && state != State.IDLE) {
-            // Same address (a new term of the same process, or a repeat): the open stream tells us more.
+            // Same address (a new term of the same process, a repeat, or the detector confirming a
+            // hint): the open stream, or the pending retry, tells us more.
             leader = master;
+            hinted = false;
             return;
         }
         LOG.info("Detected leading master {}", describe(master));
         leader = master;
+        hinted = false;
         dropStream("leading master changed");
         closeChannel();
         backoff.reset();
@@ -307,7 +347,7 @@ public final class MasterLink {
             public void beforeStart(ClientCallStreamObserver<AgentMessage> requestStream) {
                 // Called inside connect(), on the loop thread.
                 outbound = OutboundStream.attach(requestStream, settings.outboundCapacity(),
-                        reason -> loop.append(() -> streamEnded(gen, "master too slow: " + reason)));
+                        reason -> loop.append(() -> streamEnded(gen, "master too slow: " + reason, null)));
             }
 
             @Override
@@ -318,13 +358,15 @@ public final class MasterLink {
             @Override
             public void onError(Throwable t) {
                 Status status = Status.fromThrowable(t);
+                Metadata trailers = Status.trailersFromThrowable(t);
+                String hint = status.getCode() == Status.Code.UNAVAILABLE ? LeaderHint.read(trailers) : null;
                 loop.append(() -> streamEnded(gen, status.getCode()
-                        + (status.getDescription() == null ? "" : " " + status.getDescription())));
+                        + (status.getDescription() == null ? "" : " " + status.getDescription()), hint));
             }
 
             @Override
             public void onCompleted() {
-                loop.append(() -> streamEnded(gen, "master closed the stream"));
+                loop.append(() -> streamEnded(gen, "master closed the stream", null));
             }
         });
         transition(State.REGISTERING);
@@ -412,6 +454,7 @@ public final class MasterLink {
         pingTimeout = Duration.ofMillis(Math.round(interval * 1000 * misses));
         loop.cancel(REGISTRATION_TIMEOUT);
         backoff.reset();
+        hintsInARow = 0;
         boolean already = state == State.REGISTERED;
         transition(State.REGISTERED);
         schedulePingTimeout(gen);
@@ -449,24 +492,72 @@ public final class MasterLink {
         });
     }
 
-    private void streamEnded(long gen, String reason) {
+    private void streamEnded(long gen, String reason, String hint) {
         if (gen != generation || state == State.CLOSED) {
             return;
         }
         mdc();
+        MasterInfo hintedMaster = null;
+        if (hint != null) {
+            try {
+                hintedMaster = LeaderHints.parse(hint);
+            } catch (IllegalArgumentException e) {
+                LOG.warn("Master {}: ignored its {}", address(leader), e.getMessage());
+            }
+        }
+        if (hintedMaster != null && !address(hintedMaster).equals(address(leader))) {
+            followHint(reason, hintedMaster);
+            return;
+        }
         reconnectLater("lost the stream: " + reason, false);
     }
 
-    /** Drops the stream and schedules the next attempt, logging one line with the reason. */
+    /**
+     * Connects to the master a hint names (invariant 5: at once the first time in a row) and asks the
+     * detector again, which may confirm the hint or name someone else.
+     */
+    private void followHint(String reason, MasterInfo hintedMaster) {
+        dropStream(reason);
+        closeChannel();
+        hintsInARow++;
+        Duration delay = hintsInARow == 1 ? Duration.ZERO : backoff.next();
+        String from = address(leader);
+        leader = hintedMaster;
+        hinted = true;
+        transition(State.BACKING_OFF);
+        LOG.info("Master {}: {}; following its hint to {} in {} ms", from, reason, address(hintedMaster),
+                delay.toMillis());
+        loop.schedule(RECONNECT, delay, this::connect);
+        detector.redetect();
+    }
+
+    /**
+     * Drops the stream and schedules the next attempt, logging one line with the reason. A hinted
+     * master that failed the link is left for the detector's leader (invariant 6).
+     */
     private void reconnectLater(String reason, boolean warn) {
         mdc();
         dropStream(reason);
+        String failed = address(leader);
+        String to = "";
+        if (hinted) {
+            hinted = false;
+            closeChannel();
+            leader = detected == null ? null : detected.orElse(null);
+            if (leader == null) {
+                loop.cancel(RECONNECT);
+                transition(State.IDLE);
+                LOG.info("Hinted master {}: {}; waiting for the detector to name a leader", failed, reason);
+                return;
+            }
+            to = " to the detector's leader " + address(leader);
+        }
         Duration delay = backoff.next();
         transition(State.BACKING_OFF);
         if (warn) {
-            LOG.warn("Master {}: {}; reconnecting in {} ms", address(leader), reason, delay.toMillis());
+            LOG.warn("Master {}: {}; reconnecting{} in {} ms", failed, reason, to, delay.toMillis());
         } else {
-            LOG.info("Master {}: {}; reconnecting in {} ms", address(leader), reason, delay.toMillis());
+            LOG.info("Master {}: {}; reconnecting{} in {} ms", failed, reason, to, delay.toMillis());
         }
         loop.schedule(RECONNECT, delay, this::connect);
     }

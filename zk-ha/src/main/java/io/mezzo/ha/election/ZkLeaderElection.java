@@ -54,6 +54,8 @@ public final class ZkLeaderElection implements LeaderElection {
     // Election thread only.
     private boolean leading;
     private boolean done;
+    /** The ZooKeeper session this master was elected in. */
+    private long electedSession;
     private ConnectionStateListener stateListener;
 
     /** An election on {@code client} (rooted at the Mezzo path) for participant {@code participantId}. */
@@ -79,7 +81,10 @@ public final class ZkLeaderElection implements LeaderElection {
 
             @Override
             public void notLeader() {
-                finish("gave up leadership in ZooKeeper");
+                // The latch may hear of a lost session before our connection listener does: say so.
+                finish(sessionId() != electedSession || !client.getZookeeperClient().isConnected()
+                        ? "ZooKeeper session lost"
+                        : "gave up leadership in ZooKeeper");
             }
         }, events);
         stateListener = (c, state) -> events.execute(() -> onState(state));
@@ -108,6 +113,7 @@ public final class ZkLeaderElection implements LeaderElection {
             int[] epoch = bumpEpoch();
             MasterInfo self = candidate.toBuilder().setEpoch(epoch[0]).build();
             leading = true;
+            electedSession = sessionId();
             LOG.info("Elected leader with epoch {}", epoch[0]);
             listener.elected(self, new ZkRegistry(client, epoch[1]));
             // Published only once the master is ready: whoever follows the znode finds it serving.
@@ -115,6 +121,15 @@ public final class ZkLeaderElection implements LeaderElection {
         } catch (Exception e) {
             LOG.error("Could not take leadership: {}", e.toString());
             finish("could not take leadership: " + e.getMessage());
+        }
+    }
+
+    /** The client's current ZooKeeper session id; 0 while it has none. */
+    private long sessionId() {
+        try {
+            return client.getZookeeperClient().getZooKeeper().getSessionId();
+        } catch (Exception e) {
+            return 0;
         }
     }
 

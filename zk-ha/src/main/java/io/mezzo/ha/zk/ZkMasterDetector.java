@@ -2,22 +2,63 @@ package io.mezzo.ha.zk;
 
 import io.mezzo.ha.MasterDetector;
 import io.mezzo.proto.v1.MasterInfo;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.recipes.cache.ChildData;
-import org.apache.curator.framework.recipes.cache.CuratorCache;
-import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
+import org.apache.curator.framework.api.BackgroundCallback;
+import org.apache.curator.framework.api.CuratorEvent;
+import org.apache.curator.framework.state.ConnectionState;
+import org.apache.curator.framework.state.ConnectionStateListener;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.WatchedEvent;
+import org.apache.zookeeper.Watcher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Follows the leader's znode: every change of the published MasterInfo (or its disappearance) is
- * told to the listeners. Agents, schedulers, the CLI and standby masters use it.
+ * Follows the leader's znode ({@code <root>/leader}, the leader's MasterInfo as JSON) and tells
+ * its listeners who leads. Agents, scheduler clients, {@code mezzo run} and standby masters use it.
  *
- * <p>Thread-safe. Listeners run on Curator's event thread and must only hand the news over.
+ * <pre>
+ *   start (on a connected client), CONNECTED, RECONNECTED (same or new session), redetect()
+ *        |                                                   watch fires (created, changed, deleted)
+ *        v                                                        |
+ *   sync + read ------------------------------------------+      v
+ *   (forced: listeners are told even an unchanged value)  +--> read + watch again ---> listeners
+ *                                                              (told only a change)
+ * </pre>
+ *
+ * <p>Why not Curator's CuratorCache: after a reconnection it re-reads the node but reports it only
+ * if the znode's data version changed. Every election replaces the znode (delete, then create), so
+ * a new leader's znode has version 0 like its predecessor's, and a detector that was cut off while
+ * the leader changed (a ZooKeeper quorum loss, its own server dying, its session expiring) kept
+ * reporting the dead leader until the next election. Here every read after a (re)connection
+ * compares the content and tells the listeners the current value even when it looks unchanged.
+ *
+ * <p>Invariants kept here:
+ *
+ * <ol>
+ *   <li>After every CONNECTED or RECONNECTED (a new session included, whose watches are gone) the
+ *       znode is read again and watched again, and the listeners are told the value read, changed
+ *       or not. Nothing polls: reads follow connection events, watch events and {@link
+ *       #redetect()} only.
+ *   <li>Listeners see values in the order the reads were issued: the answer to an older read that
+ *       arrives after a newer one is dropped.
+ *   <li>A listener is told the current value when it is added, and every later value after it,
+ *       never an older one (adding and telling share one lock).
+ *   <li>Losing the ZooKeeper connection or session does not clear the leader: this client's
+ *       trouble says nothing about the leader, and the streams to it have their own health checks.
+ *       The leader is cleared only when the znode is read absent (or unreadable).
+ * </ol>
+ *
+ * <p>Thread-safe. Reads complete and watches fire on Curator's event thread; connection states
+ * arrive on Curator's connection-state thread; listeners run on Curator's event thread, or on the
+ * caller's in {@link #addListener}, and must only hand the news over. Owner: whoever started it
+ * (an agent, a scheduler client, a {@code ZkLeaderElection}); the client is closed with it only if
+ * it owns it. All state is soft: it is read from ZooKeeper.
  */
 public final class ZkMasterDetector implements MasterDetector {
 
@@ -25,13 +66,19 @@ public final class ZkMasterDetector implements MasterDetector {
 
     private final CuratorFramework client;
     private final boolean ownsClient;
-    private final CuratorCache cache;
-    private final List<Consumer<Optional<MasterInfo>>> listeners = new CopyOnWriteArrayList<>();
     private final String description;
+    private final List<Consumer<Optional<MasterInfo>>> listeners = new CopyOnWriteArrayList<>();
+    private final Watcher watcher = this::watched;
+    private final ConnectionStateListener connectionListener = this::connectionChanged;
+    private final Object lock = new Object();
     private volatile Optional<MasterInfo> leader = Optional.empty();
+    private volatile boolean closed;
+    // Guarded by lock.
+    private long issued;
+    private long applied;
 
     /** A detector on its own client for {@code url}; closing it closes the client. */
-    public static ZkMasterDetector start(ZkUrl url, java.time.Duration sessionTimeout) {
+    public static ZkMasterDetector start(ZkUrl url, Duration sessionTimeout) {
         return new ZkMasterDetector(ZkClients.start(url, sessionTimeout), true, url.toString());
     }
 
@@ -44,27 +91,24 @@ public final class ZkMasterDetector implements MasterDetector {
         this.client = client;
         this.ownsClient = ownsClient;
         this.description = description;
-        this.cache = CuratorCache.build(client, ZkPaths.LEADER, CuratorCache.Options.SINGLE_NODE_CACHE);
-        cache.listenable().addListener(CuratorCacheListener.builder()
-                .forCreatesAndChanges((before, after) -> changed(after))
-                .forDeletes(before -> changed(null))
-                .build());
-        cache.start();
+        client.getConnectionStateListenable().addListener(connectionListener);
+        // A client that is not connected yet will say CONNECTED or RECONNECTED, and we read then;
+        // one already connected (a shared client) may have said it before we listened: read now.
+        if (client.getZookeeperClient().isConnected()) {
+            read(Reason.START);
+        }
     }
 
-    private void changed(ChildData data) {
-        Optional<MasterInfo> next = Optional.empty();
-        if (data != null && data.getData() != null) {
-            try {
-                next = Optional.of(MasterInfoJson.decode(data.getData()));
-            } catch (IllegalArgumentException e) {
-                LOG.warn("Ignored the leader znode in {}: {}", description, e.getMessage());
-            }
-        }
-        leader = next;
-        LOG.debug("Leader in {} is now {}", description, next.map(m -> m.getIp() + ":" + m.getPort()).orElse("none"));
-        for (Consumer<Optional<MasterInfo>> l : listeners) {
-            l.accept(next);
+    /** Why a read was issued; all but a watch event tell the listeners even an unchanged value. */
+    private enum Reason {
+        START,
+        CONNECTED,
+        RECONNECTED,
+        REDETECT,
+        WATCH;
+
+        boolean forced() {
+            return this != WATCH;
         }
     }
 
@@ -75,16 +119,171 @@ public final class ZkMasterDetector implements MasterDetector {
 
     @Override
     public void addListener(Consumer<Optional<MasterInfo>> listener) {
-        listeners.add(listener);
-        listener.accept(leader);
+        synchronized (lock) {
+            listeners.add(listener);
+            listener.accept(leader);
+        }
+    }
+
+    /** Reads the znode again (after a ZooKeeper sync) and tells the listeners the value, changed or not. */
+    @Override
+    public void redetect() {
+        read(Reason.REDETECT);
     }
 
     @Override
     public void close() {
-        cache.close();
+        closed = true;
+        client.getConnectionStateListenable().removeListener(connectionListener);
         if (ownsClient) {
             client.close();
+            return;
         }
+        try {
+            // A shared client lives on: take our watch off it (it would only be ignored).
+            client.watchers().remove(watcher).ofType(Watcher.WatcherType.Any).locally().quietly()
+                    .inBackground().forPath(ZkPaths.LEADER);
+        } catch (Exception e) {
+            LOG.debug("Did not remove the leader watch in {}: {}", description, e.toString());
+        }
+    }
+
+    /** Curator's connection-state thread: a connection (a new session included) means a fresh read. */
+    private void connectionChanged(CuratorFramework c, ConnectionState state) {
+        if (closed) {
+            return;
+        }
+        switch (state) {
+            case CONNECTED -> read(Reason.CONNECTED);
+            case RECONNECTED -> read(Reason.RECONNECTED);
+            case LOST -> LOG.info("ZooKeeper session of {} lost; still following leader {} until a new session reads"
+                    + " the leader again", description, text(leader));
+            default -> LOG.debug("ZooKeeper connection of {} {}", description, state);
+        }
+    }
+
+    /** Curator's event thread: the znode was created, changed or deleted. Connection events are ignored here. */
+    private void watched(WatchedEvent event) {
+        if (closed || event.getType() == Watcher.Event.EventType.None) {
+            return;
+        }
+        read(Reason.WATCH);
+    }
+
+    /**
+     * Issues a read of the znode that also watches it (getData, or checkExists when it is absent so
+     * that its creation is seen). A forced read first syncs this client's server with the ensemble's
+     * leader, so that a server that just rejoined cannot answer with what it knew before.
+     */
+    private void read(Reason reason) {
+        if (closed) {
+            return;
+        }
+        long seq;
+        synchronized (lock) {
+            seq = ++issued;
+        }
+        try {
+            if (reason.forced()) {
+                client.sync().inBackground((c, e) -> getData(seq, reason)).forPath(ZkPaths.LEADER);
+            } else {
+                getData(seq, reason);
+            }
+        } catch (Exception e) {
+            // Only a closed client or an interrupted thread gets here; the next connection reads again.
+            LOG.debug("Could not read the leader znode in {}: {}", description, e.toString());
+        }
+    }
+
+    private void getData(long seq, Reason reason) {
+        if (closed) {
+            return;
+        }
+        BackgroundCallback done = (c, event) -> dataRead(seq, reason, event);
+        try {
+            client.getData().usingWatcher(watcher).inBackground(done).forPath(ZkPaths.LEADER);
+        } catch (Exception e) {
+            LOG.debug("Could not read the leader znode in {}: {}", description, e.toString());
+        }
+    }
+
+    private void dataRead(long seq, Reason reason, CuratorEvent event) {
+        KeeperException.Code code = KeeperException.Code.get(event.getResultCode());
+        if (code == KeeperException.Code.NONODE) {
+            // Watch for its creation; the answer to that look is a read like any other.
+            try {
+                client.checkExists().usingWatcher(watcher)
+                        .inBackground((c, e) -> existsRead(seq, reason, e)).forPath(ZkPaths.LEADER);
+            } catch (Exception e) {
+                LOG.debug("Could not watch the leader znode in {}: {}", description, e.toString());
+            }
+            return;
+        }
+        if (code != KeeperException.Code.OK) {
+            // Connection trouble: the next CONNECTED or RECONNECTED reads again.
+            LOG.info("Could not read the leader znode in {}: {}; reading again on the next connection",
+                    description, code);
+            return;
+        }
+        Optional<MasterInfo> next = Optional.empty();
+        byte[] data = event.getData();
+        if (data != null) {
+            try {
+                next = Optional.of(MasterInfoJson.decode(data));
+            } catch (IllegalArgumentException e) {
+                LOG.warn("Ignored the leader znode in {}: {}", description, e.getMessage());
+            }
+        }
+        apply(seq, reason, next);
+    }
+
+    private void existsRead(long seq, Reason reason, CuratorEvent event) {
+        KeeperException.Code code = KeeperException.Code.get(event.getResultCode());
+        if (code == KeeperException.Code.OK) {
+            // Created between the two looks: the watch just set has fired or will; read it now.
+            read(reason);
+            return;
+        }
+        if (code != KeeperException.Code.NONODE) {
+            LOG.info("Could not watch the leader znode in {}: {}; reading again on the next connection",
+                    description, code);
+            return;
+        }
+        apply(seq, reason, Optional.empty());
+    }
+
+    /** Takes the value of read {@code seq} and tells the listeners (invariants 1-3). */
+    private void apply(long seq, Reason reason, Optional<MasterInfo> next) {
+        synchronized (lock) {
+            if (closed || seq < applied) {
+                return;
+            }
+            applied = seq;
+            boolean changed = !next.equals(leader);
+            leader = next;
+            if (changed) {
+                LOG.debug("Leader in {} is now {}", description, text(next));
+            }
+            switch (reason) {
+                case CONNECTED -> LOG.info("ZooKeeper connected for {}: the leader is {}", description, text(next));
+                case RECONNECTED -> LOG.info("ZooKeeper reconnected for {}: read the leader again: {}",
+                        description, text(next));
+                case REDETECT -> LOG.debug("Leader in {} read again on request: {}", description, text(next));
+                default -> {
+                }
+            }
+            if (!changed && !reason.forced()) {
+                return;
+            }
+            for (Consumer<Optional<MasterInfo>> l : listeners) {
+                l.accept(next);
+            }
+        }
+    }
+
+    private static String text(Optional<MasterInfo> m) {
+        return m.map(i -> (i.getId().isEmpty() ? "" : i.getId() + " at ") + i.getIp() + ":" + i.getPort()
+                + " (epoch " + i.getEpoch() + ")").orElse("none");
     }
 
     @Override

@@ -84,7 +84,7 @@ class ZkLeaderElectionTest {
 
                         @Override
                         public void lost(String reason) {
-                            events.add("lost");
+                            events.add("lost: " + reason);
                         }
                     });
         }
@@ -157,14 +157,18 @@ class ZkLeaderElectionTest {
         a.next();
         Registry deposed = a.registry;
         Candidate b = new Candidate("b", 1002);
-        // Expire a's session while it runs: b takes over with a higher epoch.
+        // Once a is done taking leadership (it publishes itself last), expire its session: b takes
+        // over with a higher epoch.
+        try (ZkMasterDetector detector = ZkMasterDetector.start(ZkUrl.parse(zk.url("/mezzo")), SESSION)) {
+            await().atMost(Timeouts.PROCESS).until(() -> detector.leader().map(MasterInfo::getPort).orElse(0) == 1001);
+        }
         KillSession.kill(a.client.getZookeeperClient().getZooKeeper());
         assertThat(b.next()).isEqualTo("elected 2");
         ExecutionException fenced = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
                 () -> deposed.write(List.of(RegistryOp.put("agents", "agent-9", bytes("late")))).get(10, TimeUnit.SECONDS));
         assertThat(fenced.getCause()).isInstanceOf(FencedException.class).hasMessageContaining("epoch moved on");
         assertThat(b.registry.readAll().getOrDefault("agents", Map.of())).doesNotContainKey("agent-9");
-        await().atMost(Timeouts.PROCESS).until(() -> a.events.contains("lost"));
+        await().atMost(Timeouts.PROCESS).until(() -> a.events.contains("lost: ZooKeeper session lost"));
     }
 
     @Test
@@ -182,6 +186,6 @@ class ZkLeaderElectionTest {
         zk.restart(2);
         String next = a.next();
         // Within the session the leader resumes; if the session expired meanwhile it steps down.
-        assertThat(next).isIn("reconnected", "lost");
+        assertThat(next).matches("reconnected|lost: .*");
     }
 }
