@@ -5,8 +5,8 @@ import io.mezzo.common.clock.Clock;
 import io.mezzo.common.loop.EventLoop;
 import io.mezzo.common.loop.FaultHandler;
 import io.mezzo.common.retry.Backoff;
+import io.mezzo.ha.LeaderHints;
 import io.mezzo.ha.MasterDetector;
-import io.mezzo.ha.MasterDetectors;
 import io.mezzo.proto.v1.Call;
 import io.mezzo.proto.v1.Event;
 import io.mezzo.proto.v1.FrameworkID;
@@ -545,6 +545,9 @@ final class Subscription {
      * standalone detector always names its configured master.
      */
     private void redetect() {
+        // A ZooKeeper detector reads the leader znode again and tells its listeners (on Curator's
+        // thread, so the news comes back as an event); until then, take what it holds now.
+        detector.redetect();
         Optional<MasterInfo> now = detector.leader();
         if (!now.equals(leader)) {
             LOG.info("Detector {} now names {} as the leading master (was {})", detector,
@@ -555,18 +558,15 @@ final class Subscription {
     }
 
     /**
-     * The master a "mezzo-leader" hint names, or null. A hint is a {@code host:port}: anything else
-     * (a {@code zk://} URL included, which would open a ZooKeeper session) is ignored.
+     * The master a "mezzo-leader" hint names, or null. The hint is untrusted: {@link
+     * LeaderHints#parse} accepts only {@code host:port} (a {@code zk://} URL, which would open a
+     * ZooKeeper session, included); anything else is ignored with one WARN line.
      */
     private MasterInfo parseHint(String hint) {
-        if (hint.trim().startsWith("zk://")) {
-            LOG.warn("Ignored leader hint '{}': {}", hint, "not host:port");
-            return null;
-        }
-        try (MasterDetector parsed = MasterDetectors.fromAddress(hint)) {
-            return parsed.leader().orElse(null);
+        try {
+            return LeaderHints.parse(hint);
         } catch (IllegalArgumentException e) {
-            LOG.warn("Ignored leader hint '{}': {}", hint, e.getMessage());
+            LOG.warn("Ignored {}", e.getMessage());
             return null;
         }
     }

@@ -52,9 +52,10 @@ class SchedulerApiLayeringTest {
             .that().resideInAPackage(LIBRARY)
             .should().dependOnClassesThat(resideInAPackage("io.mezzo..")
                     .and(not(resideInAnyPackage(LIBRARY, "io.mezzo.proto..", "io.mezzo.common..")))
-                    .and(not(belongToAnyOf(MasterDetector.class, MasterDetectors.class, StandaloneMasterDetector.class))))
-            .because("scheduler-api depends only on proto, common and zk-ha's MasterDetector,"
-                    + " StandaloneMasterDetector and MasterDetectors (STYLE.md rule 1)");
+                    .and(not(resideInAPackage("io.mezzo.ha"))))
+            .because("scheduler-api depends only on proto, common and zk-ha's leader detection"
+                    + " (io.mezzo.ha: MasterDetector, StandaloneMasterDetector, MasterDetectors, LeaderHints;"
+                    + " STYLE.md rule 1)");
 
     /** 2. Never the master or the agent (also implied by 1; stated for its message). */
     static final ArchRule NEVER_MASTER_OR_AGENT = noClasses()
@@ -70,16 +71,18 @@ class SchedulerApiLayeringTest {
                     + " Curator and ZooKeeper must be able to load every class of the library");
 
     /**
-     * 4. The detector types the library uses need no Curator either: only MasterDetectors reaches the
-     * ZooKeeper detector (io.mezzo.ha.zk), and it checks the class path before it does.
+     * 4. The detector types the library uses (package io.mezzo.ha) need no Curator either: only
+     * MasterDetectors reaches the ZooKeeper detector (io.mezzo.ha.zk), and it checks the class path
+     * before it does.
      */
     static final ArchRule DETECTOR_TYPES_WITHOUT_CURATOR = noClasses()
-            .that(belongToAnyOf(MasterDetector.class, MasterDetectors.class, StandaloneMasterDetector.class))
+            .that().resideInAPackage("io.mezzo.ha")
             .should().dependOnClassesThat().resideInAnyPackage("org.apache.curator..", "org.apache.zookeeper..")
             .because("the detector types are loaded by every framework, with or without Curator");
 
     static final ArchRule ONLY_MASTER_DETECTORS_REACHES_ZK = noClasses()
-            .that(belongToAnyOf(MasterDetector.class, StandaloneMasterDetector.class))
+            .that().resideInAPackage("io.mezzo.ha")
+            .and(not(belongToAnyOf(MasterDetectors.class)))
             .should().dependOnClassesThat().resideInAPackage("io.mezzo.ha.zk..")
             .because("the optional ZooKeeper path is entered through MasterDetectors only");
 
