@@ -12,6 +12,7 @@ import io.mezzo.dist.Cluster.Framework;
 import io.mezzo.master.Master;
 import io.mezzo.master.MasterConfig;
 import io.mezzo.proto.v1.AgentView;
+import io.mezzo.proto.v1.Call;
 import io.mezzo.proto.v1.FrameworkID;
 import io.mezzo.proto.v1.FrameworkInfo;
 import io.mezzo.proto.v1.GetStateRequest;
@@ -19,6 +20,8 @@ import io.mezzo.proto.v1.GetStateResponse;
 import io.mezzo.proto.v1.MasterInfo;
 import io.mezzo.proto.v1.Offer;
 import io.mezzo.proto.v1.OperatorGrpc;
+import io.mezzo.proto.v1.StatusReason;
+import io.mezzo.proto.v1.StatusSource;
 import io.mezzo.proto.v1.TaskID;
 import io.mezzo.proto.v1.TaskState;
 import io.mezzo.proto.v1.TaskStatus;
@@ -171,6 +174,32 @@ class HaEndToEndTest {
         fw.driver.launch(o3.getId(), List.of(shellTask("after", o3, "echo after")));
         List<TaskStatus> after = fw.updatesUntilTerminal("after");
         assertThat(after.get(after.size() - 1).getState()).isEqualTo(TaskState.TASK_FINISHED);
+    }
+
+    /**
+     * The race of issue 16: the scheduler's ACCEPT reaches a leader that dies before acting on it,
+     * so no master and no agent ever hears of the task. The client follows the next leader,
+     * resubscribes, and reconciles the task it launched by itself; the new leader answers once the
+     * task's agent is back without it. Before, the framework waited for an update forever.
+     */
+    @Test
+    void aLaunchLostWithItsLeaderIsAnsweredByTheNextLeader() throws Exception {
+        Master first = leader();
+        Framework fw = framework(Cluster.frameworkInfo("ha").setFailoverTimeout(300).build());
+        Offer offer = anyOffer(fw, agents, 0);
+        first.faults().crashOnNext(Call.Type.ACCEPT);
+        fw.driver.launch(offer.getId(), List.of(shellTask("lost", offer, "sleep 300")));
+        // The crash stops the stream at once; ZooKeeper still names the dead master until its session expires.
+        fw.next(Cluster.Disconnected.class);
+        first.faults().expireZkSession();
+        await().atMost(Timeouts.FAILOVER).until(() -> leader() != null && leader() != first);
+
+        TaskStatus answer = fw.nextUpdate("lost");
+        assertThat(answer.getState()).as("answer %s", answer).isEqualTo(TaskState.TASK_LOST);
+        assertThat(answer.getSource()).isEqualTo(StatusSource.SOURCE_MASTER);
+        assertThat(answer.getReason()).isEqualTo(StatusReason.REASON_RECONCILIATION);
+        assertThat(agents.get(0).state().get().getTasksList())
+                .noneMatch(t -> t.getTaskId().getValue().equals("lost"));
     }
 
     @Test
