@@ -56,12 +56,14 @@ import java.util.concurrent.CompletableFuture;
  *       code and a message; only the task's own run time is unbounded, unless {@link Bounds#run}
  *       is given.
  *   <li>A task reported TASK_UNKNOWN, TASK_DROPPED, TASK_GONE or TASK_LOST before it was ever seen
- *       STARTING or RUNNING never ran: it is launched again under a new task id ({@code <id>-2},
- *       ...), at most {@link Bounds#attempts} launches in all, each said on screen. The library's
- *       reconciliation after every resubscription is what brings those answers for a launch a dying
- *       master swallowed.
- *   <li>A task that was seen STARTING or RUNNING and is then reported in one of those states ends
- *       the run with {@link #EXIT_LOST}: it may have run, and its exit code is unknown.
+ *       STARTING or RUNNING never ran, nor did one reported TASK_DROPPED at any time (the agent
+ *       sends it only for a command that never started, e.g. after restarting while launching it):
+ *       it is launched again under a new task id ({@code <id>-2}, ...), at most {@link
+ *       Bounds#attempts} launches in all, each said on screen. The library's reconciliation after
+ *       every resubscription is what brings those answers for a launch a dying master swallowed.
+ *   <li>A task that was seen STARTING or RUNNING and is then reported TASK_UNKNOWN, TASK_GONE or
+ *       TASK_LOST ends the run with {@link #EXIT_LOST}: it may have run, and its exit code is
+ *       unknown.
  *   <li>An earlier attempt that turns out to be alive after all (a late update) is killed, so at
  *       most one copy of the command keeps running.
  * </ol>
@@ -81,8 +83,8 @@ public final class RunFramework implements Scheduler, AutoCloseable {
     public static final int EXIT_KILLED = 137;
 
     /**
-     * Exit code when the task started and was then lost (TASK_LOST, TASK_GONE, TASK_UNKNOWN,
-     * TASK_DROPPED), or its agent stayed unreachable past the bound: its outcome is unknown.
+     * Exit code when the task started and was then lost (TASK_LOST, TASK_GONE, TASK_UNKNOWN), or
+     * its agent stayed unreachable past the bound: its outcome is unknown.
      */
     public static final int EXIT_LOST = 120;
 
@@ -378,7 +380,9 @@ public final class RunFramework implements Scheduler, AutoCloseable {
     /** The task is reported as not existing (any more): relaunch it if it never started. */
     private void onGone(TaskStatus status) {
         String why = status.getState() + (status.getMessage().isEmpty() ? "" : ": " + status.getMessage());
-        if (phase == Phase.STARTED) {
+        // TASK_DROPPED always means the command never ran (a launch refused, or an agent that
+        // restarted before the command started, even after TASK_STARTING): safe to launch again.
+        if (phase == Phase.STARTED && status.getState() != TaskState.TASK_DROPPED) {
             finish(new Outcome(EXIT_LOST, "task " + taskId + " was running and is now " + why
                     + "; its outcome is unknown", status));
             return;

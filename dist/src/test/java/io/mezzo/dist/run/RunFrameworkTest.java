@@ -27,6 +27,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -103,10 +104,13 @@ class RunFrameworkTest {
         stream.send(update(status("run-1", "agent-1", TaskState.TASK_DROPPED).setMessage("agent restarted").build()));
         assertThat(stream.nextCall().getType()).isEqualTo(Call.Type.REVIVE);
         // The dropped launch turns out to be alive: it is killed, so one copy runs at most.
-        sendFromAgent(status("run-1", "agent-1", TaskState.TASK_RUNNING));
-        Call kill = stream.nextCall();
-        assertThat(kill.getType()).isEqualTo(Call.Type.KILL);
-        assertThat(kill.getKill().getTaskId().getValue()).isEqualTo("run-1");
+        // The kill (from the run's loop) and the acknowledgement (from the client) may come in either order.
+        stream.send(update(status("run-1", "agent-1", TaskState.TASK_RUNNING).setUuid(uuid()).build()));
+        List<Call> calls = List.of(stream.nextCall(), stream.nextCall());
+        assertThat(calls).extracting(Call::getType)
+                .containsExactlyInAnyOrder(Call.Type.KILL, Call.Type.ACKNOWLEDGE);
+        assertThat(calls).filteredOn(c -> c.getType() == Call.Type.KILL).singleElement()
+                .satisfies(kill -> assertThat(kill.getKill().getTaskId().getValue()).isEqualTo("run-1"));
 
         stream.send(offers(offer("offer-2", "agent-1", FITS)));
         assertLaunched("run-1-2", "agent-1");
@@ -119,6 +123,31 @@ class RunFrameworkTest {
                 .contains("mezzo run: task run-1 (an earlier attempt) is TASK_RUNNING after all; killing it")
                 .contains("mezzo run: task run-1-2 was never started (TASK_GONE: agent is gone); giving up after 2"
                         + " attempts");
+    }
+
+    /**
+     * Found by the agent-restart soak: the agent sent TASK_STARTING, died before the command started,
+     * and on recovery reported TASK_DROPPED. The command never ran, so the run launches it again
+     * instead of ending with the "outcome unknown" code.
+     */
+    @Test
+    void aTaskDroppedAfterStartingIsLaunchedAgain() throws Exception {
+        ScriptedMaster master = master();
+        start(master, BOUNDS);
+        subscribeAndLaunch(master, "run-1");
+        sendFromAgent(status("run-1", "agent-1", TaskState.TASK_STARTING));
+
+        sendFromAgent(status("run-1", "agent-1", TaskState.TASK_DROPPED).setReason(StatusReason.REASON_AGENT_RESTARTED)
+                .setMessage("The agent restarted before the task's command started"));
+        assertThat(stream.nextCall().getType()).isEqualTo(Call.Type.REVIVE);
+        awaitPrinted("mezzo run: task run-1 was never started (TASK_DROPPED: The agent restarted before the task's"
+                + " command started); launching it again as run-1-2 (attempt 2 of 3)");
+        stream.send(offers(offer("offer-2", "agent-1", FITS)));
+        assertLaunched("run-1-2", "agent-1");
+        sendFromAgent(status("run-1-2", "agent-1", TaskState.TASK_RUNNING));
+        sendFromAgent(status("run-1-2", "agent-1", TaskState.TASK_FAILED).setExitCode(4));
+
+        assertThat(outcome().exitCode()).isEqualTo(4);
     }
 
     @Test
