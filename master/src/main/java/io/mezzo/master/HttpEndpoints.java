@@ -38,6 +38,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -96,7 +97,7 @@ final class HttpEndpoints implements AutoCloseable {
 
     /** Binds; returns the bound port. */
     int start(String ip, int port) throws InterruptedException, javax.net.ssl.SSLException {
-        SslContext ssl = tls == null ? null : HttpTls.serverContext(tls);
+        SslContext ssl = tls == null ? null : serverContext(tls);
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
                 .channel(NioServerSocketChannel.class)
@@ -111,6 +112,23 @@ final class HttpEndpoints implements AutoCloseable {
                 });
         channel = b.bind(new InetSocketAddress(ip, port)).sync().channel();
         return ((InetSocketAddress) channel.localAddress()).getPort();
+    }
+
+    /**
+     * The Netty server TLS context, made from the same reloading key and trust managers as the
+     * gRPC port, so both serve the same certificate and ask for client certificates alike.
+     */
+    private static SslContext serverContext(TlsContext tls) throws javax.net.ssl.SSLException {
+        SslContextBuilder b = SslContextBuilder.forServer(tls.keyManager());
+        if (tls.trustManager() != null) {
+            b.trustManager(tls.trustManager());
+        }
+        b.clientAuth(switch (tls.settings().clientAuth()) {
+            case NONE -> io.netty.handler.ssl.ClientAuth.NONE;
+            case OPTIONAL -> io.netty.handler.ssl.ClientAuth.OPTIONAL;
+            case REQUIRE -> io.netty.handler.ssl.ClientAuth.REQUIRE;
+        });
+        return b.build();
     }
 
     @Override
