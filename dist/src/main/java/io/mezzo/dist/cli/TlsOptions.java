@@ -20,12 +20,12 @@ final class TlsOptions {
                     + " Default: none (plaintext).")
     Path cert;
 
-    @Option(names = "--tls_key", paramLabel = "PEM", description = "Private key (PKCS#8 PEM) of --tls_cert.")
+    @Option(names = "--tls_key", paramLabel = "PEM", description = "Private key (PKCS#8 PEM) of --tls_cert. Default: none.")
     Path key;
 
     @Option(names = "--tls_ca", paramLabel = "PEM",
             description = "CA certificate(s) (PEM) trusted to sign peers: servers' certificates for a client,"
-                    + " client certificates for a daemon. `mezzo tls ca` makes one.")
+                    + " client certificates for a daemon. `mezzo tls ca` makes one. Default: none (clients trust the JVM's CAs).")
     Path ca;
 
     @Option(names = "--tls_client_auth", paramLabel = "MODE", defaultValue = "none",
