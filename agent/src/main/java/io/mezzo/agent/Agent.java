@@ -2,6 +2,7 @@ package io.mezzo.agent;
 
 import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
+import io.grpc.ServerCredentials;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -22,6 +23,8 @@ import io.mezzo.agent.status.StatusUpdateManager;
 import io.mezzo.common.id.AgentId;
 import io.mezzo.common.loop.EventLoop;
 import io.mezzo.common.resources.Resources;
+import io.mezzo.common.security.BasicAuth;
+import io.mezzo.common.security.TlsContext;
 import io.mezzo.proto.v1.AgentInfo;
 import io.mezzo.proto.v1.AgentOperatorGrpc;
 import io.mezzo.proto.v1.ContainerCheckpoint;
@@ -41,9 +44,9 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -90,6 +93,8 @@ public final class Agent implements AutoCloseable {
     private ExecutorService workers;
     private volatile Containerizer containerizer;
     private CheckpointStore store;
+    /** TLS material of the agent's port and of its link to the masters; null for plaintext. */
+    private TlsContext tls;
 
     /** An agent with {@code config}; nothing runs until {@link #start()}. */
     public Agent(AgentConfig config) {
@@ -117,6 +122,7 @@ public final class Agent implements AutoCloseable {
         try {
             Files.createDirectories(config.workDir());
             checkWritable(config.workDir());
+            tls = TlsContext.of(config.tls());
             store.lock();
             total = ResourceDetector.total(config.resources(), ResourceDetector.HostFacts.probe(config.workDir()));
             launcher = LauncherScript.install(config.workDir());
@@ -184,11 +190,13 @@ public final class Agent implements AutoCloseable {
                 random,
                 config.faultHandler(),
                 core,
-                updates::acknowledge);
+                updates::acknowledge,
+                TlsContext.channelCredentials(tls),
+                config.credential() == null ? null : BasicAuth.callCredentials(config.credential()));
         health = new HealthStatusManager();
         try {
             server = NettyServerBuilder.forAddress(
-                            new InetSocketAddress(config.ip(), config.port()), InsecureServerCredentials.create())
+                            new InetSocketAddress(config.ip(), config.port()), serverCredentials())
                     .addService(new AgentOperatorService(this::state, this::containers))
                     .addService(health.getHealthService())
                     .addService(ProtoReflectionServiceV1.newInstance())
@@ -328,10 +336,21 @@ public final class Agent implements AutoCloseable {
         if (store != null) {
             store.close();
         }
+        if (tls != null) {
+            tls.close();
+        }
         firstRegistration.completeExceptionally(new IllegalStateException("agent closed before it registered"));
         if (started) {
             LOG.info("Agent stopped");
         }
+    }
+
+    /** The agent's port: TLS with its certificate when it has one, else plaintext. */
+    private ServerCredentials serverCredentials() {
+        if (tls == null || !tls.settings().canServe()) {
+            return InsecureServerCredentials.create();
+        }
+        return tls.serverCredentials();
     }
 
     /** Package-private for tests: the agent's loop. */

@@ -6,6 +6,8 @@ import io.mezzo.common.clock.SystemClock;
 import io.mezzo.common.loop.FaultHandler;
 import io.mezzo.common.loop.LoggingFaultHandler;
 import io.mezzo.common.resources.Resources;
+import io.mezzo.common.security.Credential;
+import io.mezzo.common.security.TlsSettings;
 import io.mezzo.ha.MasterDetector;
 import io.mezzo.ha.MasterDetectors;
 import io.mezzo.proto.v1.Attribute;
@@ -77,6 +79,12 @@ import java.util.Objects;
  * @param killTasksOnStop whether {@link Agent#close()} kills tasks of checkpointing frameworks too. On
  *     by default for embedded agents (tests, {@code mezzo dev}); {@code mezzo agent} turns it off, so
  *     that a stopped agent leaves those tasks running for the next one to recover (upgrades)
+ * @param tls {@code --tls_cert}, {@code --tls_key}, {@code --tls_ca}, {@code --tls_client_auth}: the
+ *     agent's own gRPC port serves TLS with its certificate (asking clients for one as the flag
+ *     says), and the agent reaches the masters over TLS, verifying them with the CA and presenting
+ *     its certificate (its common name is the agent's principal); default plaintext
+ * @param credential {@code --credential}: the principal and secret the agent authenticates to the
+ *     masters with; default none
  */
 public record AgentConfig(
         MasterDetector masterDetector,
@@ -109,7 +117,9 @@ public record AgentConfig(
         RecoverMode recover,
         Path fetcherCacheDir,
         long fetcherCacheSizeBytes,
-        boolean killTasksOnStop) {
+        boolean killTasksOnStop,
+        TlsSettings tls,
+        Credential credential) {
 
     /** {@code --isolation}. */
     public enum IsolationMode {
@@ -308,6 +318,20 @@ public record AgentConfig(
         private Path fetcherCacheDir;
         private long fetcherCacheSizeBytes = DEFAULT_FETCHER_CACHE_SIZE;
         private boolean killTasksOnStop = true;
+        private TlsSettings tls = TlsSettings.NONE;
+        private Credential credential;
+
+        /** Default: plaintext. */
+        public Builder tls(TlsSettings tls) {
+            this.tls = tls == null ? TlsSettings.NONE : tls;
+            return this;
+        }
+
+        /** Default: none. */
+        public Builder credential(Credential credential) {
+            this.credential = credential;
+            return this;
+        }
 
         private Builder() {}
 
@@ -554,7 +578,9 @@ public record AgentConfig(
                     recover,
                     fetcherCacheDir,
                     fetcherCacheSizeBytes,
-                    killTasksOnStop);
+                    killTasksOnStop,
+                    tls,
+                    credential);
         }
 
         private static String defaultHostname(String ip) {

@@ -14,15 +14,22 @@ final class AgentConnection {
     final long id;
     final String peer;
     final OutboundStream<MasterMessage> out;
+    /** The authenticated principal of the stream (AuthContext); null when anonymous. */
+    final String principal;
     /** The agent registered on this stream; null before REGISTER. Loop thread only. */
     AgentId agent;
     /** A REGISTER or REREGISTER on this stream is being made durable. Loop thread only. */
     boolean registering;
 
     AgentConnection(long id, String peer, OutboundStream<MasterMessage> out) {
+        this(id, peer, out, null);
+    }
+
+    AgentConnection(long id, String peer, OutboundStream<MasterMessage> out, String principal) {
         this.id = id;
         this.peer = peer;
         this.out = out;
+        this.principal = principal;
     }
 
     @Override

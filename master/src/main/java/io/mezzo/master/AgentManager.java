@@ -169,6 +169,7 @@ final class AgentManager implements AgentLookup {
                             ? Resources.fromProto(a.getInfo().getResourcesList()) : Resources.EMPTY, state);
             agent.registeredAt = (long) (a.getRegisteredTime() * 1000);
             agent.unreachableAt = (long) (a.getUnreachableTime() * 1000);
+            agent.principal = a.getPrincipal();
             // Not connected to this master, as far as it knows, since its election.
             agent.connectionChangedAt = term.electedAt();
             add(agent);
@@ -237,13 +238,15 @@ final class AgentManager implements AgentLookup {
         AgentInfo stored = info.toBuilder().setId(id.toProto()).build();
         double now = clock.seconds();
         conn.registering = true;
-        term.persist(List.of(RegistryRecords.admitted(stored, now)), "admission of agent " + id, () -> {
+        String principal = conn.principal == null ? "" : conn.principal;
+        term.persist(List.of(RegistryRecords.admitted(stored, now, principal)), "admission of agent " + id, () -> {
             MDC.put("agent", id.value());
             conn.registering = false;
             AgentRecord agent = new AgentRecord(id, stored, Resources.fromProto(info.getResourcesList()),
                     AgentRecord.State.REGISTERED);
             agent.dynamicReservations = agent.total.filter(AgentRecord::isDynamic);
             agent.registeredAt = (long) (now * 1000);
+            agent.principal = principal;
             add(agent);
             if (conn.out.isClosed()) {
                 agent.connectionChangedAt = clock.millis();
@@ -373,7 +376,7 @@ final class AgentManager implements AgentLookup {
         List<RegistryOp> ops = new ArrayList<>();
         for (AgentRecord agent : lost) {
             agent.markingUnreachable = true;
-            ops.add(RegistryRecords.unreachable(agent.info, agent.registeredAt / 1000.0, now));
+            ops.add(RegistryRecords.unreachable(agent.info, agent.registeredAt / 1000.0, now, agent.principal));
         }
         term.persist(ops, lost.size() + " unreachable agents", () -> {
             for (AgentRecord agent : lost) {
@@ -474,7 +477,7 @@ final class AgentManager implements AgentLookup {
         // From here on nothing writes this agent as admitted or unreachable (invariant 4). A second
         // request while the first is in flight writes the same record again and applies once.
         agent.markingGone = true;
-        term.persist(List.of(RegistryRecords.gone(agent.info, agent.registeredAt / 1000.0, now)), "agent " + id + " gone",
+        term.persist(List.of(RegistryRecords.gone(agent.info, agent.registeredAt / 1000.0, now, agent.principal)), "agent " + id + " gone",
                 () -> {
                     MDC.put("agent", id.value());
                     if (agent.state != AgentRecord.State.GONE) {

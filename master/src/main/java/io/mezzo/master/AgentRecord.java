@@ -81,6 +81,11 @@ final class AgentRecord {
     final Map<FrameworkId, Map<TaskId, TaskRecord>> tasks = new LinkedHashMap<>();
 
     long registeredAt;
+    /**
+     * The principal that registered the agent ("" when it was anonymous): only it may re-register
+     * with this id. Hard state: {@code registry/agents/<id>} field {@code principal}.
+     */
+    String principal = "";
     long unreachableAt;
     /**
      * When {@code connection} last changed (clock millis): the stream registered, or the last one

@@ -7,6 +7,7 @@ import io.mezzo.common.id.FrameworkId;
 import io.mezzo.common.id.TaskId;
 import io.mezzo.common.resources.ResourceValidation;
 import io.mezzo.common.resources.Resources;
+import io.mezzo.master.auth.AuthContext;
 import io.mezzo.master.validation.AgentValidation;
 import io.mezzo.proto.v1.AgentInfo;
 import io.mezzo.proto.v1.AgentMessage;
@@ -101,6 +102,16 @@ final class AgentReregistration {
         AgentId id = AgentId.of(info.getId());
         MDC.put("agent", id.value());
         AgentRecord known = agents.get(id);
+        String principal = conn.principal == null ? "" : conn.principal;
+        // An id registered anonymously may be claimed by an authenticated principal once (turning
+        // authentication on in a running cluster); an owned id never changes hands.
+        if (known != null && !known.principal.isEmpty() && !known.principal.equals(principal)) {
+            // An agent id belongs to the principal that registered it: another one cannot take its
+            // stream over, nor make the master report its tasks gone.
+            out.denyAgent(conn, AuthContext.describe(principal) + " may not re-register agent " + id
+                    + ", which belongs to " + AuthContext.describe(known.principal));
+            return;
+        }
         if (known != null && known.state == AgentRecord.State.GONE) {
             rebuild(conn, msg, id);
             return;
@@ -114,16 +125,20 @@ final class AgentReregistration {
         // Durable first: an agent unknown to the registry, or coming back from unreachable, or
         // with a changed info, is (re)admitted before it is answered.
         boolean needsWrite = known == null || known.state == AgentRecord.State.UNREACHABLE
-                || known.markingUnreachable || !known.info.equals(info);
+                || known.markingUnreachable || !known.info.equals(info) || !known.principal.equals(principal);
         double registered = known == null ? clock.seconds() : known.registeredAt / 1000.0;
         conn.registering = true;
-        term.persist(needsWrite ? List.of(RegistryRecords.admitted(info, registered)) : List.of(),
+        term.persist(needsWrite ? List.of(RegistryRecords.admitted(info, registered, principal)) : List.of(),
                 "re-admission of agent " + id, () -> {
                     conn.registering = false;
                     if (conn.out.isClosed()) {
                         return;
                     }
                     rebuild(conn, msg, id);
+                    AgentRecord rebuilt = agents.get(id);
+                    if (rebuilt != null) {
+                        rebuilt.principal = principal;
+                    }
                 });
     }
 

@@ -7,6 +7,8 @@ import io.mezzo.common.id.FrameworkId;
 import io.mezzo.common.loop.EventLoop;
 import io.mezzo.common.loop.FaultHandler;
 import io.mezzo.ha.registry.RegistryOp;
+import io.mezzo.master.auth.Action;
+import io.mezzo.master.auth.AuthContext;
 import io.mezzo.master.validation.FrameworkValidation;
 import io.mezzo.proto.v1.Call;
 import io.mezzo.proto.v1.Event;
@@ -301,6 +303,24 @@ final class FrameworkManager implements FrameworkLookup {
             out.rejectStream(conn, call.getType(), "SUBSCRIBE sent twice on one stream");
             return;
         }
+        // Who the framework is: its authenticated principal, else the one it declares (no
+        // authentication). It may not declare another one than it authenticated as.
+        if (conn.principal != null && !info.getPrincipal().isEmpty() && !info.getPrincipal().equals(conn.principal)) {
+            out.denyStream(conn, call.getType(), "framework_info.principal '" + info.getPrincipal()
+                    + "' is not the authenticated principal '" + conn.principal + "'");
+            return;
+        }
+        String principal = conn.principal != null ? conn.principal : info.getPrincipal();
+        if (!principal.equals(info.getPrincipal())) {
+            info = info.toBuilder().setPrincipal(principal).build();
+        }
+        for (String role : info.getRolesCount() == 0 ? List.of("*") : info.getRolesList()) {
+            String denied = config.acls().deny(Action.REGISTER_FRAMEWORKS, principal.isEmpty() ? null : principal, role);
+            if (denied != null) {
+                out.denyStream(conn, call.getType(), denied);
+                return;
+            }
+        }
         double now = clock.seconds();
         FrameworkId id;
         FrameworkInfo stored;
@@ -317,6 +337,13 @@ final class FrameworkManager implements FrameworkLookup {
                 return;
             }
             FrameworkRecord known = frameworks.get(id);
+            // A framework id belongs to the principal that registered it: never a takeover. An id
+            // registered anonymously may be claimed once authentication is turned on.
+            if (known != null && !known.info.getPrincipal().isEmpty() && !known.info.getPrincipal().equals(principal)) {
+                out.denyStream(conn, call.getType(), AuthContext.describe(principal) + " may not subscribe as framework "
+                        + id + ", which belongs to " + AuthContext.describe(known.info.getPrincipal()));
+                return;
+            }
             if (known != null && known.removing) {
                 // Its tombstone is being written (invariant 5): never written as active again.
                 LOG.info("Refused resubscription of framework {} from {}: it is being removed", id, conn.peer);

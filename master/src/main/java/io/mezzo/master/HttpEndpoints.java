@@ -4,6 +4,10 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.MessageOrBuilder;
 import com.google.protobuf.util.JsonFormat;
 import io.mezzo.common.loop.EventLoop;
+import io.mezzo.common.security.TlsContext;
+import io.mezzo.master.auth.Acls;
+import io.mezzo.master.auth.Authenticator;
+import io.mezzo.master.auth.ViewFilter;
 import io.mezzo.proto.v1.GetAgentsResponse;
 import io.mezzo.proto.v1.GetFrameworksResponse;
 import io.mezzo.proto.v1.GetHealthResponse;
@@ -33,6 +37,9 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslHandler;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
@@ -60,28 +67,68 @@ final class HttpEndpoints implements AutoCloseable {
     /** The core's read-only views; called on the loop only (through {@code loop.call}). */
     private final StateViews views;
     private final Leadership leadership;
+    private final TlsContext tls;
+    private final Authenticator authenticator;
+    private final boolean authenticate;
+    private final Acls acls;
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private Channel channel;
 
     HttpEndpoints(EventLoop loop, StateViews views, Leadership leadership) {
+        this(loop, views, leadership, null, new Authenticator(null), false, Acls.PERMISSIVE);
+    }
+
+    /**
+     * @param tls HTTPS with this material (and client certificates as {@code --tls_client_auth}
+     *     says); null for plain HTTP
+     * @param authenticate whether anonymous requests are refused 401 (/health aside)
+     * @param acls what each principal may see
+     */
+    HttpEndpoints(EventLoop loop, StateViews views, Leadership leadership, TlsContext tls, Authenticator authenticator,
+            boolean authenticate, Acls acls) {
         this.loop = loop;
         this.views = views;
         this.leadership = leadership;
+        this.tls = tls;
+        this.authenticator = authenticator;
+        this.authenticate = authenticate;
+        this.acls = acls;
     }
 
     /** Binds; returns the bound port. */
-    int start(String ip, int port) throws InterruptedException {
+    int start(String ip, int port) throws InterruptedException, javax.net.ssl.SSLException {
+        SslContext ssl = tls == null ? null : serverContext(tls);
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
                 .channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (ssl != null) {
+                            ch.pipeline().addLast(ssl.newHandler(ch.alloc()));
+                        }
                         ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(64 * 1024), new Handler());
                     }
                 });
         channel = b.bind(new InetSocketAddress(ip, port)).sync().channel();
         return ((InetSocketAddress) channel.localAddress()).getPort();
+    }
+
+    /**
+     * The Netty server TLS context, made from the same reloading key and trust managers as the
+     * gRPC port, so both serve the same certificate and ask for client certificates alike.
+     */
+    private static SslContext serverContext(TlsContext tls) throws javax.net.ssl.SSLException {
+        SslContextBuilder b = SslContextBuilder.forServer(tls.keyManager());
+        if (tls.trustManager() != null) {
+            b.trustManager(tls.trustManager());
+        }
+        b.clientAuth(switch (tls.settings().clientAuth()) {
+            case NONE -> io.netty.handler.ssl.ClientAuth.NONE;
+            case OPTIONAL -> io.netty.handler.ssl.ClientAuth.OPTIONAL;
+            case REQUIRE -> io.netty.handler.ssl.ClientAuth.REQUIRE;
+        });
+        return b.build();
     }
 
     @Override
@@ -100,6 +147,21 @@ final class HttpEndpoints implements AutoCloseable {
                 send(ctx, request, text(HttpResponseStatus.METHOD_NOT_ALLOWED, "only GET is served\n"));
                 return;
             }
+            SslHandler sslHandler = ctx.pipeline().get(SslHandler.class);
+            Authenticator.Result auth = authenticator.authenticate(request.headers().get(HttpHeaderNames.AUTHORIZATION),
+                    sslHandler == null ? null : sslHandler.engine().getSession());
+            String error = auth.error();
+            if (error == null && auth.principal() == null && authenticate && !path.equals("/health")) {
+                error = "authentication is required (--authenticate_http): present a client certificate or credentials";
+            }
+            if (error != null) {
+                LOG.warn("Refused HTTP {} from {}: unauthenticated: {}", path, ctx.channel().remoteAddress(), error);
+                FullHttpResponse denied = text(HttpResponseStatus.UNAUTHORIZED, error + "\n");
+                denied.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Basic realm=\"mezzo\"");
+                send(ctx, request, denied);
+                return;
+            }
+            ViewFilter filter = new ViewFilter(acls, auth.principal());
             switch (path) {
                 case "/health" -> json(ctx, request, health());
                 case "/leader" -> {
@@ -110,13 +172,17 @@ final class HttpEndpoints implements AutoCloseable {
                         json(ctx, request, leader);
                     }
                 }
-                case "/state" -> fromLeader(ctx, request, views::state);
+                case "/state" -> fromLeader(ctx, request, () -> filter.state(views.state()));
                 case "/agents" -> fromLeader(ctx, request,
-                        () -> GetAgentsResponse.newBuilder().addAllAgents(views.agentViews()).build());
-                case "/frameworks" -> fromLeader(ctx, request,
-                        () -> GetFrameworksResponse.newBuilder().addAllFrameworks(views.frameworkViews()).build());
-                case "/tasks" -> fromLeader(ctx, request, () -> GetTasksResponse.newBuilder()
-                        .addAllTasks(views.tasks(null)).addAllCompletedTasks(views.completedTasks(null)).build());
+                        () -> GetAgentsResponse.newBuilder().addAllAgents(filter.agents(views.agentViews())).build());
+                case "/frameworks" -> fromLeader(ctx, request, () -> GetFrameworksResponse.newBuilder()
+                        .addAllFrameworks(filter.frameworks(views.frameworkViews())).build());
+                case "/tasks" -> fromLeader(ctx, request, () -> {
+                    var frameworks = views.frameworkViews();
+                    return GetTasksResponse.newBuilder()
+                            .addAllTasks(filter.tasks(views.tasks(null), frameworks))
+                            .addAllCompletedTasks(filter.tasks(views.completedTasks(null), frameworks)).build();
+                });
                 default -> send(ctx, request, text(HttpResponseStatus.NOT_FOUND,
                         "not found; try /health, /leader, /state, /agents, /frameworks, /tasks\n"));
             }
@@ -142,7 +208,7 @@ final class HttpEndpoints implements AutoCloseable {
                 FullHttpResponse redirect = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
                         HttpResponseStatus.TEMPORARY_REDIRECT, Unpooled.EMPTY_BUFFER);
                 redirect.headers().set(HttpHeaderNames.LOCATION,
-                        "http://" + leader.getIp() + ":" + leader.getHttpPort() + request.uri());
+                        (tls == null ? "http://" : "https://") + leader.getIp() + ":" + leader.getHttpPort() + request.uri());
                 send(ctx, request, redirect);
                 return;
             }

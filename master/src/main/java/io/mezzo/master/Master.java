@@ -7,6 +7,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.mezzo.common.loop.EventLoop;
+import io.mezzo.common.security.TlsContext;
 import io.mezzo.ha.election.LeaderElection;
 import io.mezzo.ha.election.StandaloneLeaderElection;
 import io.mezzo.ha.election.ZkLeaderElection;
@@ -14,11 +15,14 @@ import io.mezzo.ha.registry.Registry;
 import io.mezzo.ha.registry.RegistryException;
 import io.mezzo.ha.zk.ZkClients;
 import io.mezzo.ha.zk.ZkUrl;
+import io.mezzo.master.auth.AuthInterceptor;
+import io.mezzo.master.auth.Authenticator;
 import io.mezzo.proto.v1.MasterInfo;
 import io.mezzo.proto.v1.OperatorGrpc;
 import io.mezzo.proto.v1.SchedulerGrpc;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
@@ -57,6 +61,7 @@ public final class Master implements AutoCloseable {
     private MasterCore core;
     private Server server;
     private HttpEndpoints http;
+    private TlsContext tls;
     private CuratorFramework zkClient;
     private LeaderElection election;
     private volatile MasterInfo info;
@@ -81,13 +86,22 @@ public final class Master implements AutoCloseable {
         long seed = config.allocatorSeed() != null ? config.allocatorSeed() : ThreadLocalRandom.current().nextLong();
         loop = new EventLoop("master-loop", config.clock(), config.faultHandler());
         core = new MasterCore(config, loop, idPrefix, seed, this::loseLeadership);
-        server = NettyServerBuilder.forAddress(new InetSocketAddress(config.ip(), config.port()))
+        tls = TlsContext.of(config.tls());
+        Authenticator authenticator = new Authenticator(config.credentials());
+        server = NettyServerBuilder.forAddress(new InetSocketAddress(config.ip(), config.port()),
+                        TlsContext.serverCredentials(tls))
                 .addService(ServerInterceptors.intercept(
                         new SchedulerService(loop, core, leadership, faults, config.outboundQueueCapacity()),
+                        new AuthInterceptor(authenticator, "frameworks", config.authenticateFrameworks(), Set.of()),
                         new PeerInterceptor()))
                 .addService(ServerInterceptors.intercept(
-                        new AgentLinkService(loop, core, leadership, config.outboundQueueCapacity()), new PeerInterceptor()))
-                .addService(new OperatorService(loop, core, leadership))
+                        new AgentLinkService(loop, core, leadership, config.outboundQueueCapacity(), config.acls()),
+                        new AuthInterceptor(authenticator, "agents", config.authenticateAgents(), Set.of()),
+                        new PeerInterceptor()))
+                .addService(ServerInterceptors.intercept(new OperatorService(loop, core, leadership, config.acls(), tls),
+                        new AuthInterceptor(authenticator, "operators", config.authenticateOperators(),
+                                Set.of(OperatorGrpc.getGetHealthMethod().getFullMethodName())),
+                        new PeerInterceptor()))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .build();
@@ -97,9 +111,10 @@ public final class Master implements AutoCloseable {
             loop.close();
             loop = null;
             server = null;
+            closeTls();
             throw new IOException("cannot bind the master to " + config.ip() + ":" + config.port() + ": " + e.getMessage(), e);
         }
-        http = new HttpEndpoints(loop, core.views(), leadership);
+        http = new HttpEndpoints(loop, core.views(), leadership, tls, authenticator, config.authenticateHttp(), config.acls());
         int httpPort;
         try {
             httpPort = http.start(config.ip(), config.httpPort());
@@ -109,6 +124,7 @@ public final class Master implements AutoCloseable {
             loop.close();
             loop = null;
             server = null;
+            closeTls();
             throw new IOException("cannot bind the master's HTTP endpoints to " + config.ip() + ":" + config.httpPort()
                     + ": " + e.getMessage(), e);
         }
@@ -134,6 +150,12 @@ public final class Master implements AutoCloseable {
             LOG.info("Master {} {} listening on {}:{} standalone (ids {}-*, allocator seed {})", masterId, VERSION,
                     config.ip(), server.getPort(), idPrefix, seed);
         }
+        LOG.info("Master security: TLS {}, client certificates {}, authentication of frameworks {}, agents {}, operators {},"
+                + " HTTP {}; {} credentials; ACLs {}", tls == null ? "off" : "on",
+                config.tls().clientAuth().name().toLowerCase(), onOff(config.authenticateFrameworks()),
+                onOff(config.authenticateAgents()), onOff(config.authenticateOperators()), onOff(config.authenticateHttp()),
+                config.credentials() == null ? 0 : config.credentials().size(),
+                config.acls().isPermissiveDefault() ? "none (everything allowed)" : "from --acls");
         election.detector().addListener(leader -> leadership.leaderIs(leader.orElse(null)));
         election.start(info, new LeaderElection.Listener() {
             @Override
@@ -275,6 +297,7 @@ public final class Master implements AutoCloseable {
         if (zkClient != null) {
             zkClient.close();
         }
+        closeTls();
         LOG.info("Master {} stopped", info == null ? "" : info.getId());
         server = null;
     }
@@ -316,6 +339,17 @@ public final class Master implements AutoCloseable {
     /** The ZooKeeper client, for {@link MasterFaults#expireZkSession()}; null when standalone. */
     synchronized CuratorFramework zkClient() {
         return zkClient;
+    }
+
+    private static String onOff(boolean b) {
+        return b ? "required" : "optional";
+    }
+
+    private void closeTls() {
+        if (tls != null) {
+            tls.close();
+            tls = null;
+        }
     }
 
     private void requireStarted() {

@@ -5,6 +5,9 @@ import io.mezzo.common.clock.SystemClock;
 import io.mezzo.common.loop.FaultHandler;
 import io.mezzo.common.loop.LoggingFaultHandler;
 import io.mezzo.common.resources.Resources;
+import io.mezzo.common.security.CredentialsFile;
+import io.mezzo.common.security.TlsSettings;
+import io.mezzo.master.auth.Acls;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -44,6 +47,16 @@ import java.util.Objects;
  * @param recoveryQuotaTimeout ...or until this long after the election
  * @param onLostLeadership told (once, with the reason) when this master loses leadership for good;
  *     the launcher exits the process there
+ * @param tls TLS of the gRPC and HTTP ports ({@code --tls_cert}, {@code --tls_key}, {@code --tls_ca},
+ *     {@code --tls_client_auth}); also used to call agents. {@link TlsSettings#NONE}: plaintext
+ * @param credentials principals and secrets callers may present ({@code --credentials}); null for
+ *     none (then only client certificates authenticate)
+ * @param authenticateFrameworks refuse anonymous schedulers ({@code --authenticate_frameworks})
+ * @param authenticateAgents refuse anonymous agents ({@code --authenticate_agents})
+ * @param authenticateOperators refuse anonymous operator calls, GetHealth aside ({@code
+ *     --authenticate_operators})
+ * @param authenticateHttp refuse anonymous HTTP requests, /health aside ({@code --authenticate_http})
+ * @param acls what principals may do ({@code --acls}); {@link Acls#PERMISSIVE} when no file is given
  */
 public record MasterConfig(
         String ip,
@@ -68,7 +81,14 @@ public record MasterConfig(
         double recoveryAgentRemovalLimit,
         double recoveryQuotaFraction,
         Duration recoveryQuotaTimeout,
-        java.util.function.Consumer<String> onLostLeadership) {
+        java.util.function.Consumer<String> onLostLeadership,
+        TlsSettings tls,
+        CredentialsFile credentials,
+        boolean authenticateFrameworks,
+        boolean authenticateAgents,
+        boolean authenticateOperators,
+        boolean authenticateHttp,
+        Acls acls) {
 
     /** Checks every value; throws IllegalArgumentException naming the bad setting. */
     public MasterConfig {
@@ -115,6 +135,25 @@ public record MasterConfig(
         if (hostname == null || hostname.isBlank()) {
             hostname = ip;
         }
+        if (tls == null) {
+            tls = TlsSettings.NONE;
+        }
+        if (tls.enabled() && !tls.canServe()) {
+            throw new IllegalArgumentException("--tls_ca without --tls_cert and --tls_key: a TLS master needs a certificate");
+        }
+        if (acls == null) {
+            acls = Acls.PERMISSIVE;
+        }
+        boolean canAuthenticate = credentials != null
+                || (tls.canServe() && tls.clientAuth() != io.mezzo.common.security.ClientAuth.NONE);
+        String[] required = {authenticateFrameworks ? "frameworks" : null, authenticateAgents ? "agents" : null,
+                authenticateOperators ? "operators" : null, authenticateHttp ? "http" : null};
+        for (String what : required) {
+            if (what != null && !canAuthenticate) {
+                throw new IllegalArgumentException("--authenticate_" + what
+                        + " needs a way to authenticate: --credentials, or --tls_client_auth=optional|require with --tls_ca");
+            }
+        }
     }
 
     private static void requirePositive(String name, Duration d) {
@@ -154,8 +193,57 @@ public record MasterConfig(
         private double recoveryQuotaFraction = 0.8;
         private Duration recoveryQuotaTimeout = Duration.ofSeconds(30);
         private java.util.function.Consumer<String> onLostLeadership = reason -> {};
+        private TlsSettings tls = TlsSettings.NONE;
+        private CredentialsFile credentials;
+        private boolean authenticateFrameworks;
+        private boolean authenticateAgents;
+        private boolean authenticateOperators;
+        private boolean authenticateHttp;
+        private Acls acls = Acls.PERMISSIVE;
 
         private Builder() {}
+
+        /** Default: plaintext. */
+        public Builder tls(TlsSettings v) {
+            tls = v;
+            return this;
+        }
+
+        /** Default: none. */
+        public Builder credentials(CredentialsFile v) {
+            credentials = v;
+            return this;
+        }
+
+        /** Default false. */
+        public Builder authenticateFrameworks(boolean v) {
+            authenticateFrameworks = v;
+            return this;
+        }
+
+        /** Default false. */
+        public Builder authenticateAgents(boolean v) {
+            authenticateAgents = v;
+            return this;
+        }
+
+        /** Default false. */
+        public Builder authenticateOperators(boolean v) {
+            authenticateOperators = v;
+            return this;
+        }
+
+        /** Default false. */
+        public Builder authenticateHttp(boolean v) {
+            authenticateHttp = v;
+            return this;
+        }
+
+        /** Default: permissive (no ACL file). */
+        public Builder acls(Acls v) {
+            acls = v;
+            return this;
+        }
 
         /** Default none: standalone. */
         public Builder zk(String v) {
@@ -301,7 +389,8 @@ public record MasterConfig(
                     maxAgentPingTimeouts, allocationInterval, offerTimeout, minAllocatable, maxCompletedTasks,
                     outboundQueueCapacity, clock, faultHandler, idPrefix, allocatorSeed, zk, zkSessionTimeout,
                     agentReregisterTimeout, recoveryAgentRemovalLimit, recoveryQuotaFraction, recoveryQuotaTimeout,
-                    onLostLeadership);
+                    onLostLeadership, tls, credentials, authenticateFrameworks, authenticateAgents,
+                    authenticateOperators, authenticateHttp, acls);
         }
     }
 }

@@ -8,6 +8,8 @@ import io.mezzo.common.loop.EventLoop;
 import io.mezzo.ha.registry.Registry;
 import io.mezzo.ha.registry.RegistryOp;
 import io.mezzo.master.allocator.RoleConfig;
+import io.mezzo.master.auth.AcceptAuthorization;
+import io.mezzo.master.auth.Acls;
 import io.mezzo.master.validation.AcceptValidation;
 import io.mezzo.proto.v1.AgentMessage;
 import io.mezzo.proto.v1.Call;
@@ -77,6 +79,8 @@ final class MasterCore {
     private final AgentReregistration reregistration;
     private final RoleSettingsManager roles;
     private final StateViews views;
+    /** What principals may do (run_tasks, reserve/unreserve on ACCEPT). */
+    private final Acls acls;
 
     /**
      * A core that does nothing until {@link #becomeLeader}. {@code stepDown} is called (on the loop)
@@ -96,6 +100,7 @@ final class MasterCore {
         this.reregistration = new AgentReregistration(clock, term, out, agents, frameworks, tasks, offers);
         this.roles = new RoleSettingsManager(loop, term, offers);
         this.views = new StateViews(term, agents, frameworks, offers, tasks);
+        this.acls = config.acls();
     }
 
     // ------------------------------------------------------------------------------------------
@@ -284,6 +289,12 @@ final class MasterCore {
      * framework's role in the allocator: the tasks keep theirs.
      */
     private void accept(FrameworkRecord fw, Call.Accept accept) {
+        AcceptAuthorization.Denial denial = AcceptAuthorization.check(acls, fw.info.getPrincipal().isEmpty() ? null
+                : fw.info.getPrincipal(), fw.info, accept);
+        if (denial != null) {
+            refuse(fw, unauthorized(fw, accept, denial));
+            return;
+        }
         AcceptValidation.Outcome outcome = AcceptValidation.validate(accept, fw.id, fw.info.getPrincipal(),
                 id -> {
                     OfferRecord o = offers.get(id);
@@ -313,6 +324,35 @@ final class MasterCore {
             }
             offers.requestAllocation();
         }
+    }
+
+    /**
+     * An ACCEPT the ACLs refuse, as a refusal: every task TASK_ERROR with the reason (naming the
+     * principal, the action and the object), and this framework's outstanding offers it named go back.
+     */
+    private AcceptValidation.Refusal unauthorized(FrameworkRecord fw, Call.Accept accept,
+            AcceptAuthorization.Denial denial) {
+        java.util.LinkedHashSet<OfferId> ours = new java.util.LinkedHashSet<>();
+        AgentId agent = null;
+        for (var protoId : accept.getOfferIdsList()) {
+            OfferRecord o = protoId.getValue().isEmpty() ? null : offers.get(OfferId.of(protoId));
+            if (o != null && o.framework().equals(fw.id)) {
+                ours.add(o.id());
+                agent = o.agent();
+            }
+        }
+        List<AcceptValidation.TaskRefusal> tasks = new java.util.ArrayList<>();
+        for (var op : accept.getOperationsList()) {
+            for (var task : op.getLaunch().getTaskInfosList()) {
+                tasks.add(new AcceptValidation.TaskRefusal(task.getTaskId().getValue(),
+                        agent == null ? task.getAgentId().getValue() : agent.value(), io.mezzo.proto.v1.TaskState.TASK_ERROR,
+                        denial.user() ? io.mezzo.proto.v1.StatusReason.REASON_TASK_USER_INVALID
+                                : io.mezzo.proto.v1.StatusReason.REASON_TASK_INVALID,
+                        denial.message()));
+            }
+        }
+        LOG.warn("Refused ACCEPT of framework {}: permission denied: {}", fw.id, denial.message());
+        return new AcceptValidation.Refusal("permission denied: " + denial.message(), agent, List.copyOf(ours), tasks);
     }
 
     /** A refused ACCEPT launches nothing: each task hears why, and every offer goes back at once. */

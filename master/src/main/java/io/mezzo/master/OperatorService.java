@@ -6,7 +6,7 @@ import io.grpc.stub.StreamObserver;
 import io.mezzo.common.id.FrameworkId;
 import io.mezzo.common.loop.EventLoop;
 import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.Grpc;
 import io.mezzo.common.id.AgentId;
 import io.mezzo.proto.v1.AgentOperatorGrpc;
 import io.mezzo.proto.v1.GetAgentContainersRequest;
@@ -31,6 +31,13 @@ import io.mezzo.proto.v1.UpdateQuotaRequest;
 import io.mezzo.proto.v1.UpdateQuotaResponse;
 import io.mezzo.proto.v1.UpdateWeightsRequest;
 import io.mezzo.proto.v1.UpdateWeightsResponse;
+import io.mezzo.common.security.TlsContext;
+import io.mezzo.master.auth.Acls;
+import io.mezzo.master.auth.Action;
+import io.mezzo.master.auth.Audit;
+import io.mezzo.master.auth.AuthContext;
+import io.mezzo.master.auth.ViewFilter;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
@@ -44,17 +51,79 @@ import java.util.function.Supplier;
  */
 final class OperatorService extends OperatorGrpc.OperatorImplBase {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(OperatorService.class);
+
     private final EventLoop loop;
     private final MasterCore core;
     /** The core's read-only views; called on the loop only (through {@code loop.call}). */
     private final StateViews views;
     private final Leadership leadership;
+    private final Acls acls;
+    private final TlsContext tls;
 
     OperatorService(EventLoop loop, MasterCore core, Leadership leadership) {
+        this(loop, core, leadership, Acls.PERMISSIVE, null);
+    }
+
+    /**
+     * @param acls what operators may change and see
+     * @param tls how to call agents (GetAgentContainers); null for plaintext
+     */
+    OperatorService(EventLoop loop, MasterCore core, Leadership leadership, Acls acls, TlsContext tls) {
         this.loop = loop;
         this.core = core;
         this.views = core.views();
         this.leadership = leadership;
+        this.acls = acls;
+        this.tls = tls;
+    }
+
+    /** What the current caller may see. */
+    private ViewFilter filter() {
+        return new ViewFilter(acls, AuthContext.principal());
+    }
+
+    /**
+     * The ACL check of a mutating call, with its audit line when refused: true when the call may go
+     * on (the caller then audits its outcome), false when it was answered PERMISSION_DENIED.
+     */
+    private boolean authorized(StreamObserver<?> out, String call, Action action, List<String> objects) {
+        String principal = AuthContext.principal();
+        for (String object : objects) {
+            String deny = acls.deny(action, principal, object);
+            if (deny != null) {
+                LOG.warn("Refused {} from {}: permission denied: {}", call, PeerInterceptor.peer(), deny);
+                Audit.record(principal, PeerInterceptor.peer(), call, String.join(",", objects), "denied: " + deny);
+                out.onError(Status.PERMISSION_DENIED.withDescription(deny).asRuntimeException());
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Wraps {@code out} so that the call's outcome is audited once. */
+    private static <T> StreamObserver<T> audited(StreamObserver<T> out, String call, String objects) {
+        String principal = AuthContext.principal();
+        String peer = PeerInterceptor.peer();
+        return new StreamObserver<>() {
+            @Override
+            public void onNext(T value) {
+                out.onNext(value);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                Status s = Status.fromThrowable(t);
+                Audit.record(principal, peer, call, objects, "failed: " + s.getCode() + " " + s.getDescription());
+                out.onError(t);
+            }
+
+            @Override
+            public void onCompleted() {
+                Audit.record(principal, peer, call, objects, "ok");
+                out.onCompleted();
+            }
+        };
     }
 
     @Override
@@ -75,26 +144,34 @@ final class OperatorService extends OperatorGrpc.OperatorImplBase {
 
     @Override
     public void getState(GetStateRequest request, StreamObserver<GetStateResponse> out) {
-        answer(out, views::state);
+        ViewFilter filter = filter();
+        answer(out, () -> filter.state(views.state()));
     }
 
     @Override
     public void getAgents(GetAgentsRequest request, StreamObserver<GetAgentsResponse> out) {
-        answer(out, () -> GetAgentsResponse.newBuilder().addAllAgents(views.agentViews()).build());
+        ViewFilter filter = filter();
+        answer(out, () -> GetAgentsResponse.newBuilder().addAllAgents(filter.agents(views.agentViews())).build());
     }
 
     @Override
     public void getFrameworks(GetFrameworksRequest request, StreamObserver<GetFrameworksResponse> out) {
-        answer(out, () -> GetFrameworksResponse.newBuilder().addAllFrameworks(views.frameworkViews()).build());
+        ViewFilter filter = filter();
+        answer(out, () -> GetFrameworksResponse.newBuilder().addAllFrameworks(filter.frameworks(views.frameworkViews()))
+                .build());
     }
 
     @Override
     public void getTasks(GetTasksRequest request, StreamObserver<GetTasksResponse> out) {
         FrameworkId only = request.getFrameworkId().getValue().isEmpty() ? null : FrameworkId.of(request.getFrameworkId());
-        answer(out, () -> GetTasksResponse.newBuilder()
-                .addAllTasks(views.tasks(only))
-                .addAllCompletedTasks(views.completedTasks(only))
-                .build());
+        ViewFilter filter = filter();
+        answer(out, () -> {
+            var frameworks = views.frameworkViews();
+            return GetTasksResponse.newBuilder()
+                    .addAllTasks(filter.tasks(views.tasks(only), frameworks))
+                    .addAllCompletedTasks(filter.tasks(views.completedTasks(only), frameworks))
+                    .build();
+        });
     }
 
     @Override
@@ -104,12 +181,28 @@ final class OperatorService extends OperatorGrpc.OperatorImplBase {
 
     @Override
     public void updateWeights(UpdateWeightsRequest request, StreamObserver<UpdateWeightsResponse> out) {
-        change(out, () -> core.updateWeights(request), UpdateWeightsResponse.getDefaultInstance());
+        List<String> roles = request.getWeightsList().stream().map(w -> w.getRole()).toList();
+        if (!leadership.leading()) {
+            out.onError(leadership.notLeader());
+            return;
+        }
+        if (authorized(out, "UpdateWeights", Action.UPDATE_WEIGHTS, roles)) {
+            change(audited(out, "UpdateWeights", String.join(",", roles)), () -> core.updateWeights(request),
+                    UpdateWeightsResponse.getDefaultInstance());
+        }
     }
 
     @Override
     public void updateQuota(UpdateQuotaRequest request, StreamObserver<UpdateQuotaResponse> out) {
-        change(out, () -> core.updateQuota(request), UpdateQuotaResponse.getDefaultInstance());
+        List<String> roles = request.getQuotasList().stream().map(q -> q.getRole()).toList();
+        if (!leadership.leading()) {
+            out.onError(leadership.notLeader());
+            return;
+        }
+        if (authorized(out, "UpdateQuota", Action.UPDATE_QUOTAS, roles)) {
+            change(audited(out, "UpdateQuota", String.join(",", roles)), () -> core.updateQuota(request),
+                    UpdateQuotaResponse.getDefaultInstance());
+        }
     }
 
     @Override
@@ -129,7 +222,7 @@ final class OperatorService extends OperatorGrpc.OperatorImplBase {
             } else if (endpoint.isEmpty()) {
                 out.onError(Status.NOT_FOUND.withDescription("agent " + id + " is not connected").asRuntimeException());
             } else {
-                askAgent(endpoint.get(), out);
+                askAgent(endpoint.get(), tls, out);
             }
         });
     }
@@ -145,20 +238,24 @@ final class OperatorService extends OperatorGrpc.OperatorImplBase {
             return;
         }
         AgentId id = AgentId.of(request.getAgentId());
+        if (!authorized(out, "MarkAgentGone", Action.MARK_AGENTS_GONE, List.of(id.value()))) {
+            return;
+        }
+        StreamObserver<MarkAgentGoneResponse> audited = audited(out, "MarkAgentGone", id.value());
         loop.append(() -> core.markGone(id, error -> {
             if (error == null) {
-                out.onNext(MarkAgentGoneResponse.getDefaultInstance());
-                out.onCompleted();
+                audited.onNext(MarkAgentGoneResponse.getDefaultInstance());
+                audited.onCompleted();
             } else {
-                out.onError((error.contains("not known") ? Status.NOT_FOUND : Status.UNAVAILABLE)
+                audited.onError((error.contains("not known") ? Status.NOT_FOUND : Status.UNAVAILABLE)
                         .withDescription(error).asRuntimeException());
             }
         }));
     }
 
     /** Asks the agent itself, off the loop: the master keeps no usage samples. */
-    private static void askAgent(String endpoint, StreamObserver<GetContainersResponse> out) {
-        ManagedChannel channel = NettyChannelBuilder.forTarget(endpoint).usePlaintext().build();
+    private static void askAgent(String endpoint, TlsContext tls, StreamObserver<GetContainersResponse> out) {
+        ManagedChannel channel = Grpc.newChannelBuilder(endpoint, TlsContext.channelCredentials(tls)).build();
         AgentOperatorGrpc.newStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
                 .getContainers(GetContainersRequest.getDefaultInstance(), new StreamObserver<>() {
                     @Override

@@ -106,6 +106,25 @@ final class Outbox {
     }
 
     /** Refuses an agent's message with an ERROR and ends the stream (the agent reconnects). */
+    /**
+     * Refuses an agent stream for lack of permission (an agent id that belongs to another
+     * principal): logged at WARN, answered PERMISSION_DENIED, closed.
+     */
+    void denyAgent(AgentConnection conn, String message) {
+        LOG.warn("Refused {}: permission denied: {}", conn, message);
+        conn.out.fail(Status.PERMISSION_DENIED.withDescription(message));
+    }
+
+    /**
+     * Refuses a SUBSCRIBE for lack of permission (another principal's framework id, a role the
+     * ACLs refuse): an ERROR event, then the stream fails PERMISSION_DENIED. Logged at WARN.
+     */
+    void denyStream(SchedulerConnection conn, Call.Type type, String message) {
+        LOG.warn("Refused {} on {}: permission denied: {}", type, conn, message);
+        conn.out.send(errorEvent(Event.Error.Code.INVALID_CALL, type, message));
+        conn.out.fail(Status.PERMISSION_DENIED.withDescription(message));
+    }
+
     void rejectAgent(AgentConnection conn, String message) {
         LOG.warn("Refused {}: {}", conn, message);
         conn.out.send(withEpoch(MasterMessage.newBuilder()

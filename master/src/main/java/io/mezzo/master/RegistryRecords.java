@@ -106,18 +106,31 @@ final class RegistryRecords {
     }
 
     static RegistryOp admitted(AgentInfo info, double registeredTime) {
+        return admitted(info, registeredTime, "");
+    }
+
+    /** An admitted agent, owned by {@code principal} ("" for anonymous). */
+    static RegistryOp admitted(AgentInfo info, double registeredTime, String principal) {
         return put(RegistryAgent.newBuilder().setInfo(info).setState(RegistryAgent.State.ADMITTED)
-                .setRegisteredTime(registeredTime).build());
+                .setRegisteredTime(registeredTime).setPrincipal(principal).build());
     }
 
     static RegistryOp unreachable(AgentInfo info, double registeredTime, double unreachableTime) {
+        return unreachable(info, registeredTime, unreachableTime, "");
+    }
+
+    static RegistryOp unreachable(AgentInfo info, double registeredTime, double unreachableTime, String principal) {
         return put(RegistryAgent.newBuilder().setInfo(info).setState(RegistryAgent.State.UNREACHABLE)
-                .setRegisteredTime(registeredTime).setUnreachableTime(unreachableTime).build());
+                .setRegisteredTime(registeredTime).setUnreachableTime(unreachableTime).setPrincipal(principal).build());
     }
 
     static RegistryOp gone(AgentInfo info, double registeredTime, double goneTime) {
+        return gone(info, registeredTime, goneTime, "");
+    }
+
+    static RegistryOp gone(AgentInfo info, double registeredTime, double goneTime, String principal) {
         return put(RegistryAgent.newBuilder().setInfo(info).setState(RegistryAgent.State.GONE)
-                .setRegisteredTime(registeredTime).setGoneTime(goneTime).build());
+                .setRegisteredTime(registeredTime).setGoneTime(goneTime).setPrincipal(principal).build());
     }
 
     static RegistryOp active(FrameworkInfo info, double registeredTime, double disconnectedTime) {

@@ -14,15 +14,22 @@ final class SchedulerConnection {
     final long id;
     final String peer;
     final OutboundStream<Event> out;
+    /** The authenticated principal of the stream (AuthContext); null when anonymous. */
+    final String principal;
     /** The framework subscribed on this stream; null before SUBSCRIBE. Loop thread only. */
     FrameworkId framework;
     /** A SUBSCRIBE on this stream is being made durable. Loop thread only. */
     boolean subscribing;
 
     SchedulerConnection(long id, String peer, OutboundStream<Event> out) {
+        this(id, peer, out, null);
+    }
+
+    SchedulerConnection(long id, String peer, OutboundStream<Event> out, String principal) {
         this.id = id;
         this.peer = peer;
         this.out = out;
+        this.principal = principal;
     }
 
     @Override

@@ -5,6 +5,7 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.mezzo.common.grpc.OutboundStream;
 import io.mezzo.common.loop.EventLoop;
+import io.mezzo.master.auth.AuthContext;
 import io.mezzo.proto.v1.Call;
 import io.mezzo.proto.v1.Event;
 import io.mezzo.proto.v1.SchedulerGrpc;
@@ -51,7 +52,8 @@ final class SchedulerService extends SchedulerGrpc.SchedulerImplBase {
         SchedulerConnection[] holder = new SchedulerConnection[1];
         OutboundStream<Event> out = OutboundStream.attach(observer, capacity,
                 reason -> loop.append(() -> core.onSchedulerDropped(holder[0], reason)));
-        SchedulerConnection conn = new SchedulerConnection(streams.incrementAndGet(), PeerInterceptor.peer(), out);
+        SchedulerConnection conn = new SchedulerConnection(streams.incrementAndGet(), PeerInterceptor.peer(), out,
+                AuthContext.principal());
         holder[0] = conn;
         observer.setOnCancelHandler(() -> loop.append(() -> {
             conn.out.markClosed();

@@ -1,5 +1,7 @@
 package io.mezzo.scheduler;
 
+import io.grpc.CallCredentials;
+import io.grpc.ChannelCredentials;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -9,6 +11,7 @@ import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.mezzo.common.grpc.LeaderHint;
 import io.mezzo.common.grpc.OutboundStream;
+import io.mezzo.common.security.TlsContext;
 import io.mezzo.proto.v1.Call;
 import io.mezzo.proto.v1.Event;
 import io.mezzo.proto.v1.MasterInfo;
@@ -65,13 +68,26 @@ final class MasterConnection {
 
     /** Opens a channel and a Subscribe stream to {@code master}. Nothing is sent yet. */
     static MasterConnection open(long serial, MasterInfo master, Listener listener) {
-        ManagedChannel channel = Grpc.newChannelBuilderForAddress(
-                        host(master), master.getPort(), InsecureChannelCredentials.create())
+        return open(serial, master, listener, null, null);
+    }
+
+    /**
+     * Opens a channel and a Subscribe stream to {@code master}, over TLS when {@code tls} is given
+     * and with {@code credentials} on the call when given. Nothing is sent yet.
+     */
+    static MasterConnection open(long serial, MasterInfo master, Listener listener, TlsContext tls,
+            CallCredentials credentials) {
+        ChannelCredentials transport = tls == null ? InsecureChannelCredentials.create() : tls.channelCredentials();
+        ManagedChannel channel = Grpc.newChannelBuilderForAddress(host(master), master.getPort(), transport)
                 .directExecutor()
                 .userAgent("mezzo-scheduler-api")
                 .build();
         MasterConnection connection = new MasterConnection(serial, master, channel);
-        SchedulerGrpc.newStub(channel).subscribe(connection.new Observer(listener));
+        SchedulerGrpc.SchedulerStub stub = SchedulerGrpc.newStub(channel);
+        if (credentials != null) {
+            stub = stub.withCallCredentials(credentials);
+        }
+        stub.subscribe(connection.new Observer(listener));
         return connection;
     }
 
@@ -170,6 +186,16 @@ final class MasterConnection {
         public void onError(Throwable t) {
             Status status = Status.fromThrowable(t);
             Metadata trailers = Status.trailersFromThrowable(t);
+            if (status.getCode() == Status.Code.UNAUTHENTICATED) {
+                // No retry fixes missing or wrong credentials: told to the scheduler as a refused SUBSCRIBE.
+                listener.onEvent(MasterConnection.this, Event.newBuilder()
+                        .setType(Event.Type.ERROR)
+                        .setError(Event.Error.newBuilder()
+                                .setCode(Event.Error.Code.INVALID_CALL)
+                                .setCallType(io.mezzo.proto.v1.Call.Type.SUBSCRIBE)
+                                .setMessage("UNAUTHENTICATED: " + status.getDescription()))
+                        .build());
+            }
             String hint = status.getCode() == Status.Code.UNAVAILABLE ? LeaderHint.read(trailers) : null;
             String reason = status.getCode()
                     + (status.getDescription() == null ? "" : " (" + status.getDescription() + ")");

@@ -6,6 +6,10 @@ import io.mezzo.common.loop.EventLoop;
 import io.mezzo.common.loop.FaultHandler;
 import io.mezzo.common.loop.LoggingFaultHandler;
 import io.mezzo.common.retry.Backoff;
+import io.mezzo.common.security.BasicAuth;
+import io.mezzo.common.security.Credential;
+import io.mezzo.common.security.TlsContext;
+import io.mezzo.common.security.TlsSettings;
 import io.mezzo.ha.MasterDetector;
 import io.mezzo.ha.MasterDetectors;
 import io.mezzo.ha.StandaloneMasterDetector;
@@ -116,6 +120,7 @@ public final class MezzoSchedulerClient implements SchedulerDriver {
                 new Backoff(b.backoffInitial, b.backoffMax, new Random()),
                 b.clock,
                 b.faultHandler);
+        subscription.secure(TlsContext.of(b.tls), b.credential == null ? null : BasicAuth.callCredentials(b.credential));
     }
 
     /**
@@ -283,6 +288,8 @@ public final class MezzoSchedulerClient implements SchedulerDriver {
         private Duration backoffInitial = Duration.ofSeconds(1);
         private Duration backoffMax = Duration.ofSeconds(30);
         private int missedHeartbeats = 5;
+        private TlsSettings tls = TlsSettings.NONE;
+        private Credential credential;
 
         private Builder(FrameworkInfo frameworkInfo, Scheduler scheduler) {
             this.frameworkInfo = Objects.requireNonNull(frameworkInfo, "frameworkInfo");
@@ -400,6 +407,27 @@ public final class MezzoSchedulerClient implements SchedulerDriver {
          * @throws IllegalStateException when neither {@link #master} nor {@link #detector} was
          *     given
          */
+        /**
+         * Reaches the masters over TLS: {@code tls.ca()} verifies the masters' certificates (the
+         * address dialed must be in a master's certificate), and {@code tls.cert()} / {@code key()},
+         * when given, are the framework's client certificate (mutual TLS; its common name is the
+         * framework's principal). Default: plaintext. See docs/security.md.
+         */
+        public Builder tls(TlsSettings tls) {
+            this.tls = tls == null ? TlsSettings.NONE : tls;
+            return this;
+        }
+
+        /**
+         * Authenticates as {@code credential}'s principal (Mesos {@code --credential}); the
+         * framework's {@code principal} must then be that one or empty. Send it only over TLS.
+         * Default: none.
+         */
+        public Builder credential(Credential credential) {
+            this.credential = credential;
+            return this;
+        }
+
         public MezzoSchedulerClient build() {
             if (detector == null) {
                 throw new IllegalStateException("give the master with master(\"host:port\") or detector(...)");

@@ -1,10 +1,12 @@
 package io.mezzo.scheduler;
 
+import io.grpc.CallCredentials;
 import io.grpc.ManagedChannel;
 import io.mezzo.common.clock.Clock;
 import io.mezzo.common.loop.EventLoop;
 import io.mezzo.common.loop.FaultHandler;
 import io.mezzo.common.retry.Backoff;
+import io.mezzo.common.security.TlsContext;
 import io.mezzo.ha.LeaderHints;
 import io.mezzo.ha.MasterDetector;
 import io.mezzo.proto.v1.Call;
@@ -123,6 +125,10 @@ final class Subscription {
     private boolean schedulerSubscribed;
     private long eventsReceived;
     private final LaunchedTasks launchedTasks;
+    /** TLS to the masters, or null for plaintext; set before start, closed with the client. */
+    private TlsContext tls;
+    /** Credentials sent on every stream, or null; set before start. */
+    private CallCredentials credentials;
 
     /**
      * A subscription of {@code frameworkInfo} (its {@code id}, if set, is resubscribed) that calls
@@ -167,6 +173,12 @@ final class Subscription {
      * Stops for good (on the loop), then stops the loop thread and waits briefly for the channels.
      * From a callback it stops at once and lets the channels terminate on their own.
      */
+    /** Sets how to reach the masters securely; before the client starts. */
+    void secure(TlsContext tls, CallCredentials credentials) {
+        this.tls = tls;
+        this.credentials = credentials;
+    }
+
     void close() {
         if (loop.inLoopThread()) {
             stopForGood(Level.INFO, "client closed");
@@ -189,6 +201,9 @@ final class Subscription {
         }
         loop.close();
         awaitTermination(toAwait);
+        if (tls != null) {
+            tls.close();
+        }
     }
 
     /**
@@ -379,7 +394,7 @@ final class Subscription {
         FrameworkInfo info = frameworkId == null
                 ? frameworkInfo
                 : frameworkInfo.toBuilder().setId(frameworkId).build();
-        connection = MasterConnection.open(++connectionSerial, target, edge);
+        connection = MasterConnection.open(++connectionSerial, target, edge, tls, credentials);
         channels.add(connection.channel());
         LOG.info("Subscribing framework '{}' {} with master {} (attempt {})",
                 frameworkInfo.getName(), idText(), connection.address(), backoff.attempts() + 1);

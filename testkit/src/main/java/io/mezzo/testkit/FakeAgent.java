@@ -33,6 +33,8 @@ public final class FakeAgent implements AutoCloseable {
     public final BlockingQueue<MasterMessage> messages = new LinkedBlockingQueue<>();
     /** True once the stream ended, from either side. */
     public volatile boolean closed;
+    /** How the stream failed, when it did (set before {@link #closed}). */
+    public volatile Throwable error;
     /** Whether PINGs are answered with PONGs; a test turns it off to make the agent unreachable. */
     public volatile boolean answerPings = true;
     /** The agent id from REGISTERED, or the one this agent re-registers with. */
@@ -58,6 +60,7 @@ public final class FakeAgent implements AutoCloseable {
 
             @Override
             public void onError(Throwable t) {
+                error = t;
                 closed = true;
             }
 

@@ -1,5 +1,7 @@
 package io.mezzo.agent.link;
 
+import io.grpc.CallCredentials;
+import io.grpc.ChannelCredentials;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -174,6 +176,8 @@ public final class MasterLink {
     /** Hints followed since the last registration (invariant 5). */
     private int hintsInARow;
     private ManagedChannel channel;
+    /** Sent on every stream when set (the agent's --credential). Set once at construction. */
+    private CallCredentials credentials;
     private long generation;
     private OutboundStream<AgentMessage> outbound;
     private AgentId agentId;
@@ -195,6 +199,25 @@ public final class MasterLink {
             Handler handler,
             Consumer<MasterMessage.StatusUpdateAck> acknowledgements) {
         this(loop, detector, settings, random, faultHandler, handler, acknowledgements, MasterLink::plaintextChannel);
+    }
+
+    /**
+     * A link reaching the masters with {@code transport} (TLS or plaintext), sending {@code
+     * credentials} (or none, when null) on its stream.
+     */
+    public MasterLink(
+            EventLoop loop,
+            MasterDetector detector,
+            Settings settings,
+            Random random,
+            FaultHandler faultHandler,
+            Handler handler,
+            Consumer<MasterMessage.StatusUpdateAck> acknowledgements,
+            ChannelCredentials transport,
+            CallCredentials credentials) {
+        this(loop, detector, settings, random, faultHandler, handler, acknowledgements,
+                (host, port) -> Grpc.newChannelBuilderForAddress(host, port, transport).build());
+        this.credentials = credentials;
     }
 
     MasterLink(
@@ -342,7 +365,11 @@ public final class MasterLink {
             channel = channelFactory.apply(host(leader), leader.getPort());
         }
         long gen = ++generation;
-        AgentLinkGrpc.newStub(channel).connect(new ClientResponseObserver<AgentMessage, MasterMessage>() {
+        AgentLinkGrpc.AgentLinkStub stub = AgentLinkGrpc.newStub(channel);
+        if (credentials != null) {
+            stub = stub.withCallCredentials(credentials);
+        }
+        stub.connect(new ClientResponseObserver<AgentMessage, MasterMessage>() {
             @Override
             public void beforeStart(ClientCallStreamObserver<AgentMessage> requestStream) {
                 // Called inside connect(), on the loop thread.

@@ -128,6 +128,9 @@ final class AgentCommand implements Callable<Integer> {
     @Mixin
     LoggingOptions logging;
 
+    @Mixin
+    TlsOptions tls;
+
     @Override
     public Integer call() throws Exception {
         logging.apply("agent");
@@ -152,6 +155,8 @@ final class AgentCommand implements Callable<Integer> {
                 // SIGTERM stops the agent but leaves the tasks of checkpointing frameworks running for the
                 // next agent on this work directory (upgrades); see docs/operations.md.
                 .killTasksOnStop(killTasksOnStop)
+                .tls(tls.settings())
+                .credential(tls.credential())
                 .onShutdown(() -> daemon[0].stop(0));
         if (hostname != null) {
             b.hostname(hostname);

@@ -58,6 +58,12 @@ final class DevCommand implements Callable<Integer> {
             description = "Run a demo task once the cluster is up. Default: ${DEFAULT-VALUE}.")
     boolean demo;
 
+    @Option(names = "--secure", defaultValue = "false",
+            description = "Start the same cluster with TLS and authentication on: a throwaway CA and certificates"
+                    + " in <work_dir>/tls, credentials for an operator and a framework, every --authenticate_* on."
+                    + " Prints how to call it. Default: ${DEFAULT-VALUE}.")
+    boolean secure;
+
     @Mixin
     LoggingOptions logging;
 
@@ -71,8 +77,13 @@ final class DevCommand implements Callable<Integer> {
         EmbeddedZooKeeper zk = EmbeddedZooKeeper.start("127.0.0.1", zkPort, workDir.resolve("zookeeper"));
         String zkUrl = "zk://" + zk.connectString() + "/mezzo";
         Daemons[] daemon = new Daemons[1];
-        Master master = new Master(MasterConfig.builder().ip("127.0.0.1").port(port).httpPort(httpPort)
-                .zk(zkUrl).onLostLeadership(reason -> daemon[0].stop(1)).build());
+        DevSecurity security = secure ? DevSecurity.create(workDir.resolve("tls")) : null;
+        MasterConfig.Builder masterConfig = MasterConfig.builder().ip("127.0.0.1").port(port).httpPort(httpPort)
+                .zk(zkUrl).onLostLeadership(reason -> daemon[0].stop(1));
+        if (security != null) {
+            security.master(masterConfig);
+        }
+        Master master = new Master(masterConfig.build());
         try {
             master.start();
             master.elected().get(30, TimeUnit.SECONDS);
@@ -85,6 +96,9 @@ final class DevCommand implements Callable<Integer> {
                 .ip("127.0.0.1")
                 .port(agentPort)
                 .workDir(workDir);
+        if (security != null) {
+            security.agent(agentConfig);
+        }
         if (resources != null) {
             agentConfig.resources(resources);
         }
@@ -104,17 +118,21 @@ final class DevCommand implements Callable<Integer> {
         out.println();
         out.println("Mezzo dev cluster is up.");
         out.println("  master    127.0.0.1:" + master.port() + "  (gRPC: schedulers, agents, operator API)");
-        out.println("  http      http://127.0.0.1:" + master.httpPort() + "/state  (also /health, /leader, /agents,"
+        out.println("  http      " + (security == null ? "http" : "https") + "://127.0.0.1:" + master.httpPort() + "/state  (also /health, /leader, /agents,"
                 + " /frameworks, /tasks)");
         out.println("  zookeeper " + zkUrl + "  (leader election and registry; --master accepts it too)");
         out.println("  agent     127.0.0.1:" + agent.boundPort() + "  " + agent.agentId().map(Object::toString).orElse("")
                 + " with " + agent.resources());
         out.println("  work dir  " + workDir);
-        out.println("  try       grpcurl -plaintext 127.0.0.1:" + master.port() + " mezzo.v1.Operator/GetState");
-        out.println("            " + launcher() + " run --master 127.0.0.1:" + master.port() + " -- echo hello");
+        if (security == null) {
+            out.println("  try       grpcurl -plaintext 127.0.0.1:" + master.port() + " mezzo.v1.Operator/GetState");
+            out.println("            " + launcher() + " run --master 127.0.0.1:" + master.port() + " -- echo hello");
+        } else {
+            security.printUsage(out, launcher(), master.port(), master.httpPort());
+        }
         out.flush();
         if (demo) {
-            runDemo(zkUrl, out);
+            runDemo(zkUrl, out, security);
         }
         out.println("Serving until Ctrl-C.");
         out.flush();
@@ -132,14 +150,17 @@ final class DevCommand implements Callable<Integer> {
         return script.startsWith(cwd) ? cwd.relativize(script).toString() : script.toString();
     }
 
-    private static void runDemo(String masterUrl, PrintStream out) throws Exception {
+    private static void runDemo(String masterUrl, PrintStream out, DevSecurity security) throws Exception {
         out.println();
         out.println("Demo: running `echo hello from mezzo` through the cluster:");
         RunFramework demo = new RunFramework("demo-1", "demo", Resources.scalars(Resources.CPUS, 100, Resources.MEM, 32_000),
                 CommandInfo.newBuilder().setShell("echo hello from mezzo").build(), out, "demo");
         FrameworkInfo info = FrameworkInfo.newBuilder().setName("mezzo-dev-demo").setFailoverTimeout(0).build();
-        try (MezzoSchedulerClient client = MezzoSchedulerClient.builder(info, demo)
-                .master(masterUrl).build()) {
+        MezzoSchedulerClient.Builder builder = MezzoSchedulerClient.builder(info, demo).master(masterUrl);
+        if (security != null) {
+            security.framework(builder);
+        }
+        try (MezzoSchedulerClient client = builder.build()) {
             client.start();
             TaskStatus status = demo.result().get(60, TimeUnit.SECONDS);
             out.println(status.getState() == io.mezzo.proto.v1.TaskState.TASK_FINISHED

@@ -101,6 +101,39 @@ final class MasterCommand implements Callable<Integer> {
     @Mixin
     LoggingOptions logging;
 
+    @Mixin
+    TlsOptions tls;
+
+    @Option(names = "--credentials", paramLabel = "FILE",
+            description = "Principals and secrets that frameworks, agents and operators may authenticate with"
+                    + " ('principal secret' per line, or Mesos JSON {\"credentials\": [...]}). Default: none.")
+    java.nio.file.Path credentials;
+
+    @Option(names = "--authenticate_frameworks", negatable = true, defaultValue = "false", fallbackValue = "true",
+            description = "Refuse schedulers that present no valid credential or client certificate."
+                    + " Default: ${DEFAULT-VALUE}.")
+    boolean authenticateFrameworks;
+
+    @Option(names = "--authenticate_agents", negatable = true, defaultValue = "false", fallbackValue = "true",
+            description = "Refuse agents that present no valid credential or client certificate. Default: ${DEFAULT-VALUE}.")
+    boolean authenticateAgents;
+
+    @Option(names = "--authenticate_operators", negatable = true, defaultValue = "false", fallbackValue = "true",
+            description = "Refuse operator API calls (GetHealth aside) without a valid credential or client"
+                    + " certificate. Default: ${DEFAULT-VALUE}.")
+    boolean authenticateOperators;
+
+    @Option(names = "--authenticate_http", negatable = true, defaultValue = "false", fallbackValue = "true",
+            description = "Refuse HTTP requests (/health aside) without a valid credential (curl -u) or client"
+                    + " certificate. Default: ${DEFAULT-VALUE}.")
+    boolean authenticateHttp;
+
+    @Option(names = "--acls", paramLabel = "FILE",
+            description = "ACLs (JSON, see docs/security.md): who may register with which roles, run tasks as"
+                    + " which users, change weights and quotas, mark agents gone, see what. Default: none"
+                    + " (everything allowed).")
+    java.nio.file.Path acls;
+
     @Override
     public Integer call() throws Exception {
         logging.apply("master");
@@ -125,6 +158,13 @@ final class MasterCommand implements Callable<Integer> {
                 .minAllocatable(io.mezzo.master.allocator.MinAllocatable.parse(minAllocatable))
                 .allocatorSeed(allocatorSeed)
                 .frameworkHeartbeatInterval(heartbeatInterval)
+                .tls(tls.settings())
+                .credentials(credentials == null ? null : io.mezzo.common.security.CredentialsFile.load(credentials))
+                .authenticateFrameworks(authenticateFrameworks)
+                .authenticateAgents(authenticateAgents)
+                .authenticateOperators(authenticateOperators)
+                .authenticateHttp(authenticateHttp)
+                .acls(acls == null ? null : io.mezzo.master.auth.Acls.load(acls))
                 .build();
         Master master = new Master(config);
         daemon[0] = new Daemons("master", master);

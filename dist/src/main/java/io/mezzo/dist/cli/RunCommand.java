@@ -133,6 +133,9 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     LoggingOptions logging;
 
+    @Mixin
+    TlsOptions tls;
+
     @Override
     public Integer call() throws Exception {
         if (attempts < 1) {
@@ -171,7 +174,8 @@ final class RunCommand implements Callable<Integer> {
         RunFramework scheduler = new RunFramework(taskId, taskName, res.build(), cmd.build(), System.out, "mezzo run",
                 master, new RunFramework.Bounds(masterTimeout, offerTimeout, unreachableTimeout, timeout, attempts),
                 SystemClock.INSTANCE, LoggingFaultHandler.INSTANCE);
-        MezzoSchedulerClient client = MezzoSchedulerClient.builder(framework, scheduler).master(master).build();
+        MezzoSchedulerClient client = MezzoSchedulerClient.builder(framework, scheduler).master(master)
+                .tls(tls.settings()).credential(tls.credential()).build();
         Thread interrupt = new Thread(() -> stopOnSignal(client, scheduler), "mezzo-run-interrupt");
         Runtime.getRuntime().addShutdownHook(interrupt);
         try {

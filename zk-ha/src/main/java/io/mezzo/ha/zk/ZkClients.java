@@ -43,26 +43,32 @@ public final class ZkClients {
     }
 
     /**
-     * With credentials, nodes belong to their creator; everyone may read them, so that tools can
-     * find the leader.
+     * With credentials, nodes belong to their creator (every master authenticates as the same
+     * digest user, so every master may write them) and nobody else may change them. The election
+     * and leader nodes are readable by everyone, so that agents, schedulers and tools find the
+     * leader without credentials; the registry (frameworks, agents, roles, with their principals)
+     * is readable only with the masters' credentials. See docs/high-availability.md.
      */
-    private static final class CreatorAllWorldRead implements ACLProvider {
-        private static final List<ACL> ACLS;
+    static final class CreatorAllWorldRead implements ACLProvider {
+        private static final List<ACL> WORLD_READABLE;
 
         static {
             List<ACL> acls = new ArrayList<>(ZooDefs.Ids.CREATOR_ALL_ACL);
             acls.addAll(ZooDefs.Ids.READ_ACL_UNSAFE);
-            ACLS = List.copyOf(acls);
+            // Not List.copyOf: ZooKeeper checks acl.contains(null), which immutable lists refuse.
+            WORLD_READABLE = java.util.Collections.unmodifiableList(acls);
         }
 
         @Override
         public List<ACL> getDefaultAcl() {
-            return ACLS;
+            return WORLD_READABLE;
         }
 
         @Override
         public List<ACL> getAclForPath(String path) {
-            return ACLS;
+            return path != null && (path.endsWith(ZkPaths.REGISTRY) || path.contains(ZkPaths.REGISTRY + "/"))
+                    ? ZooDefs.Ids.CREATOR_ALL_ACL
+                    : WORLD_READABLE;
         }
     }
 }

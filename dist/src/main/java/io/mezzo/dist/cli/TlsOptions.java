@@ -1,0 +1,51 @@
+package io.mezzo.dist.cli;
+
+import io.mezzo.common.security.ClientAuth;
+import io.mezzo.common.security.Credential;
+import io.mezzo.common.security.CredentialsFile;
+import io.mezzo.common.security.TlsSettings;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code --tls_cert}, {@code --tls_key}, {@code --tls_ca}, {@code --tls_client_auth} and {@code
+ * --credential}: the same names on every daemon and client (each also from {@code MEZZO_TLS_CERT}
+ * and so on). See docs/security.md.
+ */
+final class TlsOptions {
+
+    @Option(names = "--tls_cert", paramLabel = "PEM",
+            description = "Certificate chain (PEM) this process presents: a daemon serves TLS with it; a client"
+                    + " presents it for mutual TLS (its CN is the principal). Re-read every minute."
+                    + " Default: none (plaintext).")
+    Path cert;
+
+    @Option(names = "--tls_key", paramLabel = "PEM", description = "Private key (PKCS#8 PEM) of --tls_cert. Default: none.")
+    Path key;
+
+    @Option(names = "--tls_ca", paramLabel = "PEM",
+            description = "CA certificate(s) (PEM) trusted to sign peers: servers' certificates for a client,"
+                    + " client certificates for a daemon. `mezzo tls ca` makes one. Default: none (clients trust the JVM's CAs).")
+    Path ca;
+
+    @Option(names = "--tls_client_auth", paramLabel = "MODE", defaultValue = "none",
+            description = "Whether a daemon asks clients for a certificate signed by --tls_ca: none, optional"
+                    + " (a certificate, when given, is the client's principal) or require (no certificate, no"
+                    + " connection). Default: ${DEFAULT-VALUE}.")
+    String clientAuth;
+
+    @Option(names = "--credential", paramLabel = "FILE",
+            description = "File holding this client's principal and secret ('principal secret' on one line, or"
+                    + " Mesos JSON) sent to the master over TLS. Default: none.")
+    Path credential;
+
+    /** The settings; throws IllegalArgumentException naming the bad flag. */
+    TlsSettings settings() {
+        return new TlsSettings(cert, key, ca, ClientAuth.parse(clientAuth));
+    }
+
+    /** The client credential, or null. */
+    Credential credential() {
+        return credential == null ? null : CredentialsFile.single(credential);
+    }
+}
