@@ -23,8 +23,9 @@ public final class ZkClients {
      * largest part of a failover. 2 s keeps kill -9 of the leader to the next task done within 4 s
      * (docs/benchmarks.md). The risk of a short session is a needless failover when the leader
      * cannot answer ZooKeeper for two thirds of it (1.3 s: the client then reports SUSPENDED and the
-     * leader stops acting until it reconnects): the masters' measured GC pauses under load are tens
-     * of milliseconds (G1, docs/benchmarks.md), far below. ZooKeeper grants 2 to 20 ticks, so the
+     * leader stops acting until it reconnects); G1 young pauses of a master's small heap are
+     * expected in the tens of milliseconds, far below (to be confirmed under load: see
+     * docs/benchmarks.md). ZooKeeper grants 2 to 20 ticks, so the
      * servers need {@code tickTime} of 1 s or less for it (with 2 s ticks it becomes 4 s).
      */
     public static final Duration DEFAULT_SESSION_TIMEOUT = Duration.ofSeconds(2);
