@@ -44,7 +44,7 @@ Chaos soak of a 3-ZooKeeper, 3-master, 2-agent Mezzo cluster on 127.0.0.1.
   --down SECS      how long a killed process stays down, or the quorum stays paused
                    (default: 2; quorum: 2 x session + 2)
   --bound SECS     a run not finished after this long is hung (default: 120)
-  --session SECS   the masters' --zk_session_timeout (default: 5, the masters' default)
+  --session SECS   the masters' --zk_session_timeout (default: 5; the masters' own default is 2)
   --isolation M    the agents' --isolation (default: posix; auto uses cgroups when it can)
   --run-dir DIR    where logs go (default: /tmp/mezzo-soak-<variant>-<time>)
   --mezzo-home DIR the unpacked tarball tree (default: dist/target/mezzo next to this script)

@@ -66,7 +66,8 @@ import org.slf4j.event.Level;
  *   <li>{@link Scheduler#disconnected} is called once per subscription that was reported with
  *       {@link Scheduler#subscribed}, never for failed attempts in between.
  *   <li>A resubscription carries {@code FrameworkInfo.id} = the id from the last SUBSCRIBED.
- *   <li>The backoff is reset by SUBSCRIBED. A redirect (UNAVAILABLE with a {@code mezzo-leader}
+ *   <li>The backoff is reset by SUBSCRIBED. A detector naming a new leader is followed at once,
+ *       even while backing off. A redirect (UNAVAILABLE with a {@code mezzo-leader}
  *       trailer, whatever the detector) is followed at once the first time, after the backoff when
  *       redirects follow one another. Every ended attempt asks the detector again for the leader
  *       (re-detect); a failure without a hint goes to the leader it names now (a standalone
@@ -352,8 +353,12 @@ final class Subscription {
                     loop.cancel(RECONNECT_TIMER);
                     moveTo(ClientState.NO_LEADER);
                     LOG.info("No leading master detected; waiting for one");
+                } else if (!detected.equals(previous) && redirect == null) {
+                    // News of a new leader (a failover): no reason to wait out the backoff.
+                    loop.cancel(RECONNECT_TIMER);
+                    connect();
                 }
-                // Otherwise the pending reconnect goes to the new leader.
+                // Otherwise the pending reconnect goes to the leader (or the redirect).
             }
             case CONNECTING, SUBSCRIBED -> {
                 String current = connection.address();
@@ -368,7 +373,8 @@ final class Subscription {
                 String reason = "leading master changed to "
                         + detected.map(MasterConnection::address).orElse("none");
                 connection.abort(reason);
-                disconnect(reason, backoff.next());
+                // A new leader is news, not a failure: go to it at once.
+                disconnect(reason, Duration.ZERO);
             }
             case STOPPED -> {
                 // Nothing to follow any more.

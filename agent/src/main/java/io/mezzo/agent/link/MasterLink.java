@@ -579,7 +579,13 @@ public final class MasterLink {
             }
             to = " to the detector's leader " + address(leader);
         }
+        // The first failure since the last registration is retried at once (a restarted master,
+        // a reset connection); the detector names a new leader at once anyway. Later ones back off.
+        boolean first = backoff.attempts() == 0;
         Duration delay = backoff.next();
+        if (first) {
+            delay = Duration.ZERO;
+        }
         transition(State.BACKING_OFF);
         if (warn) {
             LOG.warn("Master {}: {}; reconnecting{} in {} ms", failed, reason, to, delay.toMillis());

@@ -36,7 +36,7 @@ final class MasterCommand implements Callable<Integer> {
                     + " Default: none (one standalone master, nothing persisted).")
     String zk;
 
-    @Option(names = "--zk_session_timeout", paramLabel = "DURATION", defaultValue = "5secs",
+    @Option(names = "--zk_session_timeout", paramLabel = "DURATION", defaultValue = "2secs",
             converter = DurationConverter.class,
             description = "ZooKeeper session timeout: a crashed leader is replaced after about this long;"
                     + " shorter fails over faster but risks needless failovers on GC pauses. Default: ${DEFAULT-VALUE}.")

@@ -18,8 +18,17 @@ import org.apache.zookeeper.data.ACL;
  */
 public final class ZkClients {
 
-    /** Default ZooKeeper session timeout: how long a crashed leader holds its leadership. */
-    public static final Duration DEFAULT_SESSION_TIMEOUT = Duration.ofSeconds(5);
+    /**
+     * Default ZooKeeper session timeout: how long a crashed leader holds its leadership, so the
+     * largest part of a failover. 2 s keeps kill -9 of the leader to the next task done within 4 s
+     * (docs/benchmarks.md). The risk of a short session is a needless failover when the leader
+     * cannot answer ZooKeeper for two thirds of it (1.3 s: the client then reports SUSPENDED and the
+     * leader stops acting until it reconnects); G1 young pauses of a master's small heap are
+     * expected in the tens of milliseconds, far below (to be confirmed under load: see
+     * docs/benchmarks.md). ZooKeeper grants 2 to 20 ticks, so the
+     * servers need {@code tickTime} of 1 s or less for it (with 2 s ticks it becomes 4 s).
+     */
+    public static final Duration DEFAULT_SESSION_TIMEOUT = Duration.ofSeconds(2);
 
     private ZkClients() {}
 
