@@ -7,7 +7,9 @@ import io.mezzo.common.id.FrameworkId;
 import io.mezzo.common.id.TaskId;
 import io.mezzo.common.resources.ResourceValidation;
 import io.mezzo.common.resources.Resources;
+import io.mezzo.common.validation.Ids;
 import io.mezzo.master.validation.AgentValidation;
+import io.mezzo.master.validation.FrameworkValidation;
 import io.mezzo.proto.v1.AgentInfo;
 import io.mezzo.proto.v1.AgentMessage;
 import io.mezzo.proto.v1.FrameworkInfo;
@@ -91,6 +93,9 @@ final class AgentReregistration {
         if (error == null && info.getId().getValue().isEmpty()) {
             error = "agent_info.id is empty";
         }
+        if (error == null) {
+            error = validateReport(rr);
+        }
         if (error == null && conn.agent != null && !conn.agent.value().equals(info.getId().getValue())) {
             error = "this stream is already registered as agent " + conn.agent;
         }
@@ -124,7 +129,38 @@ final class AgentReregistration {
                         return;
                     }
                     rebuild(conn, msg, id);
+                }, reason -> {
+                    conn.registering = false;
+                    out.rejectAgent(conn, "agent " + id + " cannot be stored: " + reason);
                 });
+    }
+
+    /**
+     * The ids an agent reports are checked with the same rule as every other id (they become
+     * registry keys and sandbox paths): the frameworks it knows and its tasks.
+     */
+    private static String validateReport(AgentMessage.Reregister rr) {
+        for (int i = 0; i < rr.getFrameworksCount(); i++) {
+            FrameworkInfo fi = rr.getFrameworks(i);
+            String error = Ids.validate("frameworks[" + i + "].id", fi.getId().getValue());
+            if (error == null) {
+                error = FrameworkValidation.validate(fi);
+            }
+            if (error != null) {
+                return "frameworks[" + i + "]: " + error;
+            }
+        }
+        for (int i = 0; i < rr.getTasksCount(); i++) {
+            Task t = rr.getTasks(i);
+            String error = Ids.validate("tasks[" + i + "].framework_id", t.getFrameworkId().getValue());
+            if (error == null) {
+                error = Ids.validate("tasks[" + i + "].task_id", t.getTaskId().getValue());
+            }
+            if (error != null) {
+                return error;
+            }
+        }
+        return null;
     }
 
     /** Rebuilds the master's view of a re-admitted agent from its report (steps 1-5 above). */

@@ -5,6 +5,7 @@ import io.mezzo.common.id.FrameworkId;
 import io.mezzo.common.id.TaskId;
 import io.mezzo.common.resources.Resources;
 import io.mezzo.common.task.TaskStates;
+import io.mezzo.common.validation.Limits;
 import io.mezzo.master.validation.IdValidation;
 import io.mezzo.proto.v1.Call;
 import io.mezzo.proto.v1.Event;
@@ -198,8 +199,13 @@ final class TaskLifecycle {
         String error = null;
         if (update.getFrameworkId().getValue().isEmpty()) {
             error = "status update has no framework_id";
+        } else if (!IdValidation.isValid(update.getFrameworkId().getValue())) {
+            error = IdValidation.validate("status update framework_id", update.getFrameworkId().getValue());
         } else if (!IdValidation.isValid(status.getTaskId().getValue())) {
-            error = "status update has an invalid task_id";
+            error = IdValidation.validate("status update task_id", status.getTaskId().getValue());
+        } else if (status.hasAgentId() && !status.getAgentId().getValue().equals(agent.id.value())) {
+            error = "status update names agent '" + Limits.shown(status.getAgentId().getValue())
+                    + "' but came from agent " + agent.id;
         } else if (status.getState() == TaskState.TASK_STATE_UNSPECIFIED || status.getState() == TaskState.UNRECOGNIZED) {
             error = "status update has no state";
         } else if (status.getUuid().size() != 16) {
@@ -216,9 +222,20 @@ final class TaskLifecycle {
         if (!status.hasAgentId()) {
             status = status.toBuilder().setAgentId(agent.id.toProto()).build();
         }
+        if (status.getMessage().length() > Limits.MESSAGE) {
+            // Frameworks get a bounded message; the update itself is not refused (the agent would resend it forever).
+            status = status.toBuilder().setMessage(status.getMessage().substring(0, Limits.MESSAGE) + "...["
+                    + (status.getMessage().length() - Limits.MESSAGE) + " more characters]").build();
+        }
         TaskState latest = update.getLatestState() == TaskState.TASK_STATE_UNSPECIFIED ? status.getState()
                 : update.getLatestState();
         TaskRecord task = agent.task(fid, tid);
+        if (task == null && ranElsewhere(fid, tid, agent.id)) {
+            // Only the agent that runs a task speaks for it: a forged update never reaches the framework.
+            LOG.warn("Dropped status update {} of task {} of framework {} from agent {}: the task runs on agent {}",
+                    status.getState(), tid, fid, agent.id, frameworks.get(fid).tasks.get(tid).agent);
+            return;
+        }
         boolean retry = task != null && task.latestStatus.getUuid().equals(status.getUuid());
         if (task != null) {
             task.latestStatus = status;
@@ -233,7 +250,7 @@ final class TaskLifecycle {
         } else {
             LOG.info("Task {} of framework {} on agent {} is {}{}{}", tid, fid, agent.id, status.getState(),
                     status.getReason() == StatusReason.REASON_UNSPECIFIED ? "" : " (" + status.getReason() + ")",
-                    status.getMessage().isEmpty() ? "" : ": " + status.getMessage());
+                    status.getMessage().isEmpty() ? "" : ": " + Limits.shown(status.getMessage()));
         }
         FrameworkRecord fw = frameworks.get(fid);
         if (fw == null) {
@@ -249,6 +266,13 @@ final class TaskLifecycle {
             return;
         }
         out.sendUpdate(fw, status);
+    }
+
+    /** True when the framework's task {@code tid} is known to run on an agent other than {@code from}. */
+    private boolean ranElsewhere(FrameworkId fid, TaskId tid, AgentId from) {
+        FrameworkRecord fw = frameworks.get(fid);
+        TaskRecord task = fw == null ? null : fw.tasks.get(tid);
+        return task != null && !task.agent.equals(from);
     }
 
     /**
