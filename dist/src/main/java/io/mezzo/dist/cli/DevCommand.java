@@ -84,7 +84,9 @@ final class DevCommand implements Callable<Integer> {
                 .master(zkUrl)
                 .ip("127.0.0.1")
                 .port(agentPort)
-                .workDir(workDir);
+                .workDir(workDir)
+                // One trusted user on one host: tasks may run as that user, root included.
+                .allowRootTasks(true);
         if (resources != null) {
             agentConfig.resources(resources);
         }
