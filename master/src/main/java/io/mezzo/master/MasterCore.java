@@ -121,9 +121,16 @@ final class MasterCore {
         // Weights and quotas are registry records too; this store writes the changes, fenced.
         RoleConfig[] persisted = {recovered.roles()};
         roles.recover(next -> {
-            List<RegistryOp> ops = RegistryRecords.roleChanges(persisted[0], next);
+            RoleConfig before = persisted[0];
+            List<RegistryOp> ops = RegistryRecords.roleChanges(before, next);
             persisted[0] = next;
-            return term.write(ops);
+            CompletableFuture<Void> written = term.write(ops);
+            if (written.isCompletedExceptionally()) {
+                // Refused before anything was written (a record that can never be stored): the
+                // registry still holds what it held, and the next change is computed against that.
+                persisted[0] = before;
+            }
+            return written;
         }, recovered.roles());
         offers.startAllocationTimer();
         frameworks.startHeartbeats();
@@ -396,6 +403,36 @@ final class MasterCore {
     /** MarkAgentGone: answers through {@code done} with null or the reason it refused. */
     void markGone(AgentId id, Consumer<String> done) {
         agents.markGone(id, done);
+    }
+
+    /**
+     * Test and fuzzing aid (O(everything)): null when the master's bookkeeping holds, else the first
+     * broken invariant. For every agent, {@code used} is the sum of its live tasks' resources (the
+     * {@link AgentRecord} invariant), every live task of a known framework is in that framework's
+     * tasks, and the allocator's sums recomputed from scratch match its own. Loop thread.
+     */
+    String checkInvariants() {
+        for (AgentRecord agent : agents.all()) {
+            io.mezzo.common.resources.Resources live = io.mezzo.common.resources.Resources.EMPTY;
+            for (TaskRecord task : agent.allTasks()) {
+                if (!task.resourcesRecovered) {
+                    live = live.plus(task.resources);
+                }
+                FrameworkRecord fw = frameworks.get(task.framework);
+                if (fw != null && !task.terminal() && fw.tasks.get(task.id) != task) {
+                    return "task " + task.id + " on agent " + agent.id + " is not among framework " + fw.id + "'s tasks";
+                }
+            }
+            if (!live.equals(agent.used)) {
+                return "agent " + agent.id + " uses " + agent.used + " but its live tasks hold " + live;
+            }
+        }
+        try {
+            offers.checkAllocatorInvariants();
+        } catch (IllegalStateException e) {
+            return e.getMessage();
+        }
+        return null;
     }
 
     /**

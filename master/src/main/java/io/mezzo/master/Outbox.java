@@ -70,6 +70,10 @@ final class Outbox {
     }
 
     static Event errorEvent(Event.Error.Code code, Call.Type type, String message) {
+        if (type == Call.Type.UNRECOGNIZED) {
+            // A type number this master does not know cannot be echoed back as an enum.
+            type = Call.Type.UNKNOWN;
+        }
         return Event.newBuilder()
                 .setType(Event.Type.ERROR)
                 .setError(Event.Error.newBuilder().setCode(code).setCallType(type).setMessage(message))

@@ -231,6 +231,31 @@ class HardeningTest {
     }
 
     @Test
+    void aCallOfATypeTheMasterDoesNotKnowIsRefused() throws Exception {
+        // Fuzzing finding (seed 1): echoing the unknown type in the ERROR threw on the loop.
+        FakeScheduler s = h.scheduler(Protos.framework("fw").build());
+        s.send(Call.newBuilder().setTypeValue(150).setFrameworkId(s.frameworkId).build());
+        Event error = s.next(Event.Type.ERROR);
+        assertThat(error.getError().getMessage()).isEqualTo("call has no type");
+        assertThat(error.getError().getCallType()).isEqualTo(Call.Type.UNKNOWN);
+        assertStillServing();
+    }
+
+    @Test
+    void aQuotaForAHugeRoleNameIsRefusedAndTheMasterKeepsLeading() throws Exception {
+        // Fuzzing finding (seeds 1, 2): the role's registry key was too long to store, and the
+        // failed write made the master step down.
+        String role = "r".repeat(600);
+        StatusRuntimeException e = Assertions.assertThrows(StatusRuntimeException.class, () -> h.operator()
+                .updateQuota(io.mezzo.proto.v1.UpdateQuotaRequest.newBuilder().addQuotas(
+                        io.mezzo.proto.v1.QuotaConfig.newBuilder().setRole(role).putGuarantees("cpus",
+                                io.mezzo.proto.v1.Value.Scalar.newBuilder().setMilli(1000).build())).build()));
+        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(e.getStatus().getDescription()).contains("has 600 characters, more than the limit of 512");
+        assertStillServing();
+    }
+
+    @Test
     void operatorCallsWithABadAgentIdAreInvalidArguments() {
         StatusRuntimeException e = Assertions.assertThrows(StatusRuntimeException.class, () -> h.operator()
                 .markAgentGone(MarkAgentGoneRequest.newBuilder().setAgentId(AgentID.newBuilder().setValue("a/b")).build()));
