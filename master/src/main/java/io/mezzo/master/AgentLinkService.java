@@ -51,6 +51,9 @@ final class AgentLinkService extends AgentLinkGrpc.AgentLinkImplBase {
                 reason -> loop.append(() -> core.onAgentDropped(holder[0], reason)));
         AgentConnection conn = new AgentConnection(streams.incrementAndGet(), PeerInterceptor.peer(), out);
         holder[0] = conn;
+        // Inbound flow control: at most INBOUND_WINDOW messages of this stream wait for the loop.
+        observer.disableAutoRequest();
+        observer.request(MasterConfig.INBOUND_WINDOW);
         observer.setOnCancelHandler(() -> loop.append(() -> {
             conn.out.markClosed();
             core.onAgentClosed(conn, "stream cancelled");
@@ -58,7 +61,10 @@ final class AgentLinkService extends AgentLinkGrpc.AgentLinkImplBase {
         return new StreamObserver<>() {
             @Override
             public void onNext(AgentMessage message) {
-                loop.append(() -> core.onAgentMessage(conn, message));
+                loop.append(() -> {
+                    observer.request(1);
+                    core.onAgentMessage(conn, message);
+                });
             }
 
             @Override

@@ -331,10 +331,11 @@ final class MasterCore {
         if (refusal.tasks().isEmpty()) {
             out.refuse(fw, Call.Type.ACCEPT, Event.Error.Code.INVALID_CALL, refusal.error());
         }
+        String error = io.mezzo.common.validation.Limits.cut(refusal.error(), io.mezzo.common.validation.Limits.MESSAGE);
         if (refusal.agent() == null) {
-            LOG.info("Refused ACCEPT of framework {}: {}", fw.id, refusal.error());
+            LOG.info("Refused ACCEPT of framework {}: {}", fw.id, error);
         } else {
-            LOG.info("Refused ACCEPT of framework {} on agent {}: {}", fw.id, refusal.agent(), refusal.error());
+            LOG.info("Refused ACCEPT of framework {} on agent {}: {}", fw.id, refusal.agent(), error);
         }
         for (OfferId id : refusal.offers()) {
             offers.giveBack(offers.get(id));

@@ -53,6 +53,9 @@ final class SchedulerService extends SchedulerGrpc.SchedulerImplBase {
                 reason -> loop.append(() -> core.onSchedulerDropped(holder[0], reason)));
         SchedulerConnection conn = new SchedulerConnection(streams.incrementAndGet(), PeerInterceptor.peer(), out);
         holder[0] = conn;
+        // Inbound flow control: at most INBOUND_WINDOW messages of this stream wait for the loop.
+        observer.disableAutoRequest();
+        observer.request(MasterConfig.INBOUND_WINDOW);
         observer.setOnCancelHandler(() -> loop.append(() -> {
             conn.out.markClosed();
             core.onSchedulerClosed(conn, "stream cancelled");
@@ -61,6 +64,7 @@ final class SchedulerService extends SchedulerGrpc.SchedulerImplBase {
             @Override
             public void onNext(Call call) {
                 loop.append(() -> {
+                    observer.request(1);
                     // A crash armed for tests (MasterFaults.crashOnNext) drops the call before dispatch.
                     if (!faults.tripsOn(call)) {
                         core.onSchedulerCall(conn, call);

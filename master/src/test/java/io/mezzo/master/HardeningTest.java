@@ -256,6 +256,25 @@ class HardeningTest {
     }
 
     @Test
+    void twoHundredFloodingSubscribeStreamsFromOneAddressLeaveTheStateAnswering() throws Exception {
+        Call.Builder reconcile = Call.newBuilder().setType(Call.Type.RECONCILE);
+        for (int i = 0; i < 200; i++) {
+            FakeScheduler s = h.rawScheduler();
+            s.send(Call.newBuilder().setType(Call.Type.SUBSCRIBE).setSubscribe(Call.Subscribe.newBuilder()
+                    .setFrameworkInfo(Protos.framework("flood-" + i))).build());
+            for (int j = 0; j < 50; j++) {
+                s.send(reconcile.build());
+            }
+        }
+        // Each stream waits on its own inbound window; the state still answers (how fast is a benchmark's).
+        assertThat(h.operator().getState(GetStateRequest.getDefaultInstance()).hasMasterInfo()).isTrue();
+        await().atMost(Timeouts.PROCESS).until(() ->
+                h.operator().getFrameworks(io.mezzo.proto.v1.GetFrameworksRequest.getDefaultInstance())
+                        .getFrameworksCount() == 200);
+        assertStillServing();
+    }
+
+    @Test
     void operatorCallsWithABadAgentIdAreInvalidArguments() {
         StatusRuntimeException e = Assertions.assertThrows(StatusRuntimeException.class, () -> h.operator()
                 .markAgentGone(MarkAgentGoneRequest.newBuilder().setAgentId(AgentID.newBuilder().setValue("a/b")).build()));

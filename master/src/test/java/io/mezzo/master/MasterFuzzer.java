@@ -60,6 +60,8 @@ final class MasterFuzzer {
     private final List<CoreHarness.Scheduler> schedulers = new ArrayList<>();
     private final List<CoreHarness.Agent> agents = new ArrayList<>();
     private int taskCount;
+    /** Longest log line a step may produce: untrusted fields are cut, so no line comes near this. */
+    static final int MAX_LOG_LINE = 16 * 1024;
 
     MasterFuzzer(long seed) {
         this.seed = seed;
@@ -69,7 +71,7 @@ final class MasterFuzzer {
 
     /** Runs {@code steps} steps; throws a {@link Finding} at the first broken expectation. */
     void run(int steps) {
-        try {
+        try (LogLines logs = new LogLines("io.mezzo.master")) {
             for (int i = 0; i < 2; i++) {
                 CoreHarness.Agent a = h.register("host-" + i);
                 agents.add(a);
@@ -78,6 +80,11 @@ final class MasterFuzzer {
             for (int step = 0; step < steps; step++) {
                 String what = step();
                 check(step, what);
+                String longest = logs.takeLongest();
+                if (longest.length() > MAX_LOG_LINE) {
+                    throw new Finding(seed, step, what + " logged a line of " + longest.length() + " characters: "
+                            + abbreviated(longest), null);
+                }
             }
         } finally {
             h.loop.close();

@@ -92,6 +92,17 @@ public final class Limits {
     }
 
     /**
+     * A whole message (an error that may quote untrusted fields) cut to {@code max} characters with
+     * a marker saying how much was left out: what log lines and error replies carry.
+     */
+    public static String cut(String message, int max) {
+        if (message == null || message.length() <= max) {
+            return message;
+        }
+        return message.substring(0, max) + "...[" + (message.length() - max) + " more characters]";
+    }
+
+    /**
      * {@code value} as a log line or an error message may show it: at most {@link #LOG_FIELD}
      * characters, longer ones cut with a marker saying how much was left out, and control
      * characters (line breaks included) escaped, so that one field is one bounded line.

@@ -98,6 +98,11 @@ final class MasterCommand implements Callable<Integer> {
             description = "Time between HEARTBEAT events to schedulers. Default: ${DEFAULT-VALUE}.")
     Duration heartbeatInterval;
 
+    @Option(names = "--max_message_size", paramLabel = "BYTES", defaultValue = "4194304",
+            description = "The largest gRPC message a scheduler, agent or operator may send; larger ones are refused"
+                    + " with RESOURCE_EXHAUSTED. At least 65536. Default: ${DEFAULT-VALUE} (4 MiB).")
+    int maxMessageSize;
+
     @Mixin
     LoggingOptions logging;
 
@@ -125,6 +130,7 @@ final class MasterCommand implements Callable<Integer> {
                 .minAllocatable(io.mezzo.master.allocator.MinAllocatable.parse(minAllocatable))
                 .allocatorSeed(allocatorSeed)
                 .frameworkHeartbeatInterval(heartbeatInterval)
+                .maxInboundMessageBytes(maxMessageSize)
                 .build();
         Master master = new Master(config);
         daemon[0] = new Daemons("master", master);
