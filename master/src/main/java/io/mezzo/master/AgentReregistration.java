@@ -156,6 +156,10 @@ final class AgentReregistration {
             if (error == null) {
                 error = Ids.validate("tasks[" + i + "].task_id", t.getTaskId().getValue());
             }
+            if (error == null && (t.getState() == TaskState.TASK_STATE_UNSPECIFIED || t.getState() == TaskState.UNRECOGNIZED
+                    || t.getLatestStatus().getState() == TaskState.UNRECOGNIZED)) {
+                error = "tasks[" + i + "] has no state this master knows";
+            }
             if (error != null) {
                 return error;
             }

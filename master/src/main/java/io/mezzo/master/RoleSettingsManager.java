@@ -1,6 +1,7 @@
 package io.mezzo.master;
 
 import io.grpc.Status;
+import io.mezzo.common.validation.Limits;
 import io.mezzo.common.loop.EventLoop;
 import io.mezzo.common.resources.Resources;
 import io.mezzo.ha.registry.RecordRejectedException;
@@ -106,8 +107,9 @@ final class RoleSettingsManager {
                     Status.UNAVAILABLE.withDescription("this master is not acting as leader").asRuntimeException());
         }
         if (outcome.error() != null) {
-            LOG.info("Refused {}: {}", call, outcome.error());
-            return CompletableFuture.failedFuture(Status.INVALID_ARGUMENT.withDescription(outcome.error()).asRuntimeException());
+            String error = Limits.cut(outcome.error(), Limits.MESSAGE);
+            LOG.info("Refused {}: {}", call, error);
+            return CompletableFuture.failedFuture(Status.INVALID_ARGUMENT.withDescription(error).asRuntimeException());
         }
         RoleConfig next = outcome.config();
         roleConfigHead = next;

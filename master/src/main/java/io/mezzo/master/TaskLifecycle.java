@@ -135,6 +135,14 @@ final class TaskLifecycle {
             out.refuse(fw, Call.Type.KILL, Event.Error.Code.INVALID_CALL, "KILL names no task_id");
             return;
         }
+        String idError = IdValidation.validate("KILL task_id", id);
+        if (idError == null && !kill.getAgentId().getValue().isEmpty()) {
+            idError = IdValidation.validate("KILL agent_id", kill.getAgentId().getValue());
+        }
+        if (idError != null) {
+            out.refuse(fw, Call.Type.KILL, Event.Error.Code.INVALID_CALL, idError);
+            return;
+        }
         if (kill.hasKillPolicy() && kill.getKillPolicy().getGracePeriod().getNanoseconds() < 0) {
             out.refuse(fw, Call.Type.KILL, Event.Error.Code.INVALID_CALL, "KILL kill_policy.grace_period is negative");
             return;
@@ -208,6 +216,8 @@ final class TaskLifecycle {
                     + "' but came from agent " + agent.id;
         } else if (status.getState() == TaskState.TASK_STATE_UNSPECIFIED || status.getState() == TaskState.UNRECOGNIZED) {
             error = "status update has no state";
+        } else if (update.getLatestState() == TaskState.UNRECOGNIZED) {
+            error = "status update has a latest_state this master does not know";
         } else if (status.getUuid().size() != 16) {
             error = "status update uuid is not 16 bytes";
         }
@@ -286,6 +296,10 @@ final class TaskLifecycle {
             error = "ACKNOWLEDGE names no agent_id";
         } else if (ack.getTaskId().getValue().isEmpty()) {
             error = "ACKNOWLEDGE names no task_id";
+        } else if (!IdValidation.isValid(ack.getAgentId().getValue())) {
+            error = IdValidation.validate("ACKNOWLEDGE agent_id", ack.getAgentId().getValue());
+        } else if (!IdValidation.isValid(ack.getTaskId().getValue())) {
+            error = IdValidation.validate("ACKNOWLEDGE task_id", ack.getTaskId().getValue());
         } else if (ack.getUuid().size() != 16) {
             error = "ACKNOWLEDGE uuid must be the 16 bytes of the update's uuid, got " + ack.getUuid().size();
         }
@@ -353,6 +367,11 @@ final class TaskLifecycle {
             String id = t.getTaskId().getValue();
             if (id.isEmpty()) {
                 out.refuse(fw, Call.Type.RECONCILE, Event.Error.Code.INVALID_CALL, "RECONCILE lists a task without task_id");
+                return;
+            }
+            if (!IdValidation.isValid(id)) {
+                out.refuse(fw, Call.Type.RECONCILE, Event.Error.Code.INVALID_CALL,
+                        IdValidation.validate("RECONCILE task_id", id));
                 return;
             }
         }
@@ -483,6 +502,14 @@ final class TaskLifecycle {
     void message(FrameworkRecord fw, Call.Message message) {
         String agentId = message.getAgentId().getValue();
         String executor = message.getExecutorId().getValue();
+        String idError = IdValidation.validate("MESSAGE agent_id", agentId);
+        if (idError == null) {
+            idError = IdValidation.validate("MESSAGE executor_id", executor);
+        }
+        if (idError != null) {
+            out.refuse(fw, Call.Type.MESSAGE, Event.Error.Code.INVALID_CALL, idError);
+            return;
+        }
         AgentRecord agent = agentId.isEmpty() ? null : agents.get(AgentId.of(agentId));
         if (agent == null || agent.connection == null) {
             out.refuse(fw, Call.Type.MESSAGE, Event.Error.Code.NOT_FOUND, "agent '" + agentId + "' is not connected");

@@ -275,6 +275,20 @@ class HardeningTest {
     }
 
     @Test
+    void aStatusUpdateWithAnUnknownLatestStateIsDroppedAndTheStateStaysReadable() throws Exception {
+        // Fuzzing finding (seed 37): the unknown state was stored, and GetState failed from then on.
+        FakeAgent agent = h.agent("host-1", "cpus:4;mem:1024");
+        FakeScheduler s = h.scheduler(partitionAware("fw"));
+        runningTask(agent, s, "t1");
+        AgentMessage update = MasterTest.update(agent, s, "t1", TaskState.TASK_FAILED);
+        agent.send(update.toBuilder().setStatusUpdate(update.getStatusUpdate().toBuilder().setLatestStateValue(99))
+                .build());
+        s.assertNone(Event.Type.UPDATE);
+        assertThat(h.operator().getState(GetStateRequest.getDefaultInstance()).getTasksList()).singleElement()
+                .satisfies(t -> assertThat(t.getState()).isEqualTo(TaskState.TASK_RUNNING));
+    }
+
+    @Test
     void operatorCallsWithABadAgentIdAreInvalidArguments() {
         StatusRuntimeException e = Assertions.assertThrows(StatusRuntimeException.class, () -> h.operator()
                 .markAgentGone(MarkAgentGoneRequest.newBuilder().setAgentId(AgentID.newBuilder().setValue("a/b")).build()));
