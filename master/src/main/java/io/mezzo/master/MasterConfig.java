@@ -27,6 +27,7 @@ import java.util.Objects;
  * @param outboundQueueCapacity events queued for a slow scheduler or agent before it is dropped
  * @param maxInboundMessageBytes {@code --max_message_size}: the largest message any peer may send
  *     (gRPC's max inbound message size); default 4 MiB
+ * @param rateLimits {@code --rate_limits}: scheduler calls per second per principal; default none
  * @param clock time source of the event loop
  * @param faultHandler receives broken invariants
  * @param idPrefix prefix of the ids this master assigns; null for a random one per start
@@ -61,6 +62,7 @@ public record MasterConfig(
         int maxCompletedTasks,
         int outboundQueueCapacity,
         int maxInboundMessageBytes,
+        RateLimits rateLimits,
         Clock clock,
         FaultHandler faultHandler,
         String idPrefix,
@@ -98,6 +100,9 @@ public record MasterConfig(
         }
         if (outboundQueueCapacity < 1) {
             throw new IllegalArgumentException("outbound queue capacity must be at least 1");
+        }
+        if (rateLimits == null) {
+            rateLimits = RateLimits.NONE;
         }
         if (maxInboundMessageBytes < 64 * 1024) {
             throw new IllegalArgumentException("--max_message_size must be at least 64 KiB, got " + maxInboundMessageBytes);
@@ -159,6 +164,7 @@ public record MasterConfig(
         private int maxCompletedTasks = 1000;
         private int outboundQueueCapacity = 10_000;
         private int maxInboundMessageBytes = DEFAULT_MAX_INBOUND_MESSAGE_BYTES;
+        private RateLimits rateLimits = RateLimits.NONE;
         private Clock clock = SystemClock.INSTANCE;
         private FaultHandler faultHandler = LoggingFaultHandler.INSTANCE;
         private String idPrefix;
@@ -293,6 +299,12 @@ public record MasterConfig(
             return this;
         }
 
+        /** {@code --rate_limits}; default none. */
+        public Builder rateLimits(RateLimits v) {
+            rateLimits = v;
+            return this;
+        }
+
         /** Default: the system clock. */
         public Builder clock(Clock v) {
             clock = v;
@@ -321,7 +333,7 @@ public record MasterConfig(
         public MasterConfig build() {
             return new MasterConfig(ip, port, httpPort, hostname, frameworkHeartbeatInterval, agentPingInterval,
                     maxAgentPingTimeouts, allocationInterval, offerTimeout, minAllocatable, maxCompletedTasks,
-                    outboundQueueCapacity, maxInboundMessageBytes, clock, faultHandler, idPrefix, allocatorSeed, zk, zkSessionTimeout,
+                    outboundQueueCapacity, maxInboundMessageBytes, rateLimits, clock, faultHandler, idPrefix, allocatorSeed, zk, zkSessionTimeout,
                     agentReregisterTimeout, recoveryAgentRemovalLimit, recoveryQuotaFraction, recoveryQuotaTimeout,
                     onLostLeadership);
         }

@@ -77,6 +77,8 @@ final class MasterCore {
     private final AgentReregistration reregistration;
     private final RoleSettingsManager roles;
     private final StateViews views;
+    /** Scheduler call rate limits, applied at the edge (thread-safe). Soft. */
+    private final RateLimiter rateLimiter;
 
     /**
      * A core that does nothing until {@link #becomeLeader}. {@code stepDown} is called (on the loop)
@@ -96,6 +98,7 @@ final class MasterCore {
         this.reregistration = new AgentReregistration(clock, term, out, agents, frameworks, tasks, offers);
         this.roles = new RoleSettingsManager(loop, term, offers);
         this.views = new StateViews(term, agents, frameworks, offers, tasks);
+        this.rateLimiter = new RateLimiter(config.rateLimits(), config.clock());
     }
 
     // ------------------------------------------------------------------------------------------
@@ -251,6 +254,24 @@ final class MasterCore {
             }
             default -> out.refuse(fw, call.getType(), Event.Error.Code.INVALID_CALL, "call has no type");
         }
+    }
+
+    /** The --rate_limits the scheduler edge applies (any thread). */
+    RateLimiter rateLimiter() {
+        return rateLimiter;
+    }
+
+    /**
+     * A scheduler went over its rate limit: its stream ends with RESOURCE_EXHAUSTED (it may come
+     * back later), as a disconnection.
+     */
+    void onSchedulerRateLimited(SchedulerConnection conn, String message) {
+        if (conn.out.isClosed()) {
+            return;
+        }
+        LOG.warn("Closed {}: {}", conn, message);
+        conn.out.fail(Status.RESOURCE_EXHAUSTED.withDescription(message));
+        onSchedulerClosed(conn, "rate limited");
     }
 
     void onSchedulerClosed(SchedulerConnection conn, String why) {

@@ -63,6 +63,14 @@ final class SchedulerService extends SchedulerGrpc.SchedulerImplBase {
         return new StreamObserver<>() {
             @Override
             public void onNext(Call call) {
+                String limited = core.rateLimiter().acquire(conn.peer);
+                if (limited != null) {
+                    loop.append(() -> {
+                        observer.request(1);
+                        core.onSchedulerRateLimited(conn, limited);
+                    });
+                    return;
+                }
                 loop.append(() -> {
                     observer.request(1);
                     // A crash armed for tests (MasterFaults.crashOnNext) drops the call before dispatch.

@@ -289,6 +289,39 @@ class HardeningTest {
     }
 
     @Test
+    void aSchedulerOverItsRateLimitIsRefusedWithResourceExhausted() throws Exception {
+        h.close();
+        h = new MasterHarness(b -> b.rateLimits(RateLimits.parse(
+                "{\"aggregate_default_qps\": 1, \"aggregate_default_capacity\": 5}")));
+        FakeScheduler s = h.scheduler(Protos.framework("greedy").build());
+        for (int i = 0; i < 5; i++) {
+            s.call(Call.newBuilder().setType(Call.Type.REVIVE));
+        }
+        await().atMost(Timeouts.WAIT).until(() -> s.closed);
+        assertThat(Status.fromThrowable(s.error).getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+        assertThat(Status.fromThrowable(s.error).getDescription())
+                .startsWith("rate limit exceeded for principal '127.0.0.1' (under the aggregate default of 1.0 calls/s,"
+                        + " bursts of 5)");
+        // Tokens come back with time (the master's clock), and the scheduler with them.
+        h.advance(Duration.ofSeconds(10));
+        FakeScheduler again = h.scheduler(Protos.framework("greedy").setId(s.frameworkId).build());
+        assertThat(again.frameworkId).isEqualTo(s.frameworkId);
+    }
+
+    @Test
+    void rateLimitsAreValidatedWithClearErrors() {
+        assertThat(Assertions.assertThrows(IllegalArgumentException.class, () -> RateLimits.parse("{\"limits\": [{}]}"))
+                .getMessage()).isEqualTo("--rate_limits: a limit has no principal");
+        assertThat(Assertions.assertThrows(IllegalArgumentException.class,
+                () -> RateLimits.parse("{\"aggregate_default_qps\": -1}")).getMessage())
+                .isEqualTo("--rate_limits: qps must be a positive number, got -1.0");
+        RateLimits limits = RateLimits.parse("{\"limits\": [{\"principal\": \"ops\"}, {\"principal\": \"p\", \"qps\": 2.5}]}");
+        assertThat(limits.limits().get("ops")).isNull();
+        assertThat(limits.limits().get("p")).isEqualTo(new RateLimits.Limit(2.5, 3));
+        assertThat(RateLimits.NONE.none()).isTrue();
+    }
+
+    @Test
     void operatorCallsWithABadAgentIdAreInvalidArguments() {
         StatusRuntimeException e = Assertions.assertThrows(StatusRuntimeException.class, () -> h.operator()
                 .markAgentGone(MarkAgentGoneRequest.newBuilder().setAgentId(AgentID.newBuilder().setValue("a/b")).build()));
