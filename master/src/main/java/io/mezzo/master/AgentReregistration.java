@@ -74,6 +74,11 @@ final class AgentReregistration {
     private final TaskLifecycle tasks;
     private final OfferManager offers;
 
+    /** Most parts of one paged REREGISTER (docs/api.md, "Limits"). */
+    static final int MAX_REPORT_PARTS = 1000;
+    /** Most tasks in one REREGISTER report, over all its parts. */
+    static final int MAX_REPORT_TASKS = 100_000;
+
     AgentReregistration(Clock clock, LeaderTerm term, Outbox out, AgentManager agents, FrameworkManager frameworks,
             TaskLifecycle tasks, OfferManager offers) {
         this.clock = clock;
@@ -86,7 +91,12 @@ final class AgentReregistration {
     }
 
     /** REREGISTER: validated, re-admitted (durable first when the registry must change), rebuilt. */
-    void reregister(AgentConnection conn, AgentMessage msg) {
+    void reregister(AgentConnection conn, AgentMessage received) {
+        AgentMessage msg = received.getReregister().getMore() || conn.pagedReport != null
+                ? collectPage(conn, received) : received;
+        if (msg == null) {
+            return;
+        }
         AgentMessage.Reregister rr = msg.getReregister();
         AgentInfo info = rr.getAgentInfo();
         String error = AgentValidation.validate(info);
@@ -133,6 +143,41 @@ final class AgentReregistration {
                     conn.registering = false;
                     out.rejectAgent(conn, "agent " + id + " cannot be stored: " + reason);
                 });
+    }
+
+    /**
+     * A paged REREGISTER: keeps each part on the stream until the last, then returns the whole
+     * report as one message; null while parts are still to come, or when the report was refused
+     * (too many parts or tasks, or parts of different agents).
+     */
+    private AgentMessage collectPage(AgentConnection conn, AgentMessage msg) {
+        AgentMessage.Reregister part = msg.getReregister();
+        if (conn.pagedReport == null) {
+            conn.pagedReport = part.toBuilder().clearMore();
+        } else if (!conn.pagedReport.getAgentInfo().equals(part.getAgentInfo())) {
+            conn.pagedReport = null;
+            out.rejectAgent(conn, "invalid REREGISTER: the parts of one report name different agents");
+            return null;
+        } else {
+            conn.pagedReport.addAllFrameworks(part.getFrameworksList()).addAllTasks(part.getTasksList())
+                    .addAllUnacknowledgedUpdates(part.getUnacknowledgedUpdatesList());
+        }
+        conn.pagedParts++;
+        if (conn.pagedParts > MAX_REPORT_PARTS || conn.pagedReport.getTasksCount() > MAX_REPORT_TASKS) {
+            conn.pagedReport = null;
+            out.rejectAgent(conn, "invalid REREGISTER: a report has at most " + MAX_REPORT_PARTS + " parts and "
+                    + MAX_REPORT_TASKS + " tasks");
+            return null;
+        }
+        if (part.getMore()) {
+            return null;
+        }
+        AgentMessage whole = msg.toBuilder().setReregister(conn.pagedReport).build();
+        LOG.debug("Agent report of {} tasks arrived in {} parts on {}", whole.getReregister().getTasksCount(),
+                conn.pagedParts, conn);
+        conn.pagedReport = null;
+        conn.pagedParts = 0;
+        return whole;
     }
 
     /**

@@ -322,6 +322,35 @@ class HardeningTest {
     }
 
     @Test
+    void aLargeAgentReregistersInPartsAndLosesNoTask() throws Exception {
+        FakeAgent agent = h.agent("host-1", "cpus:4;mem:1024");
+        FakeScheduler s = h.scheduler(partitionAware("fw"));
+        Offer offer = s.next(Event.Type.OFFERS).getOffers().getOffers(0);
+        s.call(MasterTest.launch(offer, MasterTest.task("t1", offer, "cpus:1;mem:128").build(),
+                MasterTest.task("t2", offer, "cpus:1;mem:128").build()));
+        agent.next(MasterMessage.Type.RUN_TASK);
+        agent.next(MasterMessage.Type.RUN_TASK);
+        List<Task> tasks = h.operator().getState(GetStateRequest.getDefaultInstance()).getTasksList();
+        assertThat(tasks).hasSize(2);
+        agent.close();
+
+        FakeAgent back = h.rawAgent();
+        FrameworkInfo fw = h.operator().getState(GetStateRequest.getDefaultInstance()).getFrameworks(0)
+                .getFrameworkInfo();
+        for (int i = 0; i < 2; i++) {
+            back.send(AgentMessage.newBuilder().setType(AgentMessage.Type.REREGISTER).setAgentId(agent.agentId)
+                    .setReregister(AgentMessage.Reregister.newBuilder().setAgentInfo(agent.info).addFrameworks(fw)
+                            .addTasks(tasks.get(i).toBuilder().setState(TaskState.TASK_RUNNING)).setMore(i == 0))
+                    .build());
+        }
+        back.next(MasterMessage.Type.REGISTERED);
+        // Acting on the first part alone would have reported t2 gone.
+        s.assertNone(Event.Type.UPDATE);
+        assertThat(h.operator().getState(GetStateRequest.getDefaultInstance()).getTasksList())
+                .extracting(t -> t.getTaskId().getValue()).containsExactlyInAnyOrder("t1", "t2");
+    }
+
+    @Test
     void operatorCallsWithABadAgentIdAreInvalidArguments() {
         StatusRuntimeException e = Assertions.assertThrows(StatusRuntimeException.class, () -> h.operator()
                 .markAgentGone(MarkAgentGoneRequest.newBuilder().setAgentId(AgentID.newBuilder().setValue("a/b")).build()));
