@@ -65,6 +65,8 @@ import java.util.Objects;
  *     resource (otherwise a WARN line); default off
  * @param switchUser {@code --switch_user}: run tasks as CommandInfo.user or FrameworkInfo.user when
  *     the agent runs as root; default on
+ * @param allowRootTasks {@code --allow_root_tasks}: an agent running as root may run tasks as root
+ *     (a task naming root, naming no user, or any task with --switch_user off); default off
  * @param usageInterval how often containers' memory is checked and usage sampled; default 1 s
  * @param diskWatchInterval {@code --disk_watch_interval}: how often sandboxes' disk usage and the work
  *     directory's file system are measured; default 15 s
@@ -110,6 +112,7 @@ public record AgentConfig(
         boolean cgroupsEnableCfs,
         boolean enforceDiskLimit,
         boolean switchUser,
+        boolean allowRootTasks,
         Duration usageInterval,
         Duration diskWatchInterval,
         Duration gcDelay,
@@ -248,7 +251,7 @@ public record AgentConfig(
                 + ", statusUpdateRetry=" + statusUpdateRetryInitial + ".." + statusUpdateRetryMax
                 + ", defaultKillGracePeriod=" + defaultKillGracePeriod + ", shutdownTimeout=" + shutdownTimeout
                 + ", isolation=" + isolation + ", cgroupsRoot=" + cgroupsRoot + ", cfs=" + cgroupsEnableCfs
-                + ", enforceDiskLimit=" + enforceDiskLimit + ", switchUser=" + switchUser
+                + ", enforceDiskLimit=" + enforceDiskLimit + ", switchUser=" + switchUser + ", allowRootTasks=" + allowRootTasks
                 + ", diskWatchInterval=" + diskWatchInterval + ", gcDelay=" + gcDelay
                 + ", gcDiskWatermark=" + gcDiskWatermark + ", recover=" + recover
                 + ", fetcherCache=" + fetcherCacheDir + " (" + fetcherCacheSizeBytes + " bytes)"
@@ -310,6 +313,7 @@ public record AgentConfig(
         private boolean cgroupsEnableCfs;
         private boolean enforceDiskLimit;
         private boolean switchUser = true;
+        private boolean allowRootTasks;
         private Duration usageInterval = DEFAULT_USAGE_INTERVAL;
         private Duration diskWatchInterval = DEFAULT_DISK_WATCH_INTERVAL;
         private Duration gcDelay = DEFAULT_GC_DELAY;
@@ -362,6 +366,12 @@ public record AgentConfig(
         /** {@code --switch_user}. */
         public Builder switchUser(boolean switchUser) {
             this.switchUser = switchUser;
+            return this;
+        }
+
+        /** {@code --allow_root_tasks}. */
+        public Builder allowRootTasks(boolean allow) {
+            this.allowRootTasks = allow;
             return this;
         }
 
@@ -571,6 +581,7 @@ public record AgentConfig(
                     cgroupsEnableCfs,
                     enforceDiskLimit,
                     switchUser,
+                    allowRootTasks,
                     usageInterval,
                     diskWatchInterval,
                     gcDelay,

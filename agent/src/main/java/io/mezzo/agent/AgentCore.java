@@ -15,6 +15,7 @@ import io.mezzo.common.id.AgentId;
 import io.mezzo.common.id.FrameworkId;
 import io.mezzo.common.loop.EventLoop;
 import io.mezzo.common.resources.Resources;
+import io.mezzo.common.validation.Redaction;
 import io.mezzo.proto.v1.AgentCheckpoint;
 import io.mezzo.proto.v1.AgentInfo;
 import io.mezzo.proto.v1.AgentMessage;
@@ -267,7 +268,7 @@ final class AgentCore implements MasterLink.Handler {
         return tasks.stop();
     }
 
-    /** The agent's state for the operator API. */
+    /** The agent's state for the operator API, with secrets redacted ({@link Redaction}). */
     GetAgentStateResponse state() {
         AgentId agentId = tasks.agentId();
         AgentInfo.Builder info = agentInfo.toBuilder();
@@ -282,7 +283,8 @@ final class AgentCore implements MasterLink.Handler {
             state.setMasterInfo(master);
         }
         for (TaskRecord task : tasks.tasks()) {
-            state.addTasks(task.toProto(agentId));
+            // Environment values and task data may be secrets: never in a view.
+            state.addTasks(Redaction.task(task.toProto(agentId)));
         }
         return state.build();
     }

@@ -214,7 +214,9 @@ class AgentTest {
         assertThat(error.getStatus().getState()).isEqualTo(TaskState.TASK_ERROR);
         assertThat(error.getStatus().getReason()).isEqualTo(StatusReason.REASON_TASK_INVALID);
         assertThat(error.getStatus().getSource()).isEqualTo(StatusSource.SOURCE_AGENT);
-        assertThat(error.getStatus().getMessage()).isEqualTo("task id '../escape' contains '/' or a NUL character");
+        // The one id rule the master applies too (common's Ids).
+        assertThat(error.getStatus().getMessage())
+                .isEqualTo("task id '../escape' must be 1-255 letters, digits or \"._-:\" and not '.' or '..'");
         conn.send(ack(error));
         settle();
         assertThat(state().getTasksCount()).isZero();

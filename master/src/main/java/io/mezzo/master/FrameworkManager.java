@@ -371,7 +371,11 @@ final class FrameworkManager implements FrameworkLookup {
         // Written directly, not through activeRecord: the new info is not the record's yet. The id
         // is neither removed nor being removed (checked above).
         term.persist(needsWrite ? List.of(RegistryRecords.active(stored, registeredTime, 0)) : List.of(),
-                "framework " + id, () -> completeSubscribe(conn, call, id, finalInfo, finalRegistered, isNew));
+                "framework " + id, () -> completeSubscribe(conn, call, id, finalInfo, finalRegistered, isNew),
+                reason -> {
+                    conn.subscribing = false;
+                    out.rejectStream(conn, call.getType(), "framework " + id + " cannot be stored: " + reason);
+                });
     }
 
     private void completeSubscribe(SchedulerConnection conn, Call call, FrameworkId id, FrameworkInfo info,

@@ -90,6 +90,7 @@ public final class Master implements AutoCloseable {
         Authenticator authenticator = new Authenticator(config.credentials());
         server = NettyServerBuilder.forAddress(new InetSocketAddress(config.ip(), config.port()),
                         TlsContext.serverCredentials(tls))
+                .maxInboundMessageSize(config.maxInboundMessageBytes())
                 .addService(ServerInterceptors.intercept(
                         new SchedulerService(loop, core, leadership, faults, config.outboundQueueCapacity()),
                         new AuthInterceptor(authenticator, "frameworks", config.authenticateFrameworks(), Set.of()),

@@ -81,6 +81,8 @@ final class MasterCore {
     private final StateViews views;
     /** What principals may do (run_tasks, reserve/unreserve on ACCEPT). */
     private final Acls acls;
+    /** Scheduler call rate limits, applied at the edge (thread-safe). Soft. */
+    private final RateLimiter rateLimiter;
 
     /**
      * A core that does nothing until {@link #becomeLeader}. {@code stepDown} is called (on the loop)
@@ -101,6 +103,7 @@ final class MasterCore {
         this.roles = new RoleSettingsManager(loop, term, offers);
         this.views = new StateViews(term, agents, frameworks, offers, tasks);
         this.acls = config.acls();
+        this.rateLimiter = new RateLimiter(config.rateLimits(), config.clock());
     }
 
     // ------------------------------------------------------------------------------------------
@@ -126,9 +129,16 @@ final class MasterCore {
         // Weights and quotas are registry records too; this store writes the changes, fenced.
         RoleConfig[] persisted = {recovered.roles()};
         roles.recover(next -> {
-            List<RegistryOp> ops = RegistryRecords.roleChanges(persisted[0], next);
+            RoleConfig before = persisted[0];
+            List<RegistryOp> ops = RegistryRecords.roleChanges(before, next);
             persisted[0] = next;
-            return term.write(ops);
+            CompletableFuture<Void> written = term.write(ops);
+            if (written.isCompletedExceptionally()) {
+                // Refused before anything was written (a record that can never be stored): the
+                // registry still holds what it held, and the next change is computed against that.
+                persisted[0] = before;
+            }
+            return written;
         }, recovered.roles());
         offers.startAllocationTimer();
         frameworks.startHeartbeats();
@@ -251,6 +261,24 @@ final class MasterCore {
         }
     }
 
+    /** The --rate_limits the scheduler edge applies (any thread). */
+    RateLimiter rateLimiter() {
+        return rateLimiter;
+    }
+
+    /**
+     * A scheduler went over its rate limit: its stream ends with RESOURCE_EXHAUSTED (it may come
+     * back later), as a disconnection.
+     */
+    void onSchedulerRateLimited(SchedulerConnection conn, String message) {
+        if (conn.out.isClosed()) {
+            return;
+        }
+        LOG.warn("Closed {}: {}", conn, message);
+        conn.out.fail(Status.RESOURCE_EXHAUSTED.withDescription(message));
+        onSchedulerClosed(conn, "rate limited");
+    }
+
     void onSchedulerClosed(SchedulerConnection conn, String why) {
         if (conn.framework == null) {
             return;
@@ -364,10 +392,11 @@ final class MasterCore {
         if (refusal.tasks().isEmpty()) {
             out.refuse(fw, Call.Type.ACCEPT, Event.Error.Code.INVALID_CALL, refusal.error());
         }
+        String error = io.mezzo.common.validation.Limits.cut(refusal.error(), io.mezzo.common.validation.Limits.MESSAGE);
         if (refusal.agent() == null) {
-            LOG.info("Refused ACCEPT of framework {}: {}", fw.id, refusal.error());
+            LOG.info("Refused ACCEPT of framework {}: {}", fw.id, error);
         } else {
-            LOG.info("Refused ACCEPT of framework {} on agent {}: {}", fw.id, refusal.agent(), refusal.error());
+            LOG.info("Refused ACCEPT of framework {} on agent {}: {}", fw.id, refusal.agent(), error);
         }
         for (OfferId id : refusal.offers()) {
             offers.giveBack(offers.get(id));
@@ -436,6 +465,36 @@ final class MasterCore {
     /** MarkAgentGone: answers through {@code done} with null or the reason it refused. */
     void markGone(AgentId id, Consumer<String> done) {
         agents.markGone(id, done);
+    }
+
+    /**
+     * Test and fuzzing aid (O(everything)): null when the master's bookkeeping holds, else the first
+     * broken invariant. For every agent, {@code used} is the sum of its live tasks' resources (the
+     * {@link AgentRecord} invariant), every live task of a known framework is in that framework's
+     * tasks, and the allocator's sums recomputed from scratch match its own. Loop thread.
+     */
+    String checkInvariants() {
+        for (AgentRecord agent : agents.all()) {
+            io.mezzo.common.resources.Resources live = io.mezzo.common.resources.Resources.EMPTY;
+            for (TaskRecord task : agent.allTasks()) {
+                if (!task.resourcesRecovered) {
+                    live = live.plus(task.resources);
+                }
+                FrameworkRecord fw = frameworks.get(task.framework);
+                if (fw != null && !task.terminal() && fw.tasks.get(task.id) != task) {
+                    return "task " + task.id + " on agent " + agent.id + " is not among framework " + fw.id + "'s tasks";
+                }
+            }
+            if (!live.equals(agent.used)) {
+                return "agent " + agent.id + " uses " + agent.used + " but its live tasks hold " + live;
+            }
+        }
+        try {
+            offers.checkAllocatorInvariants();
+        } catch (IllegalStateException e) {
+            return e.getMessage();
+        }
+        return null;
     }
 
     /**

@@ -490,6 +490,11 @@ final class OfferManager {
         }
     }
 
+    /** Test aid: the allocator recomputes its sums and compares ({@link DrfAllocator#checkInvariants()}). */
+    void checkAllocatorInvariants() {
+        allocator.checkInvariants();
+    }
+
     /** The allocator forgets the agent and everything allocated on it (if it knew it). */
     void removeFromAllocator(AgentId id) {
         if (allocator.hasAgent(id)) {

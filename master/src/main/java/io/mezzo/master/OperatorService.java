@@ -8,6 +8,7 @@ import io.mezzo.common.loop.EventLoop;
 import io.grpc.ManagedChannel;
 import io.grpc.Grpc;
 import io.mezzo.common.id.AgentId;
+import io.mezzo.common.validation.Ids;
 import io.mezzo.proto.v1.AgentOperatorGrpc;
 import io.mezzo.proto.v1.GetAgentContainersRequest;
 import io.mezzo.proto.v1.GetContainersRequest;
@@ -211,8 +212,9 @@ final class OperatorService extends OperatorGrpc.OperatorImplBase {
             out.onError(leadership.notLeader());
             return;
         }
-        if (request.getAgentId().getValue().isEmpty()) {
-            out.onError(Status.INVALID_ARGUMENT.withDescription("agent_id is empty").asRuntimeException());
+        String idError = Ids.validate("agent_id", request.getAgentId().getValue());
+        if (idError != null) {
+            out.onError(Status.INVALID_ARGUMENT.withDescription(idError).asRuntimeException());
             return;
         }
         AgentId id = AgentId.of(request.getAgentId());
@@ -233,8 +235,9 @@ final class OperatorService extends OperatorGrpc.OperatorImplBase {
             out.onError(leadership.notLeader());
             return;
         }
-        if (request.getAgentId().getValue().isEmpty()) {
-            out.onError(Status.INVALID_ARGUMENT.withDescription("agent_id is empty").asRuntimeException());
+        String idError = Ids.validate("agent_id", request.getAgentId().getValue());
+        if (idError != null) {
+            out.onError(Status.INVALID_ARGUMENT.withDescription(idError).asRuntimeException());
             return;
         }
         AgentId id = AgentId.of(request.getAgentId());

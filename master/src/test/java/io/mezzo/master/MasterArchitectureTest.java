@@ -88,7 +88,8 @@ class MasterArchitectureTest {
     static final ArchRule VALIDATION_IS_PURE = classes()
             .that().resideInAPackage("io.mezzo.master.validation..")
             .should().onlyDependOnClassesThat(resideInAnyPackage("io.mezzo.master.validation..",
-                    "io.mezzo.common.id..", "io.mezzo.common.resources..", "io.mezzo.proto..", "com.google.protobuf..",
+                    "io.mezzo.common.id..", "io.mezzo.common.resources..", "io.mezzo.common.validation..",
+                    "io.mezzo.proto..", "com.google.protobuf..",
                     "java..").or(belongToAnyOf(RoleConfig.class, Quota.class)))
             .because("validators are pure functions: no loop, no clock, no I/O, no allocator state");
 

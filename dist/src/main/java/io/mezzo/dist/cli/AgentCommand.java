@@ -88,6 +88,12 @@ final class AgentCommand implements Callable<Integer> {
                     + " Default: ${DEFAULT-VALUE}.")
     boolean switchUser;
 
+    @Option(names = "--allow_root_tasks", negatable = true, defaultValue = "false", fallbackValue = "true",
+            arity = "0..1",
+            description = "When the agent runs as root, let tasks run as root: tasks naming root or no user, and every"
+                    + " task with --no-switch_user. Without it such tasks are TASK_ERROR. Default: ${DEFAULT-VALUE}.")
+    boolean allowRootTasks;
+
     @Option(names = "--executor_shutdown_grace_period", paramLabel = "DURATION", defaultValue = "3secs",
             converter = DurationConverter.class,
             description = "Time between SIGTERM and SIGKILL when killing a task without a kill policy."
@@ -146,6 +152,7 @@ final class AgentCommand implements Callable<Integer> {
                 .enforceDiskLimit(enforceDiskLimit)
                 .diskWatchInterval(diskWatchInterval)
                 .switchUser(switchUser)
+                .allowRootTasks(allowRootTasks)
                 .defaultKillGracePeriod(killGracePeriod)
                 .gcDelay(gcDelay)
                 .gcDiskWatermark(gcDiskWatermark)

@@ -95,7 +95,9 @@ final class DevCommand implements Callable<Integer> {
                 .master(zkUrl)
                 .ip("127.0.0.1")
                 .port(agentPort)
-                .workDir(workDir);
+                .workDir(workDir)
+                // One trusted user on one host: tasks may run as that user, root included.
+                .allowRootTasks(true);
         if (security != null) {
             security.agent(agentConfig);
         }
