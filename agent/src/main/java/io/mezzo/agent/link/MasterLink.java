@@ -413,13 +413,18 @@ public final class MasterLink {
         } else {
             AgentInfo withId = info.setId(agentId.toProto()).build();
             AgentMessage.Reregister body = handler.reregistration(withId);
-            LOG.info("Re-registering with master {} as agent {} with {} tasks and {} unacknowledged updates",
-                    address(leader), agentId, body.getTasksCount(), body.getUnacknowledgedUpdatesCount());
-            send(AgentMessage.newBuilder()
-                    .setType(AgentMessage.Type.REREGISTER)
-                    .setAgentId(agentId.toProto())
-                    .setReregister(body)
-                    .build());
+            // A large report goes in parts, each under the master's message size limit.
+            List<AgentMessage.Reregister> parts = ReportPages.split(body, ReportPages.DEFAULT_PART_BYTES);
+            LOG.info("Re-registering with master {} as agent {} with {} tasks and {} unacknowledged updates{}",
+                    address(leader), agentId, body.getTasksCount(), body.getUnacknowledgedUpdatesCount(),
+                    parts.size() == 1 ? "" : " in " + parts.size() + " parts");
+            for (AgentMessage.Reregister part : parts) {
+                send(AgentMessage.newBuilder()
+                        .setType(AgentMessage.Type.REREGISTER)
+                        .setAgentId(agentId.toProto())
+                        .setReregister(part)
+                        .build());
+            }
         }
     }
 
