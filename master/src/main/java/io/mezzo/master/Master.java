@@ -53,6 +53,9 @@ public final class Master implements AutoCloseable {
     private final AtomicBoolean lost = new AtomicBoolean();
     private final CompletableFuture<MasterInfo> elected = new CompletableFuture<>();
     private final MasterFaults faults = new MasterFaults(this);
+    private final MasterMetrics metrics = new MasterMetrics();
+    /** The ZooKeeper client once started, for health (read from edge threads). */
+    private volatile CuratorFramework zkForHealth;
     private EventLoop loop;
     private MasterCore core;
     private Server server;
@@ -80,16 +83,21 @@ public final class Master implements AutoCloseable {
         String idPrefix = config.idPrefix() != null ? config.idPrefix() : masterId.substring(0, 8);
         long seed = config.allocatorSeed() != null ? config.allocatorSeed() : ThreadLocalRandom.current().nextLong();
         loop = new EventLoop("master-loop", config.clock(), config.faultHandler());
-        core = new MasterCore(config, loop, idPrefix, seed, this::loseLeadership);
+        core = new MasterCore(config, loop, idPrefix, seed, this::loseLeadership, metrics);
+        MasterHealth masterHealth = new MasterHealth(loop, leadership, () -> {
+            CuratorFramework zk = zkForHealth;
+            return config.zk() == null || (zk != null && zk.getZookeeperClient().isConnected());
+        }, () -> info);
         server = NettyServerBuilder.forAddress(new InetSocketAddress(config.ip(), config.port()))
                 .addService(ServerInterceptors.intercept(
                         new SchedulerService(loop, core, leadership, faults, config.outboundQueueCapacity()),
                         new PeerInterceptor()))
                 .addService(ServerInterceptors.intercept(
                         new AgentLinkService(loop, core, leadership, config.outboundQueueCapacity()), new PeerInterceptor()))
-                .addService(new OperatorService(loop, core, leadership))
+                .addService(new OperatorService(loop, core, leadership, masterHealth))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
+                .intercept(new GrpcMetricsInterceptor(metrics))
                 .build();
         try {
             server.start();
@@ -99,7 +107,7 @@ public final class Master implements AutoCloseable {
             server = null;
             throw new IOException("cannot bind the master to " + config.ip() + ":" + config.port() + ": " + e.getMessage(), e);
         }
-        http = new HttpEndpoints(loop, core.views(), leadership);
+        http = new HttpEndpoints(core::snapshot, leadership, masterHealth, metrics);
         int httpPort;
         try {
             httpPort = http.start(config.ip(), config.httpPort());
@@ -126,6 +134,7 @@ public final class Master implements AutoCloseable {
         if (config.zk() != null) {
             ZkUrl url = ZkUrl.parse(config.zk());
             zkClient = ZkClients.start(url, config.zkSessionTimeout());
+            zkForHealth = zkClient;
             election = new ZkLeaderElection(zkClient, masterId);
             LOG.info("Master {} {} listening on {}:{}; joining the election in {} (ids {}-*, allocator seed {})",
                     masterId, VERSION, config.ip(), server.getPort(), url, idPrefix, seed);
@@ -243,7 +252,18 @@ public final class Master implements AutoCloseable {
     /** Completes once every event queued so far has run (tests wait on it after advancing time). */
     public synchronized CompletableFuture<Void> barrier() {
         requireStarted();
-        return loop.barrier();
+        EventLoop l = loop;
+        MasterCore c = core;
+        // Then publish the state, so that what the test did shows in the views at once.
+        return l.barrier().thenCompose(v -> l.call(() -> {
+            c.publishState();
+            return null;
+        }));
+    }
+
+    /** This master's metrics (what {@code GET /metrics} prints). */
+    public MasterMetrics metrics() {
+        return metrics;
     }
 
     /**

@@ -3,7 +3,6 @@ package io.mezzo.master;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
-import io.mezzo.common.id.FrameworkId;
 import io.mezzo.common.loop.EventLoop;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -49,52 +48,48 @@ final class OperatorService extends OperatorGrpc.OperatorImplBase {
     /** The core's read-only views; called on the loop only (through {@code loop.call}). */
     private final StateViews views;
     private final Leadership leadership;
+    private final MasterHealth health;
 
-    OperatorService(EventLoop loop, MasterCore core, Leadership leadership) {
+    OperatorService(EventLoop loop, MasterCore core, Leadership leadership, MasterHealth health) {
         this.loop = loop;
         this.core = core;
         this.views = core.views();
         this.leadership = leadership;
+        this.health = health;
     }
 
     @Override
     public void getHealth(GetHealthRequest request, StreamObserver<GetHealthResponse> out) {
         // Answered by every master, leading or not, so that tools can find the leader.
-        GetHealthResponse.Builder health = GetHealthResponse.newBuilder()
-                .setHealthy(true)
-                .setLeader(leadership.leading());
-        if (leadership.leader() != null) {
-            health.setLeaderInfo(leadership.leader());
-            if (leadership.leading()) {
-                health.setMasterInfo(leadership.leader());
-            }
-        }
-        out.onNext(health.build());
-        out.onCompleted();
+        health.check().whenComplete((h, error) -> {
+            out.onNext(h);
+            out.onCompleted();
+        });
     }
 
     @Override
     public void getState(GetStateRequest request, StreamObserver<GetStateResponse> out) {
-        answer(out, views::state);
+        fromSnapshot(out, () -> core.snapshot().state());
     }
 
     @Override
     public void getAgents(GetAgentsRequest request, StreamObserver<GetAgentsResponse> out) {
-        answer(out, () -> GetAgentsResponse.newBuilder().addAllAgents(views.agentViews()).build());
+        fromSnapshot(out, () -> GetAgentsResponse.newBuilder().addAllAgents(core.snapshot().state().getAgentsList()).build());
     }
 
     @Override
     public void getFrameworks(GetFrameworksRequest request, StreamObserver<GetFrameworksResponse> out) {
-        answer(out, () -> GetFrameworksResponse.newBuilder().addAllFrameworks(views.frameworkViews()).build());
+        fromSnapshot(out, () -> GetFrameworksResponse.newBuilder()
+                .addAllFrameworks(core.snapshot().state().getFrameworksList()).build());
     }
 
     @Override
     public void getTasks(GetTasksRequest request, StreamObserver<GetTasksResponse> out) {
-        FrameworkId only = request.getFrameworkId().getValue().isEmpty() ? null : FrameworkId.of(request.getFrameworkId());
-        answer(out, () -> GetTasksResponse.newBuilder()
-                .addAllTasks(views.tasks(only))
-                .addAllCompletedTasks(views.completedTasks(only))
-                .build());
+        if (request.getOffset() < 0 || request.getLimit() < 0) {
+            out.onError(Status.INVALID_ARGUMENT.withDescription("offset and limit must not be negative").asRuntimeException());
+            return;
+        }
+        fromSnapshot(out, () -> core.snapshot().tasks(request));
     }
 
     @Override
@@ -205,6 +200,16 @@ final class OperatorService extends OperatorGrpc.OperatorImplBase {
                         .asRuntimeException());
             }
         });
+    }
+
+    /** Answers from the state the loop last published: nothing runs on the loop. */
+    private <T> void fromSnapshot(StreamObserver<T> out, Supplier<T> read) {
+        if (!leadership.leading()) {
+            out.onError(leadership.notLeader());
+            return;
+        }
+        out.onNext(read.get());
+        out.onCompleted();
     }
 
     private <T> void answer(StreamObserver<T> out, Supplier<T> read) {
