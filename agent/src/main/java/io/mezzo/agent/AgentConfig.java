@@ -77,6 +77,9 @@ import java.util.Objects;
  * @param killTasksOnStop whether {@link Agent#close()} kills tasks of checkpointing frameworks too. On
  *     by default for embedded agents (tests, {@code mezzo dev}); {@code mezzo agent} turns it off, so
  *     that a stopped agent leaves those tasks running for the next one to recover (upgrades)
+ * @param httpPort {@code --http_port}: port of the agent's HTTP endpoints ({@code /metrics}, {@code
+ *     /health/live}, the sandbox files API), on {@code ip}; 0 for an ephemeral one (see {@link
+ *     Agent#httpPort()}). Default: the gRPC port plus one, or ephemeral when the gRPC port is 0
  */
 public record AgentConfig(
         MasterDetector masterDetector,
@@ -109,7 +112,8 @@ public record AgentConfig(
         RecoverMode recover,
         Path fetcherCacheDir,
         long fetcherCacheSizeBytes,
-        boolean killTasksOnStop) {
+        boolean killTasksOnStop,
+        int httpPort) {
 
     /** {@code --isolation}. */
     public enum IsolationMode {
@@ -172,6 +176,9 @@ public record AgentConfig(
         }
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("--port " + port + " is outside 0-65535");
+        }
+        if (httpPort < 0 || httpPort > 65535) {
+            throw new IllegalArgumentException("--http_port " + httpPort + " is outside 0-65535");
         }
         if (hostname == null || hostname.isBlank()) {
             throw new IllegalArgumentException("--hostname is empty");
@@ -280,6 +287,7 @@ public record AgentConfig(
         private MasterDetector masterDetector;
         private String ip = DEFAULT_IP;
         private int port = DEFAULT_PORT;
+        private int httpPort = -1;
         private String hostname;
         private Path workDir;
         private Resources resources = Resources.EMPTY;
@@ -414,6 +422,12 @@ public record AgentConfig(
         /** {@code --port}; 0 picks a free port. */
         public Builder port(int port) {
             this.port = port;
+            return this;
+        }
+
+        /** {@code --http_port}; default the gRPC port plus one (a free port when that is 0). */
+        public Builder httpPort(int httpPort) {
+            this.httpPort = httpPort;
             return this;
         }
 
@@ -554,7 +568,8 @@ public record AgentConfig(
                     recover,
                     fetcherCacheDir,
                     fetcherCacheSizeBytes,
-                    killTasksOnStop);
+                    killTasksOnStop,
+                    httpPort >= 0 ? httpPort : port == 0 ? 0 : port + 1);
         }
 
         private static String defaultHostname(String ip) {
