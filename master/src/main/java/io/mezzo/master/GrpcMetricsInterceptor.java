@@ -25,6 +25,7 @@ final class GrpcMetricsInterceptor implements ServerInterceptor {
     public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next) {
         String service = call.getMethodDescriptor().getServiceName();
         String method = call.getMethodDescriptor().getBareMethodName();
+        metrics.grpcCallStarted(service, method);
         return next.startCall(new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
             @Override
             public void close(Status status, Metadata trailers) {

@@ -99,9 +99,14 @@ public final class MasterMetrics {
             .name("mezzo_master_elections_total")
             .help("Times this master was elected leader")
             .register(registry);
+    private final Counter grpcStarted = Counter.builder()
+            .name("mezzo_master_grpc_calls_started_total")
+            .help("gRPC calls started, by service and method (streams count when they open)")
+            .labelNames("service", "method")
+            .register(registry);
     private final Counter grpcCalls = Counter.builder()
             .name("mezzo_master_grpc_calls_total")
-            .help("gRPC calls served, by service, method and status code")
+            .help("gRPC calls completed, by service, method and status code (streams count when they close)")
             .labelNames("service", "method", "code")
             .register(registry);
     private final Counter snapshotsPublished = Counter.builder()
@@ -287,6 +292,10 @@ public final class MasterMetrics {
         elections.inc();
         firstOfferSeconds = Double.NaN;
         awaitingFirstOffer = true;
+    }
+
+    void grpcCallStarted(String service, String method) {
+        grpcStarted.labelValues(service, method).inc();
     }
 
     void grpcCall(String service, String method, String code) {
