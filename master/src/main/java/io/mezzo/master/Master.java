@@ -333,6 +333,12 @@ public final class Master implements AutoCloseable {
         t.start();
     }
 
+    /** Runs {@code event} on the master's loop, for {@link MasterFaults#wedgeLoop()}. */
+    synchronized void onLoop(Runnable event) {
+        requireStarted();
+        loop.append(event);
+    }
+
     /** The ZooKeeper client, for {@link MasterFaults#expireZkSession()}; null when standalone. */
     synchronized CuratorFramework zkClient() {
         return zkClient;
