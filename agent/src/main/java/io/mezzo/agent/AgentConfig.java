@@ -79,7 +79,7 @@ import java.util.Objects;
  *     that a stopped agent leaves those tasks running for the next one to recover (upgrades)
  * @param httpPort {@code --http_port}: port of the agent's HTTP endpoints ({@code /metrics}, {@code
  *     /health/live}, the sandbox files API), on {@code ip}; 0 for an ephemeral one (see {@link
- *     Agent#httpPort()}). Default: the gRPC port plus one, or ephemeral when the gRPC port is 0
+ *     Agent#httpPort()}). Default {@value #DEFAULT_HTTP_PORT}, or ephemeral when the gRPC port is 0
  */
 public record AgentConfig(
         MasterDetector masterDetector,
@@ -137,6 +137,8 @@ public record AgentConfig(
     public static final String DEFAULT_IP = "127.0.0.1";
     /** Default port, as Mesos agents use. */
     public static final int DEFAULT_PORT = 5051;
+    /** Default {@code --http_port} (the master's HTTP endpoints default to 5052). */
+    public static final int DEFAULT_HTTP_PORT = 5053;
     /** Default first reconnection delay. */
     public static final Duration DEFAULT_REGISTRATION_BACKOFF_INITIAL = Duration.ofSeconds(1);
     /** Default longest reconnection delay. */
@@ -425,7 +427,7 @@ public record AgentConfig(
             return this;
         }
 
-        /** {@code --http_port}; default the gRPC port plus one (a free port when that is 0). */
+        /** {@code --http_port}; default {@value #DEFAULT_HTTP_PORT} (a free port when {@code --port} is 0). */
         public Builder httpPort(int httpPort) {
             this.httpPort = httpPort;
             return this;
@@ -569,7 +571,7 @@ public record AgentConfig(
                     fetcherCacheDir,
                     fetcherCacheSizeBytes,
                     killTasksOnStop,
-                    httpPort >= 0 ? httpPort : port == 0 ? 0 : port + 1);
+                    httpPort >= 0 ? httpPort : port == 0 ? 0 : DEFAULT_HTTP_PORT);
         }
 
         private static String defaultHostname(String ip) {

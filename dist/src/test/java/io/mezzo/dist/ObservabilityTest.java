@@ -142,6 +142,29 @@ class ObservabilityTest {
                 .contains("hello-from-the-task");
         assertThat(get(agentUrl("/files/read?path=" + q("../meta"))).statusCode()).isEqualTo(400);
         assertThat(get(agentUrl("/files/read?path=" + q("/etc/passwd"))).statusCode()).isEqualTo(400);
+
+        assertTheShippedDashboardOnlyQueriesExportedMetrics();
+    }
+
+    /** Every mezzo_* name the Grafana dashboard in the distribution queries is exported by a daemon. */
+    private void assertTheShippedDashboardOnlyQueriesExportedMetrics() throws Exception {
+        java.util.Set<String> exported = new java.util.HashSet<>();
+        for (String body : List.of(get(master("/metrics")).body(), get(agentUrl("/metrics")).body())) {
+            PrometheusText.parse(body).values().forEach(f -> {
+                exported.add(f.name());
+                f.samples().forEach(s -> exported.add(s.name()));
+            });
+        }
+        // Labelled counters appear once observed: no gRPC call has completed and no kill happened yet.
+        exported.addAll(List.of("mezzo_master_grpc_calls_total"));
+        String dashboard = Files.readString(Path.of("src/main/dist/conf/monitoring/grafana-mezzo.json"));
+        java.util.regex.Matcher names = java.util.regex.Pattern.compile("mezzo_[a-z_]+").matcher(dashboard);
+        java.util.Set<String> queried = new java.util.TreeSet<>();
+        while (names.find()) {
+            queried.add(names.group());
+        }
+        assertThat(queried).hasSizeGreaterThan(20);
+        assertThat(exported).containsAll(queried);
     }
 
     @Test

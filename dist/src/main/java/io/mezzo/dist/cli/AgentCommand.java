@@ -34,6 +34,11 @@ final class AgentCommand implements Callable<Integer> {
             description = "Port of the agent's gRPC server; 0 picks a free one. Default: ${DEFAULT-VALUE}.")
     int port;
 
+    @Option(names = "--http_port", paramLabel = "PORT", defaultValue = "5053",
+            description = "Port of the agent's HTTP endpoints (/metrics, /health/live, the sandbox files API that"
+                    + " `mezzo task log` reads); 0 picks a free one. Default: ${DEFAULT-VALUE}.")
+    int httpPort;
+
     @Option(names = "--hostname", paramLabel = "NAME",
             description = "Hostname reported to the master and shown in offers. Default: the --ip"
                     + " (the host name when --ip is 0.0.0.0).")
@@ -136,6 +141,7 @@ final class AgentCommand implements Callable<Integer> {
                 .master(master)
                 .ip(ip)
                 .port(port)
+                .httpPort(httpPort)
                 .workDir(workDir)
                 .isolation(isolation)
                 .cgroupsRoot(cgroupsRoot)
