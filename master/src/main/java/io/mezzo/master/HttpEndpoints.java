@@ -66,6 +66,10 @@ final class HttpEndpoints implements AutoCloseable {
     private final MasterMetrics metrics;
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private Channel channel;
+    /** /state as last printed, with the snapshot it was printed from: pollers of one snapshot share it. */
+    private volatile RenderedState rendered;
+
+    private record RenderedState(StateSnapshot snapshot, byte[] json) {}
 
     HttpEndpoints(Supplier<StateSnapshot> snapshot, Leadership leadership, MasterHealth health, MasterMetrics metrics) {
         this.snapshot = snapshot;
@@ -132,7 +136,7 @@ final class HttpEndpoints implements AutoCloseable {
                     response.headers().set(HttpHeaderNames.CONTENT_TYPE, MasterMetrics.contentType());
                     send(ctx, request, response);
                 }
-                case "/state" -> fromLeader(ctx, request, () -> snapshot.get().state());
+                case "/state" -> stateFromLeader(ctx, request);
                 case "/agents" -> fromLeader(ctx, request,
                         () -> GetAgentsResponse.newBuilder().addAllAgents(snapshot.get().state().getAgentsList()).build());
                 case "/frameworks" -> fromLeader(ctx, request, () -> GetFrameworksResponse.newBuilder()
@@ -169,22 +173,55 @@ final class HttpEndpoints implements AutoCloseable {
             });
         }
 
+        /**
+         * /state, printed once per published snapshot: a hundred polls a second of a large cluster
+         * cost one rendering per snapshot, not one per poll.
+         */
+        private void stateFromLeader(ChannelHandlerContext ctx, FullHttpRequest request) {
+            if (redirected(ctx, request)) {
+                return;
+            }
+            StateSnapshot current = snapshot.get();
+            RenderedState r = rendered;
+            if (r == null || r.snapshot() != current) {
+                try {
+                    r = new RenderedState(current, (OperatorJson.print(current.state()) + "\n")
+                            .getBytes(StandardCharsets.UTF_8));
+                } catch (InvalidProtocolBufferException e) {
+                    send(ctx, request, text(HttpResponseStatus.INTERNAL_SERVER_ERROR, "cannot print JSON\n"));
+                    return;
+                }
+                rendered = r;
+            }
+            FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                    Unpooled.wrappedBuffer(r.json()));
+            response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
+            send(ctx, request, response);
+        }
+
         private void fromLeader(ChannelHandlerContext ctx, FullHttpRequest request, Supplier<? extends MessageOrBuilder> read) {
+            if (!redirected(ctx, request)) {
+                json(ctx, request, read.get());
+            }
+        }
+
+        /** Answers for a master that does not lead (redirect or 503); false when this one leads. */
+        private boolean redirected(ChannelHandlerContext ctx, FullHttpRequest request) {
             if (!leadership.leading()) {
                 MasterInfo leader = leadership.leader();
                 if (leader == null || leader.getHttpPort() <= 0) {
                     send(ctx, request, text(HttpResponseStatus.SERVICE_UNAVAILABLE,
                             "this master is not the leader and no leader is known\n"));
-                    return;
+                    return true;
                 }
                 FullHttpResponse redirect = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
                         HttpResponseStatus.TEMPORARY_REDIRECT, Unpooled.EMPTY_BUFFER);
                 redirect.headers().set(HttpHeaderNames.LOCATION,
                         "http://" + leader.getIp() + ":" + leader.getHttpPort() + request.uri());
                 send(ctx, request, redirect);
-                return;
+                return true;
             }
-            json(ctx, request, read.get());
+            return false;
         }
 
         private static GetTasksRequest tasksRequest(QueryStringDecoder query) {
