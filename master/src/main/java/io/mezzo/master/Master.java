@@ -54,6 +54,7 @@ public final class Master implements AutoCloseable {
     private final CompletableFuture<MasterInfo> elected = new CompletableFuture<>();
     private final MasterFaults faults = new MasterFaults(this);
     private final MasterMetrics metrics = new MasterMetrics();
+    private OperatorEvents events;
     /** The ZooKeeper client once started, for health (read from edge threads). */
     private volatile CuratorFramework zkForHealth;
     private EventLoop loop;
@@ -84,6 +85,8 @@ public final class Master implements AutoCloseable {
         long seed = config.allocatorSeed() != null ? config.allocatorSeed() : ThreadLocalRandom.current().nextLong();
         loop = new EventLoop("master-loop", config.clock(), config.faultHandler());
         core = new MasterCore(config, loop, idPrefix, seed, this::loseLeadership, metrics);
+        events = new OperatorEvents(leadership, config.clock());
+        core.onStatePublished(events::published);
         MasterHealth masterHealth = new MasterHealth(loop, leadership, () -> {
             CuratorFramework zk = zkForHealth;
             return config.zk() == null || (zk != null && zk.getZookeeperClient().isConnected());
@@ -94,7 +97,7 @@ public final class Master implements AutoCloseable {
                         new PeerInterceptor()))
                 .addService(ServerInterceptors.intercept(
                         new AgentLinkService(loop, core, leadership, config.outboundQueueCapacity()), new PeerInterceptor()))
-                .addService(new OperatorService(loop, core, leadership, masterHealth))
+                .addService(new OperatorService(loop, core, leadership, masterHealth, events))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .intercept(new GrpcMetricsInterceptor(metrics))
@@ -282,6 +285,7 @@ public final class Master implements AutoCloseable {
             election.close();
         }
         loop.append(() -> core.stop("master stopping"));
+        events.close();
         http.close();
         server.shutdownNow();
         try {

@@ -406,6 +406,11 @@ final class MasterCore {
         return snapshots.current();
     }
 
+    /** Tells {@code listener} (on the loop; it hands the work off) of every state snapshot published. */
+    void onStatePublished(Consumer<StateSnapshot> listener) {
+        snapshots.onPublished(listener);
+    }
+
     /** Publishes the state now (after a barrier, so that a test reads what it just did). Loop thread. */
     void publishState() {
         snapshots.publishNow();

@@ -25,7 +25,9 @@ import io.mezzo.proto.v1.GetStateRequest;
 import io.mezzo.proto.v1.GetStateResponse;
 import io.mezzo.proto.v1.GetTasksRequest;
 import io.mezzo.proto.v1.GetTasksResponse;
+import io.mezzo.proto.v1.OperatorEvent;
 import io.mezzo.proto.v1.OperatorGrpc;
+import io.mezzo.proto.v1.SubscribeRequest;
 import io.mezzo.proto.v1.UpdateQuotaRequest;
 import io.mezzo.proto.v1.UpdateQuotaResponse;
 import io.mezzo.proto.v1.UpdateWeightsRequest;
@@ -49,8 +51,10 @@ final class OperatorService extends OperatorGrpc.OperatorImplBase {
     private final StateViews views;
     private final Leadership leadership;
     private final MasterHealth health;
+    private final OperatorEvents events;
 
-    OperatorService(EventLoop loop, MasterCore core, Leadership leadership, MasterHealth health) {
+    OperatorService(EventLoop loop, MasterCore core, Leadership leadership, MasterHealth health, OperatorEvents events) {
+        this.events = events;
         this.loop = loop;
         this.core = core;
         this.views = core.views();
@@ -65,6 +69,15 @@ final class OperatorService extends OperatorGrpc.OperatorImplBase {
             out.onNext(h);
             out.onCompleted();
         });
+    }
+
+    @Override
+    public void subscribe(SubscribeRequest request, StreamObserver<OperatorEvent> out) {
+        if (!leadership.leading()) {
+            out.onError(leadership.notLeader());
+            return;
+        }
+        events.subscribe(out);
     }
 
     @Override

@@ -45,6 +45,8 @@ final class StateSnapshots {
     private final MasterMetrics metrics;
     private final long intervalMillis;
     private volatile StateSnapshot current = StateSnapshot.EMPTY;
+    /** Told of every published snapshot, on the loop (it must hand the work off at once). */
+    private volatile java.util.function.Consumer<StateSnapshot> listener = s -> {};
 
     // Loop thread only.
     /** Set by a publication so that the event that published does not ask for another. */
@@ -61,6 +63,11 @@ final class StateSnapshots {
         this.views = views;
         this.metrics = metrics;
         this.intervalMillis = clock instanceof SystemClock ? INTERVAL.toMillis() : 0;
+    }
+
+    /** Tells {@code listener} of every snapshot published from now on (the operator event stream). */
+    void onPublished(java.util.function.Consumer<StateSnapshot> listener) {
+        this.listener = listener;
     }
 
     /** The last published snapshot. Any thread. */
@@ -108,5 +115,6 @@ final class StateSnapshots {
         lastPublishedAt = now;
         justPublished = true;
         metrics.snapshotPublished();
+        listener.accept(current);
     }
 }

@@ -55,7 +55,8 @@ class MasterArchitectureTest {
     /** The edge: where other threads come in (gRPC, Netty, the election) and the process is wired. */
     private static final DescribedPredicate<JavaClass> EDGE = belongToAnyOf(Master.class, MasterFaults.class,
             SchedulerService.class, AgentLinkService.class, OperatorService.class, HttpEndpoints.class,
-            PeerInterceptor.class, Leadership.class, MasterHealth.class, GrpcMetricsInterceptor.class)
+            PeerInterceptor.class, Leadership.class, MasterHealth.class, GrpcMetricsInterceptor.class,
+            OperatorEvents.class)
             .as("the gRPC/HTTP edge");
 
     /** Everything in io.mezzo.master that runs on the master's event loop. */
