@@ -167,6 +167,55 @@ class ObservabilityTest {
         assertThat(exported).containsAll(queried);
     }
 
+    /** Runs the mezzo command line in this JVM; returns the exit code and what it printed. */
+    private static String mezzo(String... args) {
+        java.io.PrintStream out = System.out;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        System.setOut(new java.io.PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            int code = io.mezzo.dist.cli.MezzoCommand.execute(args, Map.of());
+            // The daemons of this JVM log to the same stdout: keep only what the command printed.
+            return code + ":" + captured.toString(StandardCharsets.UTF_8)
+                    .replaceAll("(?m)^[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3} [A-Z]+ +\\[.*\n", "");
+        } finally {
+            System.setOut(out);
+        }
+    }
+
+    @Test
+    void taskLogFollowsATaskToItsEndAndEventsShowIt() throws Exception {
+        Framework fw = cluster.framework(Cluster.frameworkInfo("logs").build());
+        Offer offer = fw.takeOffer(agent.agentId().orElseThrow().value());
+        // The task outlives the first read: -f must keep reading until it has ended.
+        Path gate = work.resolve("gate");
+        fw.driver.launch(offer.getId(), List.of(shellTask("chatty", offer,
+                "echo one; echo two >&2; while [ ! -e " + gate + " ]; do sleep 0.1; done; echo three")));
+        await().atMost(Timeouts.PROCESS).until(() -> fw.nextUpdate("chatty").getState() == TaskState.TASK_RUNNING);
+        cluster.settle();
+        String master = cluster.masterAddress();
+
+        java.util.concurrent.CompletableFuture<String> followed = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> mezzo("task", "log", "-f", "--master", master, "chatty"));
+        await().atMost(Timeouts.PROCESS).until(() -> Files.readString(
+                agent.config().workDir().resolve("agents").resolve(
+                        get(agentUrl("/files/sandbox?task=chatty")).body().replaceAll("(?s).*\"path\":\"([^\"]+)\".*", "$1"))
+                        .resolve("stdout")).contains("one"));
+        Files.writeString(gate, "go");
+        assertThat(followed.get(Timeouts.PROCESS.toSeconds(), java.util.concurrent.TimeUnit.SECONDS))
+                .isEqualTo("0:one\nthree\n");
+
+        assertThat(mezzo("task", "log", "--stderr", "--master", master, "chatty")).isEqualTo("0:two\n");
+        assertThat(mezzo("task", "log", "--tail", "1", "--master", master, "chatty")).isEqualTo("0:three\n");
+        assertThat(mezzo("task", "log", "--master", master, "nobody")).startsWith("1:");
+
+        cluster.settle();
+        String events = mezzo("events", "--master", master);
+        assertThat(events).startsWith("0:").contains(" SUBSCRIBED ").contains(" AGENT agent=")
+                .contains(" FRAMEWORK framework=" + fw.frameworkId.getValue() + " name=logs state=CONNECTED");
+        String json = mezzo("events", "--json", "--master", master);
+        assertThat(json).startsWith("0:{\"type\":\"SUBSCRIBED\"");
+    }
+
     @Test
     void healthEndpointsAnswerOnBothDaemons() throws Exception {
         assertThat(get(master("/health/live")).statusCode()).isEqualTo(200);
