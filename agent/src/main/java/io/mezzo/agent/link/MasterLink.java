@@ -305,7 +305,7 @@ public final class MasterLink {
         }
         if (next.isEmpty()) {
             if (leader != null) {
-                LOG.info("Lost the leading master {}; waiting for a new one", address(leader));
+                LOG.warn("Lost the leading master {}; waiting for a new one", address(leader));
             }
             leader = null;
             hinted = false;
@@ -554,11 +554,8 @@ public final class MasterLink {
         }
         Duration delay = backoff.next();
         transition(State.BACKING_OFF);
-        if (warn) {
-            LOG.warn("Master {}: {}; reconnecting{} in {} ms", failed, reason, to, delay.toMillis());
-        } else {
-            LOG.info("Master {}: {}; reconnecting{} in {} ms", failed, reason, to, delay.toMillis());
-        }
+        // Retrying a master that failed or left is something an operator looks at: WARN either way.
+        LOG.warn("Master {}: {}; reconnecting{} in {} ms", failed, reason, to, delay.toMillis());
         loop.schedule(RECONNECT, delay, this::connect);
     }
 
