@@ -109,14 +109,20 @@ class ObservabilityTest {
         assertThat(a.keySet()).contains("mezzo_agent_task_transitions_total", "mezzo_agent_task_kills_total",
                 "mezzo_agent_status_updates_pending", "mezzo_agent_status_update_retries_total",
                 "mezzo_agent_checkpoint_write_seconds", "mezzo_agent_fetcher_cache_hits_total",
-                "mezzo_agent_fetcher_cache_misses_total", "mezzo_agent_fetcher_bytes_total", "mezzo_agent_sandbox_gc_removed_total",
-                "mezzo_agent_task_cpu_seconds", "mezzo_agent_task_memory_bytes", "mezzo_agent_task_disk_bytes");
+                "mezzo_agent_fetcher_cache_misses_total", "mezzo_agent_fetcher_bytes_total", "mezzo_agent_sandbox_gc_removed_total");
         assertThat(a.values()).allSatisfy(f -> assertThat(f.help()).as(f.name()).isNotBlank());
         assertThat(a.get("mezzo_agent_task_transitions_total").value("mezzo_agent_task_transitions_total",
                 Map.of("state", "TASK_STARTING", "reason", "REASON_UNSPECIFIED"))).contains(1.0);
-        await().atMost(Timeouts.PROCESS).untilAsserted(() -> assertThat(
-                PrometheusText.parse(get(agentUrl("/metrics")).body()).get("mezzo_agent_task_memory_bytes").samples())
-                .anySatisfy(s -> assertThat(s.labels()).containsEntry("task", "talker")));
+        // Per-task usage appears with the first usage sample (every second here).
+        await().atMost(Timeouts.PROCESS).untilAsserted(() -> {
+            Map<String, PrometheusText.Family> usage = PrometheusText.parse(get(agentUrl("/metrics")).body());
+            for (String name : List.of("mezzo_agent_task_cpu_seconds", "mezzo_agent_task_memory_bytes",
+                    "mezzo_agent_task_disk_bytes")) {
+                assertThat(usage).containsKey(name);
+                assertThat(usage.get(name).samples()).anySatisfy(s -> assertThat(s.labels())
+                        .containsEntry("task", "talker").containsEntry("framework", fw.frameworkId.getValue()));
+            }
+        });
 
         // /tasks filters and pages; a state filter that matches nothing returns nothing.
         assertThat(get(master("/tasks?state=running&agent=" + q(agent.agentId().orElseThrow().value()))).body())

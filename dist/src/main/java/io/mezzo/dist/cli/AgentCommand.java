@@ -34,10 +34,10 @@ final class AgentCommand implements Callable<Integer> {
             description = "Port of the agent's gRPC server; 0 picks a free one. Default: ${DEFAULT-VALUE}.")
     int port;
 
-    @Option(names = "--http_port", paramLabel = "PORT", defaultValue = "5053",
+    @Option(names = "--http_port", paramLabel = "PORT",
             description = "Port of the agent's HTTP endpoints (/metrics, /health/live, the sandbox files API that"
-                    + " `mezzo task log` reads); 0 picks a free one. Default: ${DEFAULT-VALUE}.")
-    int httpPort;
+                    + " `mezzo task log` reads); 0 picks a free one. Default: 5053, or a free one when --port is 0.")
+    Integer httpPort;
 
     @Option(names = "--hostname", paramLabel = "NAME",
             description = "Hostname reported to the master and shown in offers. Default: the --ip"
@@ -141,7 +141,6 @@ final class AgentCommand implements Callable<Integer> {
                 .master(master)
                 .ip(ip)
                 .port(port)
-                .httpPort(httpPort)
                 .workDir(workDir)
                 .isolation(isolation)
                 .cgroupsRoot(cgroupsRoot)
@@ -159,6 +158,9 @@ final class AgentCommand implements Callable<Integer> {
                 // next agent on this work directory (upgrades); see docs/operations.md.
                 .killTasksOnStop(killTasksOnStop)
                 .onShutdown(() -> daemon[0].stop(0));
+        if (httpPort != null) {
+            b.httpPort(httpPort);
+        }
         if (hostname != null) {
             b.hostname(hostname);
         }

@@ -33,10 +33,12 @@ final class EventsCommand implements Callable<Integer> {
     @Mixin
     MasterOptions masterOptions;
 
-    @Option(names = {"-f", "--follow"}, description = "Keep printing changes until interrupted.")
+    @Option(names = {"-f", "--follow"},
+            description = "Keep printing changes until interrupted. Default: print the state and exit.")
     boolean follow;
 
-    @Option(names = "--json", description = "One JSON object per line (the OperatorEvent message, proto field names).")
+    @Option(names = "--json", description = "One JSON object per line (the OperatorEvent message, proto field names)."
+            + " Default: one readable line per event.")
     boolean json;
 
     private static final JsonFormat.Printer JSON = JsonFormat.printer().preservingProtoFieldNames()

@@ -23,18 +23,14 @@ final class LoggingOptions {
             + "%replace( agent=%X{agent}){' agent=$', ''}%replace( framework=%X{framework}){' framework=$', ''}"
             + "%replace( task=%X{task}){' task=$', ''} %msg%mezzoEx%n";
 
-    /** {@code --log_format}. */
-    enum Format {
-        /** One line per event, as {@link #PATTERN}. */
-        TEXT,
-        /** One JSON object per line (Logback's JsonEncoder): level, logger, thread, mdc ids, message. */
-        JSON
-    }
-
+    /**
+     * {@code --log_format}: {@code text}, one line per event as {@link #PATTERN}; or {@code json},
+     * one JSON object per line (Logback's JsonEncoder: level, logger, thread, the MDC ids, message).
+     */
     @Option(names = "--log_format", paramLabel = "FORMAT", defaultValue = "text",
             description = "text (one line per event) or json (one JSON object per line, the ids as fields of"
                     + " \"mdc\"), on the console and in --log_dir. Default: ${DEFAULT-VALUE}.")
-    Format format = Format.TEXT;
+    String format = "text";
 
     @Option(names = "--log_dir", paramLabel = "DIR",
             description = "Also write logs to DIR/mezzo-<command>.log, rolled daily and kept 14 days."
@@ -62,9 +58,14 @@ final class LoggingOptions {
         if (parsed == null) {
             throw new IllegalArgumentException("--logging_level '" + level + "' is not TRACE, DEBUG, INFO, WARN or ERROR");
         }
+        boolean json = switch (format.toLowerCase(java.util.Locale.ROOT)) {
+            case "text" -> false;
+            case "json" -> true;
+            default -> throw new IllegalArgumentException("--log_format '" + format + "' is not text or json");
+        };
         root.setLevel(parsed);
         registerConverter(context);
-        if (format == Format.JSON) {
+        if (json) {
             for (var it = root.iteratorForAppenders(); it.hasNext(); ) {
                 if (it.next() instanceof ch.qos.logback.core.OutputStreamAppender<ch.qos.logback.classic.spi.ILoggingEvent> a) {
                     a.stop();
@@ -85,7 +86,7 @@ final class LoggingOptions {
             throw new IllegalArgumentException("--log_dir " + logDir + " is not writable");
         }
         ch.qos.logback.core.encoder.Encoder<ch.qos.logback.classic.spi.ILoggingEvent> encoder;
-        if (format == Format.JSON) {
+        if (json) {
             encoder = jsonEncoder(context);
         } else {
             PatternLayoutEncoder pattern = new PatternLayoutEncoder();

@@ -57,17 +57,17 @@ final class TaskCommand implements Runnable {
         @Parameters(index = "0", paramLabel = "TASK_ID", description = "The task.")
         String taskId;
 
-        @Option(names = "--framework", paramLabel = "ID", description = "The task's framework, when task ids repeat.")
+        @Option(names = "--framework", paramLabel = "ID", description = "The task's framework, when task ids repeat. Default: the one framework with that task.")
         String framework;
 
-        @Option(names = "--stderr", description = "Print stderr instead of stdout.")
+        @Option(names = "--stderr", description = "Print stderr instead of stdout. Default: stdout.")
         boolean stderr;
 
-        @Option(names = {"-f", "--follow"}, description = "Keep printing new output until the task has ended.")
+        @Option(names = {"-f", "--follow"}, description = "Keep printing new output until the task has ended. Default: print and exit.")
         boolean follow;
 
         @Option(names = "--tail", paramLabel = "N", defaultValue = "-1",
-                description = "Start with the last N lines only (default: the whole file).")
+                description = "Start with the last N lines only. Default: the whole file.")
         int tail;
 
         @Override
