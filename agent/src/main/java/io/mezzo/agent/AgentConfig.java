@@ -87,6 +87,9 @@ import java.util.Objects;
  *     its certificate (its common name is the agent's principal); default plaintext
  * @param credential {@code --credential}: the principal and secret the agent authenticates to the
  *     masters with; default none
+ * @param httpPort {@code --http_port}: port of the agent's HTTP endpoints ({@code /metrics}, {@code
+ *     /health/live}, the sandbox files API), on {@code ip}; 0 for an ephemeral one (see {@link
+ *     Agent#httpPort()}). Default {@value #DEFAULT_HTTP_PORT}, or ephemeral when the gRPC port is 0
  */
 public record AgentConfig(
         MasterDetector masterDetector,
@@ -122,7 +125,8 @@ public record AgentConfig(
         long fetcherCacheSizeBytes,
         boolean killTasksOnStop,
         TlsSettings tls,
-        Credential credential) {
+        Credential credential,
+        int httpPort) {
 
     /** {@code --isolation}. */
     public enum IsolationMode {
@@ -146,6 +150,8 @@ public record AgentConfig(
     public static final String DEFAULT_IP = "127.0.0.1";
     /** Default port, as Mesos agents use. */
     public static final int DEFAULT_PORT = 5051;
+    /** Default {@code --http_port} (the master's HTTP endpoints default to 5052). */
+    public static final int DEFAULT_HTTP_PORT = 5053;
     /** Default first reconnection delay. */
     public static final Duration DEFAULT_REGISTRATION_BACKOFF_INITIAL = Duration.ofSeconds(1);
     /** Default longest reconnection delay. */
@@ -185,6 +191,9 @@ public record AgentConfig(
         }
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("--port " + port + " is outside 0-65535");
+        }
+        if (httpPort < 0 || httpPort > 65535) {
+            throw new IllegalArgumentException("--http_port " + httpPort + " is outside 0-65535");
         }
         if (hostname == null || hostname.isBlank()) {
             throw new IllegalArgumentException("--hostname is empty");
@@ -293,6 +302,7 @@ public record AgentConfig(
         private MasterDetector masterDetector;
         private String ip = DEFAULT_IP;
         private int port = DEFAULT_PORT;
+        private int httpPort = -1;
         private String hostname;
         private Path workDir;
         private Resources resources = Resources.EMPTY;
@@ -451,6 +461,12 @@ public record AgentConfig(
             return this;
         }
 
+        /** {@code --http_port}; default {@value #DEFAULT_HTTP_PORT} (a free port when {@code --port} is 0). */
+        public Builder httpPort(int httpPort) {
+            this.httpPort = httpPort;
+            return this;
+        }
+
         /** {@code --hostname}; null restores the default. */
         public Builder hostname(String hostname) {
             this.hostname = hostname;
@@ -591,7 +607,8 @@ public record AgentConfig(
                     fetcherCacheSizeBytes,
                     killTasksOnStop,
                     tls,
-                    credential);
+                    credential,
+                    httpPort >= 0 ? httpPort : port == 0 ? 0 : DEFAULT_HTTP_PORT);
         }
 
         private static String defaultHostname(String ip) {

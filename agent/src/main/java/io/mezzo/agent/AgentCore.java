@@ -114,7 +114,8 @@ final class AgentCore implements MasterLink.Handler {
             CheckpointStore store,
             String bootId,
             Fetcher fetcher,
-            Listener listener) {
+            Listener listener,
+            AgentMetrics metrics) {
         this.config = config;
         this.loop = loop;
         this.updates = updates;
@@ -125,7 +126,8 @@ final class AgentCore implements MasterLink.Handler {
                 DiskUsage::fileSystemUsage);
         this.reservations = new ReservationManager(checkpointer);
         updates.streamCheckpoint((key, record) -> checkpointer.task(key.framework(), key.task(), record));
-        this.tasks = new TaskLifecycle(config, loop, containerizer, updates, workers, gc, checkpointer);
+        this.tasks = new TaskLifecycle(config, loop, containerizer, updates, workers, gc, checkpointer, metrics);
+        metrics.watch(loop, updates, fetcher, gc, tasks.usage(), checkpointer);
         this.launcher = new TaskLauncher(config, loop, containerizer, fetcher, workers, checkpointer, bootId, tasks);
         this.recovery = new AgentRecovery(config, loop, containerizer, workers, store, bootId, tasks, launcher,
                 updates, reservations);

@@ -515,6 +515,8 @@ final class FrameworkManager implements FrameworkLookup {
 
     /** Applies a durable removal: offers go back, tasks are killed and forgotten. */
     private void applyRemoval(FrameworkRecord fw, String reason) {
+        // A separate loop event from the removal's start: its lines need the id again.
+        MDC.put("framework", fw.id.value());
         tasks.dropHeldAnswers(fw);
         offers.rescindOffersOf(fw, false);
         loop.cancel(failoverTag(fw.id));

@@ -56,6 +56,7 @@ final class LeaderTerm {
     private final EventLoop loop;
     private final Clock clock;
     private final Consumer<String> stepDown;
+    private final MasterMetrics metrics;
     /** This master's info with the term's epoch; null before election. Soft. */
     private MasterInfo masterInfo;
     /** The registry of this leadership term; null before election. Soft. */
@@ -72,7 +73,8 @@ final class LeaderTerm {
     private final List<Runnable> deferred = new ArrayList<>();
 
     /** {@code stepDown} is called (on the loop) when this master must give up leadership for good. */
-    LeaderTerm(EventLoop loop, Clock clock, Consumer<String> stepDown) {
+    LeaderTerm(EventLoop loop, Clock clock, Consumer<String> stepDown, MasterMetrics metrics) {
+        this.metrics = metrics;
         this.loop = loop;
         this.clock = clock;
         this.stepDown = stepDown;
@@ -164,7 +166,10 @@ final class LeaderTerm {
 
     /** Writes {@code ops} through the term's fenced registry; completes on a registry thread. */
     CompletableFuture<Void> write(List<RegistryOp> ops) {
-        return registry.write(ops);
+        MasterMetrics.Timing timing = metrics.registryWrite();
+        CompletableFuture<Void> written = registry.write(ops);
+        written.whenComplete((ok, error) -> timing.done(error == null ? 1 : 0));
+        return written;
     }
 
     /**
@@ -187,7 +192,7 @@ final class LeaderTerm {
             apply.run();
             return;
         }
-        registry.write(ops).whenComplete((ok, error) -> loop.append(() -> {
+        write(ops).whenComplete((ok, error) -> loop.append(() -> {
             if (stopped) {
                 LOG.debug("Dropped the result of the registry write of {}: no longer leading", what);
                 return;

@@ -83,17 +83,26 @@ final class MasterCore {
     private final Acls acls;
     /** Scheduler call rate limits, applied at the edge (thread-safe). Soft. */
     private final RateLimiter rateLimiter;
+    private final MasterMetrics metrics;
+    private final StateSnapshots snapshots;
 
     /**
      * A core that does nothing until {@link #becomeLeader}. {@code stepDown} is called (on the loop)
      * when this master must give up leadership for good, e.g. after a failed registry write.
      */
     MasterCore(MasterConfig config, EventLoop loop, String idPrefix, long allocatorSeed, Consumer<String> stepDown) {
+        this(config, loop, idPrefix, allocatorSeed, stepDown, new MasterMetrics());
+    }
+
+    /** As above, counting into {@code metrics}; observes {@code loop} (metrics, state snapshots). */
+    MasterCore(MasterConfig config, EventLoop loop, String idPrefix, long allocatorSeed, Consumer<String> stepDown,
+            MasterMetrics metrics) {
         this.clock = config.clock();
-        this.term = new LeaderTerm(loop, clock, stepDown);
+        this.metrics = metrics;
+        this.term = new LeaderTerm(loop, clock, stepDown, metrics);
         this.out = new Outbox(clock, term);
-        this.offers = new OfferManager(config, loop, idPrefix, allocatorSeed, term, out);
-        this.tasks = new TaskLifecycle(config, out, offers);
+        this.offers = new OfferManager(config, loop, idPrefix, allocatorSeed, term, out, metrics);
+        this.tasks = new TaskLifecycle(config, out, offers, metrics);
         this.frameworks = new FrameworkManager(config, loop, idPrefix, term, out, offers, tasks);
         this.agents = new AgentManager(config, loop, idPrefix, term, out, offers, tasks);
         // The two lower classes read the records of the managers that call them.
@@ -104,6 +113,13 @@ final class MasterCore {
         this.views = new StateViews(term, agents, frameworks, offers, tasks);
         this.acls = config.acls();
         this.rateLimiter = new RateLimiter(config.rateLimits(), config.clock());
+        this.snapshots = new StateSnapshots(loop, clock, term, views, metrics);
+        metrics.readStateFrom(snapshots::current);
+        metrics.watchQueueOf(loop);
+        loop.observe((waited, ran) -> {
+            metrics.eventRan(waited, ran);
+            snapshots.changed();
+        });
     }
 
     // ------------------------------------------------------------------------------------------
@@ -118,6 +134,7 @@ final class MasterCore {
      */
     void becomeLeader(MasterInfo info, Registry registry, RegistryRecords.Recovered recovered) {
         term.begin(info, registry);
+        metrics.elected();
         int recoveredAgentCount = agents.recover(recovered.agents());
         List<RegistryOp> fixes = frameworks.recover(recovered.frameworks());
         LOG.info("Leading with epoch {}: recovered {} agents to wait for ({} unreachable, {} gone) and {} frameworks",
@@ -340,6 +357,7 @@ final class MasterCore {
             refuse(fw, refusal);
         } else if (outcome instanceof AcceptValidation.Plan plan) {
             AgentRecord agent = agents.get(plan.agent());
+            metrics.offersAccepted(plan.offers().size());
             for (OfferId id : plan.offers()) {
                 offers.forget(offers.get(id));
             }
@@ -450,6 +468,21 @@ final class MasterCore {
     /** Read-only views of the state, for the operator API and the HTTP endpoints. */
     StateViews views() {
         return views;
+    }
+
+    /** The state as last published by the loop, for readers on other threads. Any thread. */
+    StateSnapshot snapshot() {
+        return snapshots.current();
+    }
+
+    /** Tells {@code listener} (on the loop; it hands the work off) of every state snapshot published. */
+    void onStatePublished(Consumer<StateSnapshot> listener) {
+        snapshots.onPublished(listener);
+    }
+
+    /** Publishes the state now (after a barrier, so that a test reads what it just did). Loop thread. */
+    void publishState() {
+        snapshots.publishNow();
     }
 
     /** UpdateWeights: completes once the weights are in force, or fails with INVALID_ARGUMENT. */

@@ -186,6 +186,11 @@ final class StateViews {
             v.setUnreachableTime(agent.unreachableAt / 1000.0);
         }
         v.setConnected(agent.connection != null);
+        if (agent.connection != null && agent.info.getHttpPort() > 0) {
+            String peer = agent.connection.peer;
+            v.setHttpAddress((peer.contains(":") ? peer.substring(0, peer.lastIndexOf(':')) : peer) + ":"
+                    + agent.info.getHttpPort());
+        }
         if (agent.connection != null) {
             v.setConnectedTime(agent.connectionChangedAt / 1000.0);
         } else {

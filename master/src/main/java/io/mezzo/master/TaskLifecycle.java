@@ -70,6 +70,7 @@ final class TaskLifecycle {
     private final MasterConfig config;
     private final Outbox out;
     private final OfferManager offers;
+    private final MasterMetrics metrics;
     /** Read access to the agents; bound once by {@link #lookUpRecordsIn}. */
     private AgentLookup agents;
     /** Read access to the frameworks; bound once by {@link #lookUpRecordsIn}. */
@@ -79,8 +80,9 @@ final class TaskLifecycle {
     /** Explicit reconciliation answers the master cannot give yet (invariant 3). Soft. */
     private final HeldReconciliations held = new HeldReconciliations();
 
-    TaskLifecycle(MasterConfig config, Outbox out, OfferManager offers) {
+    TaskLifecycle(MasterConfig config, Outbox out, OfferManager offers, MasterMetrics metrics) {
         this.config = config;
+        this.metrics = metrics;
         this.out = out;
         this.offers = offers;
     }
@@ -258,6 +260,7 @@ final class TaskLifecycle {
         if (retry) {
             LOG.debug("Status update {} of task {} resent by agent {}", status.getState(), tid, agent.id);
         } else {
+            metrics.taskTransition(status.getState(), status.getReason());
             LOG.info("Task {} of framework {} on agent {} is {}{}{}", tid, fid, agent.id, status.getState(),
                     status.getReason() == StatusReason.REASON_UNSPECIFIED ? "" : " (" + status.getReason() + ")",
                     status.getMessage().isEmpty() ? "" : ": " + Limits.shown(status.getMessage()));
@@ -547,6 +550,7 @@ final class TaskLifecycle {
             count++;
             recoverTaskResources(task);
             task.state = TaskState.TASK_UNREACHABLE;
+            metrics.taskTransition(TaskState.TASK_UNREACHABLE, StatusReason.REASON_AGENT_DISCONNECTED);
             FrameworkRecord fw = frameworks.get(task.framework);
             if (fw != null) {
                 out.sendUpdate(fw, out.masterStatus(task.id.value(), agent.id.value(),
@@ -571,6 +575,9 @@ final class TaskLifecycle {
                 out.sendUpdate(fw, out.masterStatus(task.id.value(), id.value(), Outbox.forFramework(fw, TaskState.TASK_GONE),
                         StatusReason.REASON_AGENT_REMOVED, "agent " + id + " was marked gone by an operator"));
             }
+            if (!task.terminal()) {
+                metrics.taskTransition(TaskState.TASK_GONE, StatusReason.REASON_AGENT_REMOVED);
+            }
             task.state = fw == null ? TaskState.TASK_GONE : Outbox.forFramework(fw, TaskState.TASK_GONE);
             completeTask(task);
         }
@@ -588,6 +595,7 @@ final class TaskLifecycle {
             agentsWithTasks.add(task.agent);
             if (!task.terminal()) {
                 killed++;
+                metrics.taskTransition(TaskState.TASK_KILLED, StatusReason.REASON_FRAMEWORK_REMOVED);
             }
             recoverTaskResources(task);
             task.state = task.terminal() ? task.state : TaskState.TASK_KILLED;

@@ -23,7 +23,7 @@ class LeaderTermTest {
     private final List<String> steppedDown = new CopyOnWriteArrayList<>();
     private final List<String> happened = new CopyOnWriteArrayList<>();
     private final InMemoryRegistry registry = new InMemoryRegistry();
-    private final LeaderTerm term = new LeaderTerm(loop, clock, steppedDown::add);
+    private final LeaderTerm term = new LeaderTerm(loop, clock, steppedDown::add, new MasterMetrics());
 
     @AfterEach
     void stop() {

@@ -53,6 +53,10 @@ public final class Fetcher {
     private static final Set<String> SCHEMES = Set.of("http", "https", "file");
 
     private final FetcherCache cache;
+    /** Fetches answered from the cache, fetches that downloaded into it, bytes downloaded (metrics). */
+    private final java.util.concurrent.atomic.LongAdder cacheHits = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder cacheMisses = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder bytesFetched = new java.util.concurrent.atomic.LongAdder();
     private final Clock clock;
     private final Optional<Path> tar;
     private final Optional<Path> setpriv;
@@ -70,6 +74,21 @@ public final class Fetcher {
         this.clock = clock;
         this.tar = Containerizer.which("tar", TaskEnvironment.DEFAULT_PATH, Path.of("/"));
         this.setpriv = Containerizer.which("setpriv", TaskEnvironment.DEFAULT_PATH, Path.of("/"));
+    }
+
+    /** Fetches answered from the cache so far. Any thread. */
+    public long cacheHits() {
+        return cacheHits.sum();
+    }
+
+    /** Cached fetches that had to download so far. Any thread. */
+    public long cacheMisses() {
+        return cacheMisses.sum();
+    }
+
+    /** Bytes downloaded so far (cache misses and uncached fetches). Any thread. */
+    public long bytesFetched() {
+        return bytesFetched.sum();
     }
 
     /**
@@ -111,6 +130,10 @@ public final class Fetcher {
             Files.createDirectories(target.getParent());
             if (useCache) {
                 boolean hit = cache.fetch(value, target, file -> download(value, uri, file, user));
+                (hit ? cacheHits : cacheMisses).increment();
+                if (!hit) {
+                    bytesFetched.add(Files.size(target));
+                }
                 log(sandbox, (hit ? "Copied " : "Downloaded into the cache and copied ") + Files.size(target)
                         + " bytes");
             } else {
@@ -123,6 +146,7 @@ public final class Fetcher {
                 } finally {
                     Files.deleteIfExists(temp);
                 }
+                bytesFetched.add(Files.size(target));
                 log(sandbox, "Downloaded " + Files.size(target) + " bytes");
             }
         } catch (IOException e) {

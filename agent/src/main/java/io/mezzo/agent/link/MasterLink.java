@@ -328,7 +328,7 @@ public final class MasterLink {
         }
         if (next.isEmpty()) {
             if (leader != null) {
-                LOG.info("Lost the leading master {}; waiting for a new one", address(leader));
+                LOG.warn("Lost the leading master {}; waiting for a new one", address(leader));
             }
             leader = null;
             hinted = false;
@@ -592,11 +592,8 @@ public final class MasterLink {
             delay = Duration.ZERO;
         }
         transition(State.BACKING_OFF);
-        if (warn) {
-            LOG.warn("Master {}: {}; reconnecting{} in {} ms", failed, reason, to, delay.toMillis());
-        } else {
-            LOG.info("Master {}: {}; reconnecting{} in {} ms", failed, reason, to, delay.toMillis());
-        }
+        // Retrying a master that failed or left is something an operator looks at: WARN either way.
+        LOG.warn("Master {}: {}; reconnecting{} in {} ms", failed, reason, to, delay.toMillis());
         loop.schedule(RECONNECT, delay, this::connect);
     }
 

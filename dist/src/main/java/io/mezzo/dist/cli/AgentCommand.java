@@ -34,6 +34,11 @@ final class AgentCommand implements Callable<Integer> {
             description = "Port of the agent's gRPC server; 0 picks a free one. Default: ${DEFAULT-VALUE}.")
     int port;
 
+    @Option(names = "--http_port", paramLabel = "PORT",
+            description = "Port of the agent's HTTP endpoints (/metrics, /health/live, the sandbox files API that"
+                    + " `mezzo task log` reads); 0 picks a free one. Default: 5053, or a free one when --port is 0.")
+    Integer httpPort;
+
     @Option(names = "--hostname", paramLabel = "NAME",
             description = "Hostname reported to the master and shown in offers. Default: the --ip"
                     + " (the host name when --ip is 0.0.0.0).")
@@ -165,6 +170,9 @@ final class AgentCommand implements Callable<Integer> {
                 .tls(tls.settings())
                 .credential(tls.credential())
                 .onShutdown(() -> daemon[0].stop(0));
+        if (httpPort != null) {
+            b.httpPort(httpPort);
+        }
         if (hostname != null) {
             b.hostname(hostname);
         }
