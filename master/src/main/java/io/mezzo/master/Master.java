@@ -90,6 +90,7 @@ public final class Master implements AutoCloseable {
                 .addService(new OperatorService(loop, core, leadership))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
+                .addService(io.grpc.protobuf.services.ProtoReflectionService.newInstance()) // v1alpha: older grpcurl
                 .build();
         try {
             server.start();

@@ -459,6 +459,7 @@ final class Subscription {
                 case UPDATE -> onUpdate(event);
                 case OFFERS, RESCIND, MESSAGE, FAILURE -> callbacks.deliver(event);
                 case ERROR -> onError(SchedulerError.of(event.getError()));
+                case TORN_DOWN -> stopForGood(Level.INFO, "master confirmed the framework's TEARDOWN");
                 case HEARTBEAT -> LOG.debug("Heartbeat from master {}", c.address());
                 default -> LOG.debug("Ignored event of type {} from master {}", event.getType(), c.address());
             }
