@@ -6,7 +6,6 @@ import io.mezzo.common.resources.Resources;
 import io.mezzo.dist.run.RunFramework;
 import io.mezzo.ha.zk.EmbeddedZooKeeper;
 import io.mezzo.master.Master;
-import io.mezzo.master.MasterConfig;
 import io.mezzo.proto.v1.CommandInfo;
 import io.mezzo.proto.v1.FrameworkInfo;
 import io.mezzo.proto.v1.TaskStatus;
@@ -58,6 +57,12 @@ final class DevCommand implements Callable<Integer> {
             description = "Run a demo task once the cluster is up. Default: ${DEFAULT-VALUE}.")
     boolean demo;
 
+    @Option(names = "--masters", paramLabel = "N", defaultValue = "1",
+            description = {"Masters to run on the embedded ZooKeeper, 1 to 5. With more than one, press Enter to kill"
+                    + " the leading master and watch another take over (the killed one comes back as a standby)."
+                    + " Master i listens on --port + 10*i and --http_port + 10*i. Default: ${DEFAULT-VALUE}."})
+    int masters;
+
     @Mixin
     LoggingOptions logging;
 
@@ -71,15 +76,15 @@ final class DevCommand implements Callable<Integer> {
         EmbeddedZooKeeper zk = EmbeddedZooKeeper.start("127.0.0.1", zkPort, workDir.resolve("zookeeper"));
         String zkUrl = "zk://" + zk.connectString() + "/mezzo";
         Daemons[] daemon = new Daemons[1];
-        Master master = new Master(MasterConfig.builder().ip("127.0.0.1").port(port).httpPort(httpPort)
-                .zk(zkUrl).onLostLeadership(reason -> daemon[0].stop(1)).build());
+        DevMasters all = new DevMasters(masters, zkUrl, port, httpPort, reason -> daemon[0].stop(1));
         try {
-            master.start();
-            master.elected().get(30, TimeUnit.SECONDS);
+            all.start();
         } catch (java.io.IOException e) {
+            all.close();
             zk.close();
             throw new IllegalArgumentException(e.getMessage() + " (is another mezzo dev running? try --port 0)");
         }
+        Master master = all.master(0);
         AgentConfig.Builder agentConfig = AgentConfig.builder()
                 .master(zkUrl)
                 .ip("127.0.0.1")
@@ -92,11 +97,11 @@ final class DevCommand implements Callable<Integer> {
         try {
             agent = new Agent(agentConfig.build());
         } catch (IllegalArgumentException e) {
-            master.close();
+            all.close();
             zk.close();
             throw e;
         }
-        daemon[0] = new Daemons("dev cluster", agent, master, zk);
+        daemon[0] = new Daemons("dev cluster", agent, all, zk);
         agent.start();
         agent.registered().get(30, TimeUnit.SECONDS);
 
@@ -109,12 +114,25 @@ final class DevCommand implements Callable<Integer> {
         out.println("  zookeeper " + zkUrl + "  (leader election and registry; --master accepts it too)");
         out.println("  agent     127.0.0.1:" + agent.boundPort() + "  " + agent.agentId().map(Object::toString).orElse("")
                 + " with " + agent.resources());
+        for (int i = 1; i < all.count(); i++) {
+            out.println("  master    127.0.0.1:" + all.master(i).port() + "  (standby; http "
+                    + all.master(i).httpPort() + ")");
+        }
         out.println("  work dir  " + workDir);
         out.println("  try       grpcurl -plaintext 127.0.0.1:" + master.port() + " mezzo.v1.Operator/GetState");
         out.println("            " + launcher() + " run --master 127.0.0.1:" + master.port() + " -- echo hello");
         out.flush();
         if (demo) {
             runDemo(zkUrl, out);
+        }
+        if (all.count() > 1) {
+            out.println("Failover: " + all.count() + " masters share the embedded ZooKeeper. Frameworks follow the leader"
+                    + " with --master " + zkUrl + " (Java: add io.mezzo:mezzo-zk-ha).");
+            out.println("  Press Enter here to kill the leading master; another is elected and the killed one restarts"
+                    + " as a standby.");
+            all.killLeaderOnEachLine(System.in, out);
+        } else {
+            out.println("To try a master failover, run mezzo dev --masters 3.");
         }
         out.println("Serving until Ctrl-C.");
         out.flush();
