@@ -157,6 +157,7 @@ final class DevCommand implements Callable<Integer> {
                 CommandInfo.newBuilder().setShell("echo hello from mezzo").build(), out, "demo");
         FrameworkInfo info = FrameworkInfo.newBuilder().setName("mezzo-dev-demo").setFailoverTimeout(0).build();
         try (MezzoSchedulerClient client = MezzoSchedulerClient.builder(info, demo)
+                .declineUnusedOffers(false) // RunFramework answers offers on its own loop
                 .master(masterUrl).build()) {
             client.start();
             TaskStatus status = demo.result().get(60, TimeUnit.SECONDS);

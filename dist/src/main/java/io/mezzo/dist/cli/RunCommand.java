@@ -171,7 +171,9 @@ final class RunCommand implements Callable<Integer> {
         RunFramework scheduler = new RunFramework(taskId, taskName, res.build(), cmd.build(), System.out, "mezzo run",
                 master, new RunFramework.Bounds(masterTimeout, offerTimeout, unreachableTimeout, timeout, attempts),
                 SystemClock.INSTANCE, LoggingFaultHandler.INSTANCE);
-        MezzoSchedulerClient client = MezzoSchedulerClient.builder(framework, scheduler).master(master).build();
+        MezzoSchedulerClient client = MezzoSchedulerClient.builder(framework, scheduler).master(master)
+                .declineUnusedOffers(false) // RunFramework answers offers on its own loop, after the callback
+                .build();
         Thread interrupt = new Thread(() -> stopOnSignal(client, scheduler), "mezzo-run-interrupt");
         Runtime.getRuntime().addShutdownHook(interrupt);
         try {

@@ -254,7 +254,7 @@ class RunFrameworkTest {
                 CommandInfo.newBuilder().setShell("sleep 1").build(),
                 new PrintStream(printed, true, StandardCharsets.UTF_8), "mezzo run", address, bounds, clock, faults);
         resources.push(run);
-        MezzoSchedulerClient client = MezzoSchedulerClient.builder(FRAMEWORK, run)
+        MezzoSchedulerClient client = MezzoSchedulerClient.builder(FRAMEWORK, run).declineUnusedOffers(false)
                 .master(address)
                 .clock(clock)
                 .faultHandler(faults)
