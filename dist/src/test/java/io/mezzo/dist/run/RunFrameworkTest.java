@@ -72,6 +72,8 @@ class RunFrameworkTest {
         stream = master.nextSchedulerStream();
         assertThat(stream.nextCall().getType()).isEqualTo(Call.Type.SUBSCRIBE);
         stream.send(Protos.subscribed("framework-1", master.info()));
+        // The library suppresses again what mezzo run suppressed after launching.
+        assertThat(stream.nextCall().getType()).isEqualTo(Call.Type.SUPPRESS);
         Call reconcile = stream.nextCall();
         assertThat(reconcile.getType()).isEqualTo(Call.Type.RECONCILE);
         assertThat(reconcile.getReconcile().getTasks(0).getTaskId().getValue()).isEqualTo("run-1");
