@@ -259,7 +259,8 @@ class AgentRestartIT {
                     .setType(FrameworkInfo.Capability.Type.PARTITION_AWARE));
         }
         Recorder fw = new Recorder();
-        client = MezzoSchedulerClient.builder(info.build(), fw).master(cluster.masterAddress()).build();
+        client = MezzoSchedulerClient.builder(info.build(), fw).master(cluster.masterAddress())
+                .declineUnusedOffers(false).build();
         fw.driver = client;
         client.start();
         return fw;

@@ -96,6 +96,7 @@ final class Cluster implements AutoCloseable {
     Framework framework(FrameworkInfo info, boolean autoAcknowledge) {
         Framework fw = new Framework();
         fw.driver = MezzoSchedulerClient.builder(info, fw)
+                .declineUnusedOffers(false) // tests take offers after the callback
                 .master(masterAddress())
                 .autoAcknowledge(autoAcknowledge)
                 .faultHandler(faults)

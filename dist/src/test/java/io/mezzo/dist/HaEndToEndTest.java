@@ -102,7 +102,7 @@ class HaEndToEndTest {
 
     private Framework framework(FrameworkInfo info) {
         Framework fw = new Framework();
-        fw.driver = MezzoSchedulerClient.builder(info, fw).master(zkUrl)
+        fw.driver = MezzoSchedulerClient.builder(info, fw).master(zkUrl).declineUnusedOffers(false)
                 .reconnectBackoff(Duration.ofMillis(100), Duration.ofSeconds(1)).faultHandler(faults).build();
         toClose.add(fw.driver);
         fw.driver.start();

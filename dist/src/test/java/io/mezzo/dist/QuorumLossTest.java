@@ -115,6 +115,7 @@ class QuorumLossTest {
         // 60 s, as in the report: a framework stranded that long would be removed and its task killed.
         FrameworkInfo info = Cluster.frameworkInfo("quorum").setFailoverTimeout(60).build();
         MezzoSchedulerClient driver = MezzoSchedulerClient.builder(info, fw).detector(frameworkDetector)
+                .declineUnusedOffers(false) // the test thread takes offers after the callback
                 .reconnectBackoff(Duration.ofMillis(100), Duration.ofSeconds(1)).faultHandler(faults).build();
         fw.framework.driver = driver;
         toClose.add(driver);

@@ -521,8 +521,11 @@ final class FrameworkManager implements FrameworkLookup {
         offers.rescindOffersOf(fw, false);
         loop.cancel(failoverTag(fw.id));
         if (fw.connection != null) {
-            fw.connection.out.send(Outbox.errorEvent(Event.Error.Code.FRAMEWORK_REMOVED, Call.Type.UNKNOWN,
-                    "framework " + fw.id + " was removed: " + reason));
+            // Only the framework's own TEARDOWN removes it while connected: confirm it plainly.
+            fw.connection.out.send(Event.newBuilder()
+                    .setType(Event.Type.TORN_DOWN)
+                    .setTornDown(Event.TornDown.newBuilder().setFrameworkId(fw.id.toProto()))
+                    .build());
             fw.connection.out.complete();
             fw.connection = null;
         }

@@ -116,6 +116,7 @@ public final class Master implements AutoCloseable {
                         new PeerInterceptor()))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
+                .addService(io.grpc.protobuf.services.ProtoReflectionService.newInstance()) // v1alpha: older grpcurl
                 .intercept(new GrpcMetricsInterceptor(metrics))
                 .build();
         try {

@@ -27,6 +27,9 @@ import org.slf4j.MDC;
  *
  * <ol>
  *   <li>A callback that throws goes to the fault handler; the next event is delivered as usual.
+ *   <li>With {@code declineUnusedOffers} (the default), the offers of an {@link Scheduler#offers}
+ *       callback that it neither used nor declined are declined, in one DECLINE with the master's
+ *       default filter, when it returns (also when it threw).
  *   <li>With auto-acknowledgement, an update with a uuid is acknowledged after {@link
  *       Scheduler#update} returned normally, and only while still subscribed (the callback may have
  *       torn down or closed the client). An update that threw is not acknowledged, so the agent
@@ -44,22 +47,26 @@ final class Callbacks {
     private final boolean autoAcknowledge;
     private final FaultHandler faultHandler;
     private final Supplier<String> idText;
+    private final UnusedOffers unusedOffers; // null: the scheduler answers every offer itself
 
     /**
      * Callbacks of {@code scheduler}, given {@code driver}; {@code idText} names the framework in
-     * fault reports.
+     * fault reports; {@code unusedOffers}, when not null, collects the offers left alone by an
+     * {@link Scheduler#offers} callback, which are declined when it returns.
      */
     Callbacks(
             Scheduler scheduler,
             SchedulerDriver driver,
             boolean autoAcknowledge,
             FaultHandler faultHandler,
-            Supplier<String> idText) {
+            Supplier<String> idText,
+            UnusedOffers unusedOffers) {
         this.scheduler = scheduler;
         this.driver = driver;
         this.autoAcknowledge = autoAcknowledge;
         this.faultHandler = faultHandler;
         this.idText = idText;
+        this.unusedOffers = unusedOffers;
     }
 
     /** Delivers an OFFERS, RESCIND, UPDATE, MESSAGE or FAILURE event; other types are ignored. */
@@ -68,7 +75,7 @@ final class Callbacks {
             case OFFERS -> {
                 List<Offer> offers = event.getOffers().getOffersList();
                 LOG.debug("Received {} offers", offers.size());
-                invoke("offers", () -> scheduler.offers(driver, offers));
+                offers(offers);
             }
             case RESCIND -> {
                 OfferID offerId = event.getRescind().getOfferId();
@@ -110,6 +117,21 @@ final class Callbacks {
     /** {@link Scheduler#error}. */
     void error(SchedulerError error) {
         invoke("error", () -> scheduler.error(driver, error));
+    }
+
+    private void offers(List<Offer> offers) {
+        if (unusedOffers == null) {
+            invoke("offers", () -> scheduler.offers(driver, offers));
+            return;
+        }
+        unusedOffers.begin(offers);
+        invoke("offers", () -> scheduler.offers(driver, offers));
+        List<OfferID> left = unusedOffers.end();
+        // Skip quietly when the scheduler stopped the client (teardown, close) in the callback.
+        if (!left.isEmpty() && driver.isSubscribed()) {
+            LOG.debug("Declining {} offers the scheduler left alone", left.size());
+            driver.decline(left, null);
+        }
     }
 
     private void update(TaskStatus status) {

@@ -115,6 +115,7 @@ public final class MezzoSchedulerClient implements SchedulerDriver {
                 b.detector,
                 b.autoAcknowledge,
                 b.reconcileLaunchedTasks,
+                b.declineUnusedOffers,
                 new LaunchedTasks(),
                 b.missedHeartbeats,
                 new Backoff(b.backoffInitial, b.backoffMax, new Random()),
@@ -166,6 +167,7 @@ public final class MezzoSchedulerClient implements SchedulerDriver {
     public boolean accept(List<OfferID> offerIds, List<Offer.Operation> operations, Filters filters) {
         Objects.requireNonNull(offerIds, "offerIds");
         Objects.requireNonNull(operations, "operations");
+        subscription.offersAnswered(offerIds);
         return subscription.sendAccept(operations, id -> Calls.accept(id, offerIds, operations, filters));
     }
 
@@ -183,19 +185,20 @@ public final class MezzoSchedulerClient implements SchedulerDriver {
     @Override
     public boolean decline(List<OfferID> offerIds, Filters filters) {
         Objects.requireNonNull(offerIds, "offerIds");
+        subscription.offersAnswered(offerIds);
         return subscription.send(Call.Type.DECLINE, id -> Calls.decline(id, offerIds, filters));
     }
 
     @Override
     public boolean revive(String... roles) {
         Objects.requireNonNull(roles, "roles");
-        return subscription.send(Call.Type.REVIVE, id -> Calls.revive(id, roles));
+        return subscription.updateSuppression(false, roles.clone());
     }
 
     @Override
     public boolean suppress(String... roles) {
         Objects.requireNonNull(roles, "roles");
-        return subscription.send(Call.Type.SUPPRESS, id -> Calls.suppress(id, roles));
+        return subscription.updateSuppression(true, roles.clone());
     }
 
     @Override
@@ -251,6 +254,14 @@ public final class MezzoSchedulerClient implements SchedulerDriver {
         return "MezzoSchedulerClient[" + subscription.idText() + " '" + frameworkInfo.getName() + "']";
     }
 
+    /**
+     * Runs {@code event} on the client's thread, in order with the callbacks: at once when called
+     * from a callback, else as the next event. For layers built on the client ({@link TaskQueue}).
+     */
+    void execute(Runnable event) {
+        subscription.execute(event);
+    }
+
     /** Completes once the loop has handled everything enqueued and fired due timers. For tests. */
     CompletableFuture<Void> barrier() {
         return subscription.barrier();
@@ -283,6 +294,7 @@ public final class MezzoSchedulerClient implements SchedulerDriver {
         private boolean ownsDetector;
         private boolean autoAcknowledge = true;
         private boolean reconcileLaunchedTasks = true;
+        private boolean declineUnusedOffers = true;
         private Clock clock = SystemClock.INSTANCE;
         private FaultHandler faultHandler = LoggingFaultHandler.INSTANCE;
         private Duration backoffInitial = Duration.ofSeconds(1);
@@ -354,6 +366,22 @@ public final class MezzoSchedulerClient implements SchedulerDriver {
          */
         public Builder reconcileLaunchedTasks(boolean reconcile) {
             this.reconcileLaunchedTasks = reconcile;
+            return this;
+        }
+
+        /**
+         * Whether the client declines the offers a {@link Scheduler#offers} callback left alone
+         * (default true). With true, when the callback returns, every offer of that call that was
+         * neither used ({@link SchedulerDriver#accept}, {@link SchedulerDriver#launch}) nor
+         * declined during it is declined in one DECLINE, with the master's default filter (5 s):
+         * an offer nobody answers would keep its resources from every framework until the master
+         * rescinds it.
+         *
+         * <p>Turn it off for a scheduler that holds offers past the callback (to combine them
+         * later, or to answer them from another thread); it must then answer every offer itself.
+         */
+        public Builder declineUnusedOffers(boolean decline) {
+            this.declineUnusedOffers = decline;
             return this;
         }
 

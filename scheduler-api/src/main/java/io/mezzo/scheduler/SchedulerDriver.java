@@ -1,5 +1,6 @@
 package io.mezzo.scheduler;
 
+import io.mezzo.common.resources.Resources;
 import io.mezzo.proto.v1.AgentID;
 import io.mezzo.proto.v1.Call;
 import io.mezzo.proto.v1.ExecutorID;
@@ -25,8 +26,25 @@ import java.util.Optional;
  * (after {@link Scheduler#subscribed} and before {@link Scheduler#disconnected}, or a fatal {@link
  * Scheduler#error}). A call made at any other time (before {@link #start}, while reconnecting,
  * after a fatal error, after {@link #teardown} or {@link #close}) is <em>not</em> queued for later:
- * the method logs one WARN line and returns {@code false}. A scheduler that needs the call made
- * makes it again from {@link Scheduler#subscribed}.
+ * the method logs one WARN line and returns {@code false}. Three kinds of call need no undoing
+ * by the caller:
+ *
+ * <ul>
+ *   <li><b>Launches</b> ({@link #launch}, or {@link #accept} with LAUNCH operations) that were not
+ *       sent are answered like launches the master refused for void offers: each task gets a
+ *       {@link Scheduler#update} with TASK_DROPPED (TASK_LOST without PARTITION_AWARE), reason
+ *       {@code REASON_INVALID_OFFERS}, source {@code SOURCE_MASTER} and an empty uuid, as a later
+ *       event (never inside the callback that launched). Offers never outlive a subscription, so
+ *       a queued launch could never become valid: the task goes back through the same path as any
+ *       other failed launch (retry it on a new offer). Nothing is delivered after the client
+ *       stopped ({@link #teardown}, {@link #close}, a fatal error).
+ *   <li><b>{@link #suppress} and {@link #revive}</b> are remembered whether sent or not: after
+ *       every subscription the client sends SUPPRESS again for the roles still suppressed (every
+ *       master starts a subscription unsuppressed, and a new leader never saw the first one).
+ *   <li><b>Declines</b> of offers of a lost subscription need nothing: those offers are void.
+ * </ul>
+ *
+ * Any other call that must happen after a reconnection belongs in {@link Scheduler#subscribed}.
  *
  * <p><b>Return values.</b> {@code true} means the call was queued on the stream to the master, not
  * that the master accepted it: the master answers a refused call with an ERROR event ({@link
@@ -57,6 +75,39 @@ public interface SchedulerDriver extends AutoCloseable {
     /** Launches {@code tasks} on one offer: an ACCEPT with one LAUNCH operation. */
     boolean launch(OfferID offerId, List<TaskInfo> tasks);
 
+    /**
+     * Launches {@code tasks} on {@code offer}, completing them: each task without an {@code
+     * agent_id} gets the offer's, and each resource without {@code allocation_info} gets the role
+     * the offer was made under (see {@link OfferPacker}, which also packs tasks one by one and
+     * says what is left). What the tasks do not use goes back to the pool (with the master's default
+     * filter, 5 s).
+     *
+     * <pre>{@code
+     * driver.launch(offer, TaskInfo.newBuilder()
+     *         .setName("hello").setTaskId(Ids.task("hello-1"))
+     *         .addAllResources(ResourceText.parse("cpus:0.1;mem:32").toProto())
+     *         .setCommand(CommandInfo.newBuilder().setShell("echo hello"))
+     *         .build());
+     * }</pre>
+     *
+     * @return whether the ACCEPT was sent (when not, the tasks are answered with TASK_DROPPED or
+     *     TASK_LOST updates: see "Calls while not subscribed" above)
+     * @throws IllegalArgumentException when the tasks together need more than the offer has (the
+     *     message says what is missing; nothing is sent), or a task names another agent
+     */
+    default boolean launch(Offer offer, TaskInfo... tasks) {
+        OfferPacker packer = OfferPacker.of(offer);
+        for (TaskInfo task : tasks) {
+            if (!packer.add(task)) {
+                throw new IllegalArgumentException("task " + task.getTaskId().getValue() + " needs "
+                        + Resources.fromProto(task.getResourcesList())
+                        + " but offer " + offer.getId().getValue() + " has only " + packer.remaining()
+                        + " left after " + packer.tasks().size() + " tasks");
+            }
+        }
+        return launch(offer.getId(), packer.tasks());
+    }
+
     /** Launches {@code tasks} on offers of one agent: an ACCEPT with one LAUNCH operation. */
     boolean launch(List<OfferID> offerIds, List<TaskInfo> tasks);
 
@@ -68,10 +119,23 @@ public interface SchedulerDriver extends AutoCloseable {
      */
     boolean decline(List<OfferID> offerIds, Filters filters);
 
-    /** Clears refusal filters and resumes offers for {@code roles}; no roles means all roles. */
+    /**
+     * Clears refusal filters and resumes offers for {@code roles}; no roles means all roles. The
+     * client remembers it (see {@link #suppress}).
+     *
+     * @return whether the call was sent now; either way, the roles are no longer suppressed again
+     *     after the next subscriptions
+     */
     boolean revive(String... roles);
 
-    /** Stops offers for {@code roles} until {@link #revive}; no roles means all roles. */
+    /**
+     * Stops offers for {@code roles} until {@link #revive}; no roles means all of the framework's
+     * roles. The client remembers which of the framework's roles are suppressed and sends SUPPRESS
+     * again after every subscription, before {@link Scheduler#subscribed}: a master starts every
+     * subscription unsuppressed.
+     *
+     * @return whether the call was sent now; either way, it is sent after the next subscriptions
+     */
     boolean suppress(String... roles);
 
     /**

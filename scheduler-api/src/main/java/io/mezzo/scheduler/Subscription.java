@@ -15,6 +15,11 @@ import io.mezzo.proto.v1.FrameworkID;
 import io.mezzo.proto.v1.FrameworkInfo;
 import io.mezzo.proto.v1.MasterInfo;
 import io.mezzo.proto.v1.Offer;
+import io.mezzo.proto.v1.OfferID;
+import io.mezzo.proto.v1.StatusReason;
+import io.mezzo.proto.v1.StatusSource;
+import io.mezzo.proto.v1.TaskInfo;
+import io.mezzo.proto.v1.TaskState;
 import io.mezzo.proto.v1.TaskStatus;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -82,6 +87,12 @@ import org.slf4j.event.Level;
  *       LaunchedTasks} until an update says it ended, and every SUBSCRIBED starts an explicit
  *       reconciliation of the tracked tasks on the new stream, before {@link Scheduler#subscribed}
  *       is called. The answers are ordinary UPDATE events.
+ *   <li>A launch that was not sent is answered, as a later event, with TASK_DROPPED (TASK_LOST
+ *       without PARTITION_AWARE) updates, reason REASON_INVALID_OFFERS, unless STOPPED.
+ *   <li>The roles the scheduler suppressed are suppressed again on every new stream, before the
+ *       session is published; a SUPPRESS or REVIVE call and that re-send exclude each other.
+ *   <li>With {@code declineUnusedOffers}, the offers an {@code offers} callback left alone are
+ *       declined when it returns.
  * </ol>
  */
 final class Subscription {
@@ -107,6 +118,11 @@ final class Subscription {
     private final int missedHeartbeats;
     private final FaultHandler faultHandler;
     private final EventLoop loop;
+    private final boolean partitionAware;
+    private final UnusedOffers unusedOffers; // null when declineUnusedOffers is off
+
+    // Any thread, under its own lock (see publishSession and updateSuppression).
+    private final OfferSuppression suppression;
 
     // Written by the loop, read by any thread.
     private volatile Session session;
@@ -143,13 +159,18 @@ final class Subscription {
             MasterDetector detector,
             boolean autoAcknowledge,
             boolean reconcileLaunchedTasks,
+            boolean declineUnusedOffers,
             LaunchedTasks launchedTasks,
             int missedHeartbeats,
             Backoff backoff,
             Clock clock,
             FaultHandler faultHandler) {
         this.frameworkInfo = frameworkInfo;
-        this.callbacks = new Callbacks(scheduler, driver, autoAcknowledge, faultHandler, this::idText);
+        this.unusedOffers = declineUnusedOffers ? new UnusedOffers() : null;
+        this.callbacks = new Callbacks(scheduler, driver, autoAcknowledge, faultHandler, this::idText, unusedOffers);
+        this.suppression = new OfferSuppression(frameworkInfo);
+        this.partitionAware = frameworkInfo.getCapabilitiesList().stream()
+                .anyMatch(c -> c.getType() == FrameworkInfo.Capability.Type.PARTITION_AWARE);
         this.detector = detector;
         this.reconcileLaunchedTasks = reconcileLaunchedTasks;
         this.launchedTasks = launchedTasks;
@@ -233,17 +254,49 @@ final class Subscription {
      */
     boolean sendAccept(List<Offer.Operation> given, Function<FrameworkID, Call> build) {
         List<Offer.Operation> operations = List.copyOf(given); // read later, on the loop
-        boolean launches = reconcileLaunchedTasks
-                && operations.stream().anyMatch(op -> op.getType() == Offer.Operation.Type.LAUNCH);
+        boolean launches = operations.stream().anyMatch(op -> op.getType() == Offer.Operation.Type.LAUNCH);
         if (!launches) {
             return send(Call.Type.ACCEPT, build);
         }
-        onLoop(() -> launchedTasks.launched(operations));
+        if (reconcileLaunchedTasks) {
+            onLoop(() -> launchedTasks.launched(operations));
+        }
         boolean sent = send(Call.Type.ACCEPT, build);
         if (!sent) {
             onLoop(() -> launchedTasks.notSent(operations));
+            // Always as a later event: never a callback inside the callback that launched.
+            enqueue(() -> answerUnsentLaunch(operations));
         }
         return sent;
+    }
+
+    /** The scheduler used or declined these offers: they are not declined for it. Any thread. */
+    void offersAnswered(List<OfferID> offerIds) {
+        if (unusedOffers != null) {
+            unusedOffers.answered(offerIds);
+        }
+    }
+
+    /**
+     * SUPPRESS (or, with {@code suppress} false, REVIVE) of {@code roles}: remembered for the next
+     * subscriptions, and sent now if subscribed. The lock makes the two one step against {@link
+     * #publishSession}, so a call racing with a resubscription is either re-sent by it or sent on
+     * the new stream.
+     */
+    boolean updateSuppression(boolean suppress, String... roles) {
+        synchronized (suppression) {
+            if (suppress) {
+                suppression.suppress(roles);
+                return send(Call.Type.SUPPRESS, id -> Calls.suppress(id, roles));
+            }
+            suppression.revive(roles);
+            return send(Call.Type.REVIVE, id -> Calls.revive(id, roles));
+        }
+    }
+
+    /** Runs {@code event} on the client's loop: at once from the loop, else as the next event. */
+    void execute(Runnable event) {
+        onLoop(event);
     }
 
     /** Stops for good on the loop: at once when called from a callback, else as the next event. */
@@ -427,6 +480,7 @@ final class Subscription {
                 case UPDATE -> onUpdate(event);
                 case OFFERS, RESCIND, MESSAGE, FAILURE -> callbacks.deliver(event);
                 case ERROR -> onError(SchedulerError.of(event.getError()));
+                case TORN_DOWN -> stopForGood(Level.INFO, "master confirmed the framework's TEARDOWN");
                 case HEARTBEAT -> LOG.debug("Heartbeat from master {}", c.address());
                 default -> LOG.debug("Ignored event of type {} from master {}", event.getType(), c.address());
             }
@@ -472,7 +526,7 @@ final class Subscription {
         backoff.reset();
         redirectsInARow = 0;
         moveTo(ClientState.SUBSCRIBED);
-        session = new Session(id, c);
+        publishSession(new Session(id, c));
         schedulerSubscribed = true;
         armWatchdog();
         LOG.info("Subscribed framework {} with master {} (epoch {}, heartbeat every {} ms)",
@@ -500,6 +554,59 @@ final class Subscription {
         callbacks.deliver(event);
         if (launchedTasks.batchAnswered() && connection != null && state == ClientState.SUBSCRIBED) {
             reconcileNextBatch(connection.serial());
+        }
+    }
+
+    /**
+     * Publishes the new session, after sending the SUPPRESS the scheduler asked for earlier: the
+     * master starts every subscription unsuppressed. Under the suppression lock (see {@link
+     * #updateSuppression}).
+     */
+    private void publishSession(Session s) {
+        synchronized (suppression) {
+            List<String> roles = suppression.toResend();
+            if (roles != null) {
+                LOG.info("Suppressing offers again for framework {} ({}) after subscribing", s.frameworkId().getValue(),
+                        roles.isEmpty() ? "all roles" : "roles " + roles);
+                s.connection().send(Calls.suppress(s.frameworkId(), roles.toArray(String[]::new)));
+            }
+            session = s;
+        }
+    }
+
+    /**
+     * A launch that was not sent (not subscribed, or the stream had just closed) is answered like
+     * one the master refused for void offers, so the scheduler's bookkeeping sees one path: every
+     * task gets TASK_DROPPED (TASK_LOST without PARTITION_AWARE), reason REASON_INVALID_OFFERS,
+     * source SOURCE_MASTER, no uuid. Offers do not outlive a subscription, so a queued launch could
+     * never be valid later. Nothing is delivered once the client has stopped.
+     */
+    private void answerUnsentLaunch(List<Offer.Operation> operations) {
+        if (state == ClientState.STOPPED) {
+            return;
+        }
+        TaskState answer = partitionAware ? TaskState.TASK_DROPPED : TaskState.TASK_LOST;
+        for (Offer.Operation op : operations) {
+            if (op.getType() != Offer.Operation.Type.LAUNCH) {
+                continue;
+            }
+            for (TaskInfo task : op.getLaunch().getTaskInfosList()) {
+                TaskStatus status = TaskStatus.newBuilder()
+                        .setTaskId(task.getTaskId())
+                        .setState(answer)
+                        .setReason(StatusReason.REASON_INVALID_OFFERS)
+                        .setSource(StatusSource.SOURCE_MASTER)
+                        .setMessage("not sent: framework " + idText() + " was not subscribed (" + state
+                                + "); offers do not outlive a subscription")
+                        .setAgentId(task.getAgentId())
+                        .setTimestamp(loop.clock().millis() / 1000.0)
+                        .build();
+                LOG.info("Launch of task {} was not sent: answering {}", task.getTaskId().getValue(), answer);
+                callbacks.deliver(Event.newBuilder()
+                        .setType(Event.Type.UPDATE)
+                        .setUpdate(Event.Update.newBuilder().setStatus(status))
+                        .build());
+            }
         }
     }
 

@@ -12,7 +12,17 @@
  * <p><b>Threading.</b> Every callback runs on the client's single thread ({@code
  * scheduler-client}), in the order the master sent the events, so a scheduler's own state needs no
  * locks if only callbacks touch it. Driver calls may be made from any thread. A call made while the
- * framework is not subscribed is not sent: it returns {@code false} and logs one WARN line.
+ * framework is not subscribed is not sent: it returns {@code false} and logs one WARN line; a launch
+ * that was not sent comes back as TASK_DROPPED / TASK_LOST updates, and SUPPRESS is remembered (see
+ * {@link io.mezzo.scheduler.SchedulerDriver}).
+ *
+ * <p><b>Helpers.</b> {@link io.mezzo.scheduler.Ids} wraps ids; {@link
+ * io.mezzo.scheduler.OfferPacker} and {@code SchedulerDriver.launch(Offer, TaskInfo...)} fill agent
+ * id and role and pack tasks into an offer; offers a callback leaves alone are declined for it.
+ * {@code io.mezzo.common.task.TaskStates.isTerminal} says when a task is over (with TASK_UNKNOWN
+ * for a task you launched). For batch work without an offer loop, {@link
+ * io.mezzo.scheduler.TaskQueue} runs {@link io.mezzo.scheduler.TaskSpec}s with a {@link
+ * io.mezzo.scheduler.RetryPolicy} and reports each {@link io.mezzo.scheduler.TaskHistory}.
  *
  * <p><b>Example.</b> A framework that runs {@code echo hello} once, on the first offer with enough
  * cpus and memory, declines every other offer, and removes itself when the task has ended. (A
@@ -120,8 +130,7 @@
  * {@code io.mezzo:mezzo-zk-ha}; without it, {@code master("zk://...")} fails at once with an error
  * naming that dependency. {@code host:port} needs nothing more.
  *
- * <p><b>Inside.</b> Everything in this package other than {@code Scheduler}, {@code
- * SchedulerDriver}, {@code MezzoSchedulerClient} and {@code SchedulerError} is internal:
+ * <p><b>Inside.</b> The package-private classes are internal:
  *
  * <ul>
  *   <li>{@code MezzoSchedulerClient}: the public facade (builder, driver calls, start and close);
@@ -134,7 +143,9 @@
  *   <li>{@code LaunchedTasks}: the tasks launched and not yet ended, reconciled explicitly after
  *       every (re)subscription;
  *   <li>{@code Callbacks}: one event to one {@code Scheduler} callback, and auto-acknowledgement;
- *   <li>{@code Calls}: builds the {@code Call} messages.
+ *   <li>{@code Calls}: builds the {@code Call} messages;
+ *   <li>{@code UnusedOffers}, {@code OfferSuppression}: the offers to decline for a callback, the
+ *       roles to suppress again after a resubscription.
  * </ul>
  *
  * <p>All of the client's state is confined to its loop thread; other threads only append events or

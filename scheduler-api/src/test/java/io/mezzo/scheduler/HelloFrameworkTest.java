@@ -103,6 +103,8 @@ class HelloFrameworkTest {
             ScriptedMaster.SchedulerStream next = master.nextSchedulerStream();
             assertThat(next.nextCall().getType()).isEqualTo(Call.Type.SUBSCRIBE);
             next.send(Events.subscribed("framework-1", 15, master.info()));
+            // The new master starts the framework unsuppressed: the client suppresses again.
+            assertThat(next.nextCall().getType()).isEqualTo(Call.Type.SUPPRESS);
             Call reconcile = next.nextCall();
             assertThat(reconcile.getType()).isEqualTo(Call.Type.RECONCILE);
             assertThat(reconcile.getReconcile().getTasks(0).getTaskId().getValue()).isEqualTo("hello-1");

@@ -16,6 +16,7 @@ import io.mezzo.proto.v1.Filters;
 import io.mezzo.proto.v1.FrameworkID;
 import io.mezzo.proto.v1.FrameworkInfo;
 import io.mezzo.proto.v1.Offer;
+import io.mezzo.proto.v1.StatusReason;
 import io.mezzo.proto.v1.TaskID;
 import io.mezzo.proto.v1.TaskInfo;
 import io.mezzo.proto.v1.TaskState;
@@ -518,10 +519,18 @@ class MezzoSchedulerClientTest {
     }
 
     @Test
-    void aLaunchThatWasNotSentIsNotTracked() throws Exception {
+    void aLaunchThatWasNotSentIsNotTrackedAndIsAnsweredAsLost() throws Exception {
         ScriptedMaster master = master(1);
         MezzoSchedulerClient client = client(b -> b.master(master.address()));
         assertThat(client.launch(offerId("offer-1"), List.of(task("t1", "agent-1")))).isFalse();
+        // One contract for every launch not sent: the task comes back as an ordinary update.
+        assertThat(scheduler.next()).isInstanceOfSatisfying(Update.class, u -> {
+            assertThat(u.status().getTaskId().getValue()).isEqualTo("t1");
+            assertThat(u.status().getState()).isEqualTo(TaskState.TASK_LOST);
+            assertThat(u.status().getReason()).isEqualTo(StatusReason.REASON_INVALID_OFFERS);
+            assertThat(u.status().getAgentId()).isEqualTo(agentId("agent-1"));
+            assertThat(u.status().getUuid().isEmpty()).isTrue();
+        });
         ScriptedMaster.SchedulerStream stream = subscribe(client, master);
 
         assertThat(client.launchedTasksTracked().get(5, TimeUnit.SECONDS)).isZero();

@@ -6,7 +6,6 @@ import io.mezzo.common.resources.Resources;
 import io.mezzo.dist.run.RunFramework;
 import io.mezzo.ha.zk.EmbeddedZooKeeper;
 import io.mezzo.master.Master;
-import io.mezzo.master.MasterConfig;
 import io.mezzo.proto.v1.CommandInfo;
 import io.mezzo.proto.v1.FrameworkInfo;
 import io.mezzo.proto.v1.TaskStatus;
@@ -64,6 +63,12 @@ final class DevCommand implements Callable<Integer> {
                     + " Prints how to call it. Default: ${DEFAULT-VALUE}.")
     boolean secure;
 
+    @Option(names = "--masters", paramLabel = "N", defaultValue = "1",
+            description = {"Masters to run on the embedded ZooKeeper, 1 to 5. With more than one, press Enter to kill"
+                    + " the leading master and watch another take over (the killed one comes back as a standby)."
+                    + " Master i listens on --port + 10*i and --http_port + 10*i. Default: ${DEFAULT-VALUE}."})
+    int masters;
+
     @Mixin
     LoggingOptions logging;
 
@@ -78,19 +83,16 @@ final class DevCommand implements Callable<Integer> {
         String zkUrl = "zk://" + zk.connectString() + "/mezzo";
         Daemons[] daemon = new Daemons[1];
         DevSecurity security = secure ? DevSecurity.create(workDir.resolve("tls")) : null;
-        MasterConfig.Builder masterConfig = MasterConfig.builder().ip("127.0.0.1").port(port).httpPort(httpPort)
-                .zk(zkUrl).onLostLeadership(reason -> daemon[0].stop(1));
-        if (security != null) {
-            security.master(masterConfig);
-        }
-        Master master = new Master(masterConfig.build());
+        DevMasters all = new DevMasters(masters, zkUrl, port, httpPort, reason -> daemon[0].stop(1),
+                security == null ? c -> { } : security::master);
         try {
-            master.start();
-            master.elected().get(30, TimeUnit.SECONDS);
+            all.start();
         } catch (java.io.IOException e) {
+            all.close();
             zk.close();
             throw new IllegalArgumentException(e.getMessage() + " (is another mezzo dev running? try --port 0)");
         }
+        Master master = all.master(0);
         AgentConfig.Builder agentConfig = AgentConfig.builder()
                 .master(zkUrl)
                 .ip("127.0.0.1")
@@ -108,11 +110,11 @@ final class DevCommand implements Callable<Integer> {
         try {
             agent = new Agent(agentConfig.build());
         } catch (IllegalArgumentException e) {
-            master.close();
+            all.close();
             zk.close();
             throw e;
         }
-        daemon[0] = new Daemons("dev cluster", agent, master, zk);
+        daemon[0] = new Daemons("dev cluster", agent, all, zk);
         agent.start();
         agent.registered().get(30, TimeUnit.SECONDS);
 
@@ -126,6 +128,10 @@ final class DevCommand implements Callable<Integer> {
         out.println("  agent     127.0.0.1:" + agent.boundPort() + "  " + agent.agentId().map(Object::toString).orElse("")
                 + " with " + agent.resources());
         out.println("  agent http http://127.0.0.1:" + agent.httpPort() + "/metrics  (also /health/live, /files/browse)");
+        for (int i = 1; i < all.count(); i++) {
+            out.println("  master    127.0.0.1:" + all.master(i).port() + "  (standby; http "
+                    + all.master(i).httpPort() + ")");
+        }
         out.println("  work dir  " + workDir);
         if (security == null) {
             out.println("  try       grpcurl -plaintext 127.0.0.1:" + master.port() + " mezzo.v1.Operator/GetState");
@@ -136,6 +142,15 @@ final class DevCommand implements Callable<Integer> {
         out.flush();
         if (demo) {
             runDemo(zkUrl, out, security);
+        }
+        if (all.count() > 1) {
+            out.println("Failover: " + all.count() + " masters share the embedded ZooKeeper. Frameworks follow the leader"
+                    + " with --master " + zkUrl + " (Java: add io.mezzo:mezzo-zk-ha).");
+            out.println("  Press Enter here to kill the leading master; another is elected and the killed one restarts"
+                    + " as a standby.");
+            all.killLeaderOnEachLine(System.in, out);
+        } else {
+            out.println("To try a master failover, run mezzo dev --masters 3.");
         }
         out.println("Serving until Ctrl-C.");
         out.flush();
@@ -159,7 +174,9 @@ final class DevCommand implements Callable<Integer> {
         RunFramework demo = new RunFramework("demo-1", "demo", Resources.scalars(Resources.CPUS, 100, Resources.MEM, 32_000),
                 CommandInfo.newBuilder().setShell("echo hello from mezzo").build(), out, "demo");
         FrameworkInfo info = FrameworkInfo.newBuilder().setName("mezzo-dev-demo").setFailoverTimeout(0).build();
-        MezzoSchedulerClient.Builder builder = MezzoSchedulerClient.builder(info, demo).master(masterUrl);
+        MezzoSchedulerClient.Builder builder = MezzoSchedulerClient.builder(info, demo)
+                .declineUnusedOffers(false) // RunFramework answers offers on its own loop
+                .master(masterUrl);
         if (security != null) {
             security.framework(builder);
         }

@@ -175,7 +175,9 @@ final class RunCommand implements Callable<Integer> {
                 master, new RunFramework.Bounds(masterTimeout, offerTimeout, unreachableTimeout, timeout, attempts),
                 SystemClock.INSTANCE, LoggingFaultHandler.INSTANCE);
         MezzoSchedulerClient client = MezzoSchedulerClient.builder(framework, scheduler).master(master)
-                .tls(tls.settings()).credential(tls.credential()).build();
+                .tls(tls.settings()).credential(tls.credential())
+                .declineUnusedOffers(false) // RunFramework answers offers on its own loop, after the callback
+                .build();
         Thread interrupt = new Thread(() -> stopOnSignal(client, scheduler), "mezzo-run-interrupt");
         Runtime.getRuntime().addShutdownHook(interrupt);
         try {

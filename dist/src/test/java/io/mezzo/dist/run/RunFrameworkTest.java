@@ -73,6 +73,8 @@ class RunFrameworkTest {
         stream = master.nextSchedulerStream();
         assertThat(stream.nextCall().getType()).isEqualTo(Call.Type.SUBSCRIBE);
         stream.send(Protos.subscribed("framework-1", master.info()));
+        // The library suppresses again what mezzo run suppressed after launching.
+        assertThat(stream.nextCall().getType()).isEqualTo(Call.Type.SUPPRESS);
         Call reconcile = stream.nextCall();
         assertThat(reconcile.getType()).isEqualTo(Call.Type.RECONCILE);
         assertThat(reconcile.getReconcile().getTasks(0).getTaskId().getValue()).isEqualTo("run-1");
@@ -283,7 +285,7 @@ class RunFrameworkTest {
                 CommandInfo.newBuilder().setShell("sleep 1").build(),
                 new PrintStream(printed, true, StandardCharsets.UTF_8), "mezzo run", address, bounds, clock, faults);
         resources.push(run);
-        MezzoSchedulerClient client = MezzoSchedulerClient.builder(FRAMEWORK, run)
+        MezzoSchedulerClient client = MezzoSchedulerClient.builder(FRAMEWORK, run).declineUnusedOffers(false)
                 .master(address)
                 .clock(clock)
                 .faultHandler(faults)
