@@ -55,7 +55,7 @@ class MasterArchitectureTest {
     /** The edge: where other threads come in (gRPC, Netty, the election) and the process is wired. */
     private static final DescribedPredicate<JavaClass> EDGE = belongToAnyOf(Master.class, MasterFaults.class,
             SchedulerService.class, AgentLinkService.class, OperatorService.class, HttpEndpoints.class,
-            PeerInterceptor.class, Leadership.class).as("the gRPC/HTTP edge");
+            PeerInterceptor.class, Leadership.class, EmbeddedMaster.class).as("the gRPC/HTTP edge");
 
     /** Everything in io.mezzo.master that runs on the master's event loop. */
     private static final DescribedPredicate<JavaClass> LOOP_SIDE =
