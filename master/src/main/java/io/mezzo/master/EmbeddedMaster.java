@@ -109,6 +109,17 @@ public final class EmbeddedMaster {
         return core.views().state();
     }
 
+    /**
+     * The agents and the live tasks only (no offers, frameworks or completed tasks): what the
+     * simulator checks after every step, cheaper than {@link #state()}. Loop thread.
+     */
+    public GetStateResponse agentsAndTasks() {
+        return GetStateResponse.newBuilder()
+                .addAllAgents(core.views().agentViews())
+                .addAllTasks(core.views().tasks(null))
+                .build();
+    }
+
     private void lose(String reason) {
         if (lost) {
             return;

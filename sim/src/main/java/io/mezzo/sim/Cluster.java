@@ -27,6 +27,7 @@ final class Cluster {
     final List<SimAgent> agents = new ArrayList<>();
     final List<SimFramework> frameworks = new ArrayList<>();
     final List<String> violations = new ArrayList<>();
+    final Invariants invariants = new Invariants(this);
     private final Map<TaskKey, List<ByteString>> history = new HashMap<>();
     private int masterCount;
     /** Longest a task runs; a few run for an hour (until killed). */

@@ -123,7 +123,7 @@ final class Faults {
             case FRAMEWORK_TIMEOUT -> {
                 SimFramework f = pick(cluster.frameworks.stream().filter(SimFramework::up).toList());
                 if (f != null) {
-                    long down = 40_000;
+                    long down = 35_000;
                     world.trace("FAULT: " + f.name + " stays away for " + down + " ms");
                     f.stop();
                     world.after(down, f.name + " starts again", f::start);

@@ -26,10 +26,12 @@ import java.util.TreeMap;
  * <ol>
  *   <li>No daemon reported a fault (an illegal transition, a handler that threw).
  *   <li>At most one master acts as leader.
- *   <li>In the leader, for every agent, {@code used + offered ⊆ total}, its offers add up to its
- *       {@code offered}, and no offer id appears twice (nothing offered twice).
+ *   <li>In the leader, for every agent, {@code used + offered ⊆ total}; every 16th check (and after
+ *       quiescence) also that its offers add up to its {@code offered} and that no offer id appears
+ *       twice (nothing offered twice).
  *   <li>In the leader, every agent's {@code used} is the sum of its live tasks (resources conserved).
- *   <li>On every agent, its live tasks fit its total (nothing used twice); a task runs on one agent.
+ *   <li>On every agent, its live tasks fit its total (nothing used twice); a task runs on one agent
+ *       (both checked whenever an agent starts a task, the only step that can break them).
  *   <li>Per task, agent updates reach the framework in the order made, none skipped before its
  *       acknowledgement (checked by {@link SimFramework} as each arrives).
  * </ol>
@@ -51,6 +53,7 @@ import java.util.TreeMap;
 final class Invariants {
 
     private final Cluster cluster;
+    private long leaderChecks;
 
     Invariants(Cluster cluster) {
         this.cluster = cluster;
@@ -72,25 +75,25 @@ final class Invariants {
             cluster.violation(acting + " masters act as leader at once");
         }
         SimMaster leader = cluster.actingLeader();
-        if (leader != null) {
-            checkLeader(leader.state());
+        // The leader's state changes only when its loop runs: checked after every step in which it did.
+        if (leader != null && leader.busy()) {
+            // The offers themselves (a full state) every 16th time; the sums in every agent's view always.
+            boolean full = ++leaderChecks % 16 == 0;
+            checkLeader(full ? leader.state() : leader.agentsAndTasks(), full);
         }
-        Map<String, String> runningOn = new HashMap<>();
-        for (SimAgent a : cluster.agents) {
-            if (!a.up()) {
-                continue;
-            }
-            a.checkResources();
-            for (String task : a.liveTasks().keySet()) {
-                String other = runningOn.put(task, a.name);
-                if (other != null) {
-                    cluster.violation("task " + task + " runs on both " + other + " and " + a.name);
-                }
+        world.clearBusy();
+    }
+
+    /** A task about to start on {@code agent} must not live on another agent: nothing is used twice. */
+    void launching(SimAgent agent, String task) {
+        for (SimAgent other : cluster.agents) {
+            if (other != agent && other.up() && other.liveTasks().containsKey(task)) {
+                cluster.violation("task " + task + " is launched on " + agent.name + " while it runs on " + other.name);
             }
         }
     }
 
-    private void checkLeader(GetStateResponse state) {
+    private void checkLeader(GetStateResponse state, boolean withOffers) {
         Map<String, Resources> offered = new HashMap<>();
         Set<String> offerIds = new HashSet<>();
         for (Offer o : state.getOffersList()) {
@@ -115,7 +118,7 @@ final class Invariants {
                 cluster.violation("agent " + id + " has used " + used + " + offered " + off + " beyond its total " + total);
             }
             Resources offers = offered.getOrDefault(id, Resources.EMPTY);
-            if (!offers.equals(off)) {
+            if (withOffers && !offers.equals(off)) {
                 cluster.violation("agent " + id + " counts " + off + " offered but its offers hold " + offers);
             }
             Resources tasks = usedByTasks.getOrDefault(id, Resources.EMPTY);
@@ -138,6 +141,7 @@ final class Invariants {
             return;
         }
         GetStateResponse state = leader.state();
+        checkLeader(state, true);
         Map<String, Map<String, TaskState>> masterView = new HashMap<>();
         for (Task t : state.getTasksList()) {
             if (!TaskStates.isTerminal(t.getState())) {

@@ -119,6 +119,9 @@ final class SimAgent implements Link.Client<MasterMessage> {
 
     /** Starts the agent process: recovers what the previous one left, then registers. */
     void start() {
+        if (up) {
+            return;
+        }
         up = true;
         generation++;
         loop = world.newLoop(name);
@@ -343,6 +346,7 @@ final class SimAgent implements Link.Client<MasterMessage> {
             cluster.violation(name + " was asked to run task " + key + " it already has");
             return;
         }
+        cluster.invariants.launching(this, key.task().value());
         SimTask task = new SimTask(run.getFramework(), info, TaskState.TASK_STAGING);
         tasks.put(key, task);
         checkResources();

@@ -100,7 +100,7 @@ final class SimFramework implements Link.Client<Event> {
     }
 
     void start() {
-        if (removed) {
+        if (removed || up) {
             return;
         }
         up = true;
@@ -189,6 +189,7 @@ final class SimFramework implements Link.Client<Event> {
             case OFFERS -> event.getOffers().getOffersList().forEach(this::offer);
             case UPDATE -> update(event.getUpdate().getStatus());
             case ERROR -> {
+                world.trace(name + " got ERROR " + event.getError().getCode() + ": " + event.getError().getMessage());
                 if (event.getError().getCode() == Event.Error.Code.FRAMEWORK_REMOVED) {
                     world.trace(name + " learns it was removed: " + event.getError().getMessage());
                     removed = true;
@@ -222,7 +223,7 @@ final class SimFramework implements Link.Client<Event> {
         if (!launching || world.random.nextInt(4) == 0) {
             send(Call.newBuilder().setType(Call.Type.DECLINE).setDecline(Call.Decline.newBuilder()
                     .addOfferIds(offer.getId())
-                    .setFilters(Filters.newBuilder().setRefuseSeconds(launching ? world.random.nextInt(3) : 5))),
+                    .setFilters(Filters.newBuilder().setRefuseSeconds(launching ? 1 + world.random.nextInt(4) : 30))),
                     "DECLINE " + offer.getId().getValue());
             return;
         }

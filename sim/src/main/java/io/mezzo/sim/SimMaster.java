@@ -67,8 +67,18 @@ final class SimMaster {
         return alive && master.acting();
     }
 
+    /** Whether the master's loop ran anything since the world last cleared it. */
+    boolean busy() {
+        return world.ran(loop);
+    }
+
     EmbeddedMaster master() {
         return master;
+    }
+
+    /** Agents and live tasks only, read on its loop (this thread). */
+    GetStateResponse agentsAndTasks() {
+        return master.agentsAndTasks();
     }
 
     /** The master's state, read on its loop (this thread). */

@@ -12,7 +12,7 @@ import java.util.Map;
  * checks. The invariants of {@link Invariants} are checked after every step.
  *
  * <pre>
- *   0 s ............ 60 s ................ 120 s ....... 121 s ................. 180 s
+ *   0 s ............ 30 s ................. 70 s .................................. 95 s
  *   faults + launches | quiescence (no faults,  | views     | frameworks kill      | end checks
  *                     |  no launches)           | compared  | what still runs      |
  * </pre>
@@ -21,9 +21,9 @@ import java.util.Map;
  */
 public final class Simulation {
 
-    static final long FAULT_PHASE_MILLIS = 60_000;
-    static final long QUIESCE_MILLIS = 60_000;
-    static final long WIND_DOWN_MILLIS = 60_000;
+    static final long FAULT_PHASE_MILLIS = 30_000;
+    static final long QUIESCE_MILLIS = 40_000;
+    static final long WIND_DOWN_MILLIS = 25_000;
     /** Steps after which a run is declared stuck (a livelock is a failure too). */
     static final long MAX_STEPS = 2_000_000;
 
@@ -42,7 +42,7 @@ public final class Simulation {
         World world = new World(seed, traceLines);
         Cluster cluster = new Cluster(world, 2, 3, 2);
         Faults faults = new Faults(cluster);
-        Invariants invariants = new Invariants(cluster);
+        Invariants invariants = cluster.invariants;
         world.trace("seed " + seed + ", faults " + faults.enabled);
         faults.schedule(FAULT_PHASE_MILLIS);
         long quiesceAt = SimClock.START + FAULT_PHASE_MILLIS;

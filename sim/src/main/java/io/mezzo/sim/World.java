@@ -42,6 +42,7 @@ final class World {
     final FaultHandler faultHandler = (what, error) -> faults.add(what + (error == null ? "" : ": " + error));
     private final PriorityQueue<Action> actions = new PriorityQueue<>();
     private final List<EventLoop> loops = new ArrayList<>();
+    private final java.util.Set<EventLoop> busy = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     private final ArrayDeque<String> trace = new ArrayDeque<>();
     private final int traceLimit;
     private long sequence;
@@ -128,8 +129,18 @@ final class World {
             for (EventLoop loop : List.copyOf(loops)) {
                 if (loops.contains(loop) && loop.runReady() > 0) {
                     ran = true;
+                    busy.add(loop);
                 }
             }
         }
+    }
+
+    /** Whether {@code loop} ran anything since the last {@link #clearBusy()}. */
+    boolean ran(EventLoop loop) {
+        return busy.contains(loop);
+    }
+
+    void clearBusy() {
+        busy.clear();
     }
 }
