@@ -194,7 +194,7 @@ final class SimAgent implements Link.Client<MasterMessage> {
             return;
         }
         long gen = generation;
-        link = new Link<>(world, cluster.network, name, this, leader.master()::connect);
+        link = current(leader.master()::connect);
         leader.opened(link);
         if (id == null) {
             link.send(AgentMessage.newBuilder().setType(AgentMessage.Type.REGISTER)
@@ -209,6 +209,29 @@ final class SimAgent implements Link.Client<MasterMessage> {
                 reconnect("no REGISTERED within 5 s");
             }
         });
+    }
+
+    /** A new link whose messages reach this agent only while it is the current one (as MasterLink does). */
+    private Link<AgentMessage, MasterMessage> current(java.util.function.Function<
+            io.grpc.stub.StreamObserver<MasterMessage>, io.grpc.stub.StreamObserver<AgentMessage>> open) {
+        List<Link<AgentMessage, MasterMessage>> self = new java.util.ArrayList<>(1);
+        Link<AgentMessage, MasterMessage> l = new Link<>(world, cluster.network, name, new Link.Client<>() {
+            @Override
+            public void received(MasterMessage message) {
+                if (link == self.get(0)) {
+                    SimAgent.this.received(message);
+                }
+            }
+
+            @Override
+            public void closed(String why) {
+                if (link == self.get(0)) {
+                    SimAgent.this.closed(why);
+                }
+            }
+        }, open);
+        self.add(l);
+        return l;
     }
 
     private AgentMessage.Reregister reregistration() {

@@ -146,7 +146,7 @@ final class SimFramework implements Link.Client<Event> {
             reconnectLater("no leader");
             return;
         }
-        link = new Link<>(world, cluster.network, name, this, leader.master()::subscribe);
+        link = current(leader.master()::subscribe);
         leader.opened(link);
         FrameworkInfo.Builder fi = info.toBuilder();
         if (id != null) {
@@ -158,6 +158,32 @@ final class SimFramework implements Link.Client<Event> {
             subscribe.setFrameworkId(id);
         }
         link.send(subscribe.build(), "SUBSCRIBE" + (id == null ? "" : " as " + id.getValue()));
+    }
+
+    /**
+     * A new link whose events reach this scheduler only while it is the current one: the end of an
+     * old stream (its ERROR, its close) must not touch the new one, as in the scheduler library.
+     */
+    private Link<Call, Event> current(java.util.function.Function<io.grpc.stub.StreamObserver<Event>,
+            io.grpc.stub.StreamObserver<Call>> open) {
+        List<Link<Call, Event>> self = new ArrayList<>(1);
+        Link<Call, Event> l = new Link<>(world, cluster.network, name, new Link.Client<>() {
+            @Override
+            public void received(Event message) {
+                if (link == self.get(0)) {
+                    SimFramework.this.received(message);
+                }
+            }
+
+            @Override
+            public void closed(String why) {
+                if (link == self.get(0)) {
+                    SimFramework.this.closed(why);
+                }
+            }
+        }, open);
+        self.add(l);
+        return l;
     }
 
     private void reconnectLater(String why) {
