@@ -63,6 +63,11 @@ public final class SimMain {
                 failed++;
                 System.out.println(describe(r));
             }
+            long done = seed - from + 1;
+            if (done % 250 == 0 && done < seeds) {
+                System.out.printf(Locale.ROOT, "... %d seeds, %d failed, %.1f s%n", done, failed,
+                        (System.nanoTime() - started) / 1e9);
+            }
         }
         double seconds = (System.nanoTime() - started) / 1e9;
         System.out.printf(Locale.ROOT, "%d seeds from %d: %d passed, %d failed in %.1f s (%d steps, %d tasks launched)%n",
