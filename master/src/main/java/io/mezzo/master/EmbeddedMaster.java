@@ -120,6 +120,11 @@ public final class EmbeddedMaster {
                 .build();
     }
 
+    /** MarkAgentGone, as an operator calls it: {@code done} hears null or why it was refused. */
+    public void markGone(String agentId, Consumer<String> done) {
+        loop.append(() -> core.markGone(io.mezzo.common.id.AgentId.of(agentId), done));
+    }
+
     private void lose(String reason) {
         if (lost) {
             return;

@@ -13,8 +13,9 @@ import java.util.Map;
  *
  * <pre>
  *   0 s ............ 30 s ................. 70 s .................................. 95 s
- *   faults + launches | quiescence (no faults,  | views     | frameworks kill      | end checks
- *                     |  no launches)           | compared  | what still runs      |
+ *   faults + launches | quiescence (no faults,  | views     | unreachable agents   | end checks
+ *                     |  no launches)           | compared  | marked gone; frame-  |
+ *                     |                         |           | works kill the rest  |
  * </pre>
  *
  * <p>Thread: the caller's (one thread for the whole cluster).
@@ -60,6 +61,7 @@ public final class Simulation {
             runUntil(world, cluster, invariants, compareAt);
             world.trace("comparing the views");
             invariants.quiescent();
+            operatorRemovesUnreachableAgents(world, cluster);
             for (SimFramework f : cluster.frameworks) {
                 f.killAll();
             }
@@ -85,6 +87,29 @@ public final class Simulation {
         if (!cluster.violations.isEmpty()) {
             throw new StoppedEarly();
         }
+    }
+
+    /**
+     * An agent still unreachable after quiescence never comes back under that id (it crashed before
+     * it learned it, or was wiped): as an operator would, mark it gone, so that the tasks the master
+     * had sent it end (TASK_GONE_BY_OPERATOR) instead of staying unreachable forever.
+     */
+    private static void operatorRemovesUnreachableAgents(World world, Cluster cluster) {
+        SimMaster leader = cluster.actingLeader();
+        if (leader == null) {
+            return;
+        }
+        leader.agentsAndTasks().getAgentsList().stream()
+                .filter(a -> a.getState() == io.mezzo.proto.v1.AgentView.State.UNREACHABLE)
+                .map(a -> a.getAgentInfo().getId().getValue())
+                .forEach(id -> {
+                    world.trace("operator: MarkAgentGone " + id);
+                    leader.master().markGone(id, refused -> {
+                        if (refused != null) {
+                            world.trace("operator: MarkAgentGone " + id + " refused: " + refused);
+                        }
+                    });
+                });
     }
 
     /** Frameworks the registry says were removed need not hear of their tasks' ends. */
