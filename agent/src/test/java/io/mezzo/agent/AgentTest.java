@@ -154,11 +154,13 @@ class AgentTest {
         settle();
         assertThat(conn.unread()).isZero();
 
-        // Unacknowledged: resent, the very same update, once the retry delay has passed.
+        // Unacknowledged: resent, the very same update (now carrying the task's latest state, as updates
+        // wait behind it), once the retry delay has passed.
+        StatusUpdate resent = starting.toBuilder().setLatestState(TaskState.TASK_FINISHED).build();
         clock.advance(Duration.ofSeconds(2));
-        assertThat(conn.nextUpdate()).isEqualTo(starting);
+        assertThat(conn.nextUpdate()).isEqualTo(resent);
         clock.advance(Duration.ofSeconds(2));
-        assertThat(conn.nextUpdate()).isEqualTo(starting);
+        assertThat(conn.nextUpdate()).isEqualTo(resent);
 
         conn.send(ack(starting));
         StatusUpdate running = conn.nextUpdate();

@@ -382,6 +382,7 @@ final class AgentManager implements AgentLookup {
             ops.add(RegistryRecords.unreachable(agent.info, agent.registeredAt / 1000.0, now, agent.principal));
         }
         term.persist(ops, lost.size() + " unreachable agents", () -> {
+            List<RegistryOp> readmitted = new ArrayList<>();
             for (AgentRecord agent : lost) {
                 agent.markingUnreachable = false;
                 boolean cameBack = agent.connection != null && agent.missedPings < config.maxAgentPingTimeouts();
@@ -392,8 +393,14 @@ final class AgentManager implements AgentLookup {
                     MDC.put("agent", agent.id.value());
                     applyUnreachable(agent, reason, (long) (now * 1000));
                     MDC.remove("agent");
+                } else if (cameBack && agent.state != AgentRecord.State.UNREACHABLE && !agent.markingGone) {
+                    // It answered while the write was on its way: it stays registered, so the registry
+                    // must say so again, or the next leader would recover it unreachable (found by the
+                    // simulator, seed 715).
+                    readmitted.add(RegistryRecords.admitted(agent.info, agent.registeredAt / 1000.0));
                 }
             }
+            term.persist(readmitted, readmitted.size() + " agents that answered while marked unreachable", () -> {});
             tasks.answerHeld(lost.size() == 1 ? "agent " + lost.get(0).id + " was marked unreachable"
                     : lost.size() + " agents were marked unreachable");
         });

@@ -392,6 +392,11 @@ public final class Master implements AutoCloseable {
         }
     }
 
+    /** Events waiting on the master's loop (for the load tool and metrics); 0 before start. */
+    public synchronized int loopQueueSize() {
+        return loop == null ? 0 : loop.queueSize();
+    }
+
     private static String versionOf(Class<?> c) {
         String v = c.getPackage().getImplementationVersion();
         return v == null ? "0.1.0-dev" : v;

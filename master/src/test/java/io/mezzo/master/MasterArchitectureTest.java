@@ -56,7 +56,7 @@ class MasterArchitectureTest {
     private static final DescribedPredicate<JavaClass> EDGE = belongToAnyOf(Master.class, MasterFaults.class,
             SchedulerService.class, AgentLinkService.class, OperatorService.class, HttpEndpoints.class,
             PeerInterceptor.class, Leadership.class, MasterHealth.class, GrpcMetricsInterceptor.class,
-            OperatorEvents.class)
+            OperatorEvents.class, EmbeddedMaster.class)
             .as("the gRPC/HTTP edge");
 
     /** Everything in io.mezzo.master that runs on the master's event loop. */

@@ -414,7 +414,7 @@ public final class StatusUpdateManager {
         TaskKey key = stream.key;
         // The timer first: whoever sees the update go out may rely on its retry being armed already.
         loop.schedule(retryTag(key), stream.backoff.next(), () -> retry(key, uuid));
-        sender.accept(head);
+        sender.accept(withLatestState(head, stream.pending.peekLast()));
         countPending();
     }
 
@@ -434,6 +434,19 @@ public final class StatusUpdateManager {
             n += s.pending.size();
         }
         pendingCount = n;
+    }
+
+    /**
+     * The head as sent: carrying the task's latest state when later updates wait behind it, so that the
+     * master never takes an old update for the task's state (and frees a finished task's resources at
+     * once). Found by the simulator: without it a master that failed over moved a task the agent had
+     * reported finished back to TASK_STARTING when the unacknowledged head arrived.
+     */
+    private static StatusUpdate withLatestState(StatusUpdate head, StatusUpdate last) {
+        if (last == head || last.getStatus().getState() == head.getStatus().getState()) {
+            return head;
+        }
+        return head.toBuilder().setLatestState(last.getStatus().getState()).build();
     }
 
     private void retry(TaskKey key, ByteString uuid) {

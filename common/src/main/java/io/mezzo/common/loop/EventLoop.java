@@ -48,6 +48,8 @@ public final class EventLoop implements AutoCloseable {
     private final LinkedBlockingQueue<Runnable> queue = new LinkedBlockingQueue<>();
     private final Runnable wakeup = () -> queue.offer(WAKEUP);
     private final Thread thread;
+    /** The thread that drives a {@link #manual} loop; null for a loop with its own thread. */
+    private final Thread driver;
     private volatile boolean closed;
     /** Told the timing of every event (metrics); set once before events run, or null. */
     private volatile Observer observer;
@@ -57,6 +59,7 @@ public final class EventLoop implements AutoCloseable {
     private final PriorityQueue<Deferred> deadlines = new PriorityQueue<>();
     private final Map<String, Runnable> idle = new java.util.LinkedHashMap<>();
     private long sequence;
+    private long executed;
 
     /** Creates and starts a loop whose thread is called {@code name}. */
     public EventLoop(String name, Clock clock, FaultHandler faultHandler) {
@@ -65,8 +68,61 @@ public final class EventLoop implements AutoCloseable {
         this.faultHandler = faultHandler;
         this.thread = new Thread(this::run, name);
         this.thread.setDaemon(true);
+        this.driver = null;
         clock.onAdvance(wakeup);
         this.thread.start();
+    }
+
+    private EventLoop(String name, Clock clock, FaultHandler faultHandler, Thread driver) {
+        this.name = name;
+        this.clock = clock;
+        this.faultHandler = faultHandler;
+        this.thread = driver;
+        this.driver = driver;
+    }
+
+    /**
+     * A loop without a thread of its own, for the deterministic simulator: the calling thread is its
+     * loop thread and runs its events with {@link #runReady()}, advancing the clock itself to {@link
+     * #nextDeadline()}. Many such loops share one thread, so a whole cluster runs in one thread.
+     */
+    public static EventLoop manual(String name, Clock clock, FaultHandler faultHandler) {
+        return new EventLoop(name, clock, faultHandler, Thread.currentThread());
+    }
+
+    /**
+     * Runs, on the calling thread, every event queued, every deferred event due on the clock and
+     * every idle event, until none is left; returns how many ran. Only for a {@link #manual} loop.
+     */
+    public int runReady() {
+        if (driver == null || !inLoopThread()) {
+            throw new IllegalStateException("runReady() is only for a manual loop, on its driving thread");
+        }
+        long before = executed;
+        while (!closed) {
+            fireDue(clock.millis());
+            Runnable event = queue.poll();
+            if (event == null) {
+                if (idle.isEmpty()) {
+                    break;
+                }
+                runIdle();
+                continue;
+            }
+            if (event != WAKEUP && event != STOP) {
+                runOne(event);
+            }
+        }
+        return (int) (executed - before);
+    }
+
+    /**
+     * The clock millis of the earliest pending deferred event, or {@link Long#MAX_VALUE} when none is.
+     * Loop thread only.
+     */
+    public long nextDeadline() {
+        Deferred next = nextDeferred();
+        return next == null ? Long.MAX_VALUE : next.deadline;
     }
 
     /** The loop's clock. */
@@ -197,6 +253,10 @@ public final class EventLoop implements AutoCloseable {
             return;
         }
         closed = true;
+        if (driver != null) {
+            queue.clear();
+            return;
+        }
         clock.removeOnAdvance(wakeup);
         queue.offer(STOP);
         if (!inLoopThread()) {
@@ -284,6 +344,7 @@ public final class EventLoop implements AutoCloseable {
     }
 
     private void runOne(Runnable event) {
+        executed++;
         long waited = 0;
         if (event instanceof Timed timed) {
             event = timed.event;

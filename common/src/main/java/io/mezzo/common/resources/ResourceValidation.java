@@ -7,12 +7,17 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * Pure checks of protocol resources. Each returns {@code null} when valid, or one sentence that
  * says what is wrong, for an error reply.
  */
 public final class ResourceValidation {
+
+    /** Compiled once: every resource of every update, offer and task passes here. */
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.\\-]+");
+
 
     private ResourceValidation() {}
 
@@ -49,7 +54,7 @@ public final class ResourceValidation {
         if (name.isEmpty()) {
             return "a resource has an empty name";
         }
-        if (!name.matches("[A-Za-z0-9_.\\-]+")) {
+        if (!NAME.matcher(name).matches()) {
             return "resource name '" + name + "' may only hold letters, digits, '_', '.' and '-'";
         }
         switch (r.getType()) {

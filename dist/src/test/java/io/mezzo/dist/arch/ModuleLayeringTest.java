@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The module layering of docs/architecture.md as a test, checked on the production classes of every
  * daemon module (dist's classpath holds them all): {@code proto <- common <- zk-ha <- master / agent
- * / scheduler-api <- dist}, and master, agent and scheduler-api never import each other. The Maven
+ * / scheduler-api <- dist}, and master, agent and scheduler-api never import each other. The
+ * simulator ({@code sim}, on dist's test classpath) may use master and agent; nothing uses it. The Maven
  * enforcer rules keep the poms honest; this keeps the imports honest.
  */
 class ModuleLayeringTest {
@@ -30,7 +31,7 @@ class ModuleLayeringTest {
     void everyModuleIsImported() {
         // Guards the rule below against passing on an empty import.
         for (String module : new String[] {"io.mezzo.proto.v1", "io.mezzo.common.loop", "io.mezzo.ha.election",
-                "io.mezzo.master", "io.mezzo.agent", "io.mezzo.scheduler", "io.mezzo.dist.cli"}) {
+                "io.mezzo.master", "io.mezzo.agent", "io.mezzo.scheduler", "io.mezzo.dist.cli", "io.mezzo.sim"}) {
             assertThat(production.containPackage(module)).as("classes of %s imported", module).isTrue();
         }
     }
@@ -46,12 +47,15 @@ class ModuleLayeringTest {
                 .layer("agent").definedBy("io.mezzo.agent..")
                 .layer("scheduler-api").definedBy("io.mezzo.scheduler..")
                 .layer("dist").definedBy("io.mezzo.dist..")
+                .layer("sim").definedBy("io.mezzo.sim..")
                 .whereLayer("dist").mayNotBeAccessedByAnyLayer()
-                .whereLayer("master").mayOnlyBeAccessedByLayers("dist")
-                .whereLayer("agent").mayOnlyBeAccessedByLayers("dist")
+                .whereLayer("sim").mayNotBeAccessedByAnyLayer()
+                .whereLayer("master").mayOnlyBeAccessedByLayers("dist", "sim")
+                .whereLayer("agent").mayOnlyBeAccessedByLayers("dist", "sim")
                 .whereLayer("scheduler-api").mayOnlyBeAccessedByLayers("dist")
-                .whereLayer("zk-ha").mayOnlyBeAccessedByLayers("master", "agent", "scheduler-api", "dist")
-                .whereLayer("common").mayOnlyBeAccessedByLayers("zk-ha", "master", "agent", "scheduler-api", "dist")
+                .whereLayer("zk-ha").mayOnlyBeAccessedByLayers("master", "agent", "scheduler-api", "dist", "sim")
+                .whereLayer("common").mayOnlyBeAccessedByLayers("zk-ha", "master", "agent", "scheduler-api", "dist",
+                        "sim")
                 .check(production);
     }
 }
