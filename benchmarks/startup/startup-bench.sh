@@ -152,7 +152,7 @@ new_cluster() { # dir: writes configs and picks ports; nothing starts
     alloc_port; zc[i]=$REPLY; alloc_port; zq[i]=$REPLY; alloc_port; ze[i]=$REPLY
     alloc_port; mport[master$i]=$REPLY; alloc_port; hport[master$i]=$REPLY
   done
-  alloc_port; mport[agent]=$REPLY
+  alloc_port; mport[agent]=$REPLY; alloc_port; hport[agent]=$REPLY
   zk_url="zk://127.0.0.1:${zc[1]},127.0.0.1:${zc[2]},127.0.0.1:${zc[3]}/mezzo"
   cat > "$cluster_dir/zk-logback.xml" <<'EOF'
 <configuration>
@@ -193,8 +193,10 @@ start_proc() { # name
         >> "$log" 2>&1 &
       ;;
     agent)
-      "$mezzo" agent --master "$zk_url" --ip 127.0.0.1 --port "${mport[agent]}" --work_dir "$cluster_dir/agent/work" \
-        --resources "cpus:4;mem:4096;disk:4096" >> "$log" 2>&1 &
+      # shellcheck disable=SC2046
+      "$mezzo" agent --master "$zk_url" --ip 127.0.0.1 --port "${mport[agent]}" --http_port "${hport[agent]}" \
+        --work_dir "$cluster_dir/agent/work" --resources "cpus:4;mem:4096;disk:4096" \
+        $( (( EUID == 0 )) && echo --allow_root_tasks) >> "$log" 2>&1 &
       ;;
   esac
   cpid[$name]=$!

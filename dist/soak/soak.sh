@@ -148,6 +148,9 @@ run_dir=$(cd "$run_dir" && pwd)
 [[ -z "$(ls -A "$run_dir")" ]] || die "--run-dir $run_dir is not empty"
 
 daemon_java_opts=${SOAK_DAEMON_JAVA_OPTS:--Xmx512m}
+# The runs' tasks run as the agents' user; as root, agents must allow it (--allow_root_tasks).
+root_tasks=""
+if (( EUID == 0 )); then root_tasks=--allow_root_tasks; fi
 run_java_opts=${SOAK_RUN_JAVA_OPTS:--XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmx128m}
 # The drill's flags are the only configuration: MEZZO_<FLAG> defaults from the caller's shell would
 # silently change the daemons (e.g. MEZZO_WORK_DIR).
@@ -206,7 +209,7 @@ for i in 1 2 3; do
   alloc_port; role_port[master$i]=$REPLY
   alloc_port; http_port[master$i]=$REPLY
 done
-for i in 1 2; do alloc_port; role_port[agent$i]=$REPLY; done
+for i in 1 2; do alloc_port; role_port[agent$i]=$REPLY; alloc_port; http_port[agent$i]=$REPLY; done
 zk_hosts="127.0.0.1:${zk_client[1]},127.0.0.1:${zk_client[2]},127.0.0.1:${zk_client[3]}"
 zk_url="zk://$zk_hosts/mezzo"
 RANDOM=$seed # chaos choices from here on
@@ -270,8 +273,8 @@ start_daemon() { # name
       local ports
       if [[ "$name" == agent1 ]]; then ports='[31000-31499]'; else ports='[31500-31999]'; fi
       MEZZO_JAVA_OPTS=$daemon_java_opts "$home/bin/mezzo" agent --master "$zk_url" --ip 127.0.0.1 \
-        --port "${role_port[$name]}" --work_dir "$run_dir/$name/work" --isolation "$isolation" \
-        --resources "cpus:4;mem:4096;disk:4096;ports:$ports" >> "$log" 2>&1 &
+        --port "${role_port[$name]}" --http_port "${http_port[$name]}" --work_dir "$run_dir/$name/work" \
+        --isolation "$isolation" --resources "cpus:4;mem:4096;disk:4096;ports:$ports" $root_tasks >> "$log" 2>&1 &
       ;;
   esac
   pid[$name]=$!
