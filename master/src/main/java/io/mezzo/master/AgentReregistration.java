@@ -178,7 +178,8 @@ final class AgentReregistration {
                 LOG.info("Agent {} holds dynamic reservations {} (this master had {})", id, agent.dynamicReservations,
                         before);
             }
-            agents.transition(agent, AgentRecord.State.REGISTERED);
+            // A drain survives the agent's restart and a failover: it comes back DRAINING or DRAINED.
+            agents.transition(agent, agent.registeredState());
         }
         // 2. REGISTERED goes out first, so that kills decided below reach a ready agent.
         agents.attach(agent, conn);

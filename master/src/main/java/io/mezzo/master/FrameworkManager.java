@@ -490,7 +490,13 @@ final class FrameworkManager implements FrameworkLookup {
 
     /** Removes a framework for good (TEARDOWN, or its failover timeout), once its tombstone is durable. */
     void removeFramework(FrameworkRecord fw, String reason) {
+        removeFramework(fw, reason, () -> {});
+    }
+
+    /** As {@link #removeFramework(FrameworkRecord, String)}; {@code done} runs once it applied (or at once if under way). */
+    void removeFramework(FrameworkRecord fw, String reason, Runnable done) {
         if (fw.removing) {
+            done.run();
             return;
         }
         List<RegistryOp> ops = new ArrayList<>();
@@ -506,6 +512,7 @@ final class FrameworkManager implements FrameworkLookup {
             if (still != null) {
                 applyRemoval(still, reason);
             }
+            done.run();
         });
     }
 

@@ -37,6 +37,8 @@ final class TaskRecord {
     boolean killRequested;
     /** The kill policy of that KILL call, when it gave one. */
     KillPolicy killPolicy;
+    /** The drain of its agent sent the kill (to this master's knowledge of the task). Soft. */
+    boolean drainKillSent;
 
     TaskRecord(TaskId id, FrameworkId framework, AgentId agent, TaskInfo info, Resources resources, String role) {
         this.id = id;
