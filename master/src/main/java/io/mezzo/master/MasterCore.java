@@ -40,7 +40,9 @@ import org.slf4j.MDC;
  *  AgentLinkService --message----> onAgentMessage --REGISTER, PONG--> AgentManager
  *                                                 --REREGISTER--> AgentReregistration
  *                                                 --STATUS_UPDATE--> TaskLifecycle
- *  OperatorService / HttpEndpoints -> views() (StateViews), RoleSettingsManager, AgentManager
+ *  OperatorService / HttpEndpoints -> views() (StateViews), RoleSettingsManager, AgentManager,
+ *                                    DrainManager (drains, maintenance), TaskLifecycle (KillTask),
+ *                                    FrameworkManager (TeardownFramework)
  *  election (Master) -> becomeLeader / suspend / resume / stop -> LeaderTerm and every manager
  *  timers: OfferManager (allocation, offer timeouts), AgentManager (pings, re-registration
  *          timeout), FrameworkManager (heartbeats, failover timeouts)
