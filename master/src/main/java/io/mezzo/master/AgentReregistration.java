@@ -281,7 +281,9 @@ final class AgentReregistration {
                             task.id, fw.id, id);
                     tasks.sendKill(agent, task, StatusReason.REASON_AGENT_DISCONNECTED);
                 } else if (task.killRequested) {
-                    tasks.sendKill(agent, task, StatusReason.REASON_KILLED_BY_FRAMEWORK);
+                    // The kill keeps its reason (framework, operator or drain); a drain still caps its grace.
+                    tasks.sendKill(agent, task, task.killReason, agent.drain == null ? task.killPolicy
+                            : DrainManager.cappedPolicy(task, agent.drain.getConfig()));
                 } else if (wasUnreachable) {
                     out.sendUpdate(fw, out.reconciliationStatus(fw, task, "agent " + id + " is reachable again"));
                 }

@@ -40,8 +40,9 @@ import org.slf4j.MDC;
  * </pre>
  *
  * <p>{@link #progress} runs after each status update of a draining agent and on a one-second
- * timer while anything drains or a window is pending: it kills what is left, completes drains and
- * tells newly connected schedulers the pending schedule. Kills are idempotent on the agent, so a
+ * timer while anything drains or a window is pending: it kills what is left and completes drains.
+ * A scheduler hears the pending schedule when it subscribes ({@link #subscribed}) and whenever the
+ * schedule changes; what each stream was told is forgotten when it goes ({@link #detached}). Kills are idempotent on the agent, so a
  * new leader or a restarted agent simply gets them again (tasks are rebuilt without {@code
  * drainKillSent}).
  *
@@ -101,6 +102,7 @@ final class DrainManager {
 
     /** A new leader: the drains and the schedule read back from the registry. */
     void recover(List<RegistryDrain> drains, List<MaintenanceWindow> windows) {
+        noticed.clear();
         for (RegistryDrain d : drains) {
             AgentRecord agent = agents.get(AgentId.of(d.getAgentId()));
             if (agent != null) {
@@ -229,6 +231,8 @@ final class DrainManager {
                 live = true;
                 if (!task.drainKillSent) {
                     task.drainKillSent = true;
+                    task.killRequested = true; // resent with its reason if the agent re-registers
+                    task.killReason = StatusReason.REASON_AGENT_DRAINING;
                     tasks.sendKill(agent, task, StatusReason.REASON_AGENT_DRAINING, cappedPolicy(task, config));
                     LOG.info("Killing task {} of framework {}: agent {} is draining", task.id, task.framework, agent.id);
                 }
@@ -371,28 +375,45 @@ final class DrainManager {
         });
     }
 
-    private void notifySchedulers() {
-        Event event = null;
-        for (FrameworkRecord fw : frameworks.all()) {
-            if (fw.connection == null) {
-                continue;
-            }
-            Notice last = noticed.get(fw.id);
-            boolean told = last != null && last.connection() == fw.connection;
-            if (told && last.version() == scheduleVersion) {
-                continue;
-            }
-            if (!told && schedule.isEmpty()) {
-                noticed.put(fw.id, new Notice(fw.connection, scheduleVersion));
-                continue; // nothing pending, and this stream was never told of anything
-            }
-            if (event == null) {
-                event = Event.newBuilder().setType(Event.Type.MAINTENANCE)
-                        .setMaintenance(Event.Maintenance.newBuilder().addAllWindows(schedule)).build();
-            }
-            out.sendEvent(fw, event);
-            noticed.put(fw.id, new Notice(fw.connection, scheduleVersion));
+    /** A scheduler subscribed (SUBSCRIBED is out): it hears of the pending windows at once. */
+    void subscribed(FrameworkRecord fw) {
+        if (term.acting()) {
+            notify(fw);
         }
+    }
+
+    /** A framework has no stream any more (disconnected or removed): what it was told is forgotten. */
+    void detached(FrameworkId id) {
+        noticed.remove(id);
+    }
+
+    /** The number of streams whose notices are remembered (for tests: pruned on detach). */
+    int noticedStreams() {
+        return noticed.size();
+    }
+
+    private void notifySchedulers() {
+        for (FrameworkRecord fw : frameworks.all()) {
+            notify(fw);
+        }
+    }
+
+    /** Sends {@code fw}'s stream the schedule unless it has this version already. */
+    private void notify(FrameworkRecord fw) {
+        if (fw.connection == null) {
+            return;
+        }
+        Notice last = noticed.get(fw.id);
+        boolean told = last != null && last.connection() == fw.connection;
+        if (told && last.version() == scheduleVersion) {
+            return;
+        }
+        noticed.put(fw.id, new Notice(fw.connection, scheduleVersion));
+        if (!told && schedule.isEmpty()) {
+            return; // nothing pending, and this stream was never told of anything
+        }
+        out.sendEvent(fw, Event.newBuilder().setType(Event.Type.MAINTENANCE)
+                .setMaintenance(Event.Maintenance.newBuilder().addAllWindows(schedule)).build());
     }
 
     private static List<MaintenanceWindow> sorted(List<MaintenanceWindow> windows) {

@@ -22,6 +22,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -89,6 +90,9 @@ final class FrameworkManager implements FrameworkLookup {
     private final Set<FrameworkId> removed = new LinkedHashSet<>();
     private final String prefix;
     private long nextId = 1;
+    /** Told when a framework's stream is subscribed, and when it has none any more (disconnected, removed). */
+    private Consumer<FrameworkRecord> onSubscribed = fw -> {};
+    private Consumer<FrameworkId> onDetached = id -> {};
 
     FrameworkManager(MasterConfig config, EventLoop loop, String idPrefix, LeaderTerm term, Outbox out,
             OfferManager offers, TaskLifecycle tasks) {
@@ -106,6 +110,12 @@ final class FrameworkManager implements FrameworkLookup {
     // ------------------------------------------------------------------------------------------
     // Records and lifecycle
     // ------------------------------------------------------------------------------------------
+
+    /** Hooks for managers that keep per-stream state (the drain manager's maintenance notices). */
+    void onStreams(Consumer<FrameworkRecord> subscribed, Consumer<FrameworkId> detached) {
+        this.onSubscribed = subscribed;
+        this.onDetached = detached;
+    }
 
     FrameworkId newId() {
         FrameworkId id;
@@ -426,6 +436,7 @@ final class FrameworkManager implements FrameworkLookup {
             disconnect(fw, "stream closed during subscription");
             return;
         }
+        onSubscribed.accept(fw);
         offers.requestAllocation();
     }
 
@@ -437,6 +448,7 @@ final class FrameworkManager implements FrameworkLookup {
     void disconnect(FrameworkRecord fw, String why) {
         tasks.dropHeldAnswers(fw);
         fw.connection = null;
+        onDetached.accept(fw.id);
         transition(fw, FrameworkRecord.State.DISCONNECTED);
         fw.disconnectedAt = clock.millis();
         offers.rescindOffersOf(fw, false);
@@ -529,6 +541,7 @@ final class FrameworkManager implements FrameworkLookup {
         }
         int killed = tasks.killTasksOf(fw);
         remove(fw);
+        onDetached.accept(fw.id);
         offers.frameworkRemoved(fw.id);
         LOG.info("Removed framework {} ({}): {}; killed {} tasks", fw.id, fw.info.getName(), reason, killed);
         offers.requestAllocation();

@@ -104,6 +104,7 @@ final class MasterCore {
         this.reregistration = new AgentReregistration(clock, term, out, agents, frameworks, tasks, offers);
         this.roles = new RoleSettingsManager(loop, term, offers);
         this.drains = new DrainManager(loop, clock, term, out, agents, frameworks, tasks, offers);
+        frameworks.onStreams(drains::subscribed, drains::detached);
         this.views = new StateViews(term, agents, frameworks, offers, tasks);
         this.acls = config.acls();
     }
@@ -464,6 +465,11 @@ final class MasterCore {
     /** The pending maintenance windows, earliest first. */
     List<io.mezzo.proto.v1.MaintenanceWindow> maintenanceSchedule() {
         return drains.schedule();
+    }
+
+    /** How many scheduler streams the drain manager remembers telling the schedule (tests: it is pruned). */
+    int maintenanceNoticedStreams() {
+        return drains.noticedStreams();
     }
 
     /** KillTask (operator): null once the kill is sent or remembered, else why not (NOT_FOUND). */

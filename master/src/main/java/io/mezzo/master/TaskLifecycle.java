@@ -161,6 +161,7 @@ final class TaskLifecycle {
             return;
         }
         task.killRequested = true;
+        task.killReason = StatusReason.REASON_KILLED_BY_FRAMEWORK;
         task.killPolicy = kill.hasKillPolicy() ? kill.getKillPolicy() : null;
         AgentRecord agent = agents.get(task.agent);
         if (agent != null && agent.connection != null && agent.state != AgentRecord.State.UNREACHABLE) {
@@ -188,6 +189,7 @@ final class TaskLifecycle {
             return null;
         }
         task.killRequested = true;
+        task.killReason = StatusReason.REASON_KILLED_BY_OPERATOR;
         AgentRecord agent = agents.get(task.agent);
         if (agent != null && agent.connection != null && agent.state != AgentRecord.State.UNREACHABLE) {
             sendKill(agent, task, StatusReason.REASON_KILLED_BY_OPERATOR);

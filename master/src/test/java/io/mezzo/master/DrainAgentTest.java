@@ -227,4 +227,56 @@ class DrainAgentTest {
         assertThat(h.registry.record(RegistryRecords.FRAMEWORKS, "fw-1")).isNotNull();
         assertThat(call(h, done -> h.core.teardownFramework(fw, done)).getCode()).isEqualTo(Status.Code.NOT_FOUND);
     }
+
+    @Test
+    void killsResentToARestartedAgentKeepTheirReasonAndTheCappedGrace() {
+        CoreHarness h = leader(List.of());
+        h.subscribe(FW);
+        CoreHarness.Agent a = h.reregister(A, List.of(runningTask("t1", FW, A)), FW);
+        CoreHarness.Agent b = h.reregister(B, List.of(runningTask("t2", FW, B)), FW);
+        assertThat(call(h, done -> h.core.drainAgent(AgentId.of(A.getId()), drain(5, false), done)).isOk()).isTrue();
+        assertThat(h.call(() -> h.core.killTask(FrameworkId.of(FW.getId()), TaskId.of("t2")))).isNull();
+        assertThat(a.ofType(MasterMessage.Type.KILL_TASK)).hasSize(1);
+        assertThat(b.ofType(MasterMessage.Type.KILL_TASK)).hasSize(1);
+
+        // Both agents restart before the tasks end: the kills go out again, with the reasons they had.
+        a.close();
+        b.close();
+        CoreHarness.Agent a2 = h.reregister(A, List.of(runningTask("t1", FW, A)), FW);
+        CoreHarness.Agent b2 = h.reregister(B, List.of(runningTask("t2", FW, B)), FW);
+        assertThat(a2.ofType(MasterMessage.Type.KILL_TASK)).singleElement().satisfies(k -> {
+            assertThat(k.getKillTask().getReason()).isEqualTo(StatusReason.REASON_AGENT_DRAINING);
+            assertThat(k.getKillTask().getKillPolicy().getGracePeriod().getNanoseconds()).isEqualTo(5 * SECOND);
+        });
+        assertThat(b2.ofType(MasterMessage.Type.KILL_TASK)).singleElement().satisfies(k ->
+                assertThat(k.getKillTask().getReason()).isEqualTo(StatusReason.REASON_KILLED_BY_OPERATOR));
+        // The progress timer does not send the drain's kill a second time.
+        h.advance(Duration.ofSeconds(2));
+        assertThat(a2.ofType(MasterMessage.Type.KILL_TASK)).hasSize(1);
+    }
+
+    @Test
+    void aSchedulerHearsTheScheduleWhenItSubscribesAndItsNoticeIsForgottenWhenItGoes() {
+        CoreHarness h = leader(List.of());
+        h.reregister(A, List.of(), FW);
+        MaintenanceWindow window = MaintenanceWindow.newBuilder().addAgentIds(A.getId())
+                .setStartTime(h.clock.millis() / 1000.0 + 600).build();
+        assertThat(call(h, done -> h.core.updateMaintenance(List.of(window), done)).isOk()).isTrue();
+
+        // No clock advance: the notice comes with the subscription, not with the next progress pass.
+        CoreHarness.Scheduler s = h.subscribe(FW);
+        assertThat(s.ofType(Event.Type.SUBSCRIBED)).hasSize(1);
+        assertThat(s.ofType(Event.Type.MAINTENANCE)).singleElement().satisfies(e ->
+                assertThat(e.getMaintenance().getWindowsList()).containsExactly(window));
+        assertThat(h.call(() -> h.core.maintenanceNoticedStreams())).isEqualTo(1);
+
+        s.close();
+        assertThat(h.call(() -> h.core.maintenanceNoticedStreams())).isZero();
+        CoreHarness.Scheduler again = h.subscribe(FW);
+        assertThat(again.ofType(Event.Type.MAINTENANCE)).hasSize(1);
+        h.advance(Duration.ofSeconds(2));
+        assertThat(again.ofType(Event.Type.MAINTENANCE)).hasSize(1);
+        assertThat(call(h, done -> h.core.teardownFramework(FrameworkId.of(FW.getId()), done)).isOk()).isTrue();
+        assertThat(h.call(() -> h.core.maintenanceNoticedStreams())).isZero();
+    }
 }
