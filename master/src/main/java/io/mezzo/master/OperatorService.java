@@ -103,12 +103,18 @@ final class OperatorService extends OperatorGrpc.OperatorImplBase {
      * on (the caller then audits its outcome), false when it was answered PERMISSION_DENIED.
      */
     private boolean authorized(StreamObserver<?> out, String call, Action action, List<String> objects) {
+        return authorized(out, call, action, objects, String.join(",", objects));
+    }
+
+    /** As above; the audit line names {@code target} (what the call acts on) instead of the ACL objects. */
+    private boolean authorized(StreamObserver<?> out, String call, Action action, List<String> objects,
+            String target) {
         String principal = AuthContext.principal();
         for (String object : objects) {
             String deny = acls.deny(action, principal, object);
             if (deny != null) {
                 LOG.warn("Refused {} from {}: permission denied: {}", call, PeerInterceptor.peer(), deny);
-                Audit.record(principal, PeerInterceptor.peer(), call, String.join(",", objects), "denied: " + deny);
+                Audit.record(principal, PeerInterceptor.peer(), call, target, "denied: " + deny);
                 out.onError(Status.PERMISSION_DENIED.withDescription(deny).asRuntimeException());
                 return false;
             }
@@ -330,7 +336,7 @@ final class OperatorService extends OperatorGrpc.OperatorImplBase {
         TaskId task = TaskId.of(request.getTaskId());
         String call = "KillTask";
         withFrameworkPrincipal(fid, out, principal -> {
-            if (authorized(out, call, Action.KILL_TASKS, List.of(principal))) {
+            if (authorized(out, call, Action.KILL_TASKS, List.of(principal), fid.value() + "/" + task.value())) {
                 StreamObserver<KillTaskResponse> audited = audited(out, call, fid.value() + "/" + task.value());
                 loop.append(() -> reply(audited, KillTaskResponse.getDefaultInstance()).accept(core.killTask(fid, task)));
             }
@@ -344,7 +350,7 @@ final class OperatorService extends OperatorGrpc.OperatorImplBase {
             return;
         }
         withFrameworkPrincipal(fid, out, principal -> {
-            if (authorized(out, "TeardownFramework", Action.TEARDOWN_FRAMEWORKS, List.of(principal))) {
+            if (authorized(out, "TeardownFramework", Action.TEARDOWN_FRAMEWORKS, List.of(principal), fid.value())) {
                 StreamObserver<TeardownFrameworkResponse> audited = audited(out, "TeardownFramework", fid.value());
                 loop.append(() -> core.teardownFramework(fid,
                         reply(audited, TeardownFrameworkResponse.getDefaultInstance())));
