@@ -36,6 +36,10 @@ import io.mezzo.scheduler.MezzoSchedulerClient;
 import io.mezzo.testkit.RecordingFaultHandler;
 import io.mezzo.testkit.Timeouts;
 import io.mezzo.testkit.ZkEnsemble;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -139,6 +143,15 @@ class HaEndToEndTest {
     private AgentView agentView(Master m, String agentId) {
         return state(m).getAgentsList().stream().filter(a -> a.getAgentInfo().getId().getValue().equals(agentId))
                 .findFirst().orElseThrow();
+    }
+
+    private static String http(Master m, String path) throws Exception {
+        HttpClient client = HttpClient.newBuilder().connectTimeout(Timeouts.WAIT).build();
+        HttpResponse<String> response = client.send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + m.httpPort() + path)).timeout(Timeouts.WAIT).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as(path).isEqualTo(200);
+        return response.body();
     }
 
     /**
@@ -298,6 +311,12 @@ class HaEndToEndTest {
         AgentView view = agentView(second, drained);
         assertThat(view.getState()).isEqualTo(AgentView.State.DRAINED);
         assertThat(view.getDrainInfo().getState()).isEqualTo(DrainState.DRAIN_STATE_DRAINED);
+        // The HTTP views show it too (docs/operations.md reads them with jq).
+        for (String path : List.of("/agents", "/state")) {
+            String body = http(second, path);
+            assertThat(body).as(path).contains("\"drain_info\"").contains("\"DRAIN_STATE_DRAINED\"")
+                    .contains("\"state\": \"DRAINED\"");
+        }
         allocationPassed(fw, other);
         assertThat(fw.hasOffer(drained)).as("an offer on the drained agent from the new leader").isFalse();
 
