@@ -17,6 +17,7 @@ import io.mezzo.agent.containerizer.ProcTable;
 import io.mezzo.agent.containerizer.UsageMonitor;
 import io.mezzo.agent.containerizer.cgroups.CgroupsDetector;
 import io.mezzo.agent.fetcher.Fetcher;
+import io.mezzo.agent.files.SandboxFiles;
 import io.mezzo.agent.link.MasterLink;
 import io.mezzo.agent.resources.ResourceDetector;
 import io.mezzo.agent.status.StatusUpdateManager;
@@ -79,8 +80,11 @@ public final class Agent implements AutoCloseable {
 
     private final AgentConfig config;
     private final CompletableFuture<AgentId> firstRegistration = new CompletableFuture<>();
+    private final AgentMetrics metrics = new AgentMetrics();
     private volatile AgentId agentId;
     private volatile int boundPort = -1;
+    private volatile int httpPort = -1;
+    private AgentHttpEndpoints http;
     private volatile Resources total;
 
     // Written by start() and close() (synchronized); loop and core are also read by state() from any thread.
@@ -178,7 +182,7 @@ public final class Agent implements AutoCloseable {
                 }, "agent-shutdown");
                 stopper.start();
             }
-        });
+        }, metrics);
         link = new MasterLink(
                 loop,
                 config.masterDetector(),
@@ -210,7 +214,19 @@ public final class Agent implements AutoCloseable {
                     "cannot listen on " + config.ip() + ":" + config.port() + ": " + e.getMessage(), e);
         }
         boundPort = server.getPort();
+        http = new AgentHttpEndpoints(loop, metrics, new SandboxFiles(config.workDir()));
+        try {
+            httpPort = http.start(config.ip(), config.httpPort());
+        } catch (IOException e) {
+            server.shutdownNow();
+            loop.close();
+            workers.shutdownNow();
+            failedStart();
+            throw new UncheckedIOException("cannot listen for HTTP on " + config.ip() + ":" + config.httpPort() + ": "
+                    + e.getMessage(), e);
+        }
         core.agentInfo(AgentInfo.newBuilder()
+                .setHttpPort(httpPort)
                 .setHostname(config.hostname())
                 .setPort(boundPort)
                 .addAllResources(total.toProto())
@@ -246,6 +262,16 @@ public final class Agent implements AutoCloseable {
     /** The port the gRPC server is bound to (useful with port 0), or -1 before {@link #start()}. */
     public int boundPort() {
         return boundPort;
+    }
+
+    /** The port of the HTTP endpoints (/metrics, /health/live, /files), or -1 before {@link #start()}. */
+    public int httpPort() {
+        return httpPort;
+    }
+
+    /** This agent's metrics (what its {@code GET /metrics} prints). */
+    public AgentMetrics metrics() {
+        return metrics;
     }
 
     /** The id the master gave this agent, once registered. */
@@ -316,6 +342,7 @@ public final class Agent implements AutoCloseable {
                 throw new IllegalStateException("Agent.close() must not run on the agent's loop");
             }
             health.enterTerminalState();
+            http.close();
             waitForTasks(stopOnLoop());
             server.shutdownNow();
             try {

@@ -65,6 +65,8 @@ import java.util.Objects;
  *     resource (otherwise a WARN line); default off
  * @param switchUser {@code --switch_user}: run tasks as CommandInfo.user or FrameworkInfo.user when
  *     the agent runs as root; default on
+ * @param allowRootTasks {@code --allow_root_tasks}: an agent running as root may run tasks as root
+ *     (a task naming root, naming no user, or any task with --switch_user off); default off
  * @param usageInterval how often containers' memory is checked and usage sampled; default 1 s
  * @param diskWatchInterval {@code --disk_watch_interval}: how often sandboxes' disk usage and the work
  *     directory's file system are measured; default 15 s
@@ -85,6 +87,9 @@ import java.util.Objects;
  *     its certificate (its common name is the agent's principal); default plaintext
  * @param credential {@code --credential}: the principal and secret the agent authenticates to the
  *     masters with; default none
+ * @param httpPort {@code --http_port}: port of the agent's HTTP endpoints ({@code /metrics}, {@code
+ *     /health/live}, the sandbox files API), on {@code ip}; 0 for an ephemeral one (see {@link
+ *     Agent#httpPort()}). Default {@value #DEFAULT_HTTP_PORT}, or ephemeral when the gRPC port is 0
  */
 public record AgentConfig(
         MasterDetector masterDetector,
@@ -110,6 +115,7 @@ public record AgentConfig(
         boolean cgroupsEnableCfs,
         boolean enforceDiskLimit,
         boolean switchUser,
+        boolean allowRootTasks,
         Duration usageInterval,
         Duration diskWatchInterval,
         Duration gcDelay,
@@ -119,7 +125,8 @@ public record AgentConfig(
         long fetcherCacheSizeBytes,
         boolean killTasksOnStop,
         TlsSettings tls,
-        Credential credential) {
+        Credential credential,
+        int httpPort) {
 
     /** {@code --isolation}. */
     public enum IsolationMode {
@@ -143,6 +150,8 @@ public record AgentConfig(
     public static final String DEFAULT_IP = "127.0.0.1";
     /** Default port, as Mesos agents use. */
     public static final int DEFAULT_PORT = 5051;
+    /** Default {@code --http_port} (the master's HTTP endpoints default to 5052). */
+    public static final int DEFAULT_HTTP_PORT = 5053;
     /** Default first reconnection delay. */
     public static final Duration DEFAULT_REGISTRATION_BACKOFF_INITIAL = Duration.ofSeconds(1);
     /** Default longest reconnection delay. */
@@ -182,6 +191,9 @@ public record AgentConfig(
         }
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("--port " + port + " is outside 0-65535");
+        }
+        if (httpPort < 0 || httpPort > 65535) {
+            throw new IllegalArgumentException("--http_port " + httpPort + " is outside 0-65535");
         }
         if (hostname == null || hostname.isBlank()) {
             throw new IllegalArgumentException("--hostname is empty");
@@ -248,7 +260,7 @@ public record AgentConfig(
                 + ", statusUpdateRetry=" + statusUpdateRetryInitial + ".." + statusUpdateRetryMax
                 + ", defaultKillGracePeriod=" + defaultKillGracePeriod + ", shutdownTimeout=" + shutdownTimeout
                 + ", isolation=" + isolation + ", cgroupsRoot=" + cgroupsRoot + ", cfs=" + cgroupsEnableCfs
-                + ", enforceDiskLimit=" + enforceDiskLimit + ", switchUser=" + switchUser
+                + ", enforceDiskLimit=" + enforceDiskLimit + ", switchUser=" + switchUser + ", allowRootTasks=" + allowRootTasks
                 + ", diskWatchInterval=" + diskWatchInterval + ", gcDelay=" + gcDelay
                 + ", gcDiskWatermark=" + gcDiskWatermark + ", recover=" + recover
                 + ", fetcherCache=" + fetcherCacheDir + " (" + fetcherCacheSizeBytes + " bytes)"
@@ -290,6 +302,7 @@ public record AgentConfig(
         private MasterDetector masterDetector;
         private String ip = DEFAULT_IP;
         private int port = DEFAULT_PORT;
+        private int httpPort = -1;
         private String hostname;
         private Path workDir;
         private Resources resources = Resources.EMPTY;
@@ -310,6 +323,7 @@ public record AgentConfig(
         private boolean cgroupsEnableCfs;
         private boolean enforceDiskLimit;
         private boolean switchUser = true;
+        private boolean allowRootTasks;
         private Duration usageInterval = DEFAULT_USAGE_INTERVAL;
         private Duration diskWatchInterval = DEFAULT_DISK_WATCH_INTERVAL;
         private Duration gcDelay = DEFAULT_GC_DELAY;
@@ -362,6 +376,12 @@ public record AgentConfig(
         /** {@code --switch_user}. */
         public Builder switchUser(boolean switchUser) {
             this.switchUser = switchUser;
+            return this;
+        }
+
+        /** {@code --allow_root_tasks}. */
+        public Builder allowRootTasks(boolean allow) {
+            this.allowRootTasks = allow;
             return this;
         }
 
@@ -438,6 +458,12 @@ public record AgentConfig(
         /** {@code --port}; 0 picks a free port. */
         public Builder port(int port) {
             this.port = port;
+            return this;
+        }
+
+        /** {@code --http_port}; default {@value #DEFAULT_HTTP_PORT} (a free port when {@code --port} is 0). */
+        public Builder httpPort(int httpPort) {
+            this.httpPort = httpPort;
             return this;
         }
 
@@ -571,6 +597,7 @@ public record AgentConfig(
                     cgroupsEnableCfs,
                     enforceDiskLimit,
                     switchUser,
+                    allowRootTasks,
                     usageInterval,
                     diskWatchInterval,
                     gcDelay,
@@ -580,7 +607,8 @@ public record AgentConfig(
                     fetcherCacheSizeBytes,
                     killTasksOnStop,
                     tls,
-                    credential);
+                    credential,
+                    httpPort >= 0 ? httpPort : port == 0 ? 0 : DEFAULT_HTTP_PORT);
         }
 
         private static String defaultHostname(String ip) {

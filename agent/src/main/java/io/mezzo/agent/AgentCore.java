@@ -15,6 +15,7 @@ import io.mezzo.common.id.AgentId;
 import io.mezzo.common.id.FrameworkId;
 import io.mezzo.common.loop.EventLoop;
 import io.mezzo.common.resources.Resources;
+import io.mezzo.common.validation.Redaction;
 import io.mezzo.proto.v1.AgentCheckpoint;
 import io.mezzo.proto.v1.AgentInfo;
 import io.mezzo.proto.v1.AgentMessage;
@@ -113,7 +114,8 @@ final class AgentCore implements MasterLink.Handler {
             CheckpointStore store,
             String bootId,
             Fetcher fetcher,
-            Listener listener) {
+            Listener listener,
+            AgentMetrics metrics) {
         this.config = config;
         this.loop = loop;
         this.updates = updates;
@@ -124,7 +126,8 @@ final class AgentCore implements MasterLink.Handler {
                 DiskUsage::fileSystemUsage);
         this.reservations = new ReservationManager(checkpointer);
         updates.streamCheckpoint((key, record) -> checkpointer.task(key.framework(), key.task(), record));
-        this.tasks = new TaskLifecycle(config, loop, containerizer, updates, workers, gc, checkpointer);
+        this.tasks = new TaskLifecycle(config, loop, containerizer, updates, workers, gc, checkpointer, metrics);
+        metrics.watch(loop, updates, fetcher, gc, tasks.usage(), checkpointer);
         this.launcher = new TaskLauncher(config, loop, containerizer, fetcher, workers, checkpointer, bootId, tasks);
         this.recovery = new AgentRecovery(config, loop, containerizer, workers, store, bootId, tasks, launcher,
                 updates, reservations);
@@ -267,7 +270,7 @@ final class AgentCore implements MasterLink.Handler {
         return tasks.stop();
     }
 
-    /** The agent's state for the operator API. */
+    /** The agent's state for the operator API, with secrets redacted ({@link Redaction}). */
     GetAgentStateResponse state() {
         AgentId agentId = tasks.agentId();
         AgentInfo.Builder info = agentInfo.toBuilder();
@@ -282,7 +285,8 @@ final class AgentCore implements MasterLink.Handler {
             state.setMasterInfo(master);
         }
         for (TaskRecord task : tasks.tasks()) {
-            state.addTasks(task.toProto(agentId));
+            // Environment values and task data may be secrets: never in a view.
+            state.addTasks(Redaction.task(task.toProto(agentId)));
         }
         return state.build();
     }

@@ -14,16 +14,24 @@ final class LogContext {
 
     private LogContext() {}
 
-    /** Sets whichever of the ids are known (null or empty ones are left out). */
+    /**
+     * Sets the ids of what the next lines concern; a null or empty framework or task is removed, so
+     * that a line about the agent after a line about a task (recovery, sandbox GC) carries no stale
+     * {@code task=}.
+     */
     static void set(AgentId agent, String framework, String task) {
         if (agent != null) {
             MDC.put("agent", agent.value());
         }
-        if (framework != null && !framework.isEmpty()) {
-            MDC.put("framework", framework);
-        }
-        if (task != null && !task.isEmpty()) {
-            MDC.put("task", task);
+        put("framework", framework);
+        put("task", task);
+    }
+
+    private static void put(String key, String value) {
+        if (value != null && !value.isEmpty()) {
+            MDC.put(key, value);
+        } else {
+            MDC.remove(key);
         }
     }
 

@@ -1,8 +1,8 @@
 package io.mezzo.agent;
 
-import io.mezzo.agent.containerizer.Sandbox;
 import io.mezzo.common.id.AgentId;
 import io.mezzo.common.resources.ResourceValidation;
+import io.mezzo.common.validation.Ids;
 import io.mezzo.proto.v1.CommandInfo;
 import io.mezzo.proto.v1.Environment;
 import io.mezzo.proto.v1.MasterMessage;
@@ -25,12 +25,13 @@ final class RunTaskValidation {
         }
         TaskInfo task = run.getTask();
         // The agent id comes from the master too, and becomes a path segment as well.
-        String error = Sandbox.checkSegment("agent id", self.value());
+        // The one id rule the master applies too (common's Ids), so both agree on every id.
+        String error = Ids.validate("agent id", self.value());
         if (error == null) {
-            error = Sandbox.checkSegment("framework id", run.getFramework().getId().getValue());
+            error = Ids.validate("framework id", run.getFramework().getId().getValue());
         }
         if (error == null) {
-            error = Sandbox.checkSegment("task id", task.getTaskId().getValue());
+            error = Ids.validate("task id", task.getTaskId().getValue());
         }
         if (error != null) {
             return error;

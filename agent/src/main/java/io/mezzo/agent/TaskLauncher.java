@@ -19,6 +19,7 @@ import io.mezzo.common.loop.EventLoop;
 import io.mezzo.proto.v1.CommandURI;
 import io.mezzo.proto.v1.ContainerCheckpoint;
 import io.mezzo.proto.v1.FrameworkInfo;
+import io.mezzo.proto.v1.TaskInfo;
 import io.mezzo.proto.v1.MasterMessage;
 import io.mezzo.proto.v1.StatusReason;
 import io.mezzo.proto.v1.StatusSource;
@@ -68,13 +69,18 @@ final class TaskLauncher {
     private static final Logger LOG = LoggerFactory.getLogger(TaskLauncher.class);
 
     /** What preparing a launch off the loop produced: the user to run as (null: the agent's), or why not. */
-    private record Prepared(TaskUser user, StatusReason failureReason, String failure) {
+    private record Prepared(TaskUser user, StatusReason failureReason, String failure, TaskState failedAs) {
         static Prepared ready(TaskUser user) {
-            return new Prepared(user, null, null);
+            return new Prepared(user, null, null, null);
         }
 
         static Prepared failed(StatusReason reason, String message) {
-            return new Prepared(null, reason, message);
+            return new Prepared(null, reason, message, TaskState.TASK_FAILED);
+        }
+
+        /** The task is invalid here (TASK_ERROR), e.g. it would run as root. */
+        static Prepared invalid(StatusReason reason, String message) {
+            return new Prepared(null, reason, message, TaskState.TASK_ERROR);
         }
     }
 
@@ -133,6 +139,13 @@ final class TaskLauncher {
             return;
         }
         tasks.framework(run.getFramework());
+        String rootError = TaskUserPolicy.check(agentIsRoot, config.switchUser(), config.allowRootTasks(),
+                userNamed(run.getTask(), run.getFramework()));
+        if (rootError != null) {
+            LOG.warn("Refused task {} of framework {}: {}", taskValue, frameworkValue, rootError);
+            tasks.reportUnknown(key, TaskState.TASK_ERROR, StatusReason.REASON_TASK_USER_INVALID, rootError);
+            return;
+        }
         ContainerId containerId = ContainerId.of(UUID.randomUUID().toString());
         Path sandbox = Sandbox.path(config.workDir(), agentId, frameworkId, key.task(), containerId);
         TaskRecord task = new TaskRecord(key, run.getTask(), containerId, sandbox);
@@ -151,9 +164,13 @@ final class TaskLauncher {
         if (!config.switchUser() || !agentIsRoot) {
             return "";
         }
-        String user = task.info.getCommand().getUser();
+        return userNamed(task.info, tasks.framework(task.key.framework()));
+    }
+
+    /** The user a task names: its command's, else its framework's, else "". */
+    private static String userNamed(TaskInfo task, FrameworkInfo framework) {
+        String user = task.getCommand().getUser();
         if (user.isEmpty()) {
-            FrameworkInfo framework = tasks.framework(task.key.framework());
             user = framework == null ? "" : framework.getUser();
         }
         return user;
@@ -189,6 +206,10 @@ final class TaskLauncher {
             } catch (IOException e) {
                 return Prepared.failed(StatusReason.REASON_TASK_USER_INVALID,
                         "Cannot look up user '" + userName + "': " + e.getMessage());
+            }
+            String rootError = TaskUserPolicy.checkUid(config.allowRootTasks(), userName, user.uid());
+            if (rootError != null) {
+                return Prepared.invalid(StatusReason.REASON_TASK_USER_INVALID, rootError);
             }
         }
         try {
@@ -233,7 +254,7 @@ final class TaskLauncher {
             return;
         }
         if (prepared.failure() != null) {
-            launchFailed(task, prepared.failureReason(), prepared.failure());
+            launchFailed(task, prepared.failedAs(), prepared.failureReason(), prepared.failure());
             return;
         }
         AgentId agentId = tasks.agentId();
@@ -282,7 +303,7 @@ final class TaskLauncher {
         } catch (ContainerLaunchException e) {
             failure = e.getMessage();
         }
-        launchFailed(task, StatusReason.REASON_CONTAINER_LAUNCH_FAILED, failure);
+        launchFailed(task, TaskState.TASK_FAILED, StatusReason.REASON_CONTAINER_LAUNCH_FAILED, failure);
     }
 
     /** Tasks of frameworks that do not checkpoint die with the agent: their launcher watches it. */
@@ -290,10 +311,10 @@ final class TaskLauncher {
         return task.checkpoint ? null : tasks.gracePeriod(null, task);
     }
 
-    private void launchFailed(TaskRecord task, StatusReason reason, String failure) {
+    private void launchFailed(TaskRecord task, TaskState state, StatusReason reason, String failure) {
         LOG.warn("Failed to launch task {} of framework {}: {}", task.key.task(), task.key.framework(), failure);
         tasks.move(task, TaskRecord.Phase.TERMINAL);
-        tasks.report(task, TaskState.TASK_FAILED, reason, failure, StatusSource.SOURCE_AGENT, null);
+        tasks.report(task, state, reason, failure, StatusSource.SOURCE_AGENT, null);
     }
 
     /** Runs {@code job} on a worker; if the workers are gone (the agent stops), runs {@code refused} instead. */

@@ -91,6 +91,7 @@ final class TaskLifecycle implements HealthMonitor.Listener, UsageMonitor.Listen
     private final FaultHandler faultHandler;
     private final HealthMonitor health;
     private final UsageMonitor usage;
+    private final AgentMetrics metrics;
 
     private AgentId agentId;
     private boolean stopped;
@@ -104,8 +105,10 @@ final class TaskLifecycle implements HealthMonitor.Listener, UsageMonitor.Listen
             StatusUpdateManager updates,
             Executor workers,
             SandboxGc gc,
-            Checkpointer checkpointer) {
+            Checkpointer checkpointer,
+            AgentMetrics metrics) {
         this.config = config;
+        this.metrics = metrics;
         this.loop = loop;
         this.containerizer = containerizer;
         this.updates = updates;
@@ -188,6 +191,7 @@ final class TaskLifecycle implements HealthMonitor.Listener, UsageMonitor.Listen
         }
         StatusUpdate update = updates.stamp(task.key.framework(), status.build());
         task.reported(update.getStatus());
+        metrics.taskTransition(state, reason);
         if (task.frameworkRemoved && TaskStates.isTerminal(state)) {
             // Nobody will acknowledge it: tell the master once and forget the task (invariant 3).
             updates.sendOnce(update);
@@ -279,6 +283,7 @@ final class TaskLifecycle implements HealthMonitor.Listener, UsageMonitor.Listen
                 if (hasCapability(key.framework(), FrameworkInfo.Capability.Type.TASK_KILLING_STATE)) {
                     report(task, TaskState.TASK_KILLING, kill.getReason(), "", StatusSource.SOURCE_EXECUTOR, null);
                 }
+                metrics.taskKilled();
                 LOG.info("Killing task {} of framework {} (pid {}): SIGTERM now, SIGKILL after {} ms", key.task(),
                         key.framework(), task.container.pid(), grace.toMillis());
                 containerizer.kill(task.container, grace);

@@ -76,6 +76,8 @@ final class Cluster implements AutoCloseable {
                 .hostname("agent-" + agents)
                 .workDir(workRoot.resolve("agent-" + agents))
                 .resources(resources)
+                // Tests run tasks as whoever runs the build (root on CI machines).
+                .allowRootTasks(true)
                 .statusUpdateRetry(Duration.ofMillis(500), Duration.ofSeconds(2))
                 .registrationBackoff(Duration.ofMillis(100), Duration.ofSeconds(1))
                 .faultHandler(faults);

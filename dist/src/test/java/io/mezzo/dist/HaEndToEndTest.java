@@ -87,6 +87,8 @@ class HaEndToEndTest {
                     .workDir(work.resolve("agent-" + i)).resources("cpus:2;mem:1024;disk:1024")
                     .statusUpdateRetry(Duration.ofMillis(500), Duration.ofSeconds(2))
                     .registrationBackoff(Duration.ofMillis(100), Duration.ofSeconds(1))
+                    // Tests run tasks as whoever runs the build (root on CI machines).
+                    .allowRootTasks(true)
                     .faultHandler(faults).build());
             agents.add(a);
             a.start();

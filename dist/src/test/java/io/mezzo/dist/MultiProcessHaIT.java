@@ -117,7 +117,8 @@ class MultiProcessHaIT {
         }
         for (int i = 0; i < 2; i++) {
             mezzo(work.resolve("agent" + i + ".log"), "agent", "--master", zk, "--port", "0",
-                    "--work_dir", work.resolve("agent" + i).toString(), "--resources", "cpus:1;mem:256;disk:256");
+                    "--work_dir", work.resolve("agent" + i).toString(), "--resources", "cpus:1;mem:256;disk:256",
+                    "--allow_root_tasks");
         }
         await("a leader").atMost(Timeouts.CLUSTER).pollInterval(Duration.ofMillis(250))
                 .until(() -> leads(httpPorts[0]) || leads(httpPorts[1]) || leads(httpPorts[2]));

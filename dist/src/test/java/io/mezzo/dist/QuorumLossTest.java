@@ -103,6 +103,8 @@ class QuorumLossTest {
                 .resources("cpus:2;mem:1024;disk:1024")
                 .statusUpdateRetry(Duration.ofMillis(500), Duration.ofSeconds(2))
                 .registrationBackoff(Duration.ofMillis(100), Duration.ofSeconds(1))
+                // Tests run tasks as whoever runs the build (root on CI machines).
+                .allowRootTasks(true)
                 .faultHandler(faults).build());
         agent.start();
         agent.registered().get(Timeouts.FAILOVER.toSeconds(), TimeUnit.SECONDS);

@@ -20,6 +20,10 @@ final class AgentConnection {
     AgentId agent;
     /** A REGISTER or REREGISTER on this stream is being made durable. Loop thread only. */
     boolean registering;
+    /** The parts of a paged REREGISTER received so far (null when none is pending). Loop thread only. */
+    io.mezzo.proto.v1.AgentMessage.Reregister.Builder pagedReport;
+    /** How many parts {@link #pagedReport} holds. Loop thread only. */
+    int pagedParts;
 
     AgentConnection(long id, String peer, OutboundStream<MasterMessage> out) {
         this(id, peer, out, null);

@@ -75,6 +75,9 @@ final class AgentLinkService extends AgentLinkGrpc.AgentLinkImplBase {
         AgentConnection conn = new AgentConnection(streams.incrementAndGet(), PeerInterceptor.peer(), out,
                 AuthContext.principal());
         holder[0] = conn;
+        // Inbound flow control: at most INBOUND_WINDOW messages of this stream wait for the loop.
+        observer.disableAutoRequest();
+        observer.request(MasterConfig.INBOUND_WINDOW);
         observer.setOnCancelHandler(() -> loop.append(() -> {
             conn.out.markClosed();
             core.onAgentClosed(conn, "stream cancelled");
@@ -88,7 +91,10 @@ final class AgentLinkService extends AgentLinkGrpc.AgentLinkImplBase {
                     loop.append(() -> conn.out.fail(Status.PERMISSION_DENIED.withDescription(denied)));
                     return;
                 }
-                loop.append(() -> core.onAgentMessage(conn, message));
+                loop.append(() -> {
+                    observer.request(1);
+                    core.onAgentMessage(conn, message);
+                });
             }
 
             @Override

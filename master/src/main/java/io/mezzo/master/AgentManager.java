@@ -258,6 +258,9 @@ final class AgentManager implements AgentLookup {
             offers.agentAdded(agent);
             LOG.info("Registered agent {} at {} ({}) with {}", id, info.getHostname(), conn.peer, agent.total);
             offers.requestAllocation();
+        }, reason -> {
+            conn.registering = false;
+            out.rejectAgent(conn, "agent " + id + " cannot be stored: " + reason);
         });
     }
 
@@ -487,12 +490,17 @@ final class AgentManager implements AgentLookup {
                 });
     }
 
+    /**
+     * Order matters: the offers go back and the tasks give their resources back before the
+     * allocator forgets the agent (it refuses to forget an agent with resources still allocated),
+     * and the agent's stream is closed, so that it is never offered again.
+     */
     private void applyGone(AgentRecord agent) {
         AgentId id = agent.id;
         transition(agent, AgentRecord.State.GONE);
         offers.rescindOffersOn(agent);
-        offers.removeFromAllocator(id);
         int count = tasks.tasksGone(agent);
+        offers.removeFromAllocator(id);
         if (agent.connection != null) {
             out.shutdownAgent(agent.connection, id);
             detach(agent);

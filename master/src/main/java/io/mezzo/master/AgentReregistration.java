@@ -7,8 +7,10 @@ import io.mezzo.common.id.FrameworkId;
 import io.mezzo.common.id.TaskId;
 import io.mezzo.common.resources.ResourceValidation;
 import io.mezzo.common.resources.Resources;
+import io.mezzo.common.validation.Ids;
 import io.mezzo.master.auth.AuthContext;
 import io.mezzo.master.validation.AgentValidation;
+import io.mezzo.master.validation.FrameworkValidation;
 import io.mezzo.proto.v1.AgentInfo;
 import io.mezzo.proto.v1.AgentMessage;
 import io.mezzo.proto.v1.FrameworkInfo;
@@ -73,6 +75,11 @@ final class AgentReregistration {
     private final TaskLifecycle tasks;
     private final OfferManager offers;
 
+    /** Most parts of one paged REREGISTER (docs/api.md, "Limits"). */
+    static final int MAX_REPORT_PARTS = 1000;
+    /** Most tasks in one REREGISTER report, over all its parts. */
+    static final int MAX_REPORT_TASKS = 100_000;
+
     AgentReregistration(Clock clock, LeaderTerm term, Outbox out, AgentManager agents, FrameworkManager frameworks,
             TaskLifecycle tasks, OfferManager offers) {
         this.clock = clock;
@@ -85,12 +92,20 @@ final class AgentReregistration {
     }
 
     /** REREGISTER: validated, re-admitted (durable first when the registry must change), rebuilt. */
-    void reregister(AgentConnection conn, AgentMessage msg) {
+    void reregister(AgentConnection conn, AgentMessage received) {
+        AgentMessage msg = received.getReregister().getMore() || conn.pagedReport != null
+                ? collectPage(conn, received) : received;
+        if (msg == null) {
+            return;
+        }
         AgentMessage.Reregister rr = msg.getReregister();
         AgentInfo info = rr.getAgentInfo();
         String error = AgentValidation.validate(info);
         if (error == null && info.getId().getValue().isEmpty()) {
             error = "agent_info.id is empty";
+        }
+        if (error == null) {
+            error = validateReport(rr);
         }
         if (error == null && conn.agent != null && !conn.agent.value().equals(info.getId().getValue())) {
             error = "this stream is already registered as agent " + conn.agent;
@@ -139,7 +154,77 @@ final class AgentReregistration {
                     if (rebuilt != null) {
                         rebuilt.principal = principal;
                     }
+                }, reason -> {
+                    conn.registering = false;
+                    out.rejectAgent(conn, "agent " + id + " cannot be stored: " + reason);
                 });
+    }
+
+    /**
+     * A paged REREGISTER: keeps each part on the stream until the last, then returns the whole
+     * report as one message; null while parts are still to come, or when the report was refused
+     * (too many parts or tasks, or parts of different agents).
+     */
+    private AgentMessage collectPage(AgentConnection conn, AgentMessage msg) {
+        AgentMessage.Reregister part = msg.getReregister();
+        if (conn.pagedReport == null) {
+            conn.pagedReport = part.toBuilder().clearMore();
+        } else if (!conn.pagedReport.getAgentInfo().equals(part.getAgentInfo())) {
+            conn.pagedReport = null;
+            out.rejectAgent(conn, "invalid REREGISTER: the parts of one report name different agents");
+            return null;
+        } else {
+            conn.pagedReport.addAllFrameworks(part.getFrameworksList()).addAllTasks(part.getTasksList())
+                    .addAllUnacknowledgedUpdates(part.getUnacknowledgedUpdatesList());
+        }
+        conn.pagedParts++;
+        if (conn.pagedParts > MAX_REPORT_PARTS || conn.pagedReport.getTasksCount() > MAX_REPORT_TASKS) {
+            conn.pagedReport = null;
+            out.rejectAgent(conn, "invalid REREGISTER: a report has at most " + MAX_REPORT_PARTS + " parts and "
+                    + MAX_REPORT_TASKS + " tasks");
+            return null;
+        }
+        if (part.getMore()) {
+            return null;
+        }
+        AgentMessage whole = msg.toBuilder().setReregister(conn.pagedReport).build();
+        LOG.debug("Agent report of {} tasks arrived in {} parts on {}", whole.getReregister().getTasksCount(),
+                conn.pagedParts, conn);
+        conn.pagedReport = null;
+        conn.pagedParts = 0;
+        return whole;
+    }
+
+    /**
+     * The ids an agent reports are checked with the same rule as every other id (they become
+     * registry keys and sandbox paths): the frameworks it knows and its tasks.
+     */
+    private static String validateReport(AgentMessage.Reregister rr) {
+        for (int i = 0; i < rr.getFrameworksCount(); i++) {
+            FrameworkInfo fi = rr.getFrameworks(i);
+            String error = Ids.validate("frameworks[" + i + "].id", fi.getId().getValue());
+            if (error == null) {
+                error = FrameworkValidation.validate(fi);
+            }
+            if (error != null) {
+                return "frameworks[" + i + "]: " + error;
+            }
+        }
+        for (int i = 0; i < rr.getTasksCount(); i++) {
+            Task t = rr.getTasks(i);
+            String error = Ids.validate("tasks[" + i + "].framework_id", t.getFrameworkId().getValue());
+            if (error == null) {
+                error = Ids.validate("tasks[" + i + "].task_id", t.getTaskId().getValue());
+            }
+            if (error == null && (t.getState() == TaskState.TASK_STATE_UNSPECIFIED || t.getState() == TaskState.UNRECOGNIZED
+                    || t.getLatestStatus().getState() == TaskState.UNRECOGNIZED)) {
+                error = "tasks[" + i + "] has no state this master knows";
+            }
+            if (error != null) {
+                return error;
+            }
+        }
+        return null;
     }
 
     /** Rebuilds the master's view of a re-admitted agent from its report (steps 1-5 above). */

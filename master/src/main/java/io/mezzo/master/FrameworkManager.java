@@ -381,7 +381,11 @@ final class FrameworkManager implements FrameworkLookup {
         // Written directly, not through activeRecord: the new info is not the record's yet. The id
         // is neither removed nor being removed (checked above).
         term.persist(needsWrite ? List.of(RegistryRecords.active(stored, registeredTime, 0)) : List.of(),
-                "framework " + id, () -> completeSubscribe(conn, call, id, finalInfo, finalRegistered, isNew));
+                "framework " + id, () -> completeSubscribe(conn, call, id, finalInfo, finalRegistered, isNew),
+                reason -> {
+                    conn.subscribing = false;
+                    out.rejectStream(conn, call.getType(), "framework " + id + " cannot be stored: " + reason);
+                });
     }
 
     private void completeSubscribe(SchedulerConnection conn, Call call, FrameworkId id, FrameworkInfo info,
@@ -530,6 +534,8 @@ final class FrameworkManager implements FrameworkLookup {
 
     /** Applies a durable removal: offers go back, tasks are killed and forgotten. */
     private void applyRemoval(FrameworkRecord fw, String reason) {
+        // A separate loop event from the removal's start: its lines need the id again.
+        MDC.put("framework", fw.id.value());
         tasks.dropHeldAnswers(fw);
         offers.rescindOffersOf(fw, false);
         loop.cancel(failoverTag(fw.id));

@@ -2,17 +2,18 @@ package io.mezzo.master;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.MessageOrBuilder;
-import com.google.protobuf.util.JsonFormat;
-import io.mezzo.common.loop.EventLoop;
 import io.mezzo.common.security.TlsContext;
 import io.mezzo.master.auth.Acls;
 import io.mezzo.master.auth.Authenticator;
 import io.mezzo.master.auth.ViewFilter;
+import io.mezzo.proto.v1.AgentID;
+import io.mezzo.proto.v1.FrameworkID;
 import io.mezzo.proto.v1.GetAgentsResponse;
 import io.mezzo.proto.v1.GetFrameworksResponse;
-import io.mezzo.proto.v1.GetHealthResponse;
+import io.mezzo.proto.v1.GetTasksRequest;
 import io.mezzo.proto.v1.GetTasksResponse;
 import io.mezzo.proto.v1.MasterInfo;
+import io.mezzo.proto.v1.TaskState;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -49,33 +50,41 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The master's HTTP endpoints, for curl and dashboards: {@code /health} and {@code /leader} on
- * every master; {@code /state}, {@code /agents}, {@code /frameworks} and {@code /tasks} (JSON, the
- * operator API's messages with proto field names) on the leader. A master that does not lead
- * answers those with a 307 redirect to the leader's HTTP address, or 503 when no leader is known.
+ * The master's HTTP endpoints, for curl, dashboards and Prometheus. On every master: {@code
+ * /health} (JSON), {@code /health/live}, {@code /health/ready} (200 or 503 with a one-line reason),
+ * {@code /leader} and {@code /metrics} (Prometheus text format). On the leader: {@code /state},
+ * {@code /agents}, {@code /frameworks} and {@code /tasks} (JSON, the operator API's messages with
+ * proto field names and readable times; {@code /tasks} takes {@code framework}, {@code agent},
+ * {@code state}, {@code offset} and {@code limit}). A master that does not lead answers those with
+ * a 307 redirect to the leader's HTTP address, or 503 when no leader is known.
  *
  * <p>This is plain HTTP/1.1 on Netty, not a gRPC service (hence not a {@code *Service}). Owner:
- * {@link Master}. Runs on its own small Netty event loop; state reads go through the master's event
- * loop (they are computed there by {@link StateViews} and printed here).
+ * {@link Master}. Runs on its own small Netty event loop. Nothing here runs on the master's event
+ * loop: the views read the {@link StateSnapshot} the loop last published, the metrics read their
+ * own counters and that snapshot, and the liveness probe only waits for the loop to run a no-op.
  */
 final class HttpEndpoints implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(HttpEndpoints.class);
-    private static final JsonFormat.Printer JSON = JsonFormat.printer().preservingProtoFieldNames().alwaysPrintFieldsWithNoPresence();
 
-    private final EventLoop loop;
-    /** The core's read-only views; called on the loop only (through {@code loop.call}). */
-    private final StateViews views;
+    /** The state as the loop last published it. */
+    private final Supplier<StateSnapshot> snapshot;
     private final Leadership leadership;
+    private final MasterHealth health;
+    private final MasterMetrics metrics;
     private final TlsContext tls;
     private final Authenticator authenticator;
     private final boolean authenticate;
     private final Acls acls;
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private Channel channel;
+    /** /state as last printed, with the snapshot it was printed from: pollers of one snapshot share it. */
+    private volatile RenderedState rendered;
 
-    HttpEndpoints(EventLoop loop, StateViews views, Leadership leadership) {
-        this(loop, views, leadership, null, new Authenticator(null), false, Acls.PERMISSIVE);
+    private record RenderedState(StateSnapshot snapshot, byte[] json) {}
+
+    HttpEndpoints(Supplier<StateSnapshot> snapshot, Leadership leadership, MasterHealth health, MasterMetrics metrics) {
+        this(snapshot, leadership, health, metrics, null, new Authenticator(null), false, Acls.PERMISSIVE);
     }
 
     /**
@@ -84,11 +93,12 @@ final class HttpEndpoints implements AutoCloseable {
      * @param authenticate whether anonymous requests are refused 401 (/health aside)
      * @param acls what each principal may see
      */
-    HttpEndpoints(EventLoop loop, StateViews views, Leadership leadership, TlsContext tls, Authenticator authenticator,
-            boolean authenticate, Acls acls) {
-        this.loop = loop;
-        this.views = views;
+    HttpEndpoints(Supplier<StateSnapshot> snapshot, Leadership leadership, MasterHealth health, MasterMetrics metrics,
+            TlsContext tls, Authenticator authenticator, boolean authenticate, Acls acls) {
+        this.snapshot = snapshot;
         this.leadership = leadership;
+        this.health = health;
+        this.metrics = metrics;
         this.tls = tls;
         this.authenticator = authenticator;
         this.authenticate = authenticate;
@@ -142,7 +152,8 @@ final class HttpEndpoints implements AutoCloseable {
     private final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
-            String path = new QueryStringDecoder(request.uri()).path();
+            QueryStringDecoder query = new QueryStringDecoder(request.uri());
+            String path = query.path();
             if (!request.method().equals(HttpMethod.GET)) {
                 send(ctx, request, text(HttpResponseStatus.METHOD_NOT_ALLOWED, "only GET is served\n"));
                 return;
@@ -163,64 +174,64 @@ final class HttpEndpoints implements AutoCloseable {
             }
             ViewFilter filter = new ViewFilter(acls, auth.principal());
             switch (path) {
-                case "/health" -> json(ctx, request, health());
+                case "/health" -> later(ctx, request, health.check(), h -> json(ctx, request, h));
+                case "/health/live" -> later(ctx, request, health.check(), h -> send(ctx, request, h.getLive()
+                        ? text(HttpResponseStatus.OK, "live\n")
+                        : text(HttpResponseStatus.SERVICE_UNAVAILABLE, "not live: " + h.getReason() + "\n")));
+                case "/health/ready" -> later(ctx, request, health.check(), h -> send(ctx, request, h.getReady()
+                        ? text(HttpResponseStatus.OK, h.getLeader() ? "ready: leading\n" : "ready: standby\n")
+                        : text(HttpResponseStatus.SERVICE_UNAVAILABLE, "not ready: " + h.getReason() + "\n")));
                 case "/leader" -> {
                     MasterInfo leader = leadership.leader();
                     if (leader == null) {
                         send(ctx, request, text(HttpResponseStatus.SERVICE_UNAVAILABLE, "no leader is known\n"));
+                    } else if (!leadership.leading() && !health.zkConnected()) {
+                        // A standby cut off from ZooKeeper cannot know whether that master still leads.
+                        send(ctx, request, text(HttpResponseStatus.SERVICE_UNAVAILABLE, "ZooKeeper is not connected;"
+                                + " the last leader seen was " + leader.getIp() + ":" + leader.getPort() + "\n"));
                     } else {
                         json(ctx, request, leader);
                     }
                 }
-                case "/state" -> fromLeader(ctx, request, () -> filter.state(views.state()));
-                case "/agents" -> fromLeader(ctx, request,
-                        () -> GetAgentsResponse.newBuilder().addAllAgents(filter.agents(views.agentViews())).build());
-                case "/frameworks" -> fromLeader(ctx, request, () -> GetFrameworksResponse.newBuilder()
-                        .addAllFrameworks(filter.frameworks(views.frameworkViews())).build());
-                case "/tasks" -> fromLeader(ctx, request, () -> {
-                    var frameworks = views.frameworkViews();
-                    return GetTasksResponse.newBuilder()
-                            .addAllTasks(filter.tasks(views.tasks(null), frameworks))
-                            .addAllCompletedTasks(filter.tasks(views.completedTasks(null), frameworks)).build();
-                });
-                default -> send(ctx, request, text(HttpResponseStatus.NOT_FOUND,
-                        "not found; try /health, /leader, /state, /agents, /frameworks, /tasks\n"));
-            }
-        }
-
-        private GetHealthResponse health() {
-            GetHealthResponse.Builder h = GetHealthResponse.newBuilder().setHealthy(true).setLeader(leadership.leading());
-            MasterInfo leader = leadership.leader();
-            if (leader != null) {
-                h.setLeaderInfo(leader);
-            }
-            return h.build();
-        }
-
-        private void fromLeader(ChannelHandlerContext ctx, FullHttpRequest request, Supplier<? extends MessageOrBuilder> read) {
-            if (!leadership.leading()) {
-                MasterInfo leader = leadership.leader();
-                if (leader == null || leader.getHttpPort() <= 0) {
-                    send(ctx, request, text(HttpResponseStatus.SERVICE_UNAVAILABLE,
-                            "this master is not the leader and no leader is known\n"));
-                    return;
+                case "/metrics" -> {
+                    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                            Unpooled.copiedBuffer(metrics.scrape(), StandardCharsets.UTF_8));
+                    response.headers().set(HttpHeaderNames.CONTENT_TYPE, MasterMetrics.contentType());
+                    send(ctx, request, response);
                 }
-                FullHttpResponse redirect = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-                        HttpResponseStatus.TEMPORARY_REDIRECT, Unpooled.EMPTY_BUFFER);
-                redirect.headers().set(HttpHeaderNames.LOCATION,
-                        (tls == null ? "http://" : "https://") + leader.getIp() + ":" + leader.getHttpPort() + request.uri());
-                send(ctx, request, redirect);
-                return;
+                case "/state" -> stateFromLeader(ctx, request, filter);
+                case "/agents" -> fromLeader(ctx, request, () -> GetAgentsResponse.newBuilder()
+                        .addAllAgents(filter.agents(snapshot.get().state().getAgentsList())).build());
+                case "/frameworks" -> fromLeader(ctx, request, () -> GetFrameworksResponse.newBuilder()
+                        .addAllFrameworks(filter.frameworks(snapshot.get().state().getFrameworksList())).build());
+                case "/tasks" -> {
+                    GetTasksRequest tasks;
+                    try {
+                        tasks = tasksRequest(query);
+                    } catch (IllegalArgumentException e) {
+                        send(ctx, request, text(HttpResponseStatus.BAD_REQUEST, e.getMessage() + "\n"));
+                        return;
+                    }
+                    fromLeader(ctx, request, () -> {
+                        StateSnapshot current = snapshot.get();
+                        return filteredTasks(filter, current.tasks(tasks), current.state().getFrameworksList());
+                    });
+                }
+                default -> send(ctx, request, text(HttpResponseStatus.NOT_FOUND, "not found; try /health, /health/live,"
+                        + " /health/ready, /leader, /metrics, /state, /agents, /frameworks, /tasks\n"));
             }
-            CompletableFuture<? extends MessageOrBuilder> result = loop.call(read).orTimeout(10, TimeUnit.SECONDS);
-            // The request is answered later, off this handler: keep it alive until then.
+        }
+
+        /** Answers once {@code result} completes (off this handler): keeps the request alive until then. */
+        private <T> void later(ChannelHandlerContext ctx, FullHttpRequest request, CompletableFuture<T> result,
+                java.util.function.Consumer<T> answer) {
             request.retain();
             result.whenComplete((value, error) -> {
                 try {
                     if (error != null) {
                         send(ctx, request, text(HttpResponseStatus.SERVICE_UNAVAILABLE, "master did not answer\n"));
                     } else {
-                        json(ctx, request, value);
+                        answer.accept(value);
                     }
                 } finally {
                     request.release();
@@ -228,10 +239,123 @@ final class HttpEndpoints implements AutoCloseable {
             });
         }
 
+        /**
+         * /state, printed once per published snapshot: a hundred polls a second of a large cluster
+         * cost one rendering per snapshot, not one per poll.
+         */
+        private void stateFromLeader(ChannelHandlerContext ctx, FullHttpRequest request, ViewFilter filter) {
+            if (redirected(ctx, request)) {
+                return;
+            }
+            StateSnapshot current = snapshot.get();
+            if (!filter.passesAll()) {
+                // What this principal may see: printed for it alone.
+                json(ctx, request, filter.state(current.state()));
+                return;
+            }
+            RenderedState r = rendered;
+            if (r == null || r.snapshot() != current) {
+                try {
+                    r = new RenderedState(current, (OperatorJson.print(current.state()) + "\n")
+                            .getBytes(StandardCharsets.UTF_8));
+                } catch (InvalidProtocolBufferException e) {
+                    send(ctx, request, text(HttpResponseStatus.INTERNAL_SERVER_ERROR, "cannot print JSON\n"));
+                    return;
+                }
+                rendered = r;
+            }
+            FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                    Unpooled.wrappedBuffer(r.json()));
+            response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
+            send(ctx, request, response);
+        }
+
+        private void fromLeader(ChannelHandlerContext ctx, FullHttpRequest request, Supplier<? extends MessageOrBuilder> read) {
+            if (!redirected(ctx, request)) {
+                json(ctx, request, read.get());
+            }
+        }
+
+        /** Answers for a master that does not lead (redirect or 503); false when this one leads. */
+        private boolean redirected(ChannelHandlerContext ctx, FullHttpRequest request) {
+            if (!leadership.leading()) {
+                MasterInfo leader = leadership.leader();
+                if (leader == null || leader.getHttpPort() <= 0) {
+                    send(ctx, request, text(HttpResponseStatus.SERVICE_UNAVAILABLE,
+                            "this master is not the leader and no leader is known\n"));
+                    return true;
+                }
+                FullHttpResponse redirect = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                        HttpResponseStatus.TEMPORARY_REDIRECT, Unpooled.EMPTY_BUFFER);
+                redirect.headers().set(HttpHeaderNames.LOCATION,
+                        (tls == null ? "http://" : "https://") + leader.getIp() + ":" + leader.getHttpPort() + request.uri());
+                send(ctx, request, redirect);
+                return true;
+            }
+            return false;
+        }
+
+        /** A page of tasks with those of frameworks the principal may not see left out. */
+        private static GetTasksResponse filteredTasks(ViewFilter filter, GetTasksResponse page,
+                java.util.List<io.mezzo.proto.v1.FrameworkView> frameworks) {
+            if (filter.passesAll()) {
+                return page;
+            }
+            return page.toBuilder()
+                    .clearTasks().addAllTasks(filter.tasks(page.getTasksList(), frameworks))
+                    .clearCompletedTasks().addAllCompletedTasks(filter.tasks(page.getCompletedTasksList(), frameworks))
+                    .build();
+        }
+
+        private static GetTasksRequest tasksRequest(QueryStringDecoder query) {
+            GetTasksRequest.Builder b = GetTasksRequest.newBuilder();
+            String framework = param(query, "framework");
+            if (framework != null) {
+                b.setFrameworkId(FrameworkID.newBuilder().setValue(framework));
+            }
+            String agent = param(query, "agent");
+            if (agent != null) {
+                b.setAgentId(AgentID.newBuilder().setValue(agent));
+            }
+            String state = param(query, "state");
+            if (state != null) {
+                String name = state.toUpperCase(java.util.Locale.ROOT);
+                try {
+                    b.setState(TaskState.valueOf(name.startsWith("TASK_") ? name : "TASK_" + name));
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("unknown task state '" + state + "'", e);
+                }
+            }
+            b.setOffset(number(query, "offset"));
+            b.setLimit(number(query, "limit"));
+            return b.build();
+        }
+
+        private static String param(QueryStringDecoder query, String name) {
+            var values = query.parameters().get(name);
+            return values == null || values.isEmpty() || values.get(0).isEmpty() ? null : values.get(0);
+        }
+
+        private static int number(QueryStringDecoder query, String name) {
+            String v = param(query, name);
+            if (v == null) {
+                return 0;
+            }
+            try {
+                int n = Integer.parseInt(v);
+                if (n < 0) {
+                    throw new IllegalArgumentException(name + " must not be negative, got " + v);
+                }
+                return n;
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(name + " must be a number, got '" + v + "'");
+            }
+        }
+
         private void json(ChannelHandlerContext ctx, FullHttpRequest request, MessageOrBuilder message) {
             String body;
             try {
-                body = JSON.print(message) + "\n";
+                body = OperatorJson.print(message) + "\n";
             } catch (InvalidProtocolBufferException e) {
                 send(ctx, request, text(HttpResponseStatus.INTERNAL_SERVER_ERROR, "cannot print JSON\n"));
                 return;

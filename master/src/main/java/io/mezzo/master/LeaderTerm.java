@@ -2,6 +2,7 @@ package io.mezzo.master;
 
 import io.mezzo.common.clock.Clock;
 import io.mezzo.common.loop.EventLoop;
+import io.mezzo.ha.registry.RecordRejectedException;
 import io.mezzo.ha.registry.Registry;
 import io.mezzo.ha.registry.RegistryOp;
 import io.mezzo.proto.v1.MasterInfo;
@@ -37,7 +38,10 @@ import org.slf4j.LoggerFactory;
  *       memory must follow (a removal whose apply was dropped would be undone by the next write).
  *   <li>Once stopped, a term never acts again; results of writes still in flight are dropped.
  *   <li>A failed write ends the term: this master can no longer trust its leadership (fenced, or
- *       ZooKeeper failing beyond retries), so it steps down.
+ *       ZooKeeper failing beyond retries), so it steps down. A write refused because one of its
+ *       records can never be written ({@link RecordRejectedException}: too big, a bad key) is not
+ *       a failure of leadership: nothing of it was written, it is not applied, whoever asked is
+ *       refused, and the term goes on. (The edges refuse such records first; this is the net.)
  * </ol>
  *
  * <p>State: all soft (a new term starts from the election and the registry): the term's {@code
@@ -52,6 +56,7 @@ final class LeaderTerm {
     private final EventLoop loop;
     private final Clock clock;
     private final Consumer<String> stepDown;
+    private final MasterMetrics metrics;
     /** This master's info with the term's epoch; null before election. Soft. */
     private MasterInfo masterInfo;
     /** The registry of this leadership term; null before election. Soft. */
@@ -68,7 +73,8 @@ final class LeaderTerm {
     private final List<Runnable> deferred = new ArrayList<>();
 
     /** {@code stepDown} is called (on the loop) when this master must give up leadership for good. */
-    LeaderTerm(EventLoop loop, Clock clock, Consumer<String> stepDown) {
+    LeaderTerm(EventLoop loop, Clock clock, Consumer<String> stepDown, MasterMetrics metrics) {
+        this.metrics = metrics;
         this.loop = loop;
         this.clock = clock;
         this.stepDown = stepDown;
@@ -160,7 +166,10 @@ final class LeaderTerm {
 
     /** Writes {@code ops} through the term's fenced registry; completes on a registry thread. */
     CompletableFuture<Void> write(List<RegistryOp> ops) {
-        return registry.write(ops);
+        MasterMetrics.Timing timing = metrics.registryWrite();
+        CompletableFuture<Void> written = registry.write(ops);
+        written.whenComplete((ok, error) -> timing.done(error == null ? 1 : 0));
+        return written;
     }
 
     /**
@@ -170,17 +179,31 @@ final class LeaderTerm {
      * retries): it steps down.
      */
     void persist(List<RegistryOp> ops, String what, Runnable apply) {
+        persist(ops, what, apply, reason -> {});
+    }
+
+    /**
+     * {@link #persist(List, String, Runnable)}, and {@code rejected} runs on the loop with the reason
+     * when the write is refused because a record can never be written (invariant 3): nothing was
+     * written, {@code apply} never runs, and this master keeps leading.
+     */
+    void persist(List<RegistryOp> ops, String what, Runnable apply, Consumer<String> rejected) {
         if (ops.isEmpty()) {
             apply.run();
             return;
         }
-        registry.write(ops).whenComplete((ok, error) -> loop.append(() -> {
+        write(ops).whenComplete((ok, error) -> loop.append(() -> {
             if (stopped) {
                 LOG.debug("Dropped the result of the registry write of {}: no longer leading", what);
                 return;
             }
             if (error != null) {
                 Throwable cause = error instanceof CompletionException ? error.getCause() : error;
+                if (cause instanceof RecordRejectedException) {
+                    LOG.error("Registry refused the write of {}; not applied, still leading: {}", what, cause.getMessage());
+                    rejected.accept(cause.getMessage());
+                    return;
+                }
                 LOG.error("Registry write of {} failed: {}", what, cause.getMessage());
                 stepDown.accept("registry write of " + what + " failed: " + cause.getMessage());
                 return;

@@ -37,6 +37,11 @@ final class Leadership {
     /** The detector saw {@code info} (possibly null) as the leader. */
     void leaderIs(MasterInfo info) {
         MasterInfo me = self;
+        if (me != null && info != null && info.getId().equals(me.getId())) {
+            // Our own record (with the epoch and elected time this master keeps) over the znode's copy.
+            leader = me;
+            return;
+        }
         if (leading && me != null && (info == null || !info.getId().equals(me.getId()))) {
             // Our own view is authoritative while we act; a stale znode must not hide it.
             return;

@@ -57,6 +57,10 @@ public final class Master implements AutoCloseable {
     private final AtomicBoolean lost = new AtomicBoolean();
     private final CompletableFuture<MasterInfo> elected = new CompletableFuture<>();
     private final MasterFaults faults = new MasterFaults(this);
+    private final MasterMetrics metrics = new MasterMetrics();
+    private OperatorEvents events;
+    /** The ZooKeeper client once started, for health (read from edge threads). */
+    private volatile CuratorFramework zkForHealth;
     private EventLoop loop;
     private MasterCore core;
     private Server server;
@@ -85,11 +89,18 @@ public final class Master implements AutoCloseable {
         String idPrefix = config.idPrefix() != null ? config.idPrefix() : masterId.substring(0, 8);
         long seed = config.allocatorSeed() != null ? config.allocatorSeed() : ThreadLocalRandom.current().nextLong();
         loop = new EventLoop("master-loop", config.clock(), config.faultHandler());
-        core = new MasterCore(config, loop, idPrefix, seed, this::loseLeadership);
+        core = new MasterCore(config, loop, idPrefix, seed, this::loseLeadership, metrics);
+        events = new OperatorEvents(leadership, config.clock());
+        core.onStatePublished(events::published);
+        MasterHealth masterHealth = new MasterHealth(loop, leadership, () -> {
+            CuratorFramework zk = zkForHealth;
+            return config.zk() == null || (zk != null && zk.getZookeeperClient().isConnected());
+        }, () -> info);
         tls = TlsContext.of(config.tls());
         Authenticator authenticator = new Authenticator(config.credentials());
         server = NettyServerBuilder.forAddress(new InetSocketAddress(config.ip(), config.port()),
                         TlsContext.serverCredentials(tls))
+                .maxInboundMessageSize(config.maxInboundMessageBytes())
                 .addService(ServerInterceptors.intercept(
                         new SchedulerService(loop, core, leadership, faults, config.outboundQueueCapacity()),
                         new AuthInterceptor(authenticator, "frameworks", config.authenticateFrameworks(), Set.of()),
@@ -98,12 +109,14 @@ public final class Master implements AutoCloseable {
                         new AgentLinkService(loop, core, leadership, config.outboundQueueCapacity(), config.acls()),
                         new AuthInterceptor(authenticator, "agents", config.authenticateAgents(), Set.of()),
                         new PeerInterceptor()))
-                .addService(ServerInterceptors.intercept(new OperatorService(loop, core, leadership, config.acls(), tls),
+                .addService(ServerInterceptors.intercept(
+                        new OperatorService(loop, core, leadership, masterHealth, events, config.acls(), tls),
                         new AuthInterceptor(authenticator, "operators", config.authenticateOperators(),
                                 Set.of(OperatorGrpc.getGetHealthMethod().getFullMethodName())),
                         new PeerInterceptor()))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
+                .intercept(new GrpcMetricsInterceptor(metrics))
                 .build();
         try {
             server.start();
@@ -114,7 +127,8 @@ public final class Master implements AutoCloseable {
             closeTls();
             throw new IOException("cannot bind the master to " + config.ip() + ":" + config.port() + ": " + e.getMessage(), e);
         }
-        http = new HttpEndpoints(loop, core.views(), leadership, tls, authenticator, config.authenticateHttp(), config.acls());
+        http = new HttpEndpoints(core::snapshot, leadership, masterHealth, metrics, tls, authenticator,
+                config.authenticateHttp(), config.acls());
         int httpPort;
         try {
             httpPort = http.start(config.ip(), config.httpPort());
@@ -142,6 +156,7 @@ public final class Master implements AutoCloseable {
         if (config.zk() != null) {
             ZkUrl url = ZkUrl.parse(config.zk());
             zkClient = ZkClients.start(url, config.zkSessionTimeout());
+            zkForHealth = zkClient;
             election = new ZkLeaderElection(zkClient, masterId);
             LOG.info("Master {} {} listening on {}:{}; joining the election in {} (ids {}-*, allocator seed {})",
                     masterId, VERSION, config.ip(), server.getPort(), url, idPrefix, seed);
@@ -265,7 +280,18 @@ public final class Master implements AutoCloseable {
     /** Completes once every event queued so far has run (tests wait on it after advancing time). */
     public synchronized CompletableFuture<Void> barrier() {
         requireStarted();
-        return loop.barrier();
+        EventLoop l = loop;
+        MasterCore c = core;
+        // Then publish the state, so that what the test did shows in the views at once.
+        return l.barrier().thenCompose(v -> l.call(() -> {
+            c.publishState();
+            return null;
+        }));
+    }
+
+    /** This master's metrics (what {@code GET /metrics} prints). */
+    public MasterMetrics metrics() {
+        return metrics;
     }
 
     /**
@@ -284,6 +310,7 @@ public final class Master implements AutoCloseable {
             election.close();
         }
         loop.append(() -> core.stop("master stopping"));
+        events.close();
         http.close();
         server.shutdownNow();
         try {
@@ -334,6 +361,12 @@ public final class Master implements AutoCloseable {
         Thread t = new Thread(this::halt, "mezzo-crash");
         t.setDaemon(true);
         t.start();
+    }
+
+    /** Runs {@code event} on the master's loop, for {@link MasterFaults#wedgeLoop()}. */
+    synchronized void onLoop(Runnable event) {
+        requireStarted();
+        loop.append(event);
     }
 
     /** The ZooKeeper client, for {@link MasterFaults#expireZkSession()}; null when standalone. */

@@ -28,6 +28,9 @@ import java.util.Objects;
  * @param minAllocatable the allocator makes no offer smaller than all of these
  * @param maxCompletedTasks completed tasks kept for the operator API
  * @param outboundQueueCapacity events queued for a slow scheduler or agent before it is dropped
+ * @param maxInboundMessageBytes {@code --max_message_size}: the largest message any peer may send
+ *     (gRPC's max inbound message size); default 4 MiB
+ * @param rateLimits {@code --rate_limits}: scheduler calls per second per principal; default none
  * @param clock time source of the event loop
  * @param faultHandler receives broken invariants
  * @param idPrefix prefix of the ids this master assigns; null for a random one per start
@@ -71,6 +74,8 @@ public record MasterConfig(
         List<Resources> minAllocatable,
         int maxCompletedTasks,
         int outboundQueueCapacity,
+        int maxInboundMessageBytes,
+        RateLimits rateLimits,
         Clock clock,
         FaultHandler faultHandler,
         String idPrefix,
@@ -115,6 +120,12 @@ public record MasterConfig(
         }
         if (outboundQueueCapacity < 1) {
             throw new IllegalArgumentException("outbound queue capacity must be at least 1");
+        }
+        if (rateLimits == null) {
+            rateLimits = RateLimits.NONE;
+        }
+        if (maxInboundMessageBytes < 64 * 1024) {
+            throw new IllegalArgumentException("--max_message_size must be at least 64 KiB, got " + maxInboundMessageBytes);
         }
         minAllocatable = List.copyOf(minAllocatable);
         requirePositive("zk_session_timeout", zkSessionTimeout);
@@ -167,6 +178,15 @@ public record MasterConfig(
         return new Builder();
     }
 
+    /**
+     * Messages one scheduler or agent stream may have waiting for the master's loop: gRPC inbound
+     * flow control reads the next only as the loop takes one, so a flooding peer waits on its own
+     * stream instead of growing the loop's queue.
+     */
+    public static final int INBOUND_WINDOW = 64;
+    /** Default {@code --max_message_size}: gRPC's own default, 4 MiB. */
+    public static final int DEFAULT_MAX_INBOUND_MESSAGE_BYTES = 4 * 1024 * 1024;
+
     /** Builds a {@link MasterConfig}; every setter has the documented default. */
     public static final class Builder {
         private String ip = "127.0.0.1";
@@ -182,6 +202,8 @@ public record MasterConfig(
                 List.of(Resources.scalars(Resources.CPUS, 10), Resources.scalars(Resources.MEM, 32_000));
         private int maxCompletedTasks = 1000;
         private int outboundQueueCapacity = 10_000;
+        private int maxInboundMessageBytes = DEFAULT_MAX_INBOUND_MESSAGE_BYTES;
+        private RateLimits rateLimits = RateLimits.NONE;
         private Clock clock = SystemClock.INSTANCE;
         private FaultHandler faultHandler = LoggingFaultHandler.INSTANCE;
         private String idPrefix;
@@ -359,6 +381,18 @@ public record MasterConfig(
             return this;
         }
 
+        /** {@code --max_message_size}; default 4 MiB. */
+        public Builder maxInboundMessageBytes(int v) {
+            maxInboundMessageBytes = v;
+            return this;
+        }
+
+        /** {@code --rate_limits}; default none. */
+        public Builder rateLimits(RateLimits v) {
+            rateLimits = v;
+            return this;
+        }
+
         /** Default: the system clock. */
         public Builder clock(Clock v) {
             clock = v;
@@ -387,7 +421,7 @@ public record MasterConfig(
         public MasterConfig build() {
             return new MasterConfig(ip, port, httpPort, hostname, frameworkHeartbeatInterval, agentPingInterval,
                     maxAgentPingTimeouts, allocationInterval, offerTimeout, minAllocatable, maxCompletedTasks,
-                    outboundQueueCapacity, clock, faultHandler, idPrefix, allocatorSeed, zk, zkSessionTimeout,
+                    outboundQueueCapacity, maxInboundMessageBytes, rateLimits, clock, faultHandler, idPrefix, allocatorSeed, zk, zkSessionTimeout,
                     agentReregisterTimeout, recoveryAgentRemovalLimit, recoveryQuotaFraction, recoveryQuotaTimeout,
                     onLostLeadership, tls, credentials, authenticateFrameworks, authenticateAgents,
                     authenticateOperators, authenticateHttp, acls);

@@ -85,17 +85,28 @@ final class MasterCore {
     private final StateViews views;
     /** What principals may do (run_tasks, reserve/unreserve on ACCEPT). */
     private final Acls acls;
+    /** Scheduler call rate limits, applied at the edge (thread-safe). Soft. */
+    private final RateLimiter rateLimiter;
+    private final MasterMetrics metrics;
+    private final StateSnapshots snapshots;
 
     /**
      * A core that does nothing until {@link #becomeLeader}. {@code stepDown} is called (on the loop)
      * when this master must give up leadership for good, e.g. after a failed registry write.
      */
     MasterCore(MasterConfig config, EventLoop loop, String idPrefix, long allocatorSeed, Consumer<String> stepDown) {
+        this(config, loop, idPrefix, allocatorSeed, stepDown, new MasterMetrics());
+    }
+
+    /** As above, counting into {@code metrics}; observes {@code loop} (metrics, state snapshots). */
+    MasterCore(MasterConfig config, EventLoop loop, String idPrefix, long allocatorSeed, Consumer<String> stepDown,
+            MasterMetrics metrics) {
         this.clock = config.clock();
-        this.term = new LeaderTerm(loop, clock, stepDown);
+        this.metrics = metrics;
+        this.term = new LeaderTerm(loop, clock, stepDown, metrics);
         this.out = new Outbox(clock, term);
-        this.offers = new OfferManager(config, loop, idPrefix, allocatorSeed, term, out);
-        this.tasks = new TaskLifecycle(config, out, offers);
+        this.offers = new OfferManager(config, loop, idPrefix, allocatorSeed, term, out, metrics);
+        this.tasks = new TaskLifecycle(config, out, offers, metrics);
         this.frameworks = new FrameworkManager(config, loop, idPrefix, term, out, offers, tasks);
         this.agents = new AgentManager(config, loop, idPrefix, term, out, offers, tasks);
         // The two lower classes read the records of the managers that call them.
@@ -107,6 +118,14 @@ final class MasterCore {
         frameworks.onStreams(drains::subscribed, drains::detached);
         this.views = new StateViews(term, agents, frameworks, offers, tasks);
         this.acls = config.acls();
+        this.rateLimiter = new RateLimiter(config.rateLimits(), config.clock());
+        this.snapshots = new StateSnapshots(loop, clock, term, views, metrics);
+        metrics.readStateFrom(snapshots::current);
+        metrics.watchQueueOf(loop);
+        loop.observe((waited, ran) -> {
+            metrics.eventRan(waited, ran);
+            snapshots.changed();
+        });
     }
 
     // ------------------------------------------------------------------------------------------
@@ -121,6 +140,7 @@ final class MasterCore {
      */
     void becomeLeader(MasterInfo info, Registry registry, RegistryRecords.Recovered recovered) {
         term.begin(info, registry);
+        metrics.elected();
         int recoveredAgentCount = agents.recover(recovered.agents());
         drains.recover(recovered.drains(), recovered.maintenance());
         List<RegistryOp> fixes = frameworks.recover(recovered.frameworks());
@@ -133,9 +153,16 @@ final class MasterCore {
         // Weights and quotas are registry records too; this store writes the changes, fenced.
         RoleConfig[] persisted = {recovered.roles()};
         roles.recover(next -> {
-            List<RegistryOp> ops = RegistryRecords.roleChanges(persisted[0], next);
+            RoleConfig before = persisted[0];
+            List<RegistryOp> ops = RegistryRecords.roleChanges(before, next);
             persisted[0] = next;
-            return term.write(ops);
+            CompletableFuture<Void> written = term.write(ops);
+            if (written.isCompletedExceptionally()) {
+                // Refused before anything was written (a record that can never be stored): the
+                // registry still holds what it held, and the next change is computed against that.
+                persisted[0] = before;
+            }
+            return written;
         }, recovered.roles());
         offers.startAllocationTimer();
         frameworks.startHeartbeats();
@@ -259,6 +286,24 @@ final class MasterCore {
         }
     }
 
+    /** The --rate_limits the scheduler edge applies (any thread). */
+    RateLimiter rateLimiter() {
+        return rateLimiter;
+    }
+
+    /**
+     * A scheduler went over its rate limit: its stream ends with RESOURCE_EXHAUSTED (it may come
+     * back later), as a disconnection.
+     */
+    void onSchedulerRateLimited(SchedulerConnection conn, String message) {
+        if (conn.out.isClosed()) {
+            return;
+        }
+        LOG.warn("Closed {}: {}", conn, message);
+        conn.out.fail(Status.RESOURCE_EXHAUSTED.withDescription(message));
+        onSchedulerClosed(conn, "rate limited");
+    }
+
     void onSchedulerClosed(SchedulerConnection conn, String why) {
         if (conn.framework == null) {
             return;
@@ -320,6 +365,7 @@ final class MasterCore {
             refuse(fw, refusal);
         } else if (outcome instanceof AcceptValidation.Plan plan) {
             AgentRecord agent = agents.get(plan.agent());
+            metrics.offersAccepted(plan.offers().size());
             for (OfferId id : plan.offers()) {
                 offers.forget(offers.get(id));
             }
@@ -372,10 +418,11 @@ final class MasterCore {
         if (refusal.tasks().isEmpty()) {
             out.refuse(fw, Call.Type.ACCEPT, Event.Error.Code.INVALID_CALL, refusal.error());
         }
+        String error = io.mezzo.common.validation.Limits.cut(refusal.error(), io.mezzo.common.validation.Limits.MESSAGE);
         if (refusal.agent() == null) {
-            LOG.info("Refused ACCEPT of framework {}: {}", fw.id, refusal.error());
+            LOG.info("Refused ACCEPT of framework {}: {}", fw.id, error);
         } else {
-            LOG.info("Refused ACCEPT of framework {} on agent {}: {}", fw.id, refusal.agent(), refusal.error());
+            LOG.info("Refused ACCEPT of framework {} on agent {}: {}", fw.id, refusal.agent(), error);
         }
         for (OfferId id : refusal.offers()) {
             offers.giveBack(offers.get(id));
@@ -430,6 +477,21 @@ final class MasterCore {
     /** Read-only views of the state, for the operator API and the HTTP endpoints. */
     StateViews views() {
         return views;
+    }
+
+    /** The state as last published by the loop, for readers on other threads. Any thread. */
+    StateSnapshot snapshot() {
+        return snapshots.current();
+    }
+
+    /** Tells {@code listener} (on the loop; it hands the work off) of every state snapshot published. */
+    void onStatePublished(Consumer<StateSnapshot> listener) {
+        snapshots.onPublished(listener);
+    }
+
+    /** Publishes the state now (after a barrier, so that a test reads what it just did). Loop thread. */
+    void publishState() {
+        snapshots.publishNow();
     }
 
     /** UpdateWeights: completes once the weights are in force, or fails with INVALID_ARGUMENT. */
@@ -494,6 +556,36 @@ final class MasterCore {
         }
         MDC.put("framework", id.value());
         frameworks.removeFramework(fw, "torn down by an operator", () -> done.accept(null));
+    }
+
+    /**
+     * Test and fuzzing aid (O(everything)): null when the master's bookkeeping holds, else the first
+     * broken invariant. For every agent, {@code used} is the sum of its live tasks' resources (the
+     * {@link AgentRecord} invariant), every live task of a known framework is in that framework's
+     * tasks, and the allocator's sums recomputed from scratch match its own. Loop thread.
+     */
+    String checkInvariants() {
+        for (AgentRecord agent : agents.all()) {
+            io.mezzo.common.resources.Resources live = io.mezzo.common.resources.Resources.EMPTY;
+            for (TaskRecord task : agent.allTasks()) {
+                if (!task.resourcesRecovered) {
+                    live = live.plus(task.resources);
+                }
+                FrameworkRecord fw = frameworks.get(task.framework);
+                if (fw != null && !task.terminal() && fw.tasks.get(task.id) != task) {
+                    return "task " + task.id + " on agent " + agent.id + " is not among framework " + fw.id + "'s tasks";
+                }
+            }
+            if (!live.equals(agent.used)) {
+                return "agent " + agent.id + " uses " + agent.used + " but its live tasks hold " + live;
+            }
+        }
+        try {
+            offers.checkAllocatorInvariants();
+        } catch (IllegalStateException e) {
+            return e.getMessage();
+        }
+        return null;
     }
 
     /**

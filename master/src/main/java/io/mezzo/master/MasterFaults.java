@@ -18,6 +18,8 @@ import org.slf4j.LoggerFactory;
  *       of a type reaches the master's loop and is dropped there, before it is acted on, and the
  *       master crashes as with {@link #crash()}. It makes "the leader died before acting on the
  *       ACCEPT" a deterministic test instead of a race.
+ *   <li>{@link #wedgeLoop()}: an event never returns (a bug, a blocking call on the loop): the loop
+ *       stops answering until the returned handle is closed, so {@code /health/live} can be tested.
  *   <li>{@link #expireZkSession()}: ZooKeeper expires this master's session (what Curator's {@code
  *       KillSession} does), so a leader loses leadership for good and steps down.
  * </ul>
@@ -57,6 +59,33 @@ public final class MasterFaults {
      */
     public void crashOnNext(Call.Type type) {
         crashOn.set(Objects.requireNonNull(type, "type"));
+    }
+
+    /**
+     * Wedges the master's event loop: an event that blocks until the returned handle is closed.
+     * Nothing queued after it runs meanwhile; {@code /health/live} and {@code GetHealth} report the
+     * master not live. Close the handle (and only then the master) to let the loop go on.
+     */
+    public AutoCloseable wedgeLoop() {
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch wedged = new java.util.concurrent.CountDownLatch(1);
+        master.onLoop(() -> {
+            wedged.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        try {
+            if (!wedged.await(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                throw new IllegalStateException("the master's loop did not reach the wedge within 10 s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        LOG.warn("Wedged the master's event loop (MasterFaults.wedgeLoop)");
+        return release::countDown;
     }
 
     /**

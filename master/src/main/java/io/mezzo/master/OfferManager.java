@@ -79,6 +79,7 @@ final class OfferManager {
     private final Clock clock;
     private final LeaderTerm term;
     private final Outbox out;
+    private final MasterMetrics metrics;
     /** Read access to the agents; bound once by {@link #lookUpRecordsIn}. */
     private AgentLookup agents;
     /** Read access to the frameworks; bound once by {@link #lookUpRecordsIn}. */
@@ -103,8 +104,10 @@ final class OfferManager {
     /** How many agents the registry held when this master was elected (the pause's base). */
     private int recoveredAgentCount;
 
-    OfferManager(MasterConfig config, EventLoop loop, String idPrefix, long allocatorSeed, LeaderTerm term, Outbox out) {
+    OfferManager(MasterConfig config, EventLoop loop, String idPrefix, long allocatorSeed, LeaderTerm term, Outbox out,
+            MasterMetrics metrics) {
         this.config = config;
+        this.metrics = metrics;
         this.loop = loop;
         this.clock = config.clock();
         this.term = term;
@@ -229,8 +232,10 @@ final class OfferManager {
                 : allocator.fullCycleReason() != null ? allocator.fullCycleReason()
                 : touched > incrementalLimit(allocator.offerableAgents()) ? touched + " agents touched"
                 : null;
+        MasterMetrics.Timing cycle = metrics.allocationCycle(fullBecause != null);
         List<Allocation> allocations = fullBecause == null ? allocator.allocateTouched(now, seed)
                 : allocator.allocate(now, seed);
+        cycle.done(allocations.size());
         if (LOG.isDebugEnabled()) {
             LOG.debug("Allocation cycle {} (seed {}, {}): {} offers; {}", allocationCycles, seed,
                     fullBecause == null ? "incremental over " + touched + " touched agents" : "full: " + fullBecause,
@@ -259,6 +264,7 @@ final class OfferManager {
                     .addAllAttributes(agent.info.getAttributesList())
                     .build());
         }
+        metrics.offersSent(allocations.size(), now - term.electedAt());
         byFramework.forEach((id, list) -> {
             FrameworkRecord fw = frameworks.get(id);
             out.sendEvent(fw, Event.newBuilder().setType(Event.Type.OFFERS)
@@ -338,6 +344,7 @@ final class OfferManager {
 
     /** Withdraws an offer and tells its framework. */
     void rescind(OfferRecord offer) {
+        metrics.offerRescinded();
         giveBack(offer);
         FrameworkRecord fw = frameworks.get(offer.framework());
         if (fw != null) {
@@ -404,6 +411,7 @@ final class OfferManager {
                 continue;
             }
             giveBack(offer, refuseUntil(decline.getFilters()));
+            metrics.offerDeclined();
             LOG.debug("Framework {} declined offer {} for {}s", fw.id, offer.id(), refuse.toMillis() / 1000.0);
         }
         requestAllocation();
@@ -488,6 +496,11 @@ final class OfferManager {
                 }
             }
         }
+    }
+
+    /** Test aid: the allocator recomputes its sums and compares ({@link DrfAllocator#checkInvariants()}). */
+    void checkAllocatorInvariants() {
+        allocator.checkInvariants();
     }
 
     /** The allocator forgets the agent and everything allocated on it (if it knew it). */

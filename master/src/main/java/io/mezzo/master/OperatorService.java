@@ -3,12 +3,13 @@ package io.mezzo.master;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
-import io.mezzo.common.id.FrameworkId;
 import io.mezzo.common.loop.EventLoop;
 import io.grpc.ManagedChannel;
 import io.grpc.Grpc;
 import io.mezzo.common.id.AgentId;
+import io.mezzo.common.id.FrameworkId;
 import io.mezzo.common.id.TaskId;
+import io.mezzo.common.validation.Ids;
 import io.mezzo.proto.v1.AgentOperatorGrpc;
 import io.mezzo.proto.v1.DrainAgentRequest;
 import io.mezzo.proto.v1.DrainAgentResponse;
@@ -40,7 +41,9 @@ import io.mezzo.proto.v1.GetStateRequest;
 import io.mezzo.proto.v1.GetStateResponse;
 import io.mezzo.proto.v1.GetTasksRequest;
 import io.mezzo.proto.v1.GetTasksResponse;
+import io.mezzo.proto.v1.OperatorEvent;
 import io.mezzo.proto.v1.OperatorGrpc;
+import io.mezzo.proto.v1.SubscribeRequest;
 import io.mezzo.proto.v1.UpdateQuotaRequest;
 import io.mezzo.proto.v1.UpdateQuotaResponse;
 import io.mezzo.proto.v1.UpdateWeightsRequest;
@@ -73,22 +76,27 @@ final class OperatorService extends OperatorGrpc.OperatorImplBase {
     /** The core's read-only views; called on the loop only (through {@code loop.call}). */
     private final StateViews views;
     private final Leadership leadership;
+    private final MasterHealth health;
+    private final OperatorEvents events;
     private final Acls acls;
     private final TlsContext tls;
 
-    OperatorService(EventLoop loop, MasterCore core, Leadership leadership) {
-        this(loop, core, leadership, Acls.PERMISSIVE, null);
+    OperatorService(EventLoop loop, MasterCore core, Leadership leadership, MasterHealth health, OperatorEvents events) {
+        this(loop, core, leadership, health, events, Acls.PERMISSIVE, null);
     }
 
     /**
      * @param acls what operators may change and see
      * @param tls how to call agents (GetAgentContainers); null for plaintext
      */
-    OperatorService(EventLoop loop, MasterCore core, Leadership leadership, Acls acls, TlsContext tls) {
+    OperatorService(EventLoop loop, MasterCore core, Leadership leadership, MasterHealth health, OperatorEvents events,
+            Acls acls, TlsContext tls) {
+        this.events = events;
         this.loop = loop;
         this.core = core;
         this.views = core.views();
         this.leadership = leadership;
+        this.health = health;
         this.acls = acls;
         this.tls = tls;
     }
@@ -150,47 +158,65 @@ final class OperatorService extends OperatorGrpc.OperatorImplBase {
     @Override
     public void getHealth(GetHealthRequest request, StreamObserver<GetHealthResponse> out) {
         // Answered by every master, leading or not, so that tools can find the leader.
-        GetHealthResponse.Builder health = GetHealthResponse.newBuilder()
-                .setHealthy(true)
-                .setLeader(leadership.leading());
-        if (leadership.leader() != null) {
-            health.setLeaderInfo(leadership.leader());
-            if (leadership.leading()) {
-                health.setMasterInfo(leadership.leader());
-            }
+        health.check().whenComplete((h, error) -> {
+            out.onNext(h);
+            out.onCompleted();
+        });
+    }
+
+    @Override
+    public void subscribe(SubscribeRequest request, StreamObserver<OperatorEvent> out) {
+        if (!leadership.leading()) {
+            out.onError(leadership.notLeader());
+            return;
         }
-        out.onNext(health.build());
-        out.onCompleted();
+        if (!filter().passesAll()) {
+            // The stream carries every framework, agent and task; it is not filtered per principal yet.
+            String deny = "Subscribe shows the whole cluster and is refused while --acls restrict views";
+            LOG.warn("Refused Subscribe from {}: permission denied: {}", PeerInterceptor.peer(), deny);
+            out.onError(Status.PERMISSION_DENIED.withDescription(deny).asRuntimeException());
+            return;
+        }
+        events.subscribe(out);
     }
 
     @Override
     public void getState(GetStateRequest request, StreamObserver<GetStateResponse> out) {
         ViewFilter filter = filter();
-        answer(out, () -> filter.state(views.state()));
+        fromSnapshot(out, () -> filter.state(core.snapshot().state()));
     }
 
     @Override
     public void getAgents(GetAgentsRequest request, StreamObserver<GetAgentsResponse> out) {
         ViewFilter filter = filter();
-        answer(out, () -> GetAgentsResponse.newBuilder().addAllAgents(filter.agents(views.agentViews())).build());
+        fromSnapshot(out, () -> GetAgentsResponse.newBuilder()
+                .addAllAgents(filter.agents(core.snapshot().state().getAgentsList())).build());
     }
 
     @Override
     public void getFrameworks(GetFrameworksRequest request, StreamObserver<GetFrameworksResponse> out) {
         ViewFilter filter = filter();
-        answer(out, () -> GetFrameworksResponse.newBuilder().addAllFrameworks(filter.frameworks(views.frameworkViews()))
-                .build());
+        fromSnapshot(out, () -> GetFrameworksResponse.newBuilder()
+                .addAllFrameworks(filter.frameworks(core.snapshot().state().getFrameworksList())).build());
     }
 
     @Override
     public void getTasks(GetTasksRequest request, StreamObserver<GetTasksResponse> out) {
-        FrameworkId only = request.getFrameworkId().getValue().isEmpty() ? null : FrameworkId.of(request.getFrameworkId());
+        if (request.getOffset() < 0 || request.getLimit() < 0) {
+            out.onError(Status.INVALID_ARGUMENT.withDescription("offset and limit must not be negative").asRuntimeException());
+            return;
+        }
         ViewFilter filter = filter();
-        answer(out, () -> {
-            var frameworks = views.frameworkViews();
-            return GetTasksResponse.newBuilder()
-                    .addAllTasks(filter.tasks(views.tasks(only), frameworks))
-                    .addAllCompletedTasks(filter.tasks(views.completedTasks(only), frameworks))
+        fromSnapshot(out, () -> {
+            StateSnapshot current = core.snapshot();
+            GetTasksResponse page = current.tasks(request);
+            if (filter.passesAll()) {
+                return page;
+            }
+            var frameworks = current.state().getFrameworksList();
+            return page.toBuilder()
+                    .clearTasks().addAllTasks(filter.tasks(page.getTasksList(), frameworks))
+                    .clearCompletedTasks().addAllCompletedTasks(filter.tasks(page.getCompletedTasksList(), frameworks))
                     .build();
         });
     }
@@ -232,8 +258,9 @@ final class OperatorService extends OperatorGrpc.OperatorImplBase {
             out.onError(leadership.notLeader());
             return;
         }
-        if (request.getAgentId().getValue().isEmpty()) {
-            out.onError(Status.INVALID_ARGUMENT.withDescription("agent_id is empty").asRuntimeException());
+        String idError = Ids.validate("agent_id", request.getAgentId().getValue());
+        if (idError != null) {
+            out.onError(Status.INVALID_ARGUMENT.withDescription(idError).asRuntimeException());
             return;
         }
         AgentId id = AgentId.of(request.getAgentId());
@@ -254,8 +281,9 @@ final class OperatorService extends OperatorGrpc.OperatorImplBase {
             out.onError(leadership.notLeader());
             return;
         }
-        if (request.getAgentId().getValue().isEmpty()) {
-            out.onError(Status.INVALID_ARGUMENT.withDescription("agent_id is empty").asRuntimeException());
+        String idError = Ids.validate("agent_id", request.getAgentId().getValue());
+        if (idError != null) {
+            out.onError(Status.INVALID_ARGUMENT.withDescription(idError).asRuntimeException());
             return;
         }
         AgentId id = AgentId.of(request.getAgentId());
@@ -325,8 +353,9 @@ final class OperatorService extends OperatorGrpc.OperatorImplBase {
 
     @Override
     public void killTask(KillTaskRequest request, StreamObserver<KillTaskResponse> out) {
-        if (request.getTaskId().getValue().isEmpty()) {
-            out.onError(Status.INVALID_ARGUMENT.withDescription("task_id is empty").asRuntimeException());
+        String taskError = Ids.validate("task_id", request.getTaskId().getValue());
+        if (taskError != null) {
+            out.onError(Status.INVALID_ARGUMENT.withDescription(taskError).asRuntimeException());
             return;
         }
         FrameworkId fid = frameworkIdOrRefuse(request.getFrameworkId(), out);
@@ -364,8 +393,9 @@ final class OperatorService extends OperatorGrpc.OperatorImplBase {
             out.onError(leadership.notLeader());
             return null;
         }
-        if (id.getValue().isEmpty()) {
-            out.onError(Status.INVALID_ARGUMENT.withDescription("agent_id is empty").asRuntimeException());
+        String error = Ids.validate("agent_id", id.getValue());
+        if (error != null) {
+            out.onError(Status.INVALID_ARGUMENT.withDescription(error).asRuntimeException());
             return null;
         }
         return AgentId.of(id);
@@ -377,8 +407,9 @@ final class OperatorService extends OperatorGrpc.OperatorImplBase {
             out.onError(leadership.notLeader());
             return null;
         }
-        if (id.getValue().isEmpty()) {
-            out.onError(Status.INVALID_ARGUMENT.withDescription("framework_id is empty").asRuntimeException());
+        String error = Ids.validate("framework_id", id.getValue());
+        if (error != null) {
+            out.onError(Status.INVALID_ARGUMENT.withDescription(error).asRuntimeException());
             return null;
         }
         return FrameworkId.of(id);
@@ -463,6 +494,16 @@ final class OperatorService extends OperatorGrpc.OperatorImplBase {
                         .asRuntimeException());
             }
         });
+    }
+
+    /** Answers from the state the loop last published: nothing runs on the loop. */
+    private <T> void fromSnapshot(StreamObserver<T> out, Supplier<T> read) {
+        if (!leadership.leading()) {
+            out.onError(leadership.notLeader());
+            return;
+        }
+        out.onNext(read.get());
+        out.onCompleted();
     }
 
     private <T> void answer(StreamObserver<T> out, Supplier<T> read) {

@@ -2,6 +2,7 @@ package io.mezzo.master;
 
 import com.google.protobuf.ByteString;
 import io.grpc.Status;
+import io.mezzo.common.validation.Limits;
 import io.mezzo.common.clock.Clock;
 import io.mezzo.common.id.AgentId;
 import io.mezzo.common.id.FrameworkId;
@@ -58,21 +59,28 @@ final class Outbox {
 
     /** Refuses one call of a subscribed framework with an ERROR event; the stream stays open. */
     void refuse(FrameworkRecord fw, Call.Type type, Event.Error.Code code, String message) {
+        message = Limits.cut(message, Limits.MESSAGE);
         LOG.info("Refused {} of framework {}: {}", type, fw.id, message);
         sendEvent(fw, errorEvent(code, type, message));
     }
 
     /** Refuses a call on a stream that has no framework (yet) and closes the stream. */
     void rejectStream(SchedulerConnection conn, Call.Type type, String message) {
+        message = Limits.cut(message, Limits.MESSAGE);
         LOG.info("Refused {} on {}: {}", type, conn, message);
         conn.out.send(errorEvent(Event.Error.Code.INVALID_CALL, type, message));
         conn.out.fail(Status.INVALID_ARGUMENT.withDescription(message));
     }
 
     static Event errorEvent(Event.Error.Code code, Call.Type type, String message) {
+        if (type == Call.Type.UNRECOGNIZED) {
+            // A type number this master does not know cannot be echoed back as an enum.
+            type = Call.Type.UNKNOWN;
+        }
         return Event.newBuilder()
                 .setType(Event.Type.ERROR)
-                .setError(Event.Error.newBuilder().setCode(code).setCallType(type).setMessage(message))
+                .setError(Event.Error.newBuilder().setCode(code).setCallType(type)
+                        .setMessage(Limits.cut(message, Limits.MESSAGE)))
                 .build();
     }
 
@@ -126,6 +134,7 @@ final class Outbox {
     }
 
     void rejectAgent(AgentConnection conn, String message) {
+        message = Limits.cut(message, Limits.MESSAGE);
         LOG.warn("Refused {}: {}", conn, message);
         conn.out.send(withEpoch(MasterMessage.newBuilder()
                 .setType(MasterMessage.Type.ERROR)
@@ -154,7 +163,7 @@ final class Outbox {
                 .setTaskId(io.mezzo.proto.v1.TaskID.newBuilder().setValue(taskId))
                 .setState(state)
                 .setReason(reason)
-                .setMessage(message)
+                .setMessage(Limits.cut(message, Limits.MESSAGE))
                 .setSource(StatusSource.SOURCE_MASTER)
                 .setTimestamp(clock.seconds());
         if (!agentId.isEmpty()) {

@@ -1,8 +1,10 @@
 package io.mezzo.master;
 
 import io.grpc.Status;
+import io.mezzo.common.validation.Limits;
 import io.mezzo.common.loop.EventLoop;
 import io.mezzo.common.resources.Resources;
+import io.mezzo.ha.registry.RecordRejectedException;
 import io.mezzo.ha.registry.RegistryException;
 import io.mezzo.master.allocator.RoleConfig;
 import io.mezzo.master.validation.RoleConfigValidation;
@@ -105,8 +107,9 @@ final class RoleSettingsManager {
                     Status.UNAVAILABLE.withDescription("this master is not acting as leader").asRuntimeException());
         }
         if (outcome.error() != null) {
-            LOG.info("Refused {}: {}", call, outcome.error());
-            return CompletableFuture.failedFuture(Status.INVALID_ARGUMENT.withDescription(outcome.error()).asRuntimeException());
+            String error = Limits.cut(outcome.error(), Limits.MESSAGE);
+            LOG.info("Refused {}: {}", call, error);
+            return CompletableFuture.failedFuture(Status.INVALID_ARGUMENT.withDescription(error).asRuntimeException());
         }
         RoleConfig next = outcome.config();
         roleConfigHead = next;
@@ -116,6 +119,13 @@ final class RoleSettingsManager {
                 roleConfigHead = offers.roleConfigInForce();
                 LOG.warn("Dropped {}: the role settings could not be persisted: {}", call, error.toString());
                 Throwable cause = error instanceof CompletionException ? error.getCause() : error;
+                if (cause instanceof RecordRejectedException) {
+                    // A record that can never be stored: nothing was written; leadership is not in question.
+                    applied.completeExceptionally(Status.INVALID_ARGUMENT
+                            .withDescription("the role settings cannot be stored: " + cause.getMessage())
+                            .asRuntimeException());
+                    return;
+                }
                 if (cause instanceof RegistryException && !term.stopped()) {
                     // The registry refused a write: this master can no longer trust its leadership.
                     term.stepDown("registry write of role settings failed: " + cause.getMessage());

@@ -55,6 +55,9 @@ final class SchedulerService extends SchedulerGrpc.SchedulerImplBase {
         SchedulerConnection conn = new SchedulerConnection(streams.incrementAndGet(), PeerInterceptor.peer(), out,
                 AuthContext.principal());
         holder[0] = conn;
+        // Inbound flow control: at most INBOUND_WINDOW messages of this stream wait for the loop.
+        observer.disableAutoRequest();
+        observer.request(MasterConfig.INBOUND_WINDOW);
         observer.setOnCancelHandler(() -> loop.append(() -> {
             conn.out.markClosed();
             core.onSchedulerClosed(conn, "stream cancelled");
@@ -62,7 +65,16 @@ final class SchedulerService extends SchedulerGrpc.SchedulerImplBase {
         return new StreamObserver<>() {
             @Override
             public void onNext(Call call) {
+                String limited = core.rateLimiter().acquire(conn.peer, conn.principal);
+                if (limited != null) {
+                    loop.append(() -> {
+                        observer.request(1);
+                        core.onSchedulerRateLimited(conn, limited);
+                    });
+                    return;
+                }
                 loop.append(() -> {
+                    observer.request(1);
                     // A crash armed for tests (MasterFaults.crashOnNext) drops the call before dispatch.
                     if (!faults.tripsOn(call)) {
                         core.onSchedulerCall(conn, call);

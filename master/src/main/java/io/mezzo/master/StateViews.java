@@ -3,6 +3,7 @@ package io.mezzo.master;
 import io.mezzo.common.id.AgentId;
 import io.mezzo.common.id.FrameworkId;
 import io.mezzo.common.resources.Resources;
+import io.mezzo.common.validation.Redaction;
 import io.mezzo.master.allocator.Quota;
 import io.mezzo.master.allocator.RoleSummary;
 import io.mezzo.proto.v1.AgentView;
@@ -56,9 +57,10 @@ final class StateViews {
             b.addAgents(agentView(agent));
             if (agent.state.registered()) {
                 // Cluster sums are scalar: port ranges of different hosts do not add up as sets.
-                total = total.plus(agent.total.scalarsOnly());
-                used = used.plus(agent.used.scalarsOnly());
-                offered = offered.plus(agent.offered.scalarsOnly());
+                // Capped, never overflowing: no peer's numbers can make the state unreadable.
+                total = total.plusScalarsCapped(agent.total);
+                used = used.plusScalarsCapped(agent.used);
+                offered = offered.plusScalarsCapped(agent.offered);
             }
         }
         frameworks.all().forEach(fw -> b.addFrameworks(frameworkView(fw)));
@@ -139,7 +141,7 @@ final class StateViews {
         List<Task> out = new ArrayList<>();
         for (FrameworkRecord fw : frameworks.all()) {
             if (only == null || only.equals(fw.id)) {
-                fw.tasks.values().forEach(t -> out.add(t.toProto()));
+                fw.tasks.values().forEach(t -> out.add(Redaction.task(t.toProto())));
             }
         }
         return out;
@@ -191,6 +193,11 @@ final class StateViews {
             v.setUnreachableTime(agent.unreachableAt / 1000.0);
         }
         v.setConnected(agent.connection != null);
+        if (agent.connection != null && agent.info.getHttpPort() > 0) {
+            String peer = agent.connection.peer;
+            v.setHttpAddress((peer.contains(":") ? peer.substring(0, peer.lastIndexOf(':')) : peer) + ":"
+                    + agent.info.getHttpPort());
+        }
         if (agent.connection != null) {
             v.setConnectedTime(agent.connectionChangedAt / 1000.0);
         } else {

@@ -5,6 +5,7 @@ import io.mezzo.common.id.FrameworkId;
 import io.mezzo.common.id.TaskId;
 import io.mezzo.common.resources.Resources;
 import io.mezzo.common.task.TaskStates;
+import io.mezzo.common.validation.Limits;
 import io.mezzo.master.validation.IdValidation;
 import io.mezzo.proto.v1.Call;
 import io.mezzo.proto.v1.Event;
@@ -70,6 +71,7 @@ final class TaskLifecycle {
     private final MasterConfig config;
     private final Outbox out;
     private final OfferManager offers;
+    private final MasterMetrics metrics;
     /** Read access to the agents; bound once by {@link #lookUpRecordsIn}. */
     private AgentLookup agents;
     /** Read access to the frameworks; bound once by {@link #lookUpRecordsIn}. */
@@ -79,8 +81,9 @@ final class TaskLifecycle {
     /** Explicit reconciliation answers the master cannot give yet (invariant 3). Soft. */
     private final HeldReconciliations held = new HeldReconciliations();
 
-    TaskLifecycle(MasterConfig config, Outbox out, OfferManager offers) {
+    TaskLifecycle(MasterConfig config, Outbox out, OfferManager offers, MasterMetrics metrics) {
         this.config = config;
+        this.metrics = metrics;
         this.out = out;
         this.offers = offers;
     }
@@ -133,6 +136,14 @@ final class TaskLifecycle {
         String id = kill.getTaskId().getValue();
         if (id.isEmpty()) {
             out.refuse(fw, Call.Type.KILL, Event.Error.Code.INVALID_CALL, "KILL names no task_id");
+            return;
+        }
+        String idError = IdValidation.validate("KILL task_id", id);
+        if (idError == null && !kill.getAgentId().getValue().isEmpty()) {
+            idError = IdValidation.validate("KILL agent_id", kill.getAgentId().getValue());
+        }
+        if (idError != null) {
+            out.refuse(fw, Call.Type.KILL, Event.Error.Code.INVALID_CALL, idError);
             return;
         }
         if (kill.hasKillPolicy() && kill.getKillPolicy().getGracePeriod().getNanoseconds() < 0) {
@@ -232,10 +243,17 @@ final class TaskLifecycle {
         String error = null;
         if (update.getFrameworkId().getValue().isEmpty()) {
             error = "status update has no framework_id";
+        } else if (!IdValidation.isValid(update.getFrameworkId().getValue())) {
+            error = IdValidation.validate("status update framework_id", update.getFrameworkId().getValue());
         } else if (!IdValidation.isValid(status.getTaskId().getValue())) {
-            error = "status update has an invalid task_id";
+            error = IdValidation.validate("status update task_id", status.getTaskId().getValue());
+        } else if (status.hasAgentId() && !status.getAgentId().getValue().equals(agent.id.value())) {
+            error = "status update names agent '" + Limits.shown(status.getAgentId().getValue())
+                    + "' but came from agent " + agent.id;
         } else if (status.getState() == TaskState.TASK_STATE_UNSPECIFIED || status.getState() == TaskState.UNRECOGNIZED) {
             error = "status update has no state";
+        } else if (update.getLatestState() == TaskState.UNRECOGNIZED) {
+            error = "status update has a latest_state this master does not know";
         } else if (status.getUuid().size() != 16) {
             error = "status update uuid is not 16 bytes";
         }
@@ -250,9 +268,20 @@ final class TaskLifecycle {
         if (!status.hasAgentId()) {
             status = status.toBuilder().setAgentId(agent.id.toProto()).build();
         }
+        if (status.getMessage().length() > Limits.MESSAGE) {
+            // Frameworks get a bounded message; the update itself is not refused (the agent would resend it forever).
+            status = status.toBuilder().setMessage(status.getMessage().substring(0, Limits.MESSAGE) + "...["
+                    + (status.getMessage().length() - Limits.MESSAGE) + " more characters]").build();
+        }
         TaskState latest = update.getLatestState() == TaskState.TASK_STATE_UNSPECIFIED ? status.getState()
                 : update.getLatestState();
         TaskRecord task = agent.task(fid, tid);
+        if (task == null && ranElsewhere(fid, tid, agent.id)) {
+            // Only the agent that runs a task speaks for it: a forged update never reaches the framework.
+            LOG.warn("Dropped status update {} of task {} of framework {} from agent {}: the task runs on agent {}",
+                    status.getState(), tid, fid, agent.id, frameworks.get(fid).tasks.get(tid).agent);
+            return;
+        }
         boolean retry = task != null && task.latestStatus.getUuid().equals(status.getUuid());
         if (task != null) {
             task.latestStatus = status;
@@ -265,9 +294,10 @@ final class TaskLifecycle {
         if (retry) {
             LOG.debug("Status update {} of task {} resent by agent {}", status.getState(), tid, agent.id);
         } else {
+            metrics.taskTransition(status.getState(), status.getReason());
             LOG.info("Task {} of framework {} on agent {} is {}{}{}", tid, fid, agent.id, status.getState(),
                     status.getReason() == StatusReason.REASON_UNSPECIFIED ? "" : " (" + status.getReason() + ")",
-                    status.getMessage().isEmpty() ? "" : ": " + status.getMessage());
+                    status.getMessage().isEmpty() ? "" : ": " + Limits.shown(status.getMessage()));
         }
         FrameworkRecord fw = frameworks.get(fid);
         if (fw == null) {
@@ -285,6 +315,13 @@ final class TaskLifecycle {
         out.sendUpdate(fw, status);
     }
 
+    /** True when the framework's task {@code tid} is known to run on an agent other than {@code from}. */
+    private boolean ranElsewhere(FrameworkId fid, TaskId tid, AgentId from) {
+        FrameworkRecord fw = frameworks.get(fid);
+        TaskRecord task = fw == null ? null : fw.tasks.get(tid);
+        return task != null && !task.agent.equals(from);
+    }
+
     /**
      * ACKNOWLEDGE: forwarded to the agent, which then sends the task's next update. The
      * acknowledgement of a terminal update completes the task. Forwarded for any task of a
@@ -296,6 +333,10 @@ final class TaskLifecycle {
             error = "ACKNOWLEDGE names no agent_id";
         } else if (ack.getTaskId().getValue().isEmpty()) {
             error = "ACKNOWLEDGE names no task_id";
+        } else if (!IdValidation.isValid(ack.getAgentId().getValue())) {
+            error = IdValidation.validate("ACKNOWLEDGE agent_id", ack.getAgentId().getValue());
+        } else if (!IdValidation.isValid(ack.getTaskId().getValue())) {
+            error = IdValidation.validate("ACKNOWLEDGE task_id", ack.getTaskId().getValue());
         } else if (ack.getUuid().size() != 16) {
             error = "ACKNOWLEDGE uuid must be the 16 bytes of the update's uuid, got " + ack.getUuid().size();
         }
@@ -363,6 +404,11 @@ final class TaskLifecycle {
             String id = t.getTaskId().getValue();
             if (id.isEmpty()) {
                 out.refuse(fw, Call.Type.RECONCILE, Event.Error.Code.INVALID_CALL, "RECONCILE lists a task without task_id");
+                return;
+            }
+            if (!IdValidation.isValid(id)) {
+                out.refuse(fw, Call.Type.RECONCILE, Event.Error.Code.INVALID_CALL,
+                        IdValidation.validate("RECONCILE task_id", id));
                 return;
             }
         }
@@ -493,6 +539,14 @@ final class TaskLifecycle {
     void message(FrameworkRecord fw, Call.Message message) {
         String agentId = message.getAgentId().getValue();
         String executor = message.getExecutorId().getValue();
+        String idError = IdValidation.validate("MESSAGE agent_id", agentId);
+        if (idError == null) {
+            idError = IdValidation.validate("MESSAGE executor_id", executor);
+        }
+        if (idError != null) {
+            out.refuse(fw, Call.Type.MESSAGE, Event.Error.Code.INVALID_CALL, idError);
+            return;
+        }
         AgentRecord agent = agentId.isEmpty() ? null : agents.get(AgentId.of(agentId));
         if (agent == null || agent.connection == null) {
             out.refuse(fw, Call.Type.MESSAGE, Event.Error.Code.NOT_FOUND, "agent '" + agentId + "' is not connected");
@@ -530,6 +584,7 @@ final class TaskLifecycle {
             count++;
             recoverTaskResources(task);
             task.state = TaskState.TASK_UNREACHABLE;
+            metrics.taskTransition(TaskState.TASK_UNREACHABLE, StatusReason.REASON_AGENT_DISCONNECTED);
             FrameworkRecord fw = frameworks.get(task.framework);
             if (fw != null) {
                 out.sendUpdate(fw, out.masterStatus(task.id.value(), agent.id.value(),
@@ -554,6 +609,9 @@ final class TaskLifecycle {
                 out.sendUpdate(fw, out.masterStatus(task.id.value(), id.value(), Outbox.forFramework(fw, TaskState.TASK_GONE),
                         StatusReason.REASON_AGENT_REMOVED, "agent " + id + " was marked gone by an operator"));
             }
+            if (!task.terminal()) {
+                metrics.taskTransition(TaskState.TASK_GONE, StatusReason.REASON_AGENT_REMOVED);
+            }
             task.state = fw == null ? TaskState.TASK_GONE : Outbox.forFramework(fw, TaskState.TASK_GONE);
             completeTask(task);
         }
@@ -571,6 +629,7 @@ final class TaskLifecycle {
             agentsWithTasks.add(task.agent);
             if (!task.terminal()) {
                 killed++;
+                metrics.taskTransition(TaskState.TASK_KILLED, StatusReason.REASON_FRAMEWORK_REMOVED);
             }
             recoverTaskResources(task);
             task.state = task.terminal() ? task.state : TaskState.TASK_KILLED;

@@ -21,7 +21,7 @@ final class LogLines implements AutoCloseable {
         this(source.getName());
     }
 
-    /** The lines of the logger named {@code name} (e.g. {@code io.mezzo.audit}). */
+    /** The lines of every logger under {@code name} (e.g. a package). */
     LogLines(String name) {
         logger = (Logger) LoggerFactory.getLogger(name);
         appender.start();
@@ -33,6 +33,16 @@ final class LogLines implements AutoCloseable {
         synchronized (appender) {
             // AppenderBase appends under the appender's own lock.
             return appender.list.stream().map(ILoggingEvent::getFormattedMessage).filter(m -> m.contains(text)).toList();
+        }
+    }
+
+    /** The longest line logged since the last call, and forgets them all (long runs keep no history). */
+    String takeLongest() {
+        synchronized (appender) {
+            String longest = appender.list.stream().map(ILoggingEvent::getFormattedMessage)
+                    .max(java.util.Comparator.comparingInt(String::length)).orElse("");
+            appender.list.clear();
+            return longest;
         }
     }
 

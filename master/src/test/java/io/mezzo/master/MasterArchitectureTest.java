@@ -55,7 +55,9 @@ class MasterArchitectureTest {
     /** The edge: where other threads come in (gRPC, Netty, the election) and the process is wired. */
     private static final DescribedPredicate<JavaClass> EDGE = belongToAnyOf(Master.class, MasterFaults.class,
             SchedulerService.class, AgentLinkService.class, OperatorService.class, HttpEndpoints.class,
-            PeerInterceptor.class, Leadership.class).as("the gRPC/HTTP edge");
+            PeerInterceptor.class, Leadership.class, MasterHealth.class, GrpcMetricsInterceptor.class,
+            OperatorEvents.class)
+            .as("the gRPC/HTTP edge");
 
     /** Everything in io.mezzo.master that runs on the master's event loop. */
     private static final DescribedPredicate<JavaClass> LOOP_SIDE =
@@ -67,7 +69,8 @@ class MasterArchitectureTest {
     private static final DescribedPredicate<JavaClass> MANAGERS =
             belongToAnyOf(AgentManager.class, FrameworkManager.class, RoleSettingsManager.class, DrainManager.class)
                     .as("managers");
-    private static final DescribedPredicate<JavaClass> VIEWS = belongToAnyOf(StateViews.class).as("StateViews");
+    private static final DescribedPredicate<JavaClass> VIEWS = belongToAnyOf(StateViews.class, StateSnapshots.class)
+            .as("StateViews and StateSnapshots");
     private static final DescribedPredicate<JavaClass> TASKS = belongToAnyOf(TaskLifecycle.class).as("TaskLifecycle");
     private static final DescribedPredicate<JavaClass> OFFERS = belongToAnyOf(OfferManager.class).as("OfferManager");
     /** Everything else of io.mezzo.master: records, lookups, connections, Outbox, LeaderTerm, config. */
@@ -89,7 +92,8 @@ class MasterArchitectureTest {
     static final ArchRule VALIDATION_IS_PURE = classes()
             .that().resideInAPackage("io.mezzo.master.validation..")
             .should().onlyDependOnClassesThat(resideInAnyPackage("io.mezzo.master.validation..",
-                    "io.mezzo.common.id..", "io.mezzo.common.resources..", "io.mezzo.proto..", "com.google.protobuf..",
+                    "io.mezzo.common.id..", "io.mezzo.common.resources..", "io.mezzo.common.validation..",
+                    "io.mezzo.proto..", "com.google.protobuf..",
                     "java..").or(belongToAnyOf(RoleConfig.class, Quota.class)))
             .because("validators are pure functions: no loop, no clock, no I/O, no allocator state");
 

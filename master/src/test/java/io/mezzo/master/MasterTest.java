@@ -419,9 +419,12 @@ class MasterTest {
                 java.net.http.HttpRequest.newBuilder(java.net.URI.create(
                         "http://127.0.0.1:" + h.master.httpPort() + "/agents")).build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString());
+        // Times print as plain seconds with an ISO-8601 twin, never as 1.76722562E9.
         assertThat(http.body()).contains("\"connected\": false")
-                .contains("\"disconnected_time\": " + stoppedAt)
-                .contains("\"last_heard_time\": " + pingedAt);
+                .contains("\"disconnected_time\": " + java.math.BigDecimal.valueOf(stoppedAt).toPlainString())
+                .contains("\"disconnected_time_iso\": \"" + java.time.Instant.ofEpochMilli((long) (stoppedAt * 1000)) + "\"")
+                .contains("\"last_heard_time\": " + java.math.BigDecimal.valueOf(pingedAt).toPlainString())
+                .doesNotContain("E9");
     }
 
     @Test

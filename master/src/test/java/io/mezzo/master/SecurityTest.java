@@ -2,6 +2,7 @@ package io.mezzo.master;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.grpc.ChannelCredentials;
 import io.grpc.CompositeChannelCredentials;
@@ -264,10 +265,12 @@ class SecurityTest {
         FakeScheduler bob = FakeScheduler.subscribe(channel(m, pki, null, BOB),
                 Protos.framework("b").clearRoles().addRoles("batch").build());
         closeables.add(bob);
+        // Views read the state the loop last published (within 100 ms of a change).
+        await().atMost(Timeouts.WAIT).untilAsserted(() -> assertThat(
+                asOps.getFrameworks(GetFrameworksRequest.getDefaultInstance()).getFrameworksList())
+                .extracting(f -> f.getFrameworkInfo().getPrincipal()).containsExactlyInAnyOrder("alice", "bob"));
         assertThat(asBob.getFrameworks(GetFrameworksRequest.getDefaultInstance()).getFrameworksList())
                 .extracting(f -> f.getFrameworkInfo().getPrincipal()).containsExactly("alice");
-        assertThat(asOps.getFrameworks(GetFrameworksRequest.getDefaultInstance()).getFrameworksList())
-                .extracting(f -> f.getFrameworkInfo().getPrincipal()).containsExactlyInAnyOrder("alice", "bob");
     }
 
     @Test

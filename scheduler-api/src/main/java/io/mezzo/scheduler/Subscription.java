@@ -620,13 +620,13 @@ final class Subscription {
         launchedTasks.endRound();
         if (leader.isEmpty() && redirect == null) {
             moveTo(ClientState.NO_LEADER);
-            LOG.info("Disconnected framework {} from master {}: {}; waiting for a leading master",
+            LOG.warn("Disconnected framework {} from master {}: {}; waiting for a leading master",
                     idText(), from, reason);
         } else {
             moveTo(ClientState.BACKING_OFF);
             loop.schedule(RECONNECT_TIMER, delay, this::onReconnectTimer);
             String next = MasterConnection.address(redirect != null ? redirect : leader.get());
-            LOG.info("Disconnected framework {} from master {}: {}; reconnecting to {} in {} ms",
+            LOG.warn("Disconnected framework {} from master {}: {}; reconnecting to {} in {} ms",
                     idText(), from, reason, next, delay.toMillis());
         }
         if (tell) {

@@ -10,6 +10,7 @@ import io.mezzo.proto.v1.ResourcesCheckpoint;
 import io.mezzo.proto.v1.TaskCheckpoint;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,10 +41,30 @@ public final class Checkpointer {
     private static final Logger LOG = LoggerFactory.getLogger(Checkpointer.class);
 
     private final CheckpointStore store;
+    /** Starts timing one write and returns what ends it (metrics); a no-op until set. */
+    private volatile Supplier<Runnable> timing = () -> () -> {};
 
     /** Writes through {@code store}. */
     public Checkpointer(CheckpointStore store) {
         this.store = store;
+    }
+
+    /** Times every write from now on with {@code timing}: it starts a measurement and returns its end. */
+    public void timeWritesWith(Supplier<Runnable> timing) {
+        this.timing = timing;
+    }
+
+    private interface Write {
+        void run() throws IOException;
+    }
+
+    private void timed(Write write) throws IOException {
+        Runnable done = timing.get();
+        try {
+            write.run();
+        } finally {
+            done.run();
+        }
     }
 
     /** {@code <work_dir>/meta}, for log lines. */
@@ -54,7 +75,7 @@ public final class Checkpointer {
     /** Writes {@code meta/agent.info}: the agent's id survives a restart whatever the frameworks ask. */
     public void agent(AgentId id, AgentCheckpoint record) {
         try {
-            store.writeAgent(record);
+            timed(() -> store.writeAgent(record));
         } catch (IOException e) {
             LOG.warn("Cannot checkpoint the agent's id {} in {}: {}; a restarted agent will register anew", id,
                     store.metaDir(), e.getMessage());
@@ -64,7 +85,7 @@ public final class Checkpointer {
     /** Writes a checkpointing framework's {@code framework.info}. */
     public void framework(FrameworkInfo framework) {
         try {
-            store.writeFramework(framework);
+            timed(() -> store.writeFramework(framework));
         } catch (IOException e) {
             LOG.warn("Cannot checkpoint framework {} in {}: {}", FrameworkId.of(framework.getId()), store.metaDir(),
                     e.getMessage());
@@ -74,7 +95,7 @@ public final class Checkpointer {
     /** Writes a task's {@code task.info}: its record and its unacknowledged updates. */
     public void task(FrameworkId framework, TaskId task, TaskCheckpoint record) {
         try {
-            store.writeTask(framework, task, record);
+            timed(() -> store.writeTask(framework, task, record));
         } catch (IOException | RuntimeException e) {
             LOG.warn("Cannot checkpoint task {} of framework {} in {}: {}; an agent restart may lose its updates",
                     task, framework, store.metaDir(), e.getMessage());
@@ -98,7 +119,7 @@ public final class Checkpointer {
      */
     public boolean reservations(ResourcesCheckpoint record, Object described) {
         try {
-            store.writeResources(record);
+            timed(() -> store.writeResources(record));
             return true;
         } catch (IOException e) {
             LOG.warn("Cannot checkpoint dynamic reservations {} in {}: {}", described, store.metaDir(), e.getMessage());
@@ -112,6 +133,6 @@ public final class Checkpointer {
      * @throws IOException if it cannot be written: the launch must fail rather than run unrecorded
      */
     public void container(ContainerCheckpoint record) throws IOException {
-        store.writeContainer(record);
+        timed(() -> store.writeContainer(record));
     }
 }

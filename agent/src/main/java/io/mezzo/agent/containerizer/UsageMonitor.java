@@ -106,6 +106,19 @@ public final class UsageMonitor {
     private final Map<ContainerId, Watched> watched = new LinkedHashMap<>();
     private boolean sampling;
     private boolean measuringDisk;
+    /** The last usage of each running task, published by the loop for metrics (any thread reads). */
+    private volatile List<TaskUsage> latestUsage = List.of();
+
+    /**
+     * A running task's last usage, for metrics: immutable, published after every sample.
+     *
+     * @param framework the task's framework
+     * @param task the task
+     * @param cpuSeconds user plus system CPU time used so far
+     * @param memBytes resident memory
+     * @param diskBytes sandbox bytes when last measured
+     */
+    public record TaskUsage(FrameworkId framework, TaskId task, double cpuSeconds, long memBytes, long diskBytes) {}
 
     /**
      * @param workers runs the sampling and the disk measurements off the loop
@@ -208,8 +221,22 @@ public final class UsageMonitor {
                 .build();
     }
 
+    /** The last usage of each running task (metrics). Any thread. */
+    public List<TaskUsage> latestUsage() {
+        return latestUsage;
+    }
+
     private void sampled(Map<ContainerId, UsageSample> samples) {
         sampling = false;
+        List<TaskUsage> usage = new java.util.ArrayList<>();
+        for (Watched w : watched.values()) {
+            UsageSample sample = samples.get(w.container.id());
+            if (sample != null && !w.container.isExited()) {
+                usage.add(new TaskUsage(w.framework, w.task, sample.cpuUserSeconds() + sample.cpuSystemSeconds(),
+                        sample.rssBytes(), w.diskUsed));
+            }
+        }
+        latestUsage = List.copyOf(usage);
         for (Watched w : List.copyOf(watched.values())) {
             UsageSample sample = samples.get(w.container.id());
             if (sample == null || w.container.isExited()) {

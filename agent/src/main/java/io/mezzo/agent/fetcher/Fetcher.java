@@ -14,10 +14,12 @@ import java.net.URISyntaxException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermission;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -51,6 +53,10 @@ public final class Fetcher {
     private static final Set<String> SCHEMES = Set.of("http", "https", "file");
 
     private final FetcherCache cache;
+    /** Fetches answered from the cache, fetches that downloaded into it, bytes downloaded (metrics). */
+    private final java.util.concurrent.atomic.LongAdder cacheHits = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder cacheMisses = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder bytesFetched = new java.util.concurrent.atomic.LongAdder();
     private final Clock clock;
     private final Optional<Path> tar;
     private final Optional<Path> setpriv;
@@ -68,6 +74,21 @@ public final class Fetcher {
         this.clock = clock;
         this.tar = Containerizer.which("tar", TaskEnvironment.DEFAULT_PATH, Path.of("/"));
         this.setpriv = Containerizer.which("setpriv", TaskEnvironment.DEFAULT_PATH, Path.of("/"));
+    }
+
+    /** Fetches answered from the cache so far. Any thread. */
+    public long cacheHits() {
+        return cacheHits.sum();
+    }
+
+    /** Cached fetches that had to download so far. Any thread. */
+    public long cacheMisses() {
+        return cacheMisses.sum();
+    }
+
+    /** Bytes downloaded so far (cache misses and uncached fetches). Any thread. */
+    public long bytesFetched() {
+        return bytesFetched.sum();
     }
 
     /**
@@ -102,22 +123,30 @@ public final class Fetcher {
                     : "unsupported scheme '" + scheme + "' (http, https and file are supported)", null);
         }
         Path target = target(spec, uri, sandbox);
-        boolean useCache = spec.getCache() && cache != null;
+        // Local files are not cached: a copy read with one task user's rights must never serve another.
+        boolean useCache = spec.getCache() && cache != null && !scheme.equals("file");
         log(sandbox, "Fetching " + value + " to " + sandbox.relativize(target) + (useCache ? " (cache)" : ""));
         try {
             Files.createDirectories(target.getParent());
             if (useCache) {
-                boolean hit = cache.fetch(value, target, file -> download(value, uri, file));
+                boolean hit = cache.fetch(value, target, file -> download(value, uri, file, user));
+                (hit ? cacheHits : cacheMisses).increment();
+                if (!hit) {
+                    bytesFetched.add(Files.size(target));
+                }
                 log(sandbox, (hit ? "Copied " : "Downloaded into the cache and copied ") + Files.size(target)
                         + " bytes");
             } else {
                 Path temp = target.resolveSibling("." + target.getFileName() + ".fetching");
+                // Never through a link: whatever stands at the temporary name goes (the link itself).
+                Files.deleteIfExists(temp);
                 try {
-                    download(value, uri, temp);
+                    download(value, uri, temp, user);
                     Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
                 } finally {
                     Files.deleteIfExists(temp);
                 }
+                bytesFetched.add(Files.size(target));
                 log(sandbox, "Downloaded " + Files.size(target) + " bytes");
             }
         } catch (IOException e) {
@@ -128,10 +157,16 @@ public final class Fetcher {
             log(sandbox, "Extracted " + target.getFileName() + " into the sandbox");
         } else if (spec.getExecutable()) {
             try {
-                Set<PosixFilePermission> perms = EnumSet.copyOf(Files.getPosixFilePermissions(target));
+                if (Files.isSymbolicLink(target)) {
+                    throw new FetchException(value, "cannot make it executable: " + target.getFileName()
+                            + " is a symbolic link", null);
+                }
+                PosixFileAttributeView view = Files.getFileAttributeView(target, PosixFileAttributeView.class,
+                        LinkOption.NOFOLLOW_LINKS);
+                Set<PosixFilePermission> perms = EnumSet.copyOf(view.readAttributes().permissions());
                 perms.addAll(EnumSet.of(PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.GROUP_EXECUTE,
                         PosixFilePermission.OTHERS_EXECUTE));
-                Files.setPosixFilePermissions(target, perms);
+                view.setPermissions(perms);
             } catch (IOException e) {
                 throw new FetchException(value, "cannot make it executable: " + describe(e), e);
             }
@@ -156,7 +191,12 @@ public final class Fetcher {
         return sandbox.resolve(relative);
     }
 
-    private static void download(String value, URI uri, Path file) throws IOException, FetchException {
+    /**
+     * Downloads {@code uri} into {@code file}, a new file (never written through a link). A file://
+     * URI is read with the task user's rights when there is one: a task may fetch only what its user
+     * may read, never the agent's (root's) files.
+     */
+    private void download(String value, URI uri, Path file, TaskUser user) throws IOException, FetchException {
         if (uri.getScheme().equalsIgnoreCase("file")) {
             Path source;
             try {
@@ -164,7 +204,16 @@ public final class Fetcher {
             } catch (IllegalArgumentException e) {
                 throw new FetchException(value, "not a local file URI: " + e.getMessage(), e);
             }
-            Files.copy(source, file, StandardCopyOption.REPLACE_EXISTING);
+            Files.deleteIfExists(file);
+            if (user == null) {
+                try (InputStream in = Files.newInputStream(source);
+                        OutputStream out = Files.newOutputStream(file, StandardOpenOption.CREATE_NEW,
+                                StandardOpenOption.WRITE)) {
+                    in.transferTo(out);
+                }
+            } else {
+                readAsUser(value, source, file, user);
+            }
             return;
         }
         HttpURLConnection connection = (HttpURLConnection) uri.toURL().openConnection();
@@ -177,13 +226,55 @@ public final class Fetcher {
                 throw new FetchException(value, "HTTP " + code
                         + (connection.getResponseMessage() == null ? "" : " " + connection.getResponseMessage()), null);
             }
+            Files.deleteIfExists(file);
             try (InputStream in = connection.getInputStream();
-                    OutputStream out = Files.newOutputStream(file, StandardOpenOption.CREATE,
-                            StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+                    OutputStream out = Files.newOutputStream(file, StandardOpenOption.CREATE_NEW,
+                            StandardOpenOption.WRITE)) {
                 in.transferTo(out);
             }
         } finally {
             connection.disconnect();
+        }
+    }
+
+    /**
+     * Copies {@code source} into the new file {@code file}, reading it as {@code user} ({@code
+     * setpriv ... cat}): a file the user may not read fails the fetch. Without setpriv the agent
+     * cannot drop its rights, and refuses rather than read as itself.
+     */
+    private void readAsUser(String value, Path source, Path file, TaskUser user) throws IOException, FetchException {
+        if (setpriv.isEmpty()) {
+            throw new FetchException(value, "cannot read it as user " + user.name()
+                    + ": setpriv is not installed, and the agent does not fetch files with its own rights", null);
+        }
+        Path errors = file.resolveSibling(file.getFileName() + ".err");
+        Files.deleteIfExists(errors);
+        Process p = new ProcessBuilder(setpriv.get().toString(), "--reuid=" + user.uid(), "--regid=" + user.gid(),
+                "--init-groups", "--", "/bin/cat", "--", source.toString())
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectError(errors.toFile())
+                .start();
+        try {
+            try (InputStream in = p.getInputStream();
+                    OutputStream out = Files.newOutputStream(file, StandardOpenOption.CREATE_NEW,
+                            StandardOpenOption.WRITE)) {
+                in.transferTo(out);
+            }
+            if (!p.waitFor(EXTRACT_TIMEOUT_MINUTES, TimeUnit.MINUTES)) {
+                p.destroyForcibly();
+                throw new FetchException(value, "reading it as user " + user.name() + " did not finish", null);
+            }
+            if (p.exitValue() != 0) {
+                String why = Files.readString(errors, StandardCharsets.UTF_8).trim();
+                throw new FetchException(value, "user " + user.name() + " cannot read it"
+                        + (why.isEmpty() ? "" : ": " + why.lines().findFirst().orElse("")), null);
+            }
+        } catch (InterruptedException e) {
+            p.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new FetchException(value, "interrupted while reading it", e);
+        } finally {
+            Files.deleteIfExists(errors);
         }
     }
 
@@ -210,7 +301,11 @@ public final class Fetcher {
             throw new FetchException(value, "cannot extract it: tar is not installed on the agent", null);
         }
         List<String> command = new ArrayList<>();
-        if (user != null && setpriv.isPresent()) {
+        if (user != null && setpriv.isEmpty()) {
+            throw new FetchException(value, "cannot extract it as user " + user.name()
+                    + ": setpriv is not installed, and the agent does not extract a task's archive as itself", null);
+        }
+        if (user != null) {
             // The archive is the task's: extract it with the task's rights, not the agent's.
             command.addAll(List.of(setpriv.get().toString(), "--reuid=" + user.uid(), "--regid=" + user.gid(),
                     "--init-groups", "--"));
@@ -265,6 +360,13 @@ public final class Fetcher {
                 if (!dest.startsWith(root) || dest.equals(root)) {
                     throw new FetchException(value, "cannot extract it: entry '" + entry.getName()
                             + "' is outside the sandbox", null);
+                }
+                // A link planted in the sandbox (by an archive fetched before) must not lead out of it.
+                for (Path at = dest.getParent(); at != null && !at.equals(root); at = at.getParent()) {
+                    if (Files.isSymbolicLink(at)) {
+                        throw new FetchException(value, "cannot extract it: entry '" + entry.getName()
+                                + "' lies under the symbolic link " + root.relativize(at), null);
+                    }
                 }
                 if (entry.isDirectory()) {
                     Files.createDirectories(dest);

@@ -55,6 +55,8 @@ public final class SandboxGc {
     private final PriorityQueue<Entry> queue = new PriorityQueue<>(
             Comparator.comparingLong(Entry::deadline).thenComparingLong(Entry::sequence));
     private final Set<Path> queued = new HashSet<>();
+    /** Sandboxes removed so far (metrics). Any thread. */
+    private final java.util.concurrent.atomic.LongAdder removedTotal = new java.util.concurrent.atomic.LongAdder();
     private final Set<Path> deleting = new HashSet<>();
     private long sequence;
     private boolean pruning;
@@ -111,6 +113,11 @@ public final class SandboxGc {
         }
     }
 
+    /** Sandboxes removed so far. Any thread. */
+    public long removedCount() {
+        return removedTotal.sum();
+    }
+
     /** Removes queued sandboxes, oldest first, while the file system is fuller than the watermark. Loop thread. */
     public void checkDisk() {
         if (pruning || queue.isEmpty()) {
@@ -129,6 +136,7 @@ public final class SandboxGc {
                     break;
                 }
                 delete(dir);
+                removedTotal.increment();
                 removed.add(dir);
                 usage = fileSystemUsage.applyAsDouble(workDir);
             }
@@ -173,6 +181,7 @@ public final class SandboxGc {
         }
         submit(() -> {
             due.forEach(SandboxGc::delete);
+            removedTotal.add(due.size());
             loop.append(() -> {
                 due.forEach(deleting::remove);
                 LOG.info("Removed {} sandboxes of tasks finished more than {} ago", due.size(), delay);

@@ -328,7 +328,7 @@ public final class MasterLink {
         }
         if (next.isEmpty()) {
             if (leader != null) {
-                LOG.info("Lost the leading master {}; waiting for a new one", address(leader));
+                LOG.warn("Lost the leading master {}; waiting for a new one", address(leader));
             }
             leader = null;
             hinted = false;
@@ -413,13 +413,18 @@ public final class MasterLink {
         } else {
             AgentInfo withId = info.setId(agentId.toProto()).build();
             AgentMessage.Reregister body = handler.reregistration(withId);
-            LOG.info("Re-registering with master {} as agent {} with {} tasks and {} unacknowledged updates",
-                    address(leader), agentId, body.getTasksCount(), body.getUnacknowledgedUpdatesCount());
-            send(AgentMessage.newBuilder()
-                    .setType(AgentMessage.Type.REREGISTER)
-                    .setAgentId(agentId.toProto())
-                    .setReregister(body)
-                    .build());
+            // A large report goes in parts, each under the master's message size limit.
+            List<AgentMessage.Reregister> parts = ReportPages.split(body, ReportPages.DEFAULT_PART_BYTES);
+            LOG.info("Re-registering with master {} as agent {} with {} tasks and {} unacknowledged updates{}",
+                    address(leader), agentId, body.getTasksCount(), body.getUnacknowledgedUpdatesCount(),
+                    parts.size() == 1 ? "" : " in " + parts.size() + " parts");
+            for (AgentMessage.Reregister part : parts) {
+                send(AgentMessage.newBuilder()
+                        .setType(AgentMessage.Type.REREGISTER)
+                        .setAgentId(agentId.toProto())
+                        .setReregister(part)
+                        .build());
+            }
         }
     }
 
@@ -587,11 +592,8 @@ public final class MasterLink {
             delay = Duration.ZERO;
         }
         transition(State.BACKING_OFF);
-        if (warn) {
-            LOG.warn("Master {}: {}; reconnecting{} in {} ms", failed, reason, to, delay.toMillis());
-        } else {
-            LOG.info("Master {}: {}; reconnecting{} in {} ms", failed, reason, to, delay.toMillis());
-        }
+        // Retrying a master that failed or left is something an operator looks at: WARN either way.
+        LOG.warn("Master {}: {}; reconnecting{} in {} ms", failed, reason, to, delay.toMillis());
         loop.schedule(RECONNECT, delay, this::connect);
     }
 

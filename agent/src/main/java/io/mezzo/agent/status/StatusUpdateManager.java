@@ -107,6 +107,10 @@ public final class StatusUpdateManager {
     private final Consumer<StatusUpdate> sender;
     // Insertion order, so that pending() lists tasks in the order they first reported.
     private final Map<TaskKey, UpdateStream> streams = new LinkedHashMap<>();
+    /** Unacknowledged updates, as of the last send or acknowledgement (metrics; any thread reads). */
+    private volatile int pendingCount;
+    /** Updates resent because no acknowledgement came (metrics; any thread reads). */
+    private final java.util.concurrent.atomic.LongAdder resent = new java.util.concurrent.atomic.LongAdder();
     private boolean resumed;
     private StreamCheckpoint checkpoint = (key, record) -> {};
     private Listener listener = key -> {};
@@ -286,6 +290,7 @@ public final class StatusUpdateManager {
         stream.pending.poll();
         stream.backoff.reset();
         loop.cancel(retryTag(key));
+        countPending();
         LOG.debug(
                 "Status update {} {} for task {} acknowledged",
                 head.getStatus().getState(),
@@ -410,6 +415,25 @@ public final class StatusUpdateManager {
         // The timer first: whoever sees the update go out may rely on its retry being armed already.
         loop.schedule(retryTag(key), stream.backoff.next(), () -> retry(key, uuid));
         sender.accept(head);
+        countPending();
+    }
+
+    /** Unacknowledged updates as of the last send or acknowledgement. Any thread. */
+    public int pendingCount() {
+        return pendingCount;
+    }
+
+    /** Updates resent so far for want of an acknowledgement. Any thread. */
+    public long resentCount() {
+        return resent.sum();
+    }
+
+    private void countPending() {
+        int n = 0;
+        for (UpdateStream s : streams.values()) {
+            n += s.pending.size();
+        }
+        pendingCount = n;
     }
 
     private void retry(TaskKey key, ByteString uuid) {
@@ -419,6 +443,7 @@ public final class StatusUpdateManager {
         if (!resumed || head == null || !head.getStatus().getUuid().equals(uuid)) {
             return;
         }
+        resent.increment();
         sendHead(stream);
     }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpServer;
+import io.mezzo.agent.containerizer.TaskUser;
 import io.mezzo.proto.v1.CommandURI;
 import io.mezzo.testkit.ManualClock;
 import java.io.IOException;
@@ -13,6 +14,7 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -21,6 +23,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -112,6 +115,50 @@ class FetcherTest {
                 .isInstanceOf(FetchException.class)
                 .hasMessageContaining("entry '../escaped.txt' is outside the sandbox");
         assertThat(dir.resolve("escaped.txt")).doesNotExist();
+    }
+
+    @Test
+    void aZipEntryUnderALinkPlantedInTheSandboxIsRefused() throws Exception {
+        Path outside = Files.createDirectories(dir.resolve("outside"));
+        Files.createSymbolicLink(sandbox.resolve("evil"), outside);
+        files.put("/planted.zip", zip(Map.of("evil/owned.txt", "x")));
+        assertThatThrownBy(() -> fetcher(0).fetch(List.of(uri(url("/planted.zip")).setExtract(true).build()), sandbox,
+                null))
+                .isInstanceOf(FetchException.class)
+                .hasMessageContaining("lies under the symbolic link evil");
+        assertThat(outside.resolve("owned.txt")).doesNotExist();
+    }
+
+    @Test
+    void aDownloadReplacesALinkAtItsNameInsteadOfWritingThroughIt() throws Exception {
+        Path victim = Files.writeString(dir.resolve("victim.txt"), "precious");
+        Files.createSymbolicLink(sandbox.resolve("hello.txt"), victim);
+        Files.createSymbolicLink(sandbox.resolve(".hello.txt.fetching"), victim);
+        fetcher(0).fetch(List.of(uri(url("/hello.txt")).build()), sandbox, null);
+        assertThat(victim).hasContent("precious");
+        assertThat(Files.isSymbolicLink(sandbox.resolve("hello.txt"))).isFalse();
+        assertThat(sandbox.resolve("hello.txt")).hasContent("hello");
+    }
+
+    @Test
+    void aLocalFileIsReadWithTheTaskUsersRights() throws Exception {
+        Assumptions.assumeTrue(TaskUser.agentIsRoot(), "switching users needs root");
+        TaskUser nobody = TaskUser.lookup("nobody");
+        Path shared = Files.createDirectories(dir.resolve("shared"));
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path secret = Files.writeString(shared.resolve("secret.txt"), "root only");
+        Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-------"));
+        Path open = Files.writeString(shared.resolve("open.txt"), "for all");
+        Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rw-r--r--"));
+
+        assertThatThrownBy(() -> fetcher(0).fetch(List.of(uri(secret.toUri().toString()).build()), sandbox, nobody))
+                .isInstanceOf(FetchException.class)
+                .hasMessageContaining("user nobody cannot read it");
+        assertThat(sandbox.resolve("secret.txt")).doesNotExist();
+
+        fetcher(0).fetch(List.of(uri(open.toUri().toString()).build()), sandbox, nobody);
+        assertThat(sandbox.resolve("open.txt")).hasContent("for all");
     }
 
     @Test

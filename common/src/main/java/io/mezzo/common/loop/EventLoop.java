@@ -49,6 +49,8 @@ public final class EventLoop implements AutoCloseable {
     private final Runnable wakeup = () -> queue.offer(WAKEUP);
     private final Thread thread;
     private volatile boolean closed;
+    /** Told the timing of every event (metrics); set once before events run, or null. */
+    private volatile Observer observer;
 
     // Loop-thread only.
     private final Map<String, Deferred> deferredByTag = new HashMap<>();
@@ -78,7 +80,23 @@ public final class EventLoop implements AutoCloseable {
             LOG.debug("Dropped event appended to closed loop {}", name);
             return;
         }
-        queue.offer(event);
+        queue.offer(observer == null ? event : new Timed(event, System.nanoTime()));
+    }
+
+    /**
+     * What a daemon's metrics learn of its loop: told on the loop thread after every event, with
+     * how long it waited in the queue (appended events; 0 for timers and idle events) and how long
+     * it ran. Measured with {@link System#nanoTime()}: these are measurements, not decisions, so
+     * they do not read the injected clock.
+     */
+    public interface Observer {
+        /** Called on the loop thread after each event; must be cheap and must not throw. */
+        void ran(long waitedNanos, long ranNanos);
+    }
+
+    /** Sets the observer of every event from now on (metrics); null to stop observing. */
+    public void observe(Observer observer) {
+        this.observer = observer;
     }
 
     /**
@@ -266,12 +284,30 @@ public final class EventLoop implements AutoCloseable {
     }
 
     private void runOne(Runnable event) {
+        long waited = 0;
+        if (event instanceof Timed timed) {
+            event = timed.event;
+            waited = System.nanoTime() - timed.appendedNanos;
+        }
+        Observer o = observer;
+        long start = o == null ? 0 : System.nanoTime();
         try {
             event.run();
         } catch (Throwable t) {
             faultHandler.handleFault("event on loop " + name + " threw", t);
         } finally {
             MDC.clear();
+        }
+        if (o != null) {
+            o.ran(waited, System.nanoTime() - start);
+        }
+    }
+
+    /** An appended event with the time it was appended (only while observed). */
+    private record Timed(Runnable event, long appendedNanos) implements Runnable {
+        @Override
+        public void run() {
+            event.run();
         }
     }
 

@@ -19,10 +19,20 @@ public final class ResourceValidation {
     /** Validates a list: every resource valid, and no name/reservation given twice with a different type. */
     public static String validate(List<Resource> resources) {
         Map<String, Value.Type> typeById = new HashMap<>();
+        Map<String, Long> scalarById = new HashMap<>();
         for (Resource r : resources) {
             String error = validateOne(r);
             if (error != null) {
                 return error;
+            }
+            if (r.getType() == Value.Type.SCALAR) {
+                // A list whose amounts add up past 2^63-1 thousandths would overflow when summed.
+                String key = r.getName() + "|" + (r.hasReservation() ? r.getReservation().toString() : "*");
+                long before = scalarById.getOrDefault(key, 0L);
+                if (before > Long.MAX_VALUE - r.getScalar().getMilli()) {
+                    return "resource '" + r.getName() + "' adds up to more than 2^63-1 thousandths";
+                }
+                scalarById.put(key, before + r.getScalar().getMilli());
             }
             String id = r.getName() + "|" + (r.hasReservation() ? r.getReservation().toString() : "*");
             Value.Type earlier = typeById.putIfAbsent(id, r.getType());

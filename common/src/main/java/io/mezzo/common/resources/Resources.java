@@ -196,6 +196,17 @@ public final class Resources {
     }
 
     /**
+     * The scalar sum of two bags that never overflows: an amount past 2^63-1 thousandths stays at
+     * 2^63-1. For displayed totals (a cluster's sums), never for bookkeeping.
+     */
+    public Resources plusScalarsCapped(Resources other) {
+        Map<Key, Long> s = new TreeMap<>(KEY_ORDER);
+        s.putAll(scalars);
+        other.scalars.forEach((k, v) -> s.merge(k, v, (a, b) -> a > Long.MAX_VALUE - b ? Long.MAX_VALUE : a + b));
+        return new Resources(Map.copyOf(s), Map.of(), Map.of());
+    }
+
+    /**
      * What is left when {@code other} is taken away.
      *
      * @throws IllegalArgumentException if this bag does not contain {@code other}

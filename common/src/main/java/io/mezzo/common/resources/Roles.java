@@ -9,6 +9,9 @@ public final class Roles {
     /** The default role. */
     public static final String DEFAULT = "*";
 
+    /** The longest role name accepted (docs/api.md, "Limits"). */
+    public static final int MAX_LENGTH = 512;
+
     private Roles() {}
 
     /** Returns {@code null} when {@code role} is a valid role name, else what is wrong with it. */
@@ -18,6 +21,10 @@ public final class Roles {
         }
         if (role.equals(DEFAULT)) {
             return null;
+        }
+        if (role.length() > MAX_LENGTH) {
+            return "role '" + role.substring(0, 64) + "...' has " + role.length() + " characters, more than the limit of "
+                    + MAX_LENGTH;
         }
         if (role.startsWith("/") || role.endsWith("/")) {
             return "role '" + role + "' starts or ends with '/'";

@@ -34,6 +34,11 @@ final class AgentCommand implements Callable<Integer> {
             description = "Port of the agent's gRPC server; 0 picks a free one. Default: ${DEFAULT-VALUE}.")
     int port;
 
+    @Option(names = "--http_port", paramLabel = "PORT",
+            description = "Port of the agent's HTTP endpoints (/metrics, /health/live, the sandbox files API that"
+                    + " `mezzo task log` reads); 0 picks a free one. Default: 5053, or a free one when --port is 0.")
+    Integer httpPort;
+
     @Option(names = "--hostname", paramLabel = "NAME",
             description = "Hostname reported to the master and shown in offers. Default: the --ip"
                     + " (the host name when --ip is 0.0.0.0).")
@@ -87,6 +92,12 @@ final class AgentCommand implements Callable<Integer> {
             description = "When the agent runs as root, run each task as CommandInfo.user, else FrameworkInfo.user."
                     + " Default: ${DEFAULT-VALUE}.")
     boolean switchUser;
+
+    @Option(names = "--allow_root_tasks", negatable = true, defaultValue = "false", fallbackValue = "true",
+            arity = "0..1",
+            description = "When the agent runs as root, let tasks run as root: tasks naming root or no user, and every"
+                    + " task with --no-switch_user. Without it such tasks are TASK_ERROR. Default: ${DEFAULT-VALUE}.")
+    boolean allowRootTasks;
 
     @Option(names = "--executor_shutdown_grace_period", paramLabel = "DURATION", defaultValue = "3secs",
             converter = DurationConverter.class,
@@ -146,6 +157,7 @@ final class AgentCommand implements Callable<Integer> {
                 .enforceDiskLimit(enforceDiskLimit)
                 .diskWatchInterval(diskWatchInterval)
                 .switchUser(switchUser)
+                .allowRootTasks(allowRootTasks)
                 .defaultKillGracePeriod(killGracePeriod)
                 .gcDelay(gcDelay)
                 .gcDiskWatermark(gcDiskWatermark)
@@ -158,6 +170,9 @@ final class AgentCommand implements Callable<Integer> {
                 .tls(tls.settings())
                 .credential(tls.credential())
                 .onShutdown(() -> daemon[0].stop(0));
+        if (httpPort != null) {
+            b.httpPort(httpPort);
+        }
         if (hostname != null) {
             b.hostname(hostname);
         }

@@ -95,7 +95,9 @@ final class DevCommand implements Callable<Integer> {
                 .master(zkUrl)
                 .ip("127.0.0.1")
                 .port(agentPort)
-                .workDir(workDir);
+                .workDir(workDir)
+                // One trusted user on one host: tasks may run as that user, root included.
+                .allowRootTasks(true);
         if (security != null) {
             security.agent(agentConfig);
         }
@@ -118,11 +120,12 @@ final class DevCommand implements Callable<Integer> {
         out.println();
         out.println("Mezzo dev cluster is up.");
         out.println("  master    127.0.0.1:" + master.port() + "  (gRPC: schedulers, agents, operator API)");
-        out.println("  http      " + (security == null ? "http" : "https") + "://127.0.0.1:" + master.httpPort() + "/state  (also /health, /leader, /agents,"
-                + " /frameworks, /tasks)");
+        out.println("  http      " + (security == null ? "http" : "https") + "://127.0.0.1:" + master.httpPort() + "/state  (also /health, /health/live,"
+                + " /health/ready, /leader, /metrics, /agents, /frameworks, /tasks)");
         out.println("  zookeeper " + zkUrl + "  (leader election and registry; --master accepts it too)");
         out.println("  agent     127.0.0.1:" + agent.boundPort() + "  " + agent.agentId().map(Object::toString).orElse("")
                 + " with " + agent.resources());
+        out.println("  agent http http://127.0.0.1:" + agent.httpPort() + "/metrics  (also /health/live, /files/browse)");
         out.println("  work dir  " + workDir);
         if (security == null) {
             out.println("  try       grpcurl -plaintext 127.0.0.1:" + master.port() + " mezzo.v1.Operator/GetState");

@@ -98,6 +98,18 @@ final class MasterCommand implements Callable<Integer> {
             description = "Time between HEARTBEAT events to schedulers. Default: ${DEFAULT-VALUE}.")
     Duration heartbeatInterval;
 
+    @Option(names = "--max_message_size", paramLabel = "BYTES", defaultValue = "4194304",
+            description = "The largest gRPC message a scheduler, agent or operator may send; larger ones are refused"
+                    + " with RESOURCE_EXHAUSTED. At least 65536. Default: ${DEFAULT-VALUE} (4 MiB).")
+    int maxMessageSize;
+
+    @Option(names = "--rate_limits", paramLabel = "JSON|FILE",
+            description = "Scheduler calls per second per principal, as Mesos' --rate_limits: JSON such as"
+                    + " {\"limits\": [{\"principal\": \"10.0.0.5\", \"qps\": 50, \"capacity\": 500}],"
+                    + " \"aggregate_default_qps\": 10}, or a file holding it. Until principals are authenticated,"
+                    + " a principal is the caller's address. Over the limit: RESOURCE_EXHAUSTED. Default: none.")
+    String rateLimits;
+
     @Mixin
     LoggingOptions logging;
 
@@ -165,6 +177,10 @@ final class MasterCommand implements Callable<Integer> {
                 .authenticateOperators(authenticateOperators)
                 .authenticateHttp(authenticateHttp)
                 .acls(acls == null ? null : io.mezzo.master.auth.Acls.load(acls))
+                .maxInboundMessageBytes(maxMessageSize)
+                .rateLimits(rateLimits == null ? null : io.mezzo.master.RateLimits.parse(
+                        rateLimits.trim().startsWith("{") ? rateLimits
+                                : java.nio.file.Files.readString(java.nio.file.Path.of(rateLimits))))
                 .build();
         Master master = new Master(config);
         daemon[0] = new Daemons("master", master);

@@ -850,7 +850,7 @@ public final class DrfAllocator {
      *
      * @throws IllegalStateException naming the first difference
      */
-    void checkInvariants() {
+    public void checkInvariants() {
         long[] sum = new long[width];
         long[] head = new long[width];
         Map<String, long[]> reservedByRole = new HashMap<>();

@@ -43,6 +43,13 @@ import java.util.function.Predicate;
  */
 public final class AcceptValidation {
 
+    /** Most operations in one ACCEPT (docs/api.md, "Limits"). */
+    public static final int MAX_OPERATIONS = 1000;
+    /** Most tasks LAUNCHed by one ACCEPT, over all its operations. */
+    public static final int MAX_TASKS = 1000;
+    /** Most offer ids one ACCEPT may name. */
+    public static final int MAX_OFFERS = 1000;
+
     private AcceptValidation() {}
 
     /** An outstanding offer as the validation sees it. */
@@ -96,11 +103,22 @@ public final class AcceptValidation {
         if (filterError != null) {
             return new InvalidCall(filterError);
         }
+        if (accept.getOperationsCount() > MAX_OPERATIONS) {
+            return new InvalidCall("ACCEPT has " + accept.getOperationsCount() + " operations, more than the limit of "
+                    + MAX_OPERATIONS);
+        }
+        if (accept.getOfferIdsCount() > MAX_OFFERS) {
+            return new InvalidCall("ACCEPT names " + accept.getOfferIdsCount() + " offers, more than the limit of "
+                    + MAX_OFFERS);
+        }
         List<TaskInfo> launches = new ArrayList<>();
         for (Offer.Operation op : accept.getOperationsList()) {
             if (op.getType() == Offer.Operation.Type.LAUNCH) {
                 launches.addAll(op.getLaunch().getTaskInfosList());
             }
+        }
+        if (launches.size() > MAX_TASKS) {
+            return new InvalidCall("ACCEPT launches " + launches.size() + " tasks, more than the limit of " + MAX_TASKS);
         }
 
         // 1. The offers: all outstanding, all ours, one agent, one role.

@@ -1,6 +1,7 @@
 package io.mezzo.master.validation;
 
 import io.mezzo.common.resources.Roles;
+import io.mezzo.common.validation.Limits;
 import io.mezzo.proto.v1.FrameworkInfo;
 import java.util.HashSet;
 import java.util.Set;
@@ -18,8 +19,12 @@ public final class FrameworkValidation {
         if (info.getName().isBlank()) {
             return "framework_info.name is empty";
         }
+        String error = lengths(info);
+        if (error != null) {
+            return error;
+        }
         if (info.hasId() && !IdValidation.isValid(info.getId().getValue())) {
-            return "framework_info.id '" + info.getId().getValue() + "' is not a valid id";
+            return IdValidation.validate("framework_info.id", info.getId().getValue());
         }
         double timeout = info.getFailoverTimeout();
         if (Double.isNaN(timeout) || Double.isInfinite(timeout) || timeout < 0) {
@@ -30,7 +35,7 @@ public final class FrameworkValidation {
         }
         Set<String> roles = new HashSet<>();
         for (String role : info.getRolesList()) {
-            String error = Roles.validate(role);
+            error = Roles.validate(role);
             if (error != null) {
                 return "framework_info.roles: " + error;
             }
@@ -50,5 +55,40 @@ public final class FrameworkValidation {
             }
         }
         return null;
+    }
+
+    /**
+     * The documented limits of the free-text fields ({@link Limits}), and of the whole info, which
+     * becomes the framework's registry record: a record too big to write is refused here, before
+     * anything is acted on.
+     */
+    private static String lengths(FrameworkInfo info) {
+        String error = Limits.length("framework_info.name", info.getName(), Limits.NAME);
+        if (error == null) {
+            error = Limits.length("framework_info.hostname", info.getHostname(), Limits.HOSTNAME);
+        }
+        if (error == null) {
+            error = Limits.length("framework_info.principal", info.getPrincipal(), Limits.PRINCIPAL);
+        }
+        if (error == null) {
+            error = Limits.length("framework_info.user", info.getUser(), Limits.USER);
+        }
+        if (error == null) {
+            error = Limits.count("framework_info.roles", info.getRolesCount(), Limits.ROLES);
+        }
+        for (int i = 0; error == null && i < info.getRolesCount(); i++) {
+            error = Limits.length("framework_info.roles[" + i + "]", info.getRoles(i), Limits.ROLE);
+        }
+        if (error == null) {
+            error = Limits.count("framework_info.capabilities", info.getCapabilitiesCount(), 16);
+        }
+        if (error == null) {
+            error = Limits.labels("framework_info.labels", info.getLabels());
+        }
+        if (error == null && info.getSerializedSize() > Limits.RECORD_BYTES) {
+            error = "framework_info is " + info.getSerializedSize() + " bytes, more than the limit of "
+                    + Limits.RECORD_BYTES;
+        }
+        return error;
     }
 }

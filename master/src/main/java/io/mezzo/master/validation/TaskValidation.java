@@ -1,7 +1,9 @@
 package io.mezzo.master.validation;
 
+import io.mezzo.common.resources.ResourceBounds;
 import io.mezzo.common.resources.ResourceValidation;
 import io.mezzo.common.resources.Resources;
+import io.mezzo.common.validation.Limits;
 import io.mezzo.proto.v1.CommandInfo;
 import io.mezzo.proto.v1.CommandURI;
 import io.mezzo.proto.v1.Environment;
@@ -25,10 +27,17 @@ public final class TaskValidation {
             return "task has no task_id";
         }
         if (!IdValidation.isValid(id)) {
-            return "task_id '" + id + "' must be 1-255 letters, digits or \"._-:\" and not '.' or '..'";
+            return IdValidation.validate("task_id", id);
         }
         if (task.getName().isEmpty()) {
             return "task " + id + " has no name";
+        }
+        String limitError = Limits.length("name", task.getName(), Limits.NAME);
+        if (limitError == null) {
+            limitError = Limits.labels("labels", task.getLabels());
+        }
+        if (limitError != null) {
+            return "task " + id + ": " + limitError;
         }
         if (!task.hasAgentId() || !task.getAgentId().getValue().equals(agentId)) {
             return "task " + id + " names agent '" + task.getAgentId().getValue()
@@ -44,6 +53,10 @@ public final class TaskValidation {
         }
         if (resources.scalar(Resources.MEM) <= 0) {
             return "task " + id + " has no mem";
+        }
+        String boundsError = ResourceBounds.checkTask(resources);
+        if (boundsError != null) {
+            return "task " + id + " " + boundsError;
         }
         if (!task.hasCommand()) {
             return "task " + id + " has no command";
@@ -66,6 +79,10 @@ public final class TaskValidation {
 
     /** Validates a command: exactly one of shell and argv, sane environment and URIs. */
     public static String validateCommand(CommandInfo command) {
+        String limitError = commandLimits(command);
+        if (limitError != null) {
+            return limitError;
+        }
         boolean hasShell = !command.getShell().isBlank();
         boolean hasArgv = command.getArgvCount() > 0;
         if (hasShell == hasArgv) {
@@ -81,7 +98,7 @@ public final class TaskValidation {
         }
         for (Environment.Variable v : command.getEnvironment().getVariablesList()) {
             if (v.getName().isEmpty() || v.getName().indexOf('=') >= 0 || v.getName().indexOf('\0') >= 0) {
-                return "environment variable name '" + v.getName() + "' is empty or contains '=' or NUL";
+                return "environment variable name '" + Limits.shown(v.getName()) + "' is empty or contains '=' or NUL";
             }
             if (v.getValue().indexOf('\0') >= 0) {
                 return "environment variable " + v.getName() + " contains a NUL character";
@@ -92,16 +109,51 @@ public final class TaskValidation {
                 URI parsed = new URI(uri.getValue());
                 String scheme = parsed.getScheme();
                 if (scheme == null || !(scheme.equals("http") || scheme.equals("https") || scheme.equals("file"))) {
-                    return "uri '" + uri.getValue() + "' must be http://, https:// or file://";
+                    return "uri '" + Limits.shown(uri.getValue()) + "' must be http://, https:// or file://";
                 }
             } catch (URISyntaxException e) {
-                return "uri '" + uri.getValue() + "' is malformed: " + e.getReason();
+                return "uri '" + Limits.shown(uri.getValue()) + "' is malformed: " + e.getReason();
             }
             if (uri.getOutputFile().contains("/") || uri.getOutputFile().equals("..")) {
-                return "uri output_file '" + uri.getOutputFile() + "' must be a plain file name";
+                return "uri output_file '" + Limits.shown(uri.getOutputFile()) + "' must be a plain file name";
             }
         }
         return null;
+    }
+
+    /** The documented limits of a command's free-text fields ({@link Limits}). */
+    private static String commandLimits(CommandInfo command) {
+        long argvLength = 0;
+        for (String arg : command.getArgvList()) {
+            argvLength += arg.length();
+        }
+        if (command.getShell().length() > Limits.COMMAND || argvLength > Limits.COMMAND) {
+            return "command has " + Math.max(command.getShell().length(), argvLength)
+                    + " characters, more than the limit of " + Limits.COMMAND;
+        }
+        String error = Limits.length("command.user", command.getUser(), Limits.USER);
+        if (error == null) {
+            error = Limits.count("command.environment", command.getEnvironment().getVariablesCount(),
+                    Limits.ENVIRONMENT_VARIABLES);
+        }
+        for (int i = 0; error == null && i < command.getEnvironment().getVariablesCount(); i++) {
+            Environment.Variable v = command.getEnvironment().getVariables(i);
+            if (v.getName().length() + v.getValue().length() > Limits.ENVIRONMENT_VARIABLE) {
+                error = "environment variable " + Limits.shown(v.getName()) + " has "
+                        + (v.getName().length() + v.getValue().length()) + " characters, more than the limit of "
+                        + Limits.ENVIRONMENT_VARIABLE;
+            }
+        }
+        if (error == null) {
+            error = Limits.count("command.uris", command.getUrisCount(), Limits.URIS);
+        }
+        for (int i = 0; error == null && i < command.getUrisCount(); i++) {
+            error = Limits.length("command.uris[" + i + "]", command.getUris(i).getValue(), Limits.URI);
+            if (error == null) {
+                error = Limits.length("command.uris[" + i + "].output_file", command.getUris(i).getOutputFile(), Limits.URI);
+            }
+        }
+        return error;
     }
 
     private static String validateHealthCheck(HealthCheck check) {

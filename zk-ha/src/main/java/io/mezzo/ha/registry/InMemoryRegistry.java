@@ -27,6 +27,11 @@ public final class InMemoryRegistry implements Registry {
         if (closed) {
             return CompletableFuture.failedFuture(new RegistryException("registry closed"));
         }
+        // The same records are refused as by the ZooKeeper registry, so standalone behaves alike.
+        RecordRejectedException rejected = RecordRejectedException.check(ops);
+        if (rejected != null) {
+            return CompletableFuture.failedFuture(rejected);
+        }
         for (RegistryOp op : ops) {
             if (op.isDelete()) {
                 Map<String, byte[]> c = records.get(op.collection());

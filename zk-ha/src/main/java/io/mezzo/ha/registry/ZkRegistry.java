@@ -47,7 +47,7 @@ public final class ZkRegistry implements Registry {
     /** Most bytes of record data in one transaction, well below ZooKeeper's 1 MB request limit. */
     static final int MAX_BYTES_PER_TRANSACTION = 512 * 1024;
     /** Largest record accepted. */
-    static final int MAX_RECORD_BYTES = 256 * 1024;
+    static final int MAX_RECORD_BYTES = RegistryOp.MAX_VALUE_BYTES;
 
     private final CuratorFramework client;
     private final int epochVersion;
@@ -133,13 +133,12 @@ public final class ZkRegistry implements Registry {
             done.complete(null);
             return done;
         }
-        for (RegistryOp op : ops) {
-            if (!op.isDelete() && op.value().length > MAX_RECORD_BYTES) {
-                done.completeExceptionally(new RegistryException(
-                        "record " + op.collection() + "/" + op.key() + " has " + op.value().length + " bytes, over "
-                                + MAX_RECORD_BYTES));
-                return done;
-            }
+        // A record that can never be written fails its write alone, before it is queued: it must
+        // not fail a batch (and with it this registry) that holds other masters' changes.
+        RecordRejectedException rejected = RecordRejectedException.check(ops);
+        if (rejected != null) {
+            done.completeExceptionally(rejected);
+            return done;
         }
         RegistryException already = failed.get();
         if (already != null) {

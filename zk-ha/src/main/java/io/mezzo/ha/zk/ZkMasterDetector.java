@@ -156,7 +156,7 @@ public final class ZkMasterDetector implements MasterDetector {
         switch (state) {
             case CONNECTED -> read(Reason.CONNECTED);
             case RECONNECTED -> read(Reason.RECONNECTED);
-            case LOST -> LOG.info("ZooKeeper session of {} lost; still following leader {} until a new session reads"
+            case LOST -> LOG.warn("ZooKeeper session of {} lost; still following leader {} until a new session reads"
                     + " the leader again", description, text(leader));
             default -> LOG.debug("ZooKeeper connection of {} {}", description, state);
         }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.mezzo.ha.registry.FencedException;
+import io.mezzo.ha.registry.RecordRejectedException;
 import io.mezzo.ha.registry.Registry;
 import io.mezzo.ha.registry.RegistryOp;
 import io.mezzo.ha.zk.ZkClients;
@@ -135,6 +136,23 @@ class ZkLeaderElectionTest {
         assertThat(all.get("agents")).containsOnlyKeys("agent-1");
         assertThat(new String(all.get("agents").get("agent-1"), StandardCharsets.UTF_8)).isEqualTo("one, changed");
         assertThat(new String(all.get("weights").get("eng/web"), StandardCharsets.UTF_8)).isEqualTo("2.5");
+    }
+
+    @Test
+    void aRecordThatCanNeverBeWrittenFailsAloneAndLaterWritesLand() throws Exception {
+        Candidate a = new Candidate("a", 1001);
+        a.next();
+        // ".." is no znode name, and 300 KB is over the record limit: before this, either failed the
+        // whole registry for good (and the master stepped down).
+        for (RegistryOp bad : List.of(RegistryOp.put("agents", "..", bytes("dots")),
+                RegistryOp.put("frameworks", "f1", new byte[300 * 1024]))) {
+            ExecutionException refused = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+                    () -> a.registry.write(List.of(RegistryOp.put("agents", "agent-0", bytes("ok")), bad))
+                            .get(10, TimeUnit.SECONDS));
+            assertThat(refused.getCause()).isInstanceOf(RecordRejectedException.class);
+        }
+        a.registry.write(List.of(RegistryOp.put("agents", "agent-1", bytes("one")))).get(10, TimeUnit.SECONDS);
+        assertThat(a.registry.readAll().get("agents")).containsOnlyKeys("agent-1");
     }
 
     @Test
