@@ -13,22 +13,33 @@ import io.mezzo.master.Master;
 import io.mezzo.master.MasterConfig;
 import io.mezzo.proto.v1.AgentView;
 import io.mezzo.proto.v1.Call;
+import io.mezzo.proto.v1.DrainAgentRequest;
+import io.mezzo.proto.v1.DrainState;
+import io.mezzo.proto.v1.DurationInfo;
+import io.mezzo.proto.v1.Filters;
 import io.mezzo.proto.v1.FrameworkID;
 import io.mezzo.proto.v1.FrameworkInfo;
 import io.mezzo.proto.v1.GetStateRequest;
 import io.mezzo.proto.v1.GetStateResponse;
+import io.mezzo.proto.v1.KillPolicy;
 import io.mezzo.proto.v1.MasterInfo;
 import io.mezzo.proto.v1.Offer;
 import io.mezzo.proto.v1.OperatorGrpc;
+import io.mezzo.proto.v1.ReactivateAgentRequest;
 import io.mezzo.proto.v1.StatusReason;
 import io.mezzo.proto.v1.StatusSource;
 import io.mezzo.proto.v1.TaskID;
+import io.mezzo.proto.v1.TaskInfo;
 import io.mezzo.proto.v1.TaskState;
 import io.mezzo.proto.v1.TaskStatus;
 import io.mezzo.scheduler.MezzoSchedulerClient;
 import io.mezzo.testkit.RecordingFaultHandler;
 import io.mezzo.testkit.Timeouts;
 import io.mezzo.testkit.ZkEnsemble;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -124,6 +135,36 @@ class HaEndToEndTest {
         }
     }
 
+
+    private OperatorGrpc.OperatorBlockingStub operator(Master m) {
+        ManagedChannel c = NettyChannelBuilder.forAddress("127.0.0.1", m.port()).usePlaintext().build();
+        toClose.add(c::shutdownNow);
+        return OperatorGrpc.newBlockingStub(c).withDeadlineAfter(30, TimeUnit.SECONDS);
+    }
+
+    private AgentView agentView(Master m, String agentId) {
+        return state(m).getAgentsList().stream().filter(a -> a.getAgentInfo().getId().getValue().equals(agentId))
+                .findFirst().orElseThrow();
+    }
+
+    private static String http(Master m, String path) throws Exception {
+        HttpClient client = HttpClient.newBuilder().connectTimeout(Timeouts.WAIT).build();
+        HttpResponse<String> response = client.send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + m.httpPort() + path)).timeout(Timeouts.WAIT).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as(path).isEqualTo(200);
+        return response.body();
+    }
+
+    /**
+     * Declines the framework's offer on {@code agentId} with no filter and waits for the next one:
+     * an allocation ran after everything before this call, so any agent it could offer was offered.
+     */
+    private static void allocationPassed(Framework fw, String agentId) {
+        Offer o = fw.takeOffer(agentId);
+        fw.driver.decline(List.of(o.getId()), Filters.newBuilder().setRefuseSeconds(0).build());
+        fw.takeOffer(agentId);
+    }
 
     private static Offer anyOffer(Framework fw, List<Agent> agents, int index) {
         return fw.takeOffer(agents.get(index).agentId().orElseThrow().value());
@@ -226,5 +267,67 @@ class HaEndToEndTest {
                 .anyMatch(t -> t.getTaskId().getValue().equals("survivor") && t.getState() == TaskState.TASK_RUNNING));
         assertThat(state(leader).getFrameworksList()).singleElement()
                 .satisfies(f -> assertThat(f.getFrameworkInfo().getId()).isEqualTo(fw.frameworkId));
+    }
+
+    /**
+     * Issue 11's drain end to end: a drained agent's task (which ignores SIGTERM and asks for ten
+     * minutes of grace) is killed within the drain's one-second cap with the draining reason, the
+     * agent becomes DRAINED and is offered no more, a new leader keeps it so, and reactivation
+     * brings its offers back.
+     */
+    @Test
+    void aDrainKillsWithinItsGraceOffersNothingThereSurvivesTheLeaderAndEndsWithReactivation() throws Exception {
+        Master first = leader();
+        Framework fw = framework(Cluster.frameworkInfo("drain").setFailoverTimeout(300).build());
+        String drained = agents.get(0).agentId().orElseThrow().value();
+        String other = agents.get(1).agentId().orElseThrow().value();
+        Offer offer = fw.takeOffer(drained);
+        TaskInfo stubborn = shellTask("stubborn", offer, "trap '' TERM; sleep 300").toBuilder()
+                .setKillPolicy(KillPolicy.newBuilder().setGracePeriod(DurationInfo.newBuilder()
+                        .setNanoseconds(Duration.ofMinutes(10).toNanos())))
+                .build();
+        fw.driver.launch(offer.getId(), List.of(stubborn));
+        await().atMost(Timeouts.PROCESS).until(() -> fw.nextUpdate("stubborn").getState() == TaskState.TASK_RUNNING);
+
+        operator(first).drainAgent(DrainAgentRequest.newBuilder().setAgentId(agents.get(0).agentId().orElseThrow()
+                .toProto()).setMaxGracePeriod(DurationInfo.newBuilder().setNanoseconds(Duration.ofSeconds(1).toNanos()))
+                .build());
+        // Only the capped grace lets the SIGKILL come before the wait's bound.
+        List<TaskStatus> updates = fw.updatesUntilTerminal("stubborn");
+        TaskStatus killed = updates.get(updates.size() - 1);
+        assertThat(killed.getState()).as("last of %s", updates).isEqualTo(TaskState.TASK_KILLED);
+        assertThat(killed.getReason()).isEqualTo(StatusReason.REASON_AGENT_DRAINING);
+        assertThat(killed.getMessage()).contains("SIGKILL");
+        await().atMost(Timeouts.PROCESS).until(() -> agentView(first, drained).getState() == AgentView.State.DRAINED);
+        allocationPassed(fw, other);
+        assertThat(fw.hasOffer(drained)).as("an offer on the drained agent").isFalse();
+
+        // The leader dies: the next one reads the drain back, and the agent re-registers DRAINED.
+        first.faults().expireZkSession();
+        first.close();
+        await().atMost(Timeouts.FAILOVER).until(() -> leader() != null && leader() != first);
+        Master second = leader();
+        await().atMost(Timeouts.FAILOVER).until(() -> state(second).getAgentsList().stream()
+                .allMatch(a -> a.getState() == AgentView.State.REGISTERED || a.getState() == AgentView.State.DRAINED)
+                && state(second).getAgentsCount() == 3);
+        AgentView view = agentView(second, drained);
+        assertThat(view.getState()).isEqualTo(AgentView.State.DRAINED);
+        assertThat(view.getDrainInfo().getState()).isEqualTo(DrainState.DRAIN_STATE_DRAINED);
+        // The HTTP views show it too (docs/operations.md reads them with jq).
+        for (String path : List.of("/agents", "/state")) {
+            String body = http(second, path);
+            assertThat(body).as(path).contains("\"drain_info\"").contains("\"DRAIN_STATE_DRAINED\"")
+                    .contains("\"state\": \"DRAINED\"");
+        }
+        allocationPassed(fw, other);
+        assertThat(fw.hasOffer(drained)).as("an offer on the drained agent from the new leader").isFalse();
+
+        operator(second).reactivateAgent(ReactivateAgentRequest.newBuilder()
+                .setAgentId(agents.get(0).agentId().orElseThrow().toProto()).build());
+        Offer back = fw.takeOffer(drained);
+        fw.driver.launch(back.getId(), List.of(shellTask("back", back, "true")));
+        List<TaskStatus> after = fw.updatesUntilTerminal("back");
+        assertThat(after.get(after.size() - 1).getState()).isEqualTo(TaskState.TASK_FINISHED);
+        assertThat(agentView(second, drained).getState()).isEqualTo(AgentView.State.REGISTERED);
     }
 }

@@ -346,7 +346,7 @@ final class AgentManager implements AgentLookup {
             return;
         }
         for (AgentRecord agent : List.copyOf(agents.values())) {
-            if (agent.state != AgentRecord.State.REGISTERED && agent.state != AgentRecord.State.DRAINING) {
+            if (!agent.state.registered()) {
                 continue;
             }
             if (agent.awaitingPong || agent.connection == null) {
@@ -387,7 +387,7 @@ final class AgentManager implements AgentLookup {
                 agent.markingUnreachable = false;
                 boolean cameBack = agent.connection != null && agent.missedPings < config.maxAgentPingTimeouts();
                 boolean stillLost = agent.state == AgentRecord.State.RECOVERED
-                        || (agent.state == AgentRecord.State.REGISTERED || agent.state == AgentRecord.State.DRAINING)
+                        || agent.state.registered()
                                 && !cameBack;
                 if (stillLost) {
                     MDC.put("agent", agent.id.value());

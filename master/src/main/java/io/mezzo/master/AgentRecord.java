@@ -31,7 +31,7 @@ import java.util.Set;
  * <ol>
  *   <li>{@code used + offered} is contained in {@code total}.
  *   <li>{@code used} is the sum of the resources of the non-terminal tasks in {@code tasks}.
- *   <li>{@code connection != null} only in state REGISTERED or DRAINING.
+ *   <li>{@code connection != null} only in state REGISTERED, DRAINING or DRAINED.
  * </ol>
  */
 final class AgentRecord {
@@ -42,8 +42,10 @@ final class AgentRecord {
         RECOVERED,
         /** Registered (possibly momentarily disconnected; pings decide). */
         REGISTERED,
-        /** Registered, not offered; its tasks are being drained. */
+        /** Registered, not offered; its tasks are being drained ({@code drain} is set). */
         DRAINING,
+        /** Registered, not offered, no live task left; waits to be reactivated or marked gone. */
+        DRAINED,
         /** Missed its pings; its tasks are unreachable. */
         UNREACHABLE,
         /** Removed for good; told to shut down if it returns. */
@@ -51,12 +53,17 @@ final class AgentRecord {
 
         Set<State> next() {
             return switch (this) {
-                case RECOVERED -> EnumSet.of(REGISTERED, UNREACHABLE, GONE);
+                case RECOVERED -> EnumSet.of(REGISTERED, DRAINING, DRAINED, UNREACHABLE, GONE);
                 case REGISTERED -> EnumSet.of(REGISTERED, DRAINING, UNREACHABLE, GONE);
-                case DRAINING -> EnumSet.of(REGISTERED, DRAINING, UNREACHABLE, GONE);
-                case UNREACHABLE -> EnumSet.of(REGISTERED, GONE);
+                case DRAINING, DRAINED -> EnumSet.of(REGISTERED, DRAINING, DRAINED, UNREACHABLE, GONE);
+                case UNREACHABLE -> EnumSet.of(REGISTERED, DRAINING, DRAINED, GONE);
                 case GONE -> EnumSet.noneOf(State.class);
             };
+        }
+
+        /** Registered with this master: REGISTERED, DRAINING or DRAINED. */
+        boolean registered() {
+            return this == REGISTERED || this == DRAINING || this == DRAINED;
         }
     }
 
@@ -107,6 +114,14 @@ final class AgentRecord {
      * admitted or unreachable again ({@link AgentManager} invariant 4).
      */
     boolean markingGone;
+    /**
+     * The agent's drain (DrainAgent or a maintenance window), null when it is not draining. Hard
+     * state: {@code registry/drains/<id>}, apart from the agent's own record so that a
+     * re-admission never undoes it; a registered agent with a drain is DRAINING or DRAINED.
+     */
+    io.mezzo.proto.v1.DrainInfo drain;
+    /** A DRAINED record (or the reactivation) is being written for this agent. Soft. */
+    boolean drainWriting;
 
     AgentRecord(AgentId id, AgentInfo info, Resources total, State state) {
         this.id = id;
@@ -123,6 +138,14 @@ final class AgentRecord {
     /** True when new offers may be made on this agent. */
     boolean offerable() {
         return state == State.REGISTERED && connection != null;
+    }
+
+    /** The state a registered agent is in: DRAINING or DRAINED while it has a drain, else REGISTERED. */
+    State registeredState() {
+        if (drain == null) {
+            return State.REGISTERED;
+        }
+        return drain.getState() == io.mezzo.proto.v1.DrainState.DRAIN_STATE_DRAINED ? State.DRAINED : State.DRAINING;
     }
 
     /** Every task on the agent (a copy, so that tasks can be completed while iterating). */

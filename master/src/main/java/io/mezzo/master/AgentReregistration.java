@@ -263,7 +263,8 @@ final class AgentReregistration {
                 LOG.info("Agent {} holds dynamic reservations {} (this master had {})", id, agent.dynamicReservations,
                         before);
             }
-            agents.transition(agent, AgentRecord.State.REGISTERED);
+            // A drain survives the agent's restart and a failover: it comes back DRAINING or DRAINED.
+            agents.transition(agent, agent.registeredState());
         }
         // 2. REGISTERED goes out first, so that kills decided below reach a ready agent.
         agents.attach(agent, conn);
@@ -365,7 +366,9 @@ final class AgentReregistration {
                             task.id, fw.id, id);
                     tasks.sendKill(agent, task, StatusReason.REASON_AGENT_DISCONNECTED);
                 } else if (task.killRequested) {
-                    tasks.sendKill(agent, task, StatusReason.REASON_KILLED_BY_FRAMEWORK);
+                    // The kill keeps its reason (framework, operator or drain); a drain still caps its grace.
+                    tasks.sendKill(agent, task, task.killReason, agent.drain == null ? task.killPolicy
+                            : DrainManager.cappedPolicy(task, agent.drain.getConfig()));
                 } else if (wasUnreachable) {
                     out.sendUpdate(fw, out.reconciliationStatus(fw, task, "agent " + id + " is reachable again"));
                 }

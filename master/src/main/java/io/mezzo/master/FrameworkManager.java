@@ -22,6 +22,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -89,6 +90,9 @@ final class FrameworkManager implements FrameworkLookup {
     private final Set<FrameworkId> removed = new LinkedHashSet<>();
     private final String prefix;
     private long nextId = 1;
+    /** Told when a framework's stream is subscribed, and when it has none any more (disconnected, removed). */
+    private Consumer<FrameworkRecord> onSubscribed = fw -> {};
+    private Consumer<FrameworkId> onDetached = id -> {};
 
     FrameworkManager(MasterConfig config, EventLoop loop, String idPrefix, LeaderTerm term, Outbox out,
             OfferManager offers, TaskLifecycle tasks) {
@@ -106,6 +110,12 @@ final class FrameworkManager implements FrameworkLookup {
     // ------------------------------------------------------------------------------------------
     // Records and lifecycle
     // ------------------------------------------------------------------------------------------
+
+    /** Hooks for managers that keep per-stream state (the drain manager's maintenance notices). */
+    void onStreams(Consumer<FrameworkRecord> subscribed, Consumer<FrameworkId> detached) {
+        this.onSubscribed = subscribed;
+        this.onDetached = detached;
+    }
 
     FrameworkId newId() {
         FrameworkId id;
@@ -430,6 +440,7 @@ final class FrameworkManager implements FrameworkLookup {
             disconnect(fw, "stream closed during subscription");
             return;
         }
+        onSubscribed.accept(fw);
         offers.requestAllocation();
     }
 
@@ -441,6 +452,7 @@ final class FrameworkManager implements FrameworkLookup {
     void disconnect(FrameworkRecord fw, String why) {
         tasks.dropHeldAnswers(fw);
         fw.connection = null;
+        onDetached.accept(fw.id);
         transition(fw, FrameworkRecord.State.DISCONNECTED);
         fw.disconnectedAt = clock.millis();
         offers.rescindOffersOf(fw, false);
@@ -494,7 +506,13 @@ final class FrameworkManager implements FrameworkLookup {
 
     /** Removes a framework for good (TEARDOWN, or its failover timeout), once its tombstone is durable. */
     void removeFramework(FrameworkRecord fw, String reason) {
+        removeFramework(fw, reason, () -> {});
+    }
+
+    /** As {@link #removeFramework(FrameworkRecord, String)}; {@code done} runs once it applied (or at once if under way). */
+    void removeFramework(FrameworkRecord fw, String reason, Runnable done) {
         if (fw.removing) {
+            done.run();
             return;
         }
         List<RegistryOp> ops = new ArrayList<>();
@@ -510,6 +528,7 @@ final class FrameworkManager implements FrameworkLookup {
             if (still != null) {
                 applyRemoval(still, reason);
             }
+            done.run();
         });
     }
 
@@ -531,6 +550,7 @@ final class FrameworkManager implements FrameworkLookup {
         }
         int killed = tasks.killTasksOf(fw);
         remove(fw);
+        onDetached.accept(fw.id);
         offers.frameworkRemoved(fw.id);
         LOG.info("Removed framework {} ({}): {}; killed {} tasks", fw.id, fw.info.getName(), reason, killed);
         offers.requestAllocation();

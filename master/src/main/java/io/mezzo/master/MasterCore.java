@@ -40,7 +40,9 @@ import org.slf4j.MDC;
  *  AgentLinkService --message----> onAgentMessage --REGISTER, PONG--> AgentManager
  *                                                 --REREGISTER--> AgentReregistration
  *                                                 --STATUS_UPDATE--> TaskLifecycle
- *  OperatorService / HttpEndpoints -> views() (StateViews), RoleSettingsManager, AgentManager
+ *  OperatorService / HttpEndpoints -> views() (StateViews), RoleSettingsManager, AgentManager,
+ *                                    DrainManager (drains, maintenance), TaskLifecycle (KillTask),
+ *                                    FrameworkManager (TeardownFramework)
  *  election (Master) -> becomeLeader / suspend / resume / stop -> LeaderTerm and every manager
  *  timers: OfferManager (allocation, offer timeouts), AgentManager (pings, re-registration
  *          timeout), FrameworkManager (heartbeats, failover timeouts)
@@ -78,6 +80,8 @@ final class MasterCore {
     private final AgentManager agents;
     private final AgentReregistration reregistration;
     private final RoleSettingsManager roles;
+    /** Drains and maintenance windows (operator control). */
+    private final DrainManager drains;
     private final StateViews views;
     /** What principals may do (run_tasks, reserve/unreserve on ACCEPT). */
     private final Acls acls;
@@ -110,6 +114,8 @@ final class MasterCore {
         tasks.lookUpRecordsIn(agents, frameworks);
         this.reregistration = new AgentReregistration(clock, term, out, agents, frameworks, tasks, offers);
         this.roles = new RoleSettingsManager(loop, term, offers);
+        this.drains = new DrainManager(loop, clock, term, out, agents, frameworks, tasks, offers);
+        frameworks.onStreams(drains::subscribed, drains::detached);
         this.views = new StateViews(term, agents, frameworks, offers, tasks);
         this.acls = config.acls();
         this.rateLimiter = new RateLimiter(config.rateLimits(), config.clock());
@@ -136,6 +142,7 @@ final class MasterCore {
         term.begin(info, registry);
         metrics.elected();
         int recoveredAgentCount = agents.recover(recovered.agents());
+        drains.recover(recovered.drains(), recovered.maintenance());
         List<RegistryOp> fixes = frameworks.recover(recovered.frameworks());
         LOG.info("Leading with epoch {}: recovered {} agents to wait for ({} unreachable, {} gone) and {} frameworks",
                 info.getEpoch(), recoveredAgentCount, agents.count(AgentRecord.State.UNREACHABLE),
@@ -199,6 +206,7 @@ final class MasterCore {
         offers.cancelTimers();
         frameworks.cancelTimers();
         agents.cancelTimers();
+        drains.cancelTimers();
         if (reason.equals("master stopping")) {
             LOG.info("Stopped leading: master stopping");
         } else {
@@ -445,6 +453,7 @@ final class MasterCore {
                     out.rejectAgent(conn, "STATUS_UPDATE before REGISTER");
                 } else {
                     tasks.statusUpdate(agent, msg.getStatusUpdate());
+                    drains.progress(agent);
                 }
             }
             default -> out.rejectAgent(conn, "agent message has no type");
@@ -498,6 +507,55 @@ final class MasterCore {
     /** MarkAgentGone: answers through {@code done} with null or the reason it refused. */
     void markGone(AgentId id, Consumer<String> done) {
         agents.markGone(id, done);
+    }
+
+    /** DrainAgent: answers {@code done} with null once the drain is durable and in force, or why not. */
+    void drainAgent(AgentId id, io.mezzo.proto.v1.DrainConfig config, Consumer<Status> done) {
+        drains.drain(id, config, done);
+    }
+
+    /** ReactivateAgent: answers {@code done} with null once the drain is over, or why not. */
+    void reactivateAgent(AgentId id, Consumer<Status> done) {
+        drains.reactivate(id, done);
+    }
+
+    /** UpdateMaintenanceSchedule: answers {@code done} with null once the schedule is durable, or why not. */
+    void updateMaintenance(List<io.mezzo.proto.v1.MaintenanceWindow> windows, Consumer<Status> done) {
+        drains.updateSchedule(windows, done);
+    }
+
+    /** The pending maintenance windows, earliest first. */
+    List<io.mezzo.proto.v1.MaintenanceWindow> maintenanceSchedule() {
+        return drains.schedule();
+    }
+
+    /** How many scheduler streams the drain manager remembers telling the schedule (tests: it is pruned). */
+    int maintenanceNoticedStreams() {
+        return drains.noticedStreams();
+    }
+
+    /** KillTask (operator): null once the kill is sent or remembered, else why not (NOT_FOUND). */
+    Status killTask(io.mezzo.common.id.FrameworkId framework, io.mezzo.common.id.TaskId task) {
+        if (!term.acting()) {
+            return Status.UNAVAILABLE.withDescription("this master is not acting as leader");
+        }
+        String error = tasks.killByOperator(framework, task);
+        return error == null ? null : Status.NOT_FOUND.withDescription(error);
+    }
+
+    /** TeardownFramework (operator): answers {@code done} with null once the removal is durable and applied. */
+    void teardownFramework(io.mezzo.common.id.FrameworkId id, Consumer<Status> done) {
+        if (!term.acting()) {
+            done.accept(Status.UNAVAILABLE.withDescription("this master is not acting as leader"));
+            return;
+        }
+        FrameworkRecord fw = frameworks.get(id);
+        if (fw == null) {
+            done.accept(Status.NOT_FOUND.withDescription("framework " + id + " is not known or already removed"));
+            return;
+        }
+        MDC.put("framework", id.value());
+        frameworks.removeFramework(fw, "torn down by an operator", () -> done.accept(null));
     }
 
     /**

@@ -7,8 +7,23 @@ import io.mezzo.common.loop.EventLoop;
 import io.grpc.ManagedChannel;
 import io.grpc.Grpc;
 import io.mezzo.common.id.AgentId;
+import io.mezzo.common.id.FrameworkId;
+import io.mezzo.common.id.TaskId;
 import io.mezzo.common.validation.Ids;
 import io.mezzo.proto.v1.AgentOperatorGrpc;
+import io.mezzo.proto.v1.DrainAgentRequest;
+import io.mezzo.proto.v1.DrainAgentResponse;
+import io.mezzo.proto.v1.DrainConfig;
+import io.mezzo.proto.v1.GetMaintenanceScheduleRequest;
+import io.mezzo.proto.v1.GetMaintenanceScheduleResponse;
+import io.mezzo.proto.v1.KillTaskRequest;
+import io.mezzo.proto.v1.KillTaskResponse;
+import io.mezzo.proto.v1.ReactivateAgentRequest;
+import io.mezzo.proto.v1.ReactivateAgentResponse;
+import io.mezzo.proto.v1.TeardownFrameworkRequest;
+import io.mezzo.proto.v1.TeardownFrameworkResponse;
+import io.mezzo.proto.v1.UpdateMaintenanceScheduleRequest;
+import io.mezzo.proto.v1.UpdateMaintenanceScheduleResponse;
 import io.mezzo.proto.v1.GetAgentContainersRequest;
 import io.mezzo.proto.v1.GetContainersRequest;
 import io.mezzo.proto.v1.GetContainersResponse;
@@ -43,6 +58,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -95,12 +111,18 @@ final class OperatorService extends OperatorGrpc.OperatorImplBase {
      * on (the caller then audits its outcome), false when it was answered PERMISSION_DENIED.
      */
     private boolean authorized(StreamObserver<?> out, String call, Action action, List<String> objects) {
+        return authorized(out, call, action, objects, String.join(",", objects));
+    }
+
+    /** As above; the audit line names {@code target} (what the call acts on) instead of the ACL objects. */
+    private boolean authorized(StreamObserver<?> out, String call, Action action, List<String> objects,
+            String target) {
         String principal = AuthContext.principal();
         for (String object : objects) {
             String deny = acls.deny(action, principal, object);
             if (deny != null) {
                 LOG.warn("Refused {} from {}: permission denied: {}", call, PeerInterceptor.peer(), deny);
-                Audit.record(principal, PeerInterceptor.peer(), call, String.join(",", objects), "denied: " + deny);
+                Audit.record(principal, PeerInterceptor.peer(), call, target, "denied: " + deny);
                 out.onError(Status.PERMISSION_DENIED.withDescription(deny).asRuntimeException());
                 return false;
             }
@@ -278,6 +300,149 @@ final class OperatorService extends OperatorGrpc.OperatorImplBase {
                         .withDescription(error).asRuntimeException());
             }
         }));
+    }
+
+    @Override
+    public void drainAgent(DrainAgentRequest request, StreamObserver<DrainAgentResponse> out) {
+        AgentId id = agentIdOrRefuse(request.getAgentId(), out);
+        if (id == null || !authorized(out, "DrainAgent", Action.DRAIN_AGENTS, List.of(id.value()))) {
+            return;
+        }
+        DrainConfig config = DrainConfig.newBuilder().setMarkGone(request.getMarkGone()).build();
+        if (request.hasMaxGracePeriod()) {
+            config = config.toBuilder().setMaxGracePeriod(request.getMaxGracePeriod()).build();
+        }
+        DrainConfig drain = config;
+        StreamObserver<DrainAgentResponse> audited = audited(out, "DrainAgent", id.value());
+        loop.append(() -> core.drainAgent(id, drain, reply(audited, DrainAgentResponse.getDefaultInstance())));
+    }
+
+    @Override
+    public void reactivateAgent(ReactivateAgentRequest request, StreamObserver<ReactivateAgentResponse> out) {
+        AgentId id = agentIdOrRefuse(request.getAgentId(), out);
+        if (id == null || !authorized(out, "ReactivateAgent", Action.DRAIN_AGENTS, List.of(id.value()))) {
+            return;
+        }
+        StreamObserver<ReactivateAgentResponse> audited = audited(out, "ReactivateAgent", id.value());
+        loop.append(() -> core.reactivateAgent(id, reply(audited, ReactivateAgentResponse.getDefaultInstance())));
+    }
+
+    @Override
+    public void updateMaintenanceSchedule(UpdateMaintenanceScheduleRequest request,
+            StreamObserver<UpdateMaintenanceScheduleResponse> out) {
+        if (!leadership.leading()) {
+            out.onError(leadership.notLeader());
+            return;
+        }
+        List<String> agentIds = request.getWindowsList().stream()
+                .flatMap(w -> w.getAgentIdsList().stream().map(a -> a.getValue())).toList();
+        if (!authorized(out, "UpdateMaintenanceSchedule", Action.DRAIN_AGENTS, agentIds)) {
+            return;
+        }
+        StreamObserver<UpdateMaintenanceScheduleResponse> audited =
+                audited(out, "UpdateMaintenanceSchedule", String.join(",", agentIds));
+        loop.append(() -> core.updateMaintenance(request.getWindowsList(),
+                reply(audited, UpdateMaintenanceScheduleResponse.getDefaultInstance())));
+    }
+
+    @Override
+    public void getMaintenanceSchedule(GetMaintenanceScheduleRequest request,
+            StreamObserver<GetMaintenanceScheduleResponse> out) {
+        answer(out, () -> GetMaintenanceScheduleResponse.newBuilder().addAllWindows(core.maintenanceSchedule()).build());
+    }
+
+    @Override
+    public void killTask(KillTaskRequest request, StreamObserver<KillTaskResponse> out) {
+        String taskError = Ids.validate("task_id", request.getTaskId().getValue());
+        if (taskError != null) {
+            out.onError(Status.INVALID_ARGUMENT.withDescription(taskError).asRuntimeException());
+            return;
+        }
+        FrameworkId fid = frameworkIdOrRefuse(request.getFrameworkId(), out);
+        if (fid == null) {
+            return;
+        }
+        TaskId task = TaskId.of(request.getTaskId());
+        String call = "KillTask";
+        withFrameworkPrincipal(fid, out, principal -> {
+            if (authorized(out, call, Action.KILL_TASKS, List.of(principal), fid.value() + "/" + task.value())) {
+                StreamObserver<KillTaskResponse> audited = audited(out, call, fid.value() + "/" + task.value());
+                loop.append(() -> reply(audited, KillTaskResponse.getDefaultInstance()).accept(core.killTask(fid, task)));
+            }
+        });
+    }
+
+    @Override
+    public void teardownFramework(TeardownFrameworkRequest request, StreamObserver<TeardownFrameworkResponse> out) {
+        FrameworkId fid = frameworkIdOrRefuse(request.getFrameworkId(), out);
+        if (fid == null) {
+            return;
+        }
+        withFrameworkPrincipal(fid, out, principal -> {
+            if (authorized(out, "TeardownFramework", Action.TEARDOWN_FRAMEWORKS, List.of(principal), fid.value())) {
+                StreamObserver<TeardownFrameworkResponse> audited = audited(out, "TeardownFramework", fid.value());
+                loop.append(() -> core.teardownFramework(fid,
+                        reply(audited, TeardownFrameworkResponse.getDefaultInstance())));
+            }
+        });
+    }
+
+    /** The request's agent id, or null after answering NOT leader / INVALID_ARGUMENT. */
+    private AgentId agentIdOrRefuse(io.mezzo.proto.v1.AgentID id, StreamObserver<?> out) {
+        if (!leadership.leading()) {
+            out.onError(leadership.notLeader());
+            return null;
+        }
+        String error = Ids.validate("agent_id", id.getValue());
+        if (error != null) {
+            out.onError(Status.INVALID_ARGUMENT.withDescription(error).asRuntimeException());
+            return null;
+        }
+        return AgentId.of(id);
+    }
+
+    /** The request's framework id, or null after answering NOT leader / INVALID_ARGUMENT. */
+    private FrameworkId frameworkIdOrRefuse(io.mezzo.proto.v1.FrameworkID id, StreamObserver<?> out) {
+        if (!leadership.leading()) {
+            out.onError(leadership.notLeader());
+            return null;
+        }
+        String error = Ids.validate("framework_id", id.getValue());
+        if (error != null) {
+            out.onError(Status.INVALID_ARGUMENT.withDescription(error).asRuntimeException());
+            return null;
+        }
+        return FrameworkId.of(id);
+    }
+
+    /**
+     * Looks up the framework's principal on the loop (the object of the teardown and kill ACLs),
+     * then goes on with it on this caller's context; NOT_FOUND when the framework is not known.
+     */
+    private void withFrameworkPrincipal(FrameworkId id, StreamObserver<?> out, Consumer<String> then) {
+        io.grpc.Context context = io.grpc.Context.current();
+        loop.call(() -> views.frameworkPrincipal(id)).orTimeout(10, TimeUnit.SECONDS).whenComplete((principal, error) -> {
+            if (error != null) {
+                out.onError(Status.UNAVAILABLE.withDescription("master did not answer: " + error).asRuntimeException());
+            } else if (principal.isEmpty()) {
+                out.onError(Status.NOT_FOUND.withDescription("framework " + id + " is not known or already removed")
+                        .asRuntimeException());
+            } else {
+                context.run(() -> then.accept(principal.get()));
+            }
+        });
+    }
+
+    /** Answers {@code out} with {@code ok} when the core's outcome is null, else with its status. */
+    private static <T> Consumer<Status> reply(StreamObserver<T> out, T ok) {
+        return status -> {
+            if (status == null) {
+                out.onNext(ok);
+                out.onCompleted();
+            } else {
+                out.onError(status.asRuntimeException());
+            }
+        };
     }
 
     /** Asks the agent itself, off the loop: the master keeps no usage samples. */

@@ -4,9 +4,13 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import io.mezzo.ha.registry.RegistryException;
 import io.mezzo.ha.registry.RegistryOp;
 import io.mezzo.proto.v1.AgentInfo;
+import io.mezzo.proto.v1.DrainInfo;
+import io.mezzo.proto.v1.MaintenanceWindow;
 import io.mezzo.proto.v1.FrameworkInfo;
 import io.mezzo.proto.v1.RegistryAgent;
+import io.mezzo.proto.v1.RegistryDrain;
 import io.mezzo.proto.v1.RegistryFramework;
+import io.mezzo.proto.v1.RegistryMaintenance;
 import io.mezzo.proto.v1.RegistryRole;
 import io.mezzo.master.allocator.Quota;
 import io.mezzo.master.allocator.RoleConfig;
@@ -23,11 +27,20 @@ final class RegistryRecords {
     static final String AGENTS = "agents";
     static final String FRAMEWORKS = "frameworks";
     static final String ROLES = "roles";
+    static final String DRAINS = "drains";
+    static final String MAINTENANCE = "maintenance";
+    static final String SCHEDULE = "schedule";
 
     private RegistryRecords() {}
 
     /** What a new leader reads back. */
-    record Recovered(List<RegistryAgent> agents, List<RegistryFramework> frameworks, RoleConfig roles) {}
+    record Recovered(List<RegistryAgent> agents, List<RegistryFramework> frameworks, RoleConfig roles,
+            List<RegistryDrain> drains, List<MaintenanceWindow> maintenance) {
+
+        Recovered(List<RegistryAgent> agents, List<RegistryFramework> frameworks, RoleConfig roles) {
+            this(agents, frameworks, roles, List.of(), List.of());
+        }
+    }
 
     static Recovered decode(Map<String, Map<String, byte[]>> all) {
         List<RegistryAgent> agents = new ArrayList<>();
@@ -75,7 +88,29 @@ final class RegistryRecords {
                 throw new RegistryException("registry record roles/" + key + " is corrupt: " + e.getMessage(), e);
             }
         });
-        return new Recovered(agents, frameworks, new RoleConfig(weights, quotas));
+        List<RegistryDrain> drains = new ArrayList<>();
+        all.getOrDefault(DRAINS, Map.of()).forEach((key, bytes) -> {
+            try {
+                RegistryDrain d = RegistryDrain.parseFrom(bytes);
+                if (!d.getAgentId().getValue().equals(key)) {
+                    throw new RegistryException("registry record drains/" + key + " holds agent "
+                            + d.getAgentId().getValue());
+                }
+                drains.add(d);
+            } catch (InvalidProtocolBufferException e) {
+                throw new RegistryException("registry record drains/" + key + " is corrupt: " + e.getMessage(), e);
+            }
+        });
+        List<MaintenanceWindow> windows = new ArrayList<>();
+        byte[] schedule = all.getOrDefault(MAINTENANCE, Map.of()).get(SCHEDULE);
+        if (schedule != null) {
+            try {
+                windows.addAll(RegistryMaintenance.parseFrom(schedule).getWindowsList());
+            } catch (InvalidProtocolBufferException e) {
+                throw new RegistryException("registry record maintenance/schedule is corrupt: " + e.getMessage(), e);
+            }
+        }
+        return new Recovered(agents, frameworks, new RoleConfig(weights, quotas), drains, windows);
     }
 
     /** The records that turn the persisted role settings {@code from} into {@code to}. */
@@ -141,6 +176,23 @@ final class RegistryRecords {
     static RegistryOp removed(FrameworkInfo info, double registeredTime, double removedTime) {
         return put(RegistryFramework.newBuilder().setInfo(info).setState(RegistryFramework.State.REMOVED)
                 .setRegisteredTime(registeredTime).setRemovedTime(removedTime).build());
+    }
+
+    /** The drain of an agent (DRAINING or DRAINED). */
+    static RegistryOp drain(String agentId, DrainInfo drain) {
+        return RegistryOp.put(DRAINS, agentId, RegistryDrain.newBuilder()
+                .setAgentId(io.mezzo.proto.v1.AgentID.newBuilder().setValue(agentId)).setDrain(drain).build().toByteArray());
+    }
+
+    /** The drain of an agent ends (ReactivateAgent). */
+    static RegistryOp undrain(String agentId) {
+        return RegistryOp.delete(DRAINS, agentId);
+    }
+
+    /** The pending maintenance windows; none deletes the record. */
+    static RegistryOp maintenance(List<MaintenanceWindow> windows) {
+        return windows.isEmpty() ? RegistryOp.delete(MAINTENANCE, SCHEDULE) : RegistryOp.put(MAINTENANCE, SCHEDULE,
+                RegistryMaintenance.newBuilder().addAllWindows(windows).build().toByteArray());
     }
 
     static RegistryOp forgetFramework(String id) {

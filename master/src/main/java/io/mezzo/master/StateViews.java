@@ -55,7 +55,7 @@ final class StateViews {
         Resources offered = Resources.EMPTY;
         for (AgentRecord agent : agents.all()) {
             b.addAgents(agentView(agent));
-            if (agent.state == AgentRecord.State.REGISTERED || agent.state == AgentRecord.State.DRAINING) {
+            if (agent.state.registered()) {
                 // Cluster sums are scalar: port ranges of different hosts do not add up as sets.
                 // Capped, never overflowing: no peer's numbers can make the state unreadable.
                 total = total.plusScalarsCapped(agent.total);
@@ -168,6 +168,12 @@ final class StateViews {
         return Optional.of(host + ":" + agent.info.getPort());
     }
 
+    /** The principal of a framework ("" when it has none); empty when the framework is not known. */
+    Optional<String> frameworkPrincipal(io.mezzo.common.id.FrameworkId id) {
+        FrameworkRecord fw = frameworks.get(id);
+        return fw == null ? Optional.empty() : Optional.of(fw.info.getPrincipal());
+    }
+
     private AgentView agentView(AgentRecord agent) {
         AgentView.Builder v = AgentView.newBuilder()
                 .setAgentInfo(agent.info.toBuilder().setId(agent.id.toProto()))
@@ -175,6 +181,7 @@ final class StateViews {
                     case RECOVERED -> AgentView.State.RECOVERED;
                     case REGISTERED -> AgentView.State.REGISTERED;
                     case DRAINING -> AgentView.State.DRAINING;
+                    case DRAINED -> AgentView.State.DRAINED;
                     case UNREACHABLE -> AgentView.State.UNREACHABLE;
                     case GONE -> AgentView.State.GONE;
                 })
@@ -198,6 +205,9 @@ final class StateViews {
         }
         if (agent.lastHeardAt > 0) {
             v.setLastHeardTime(agent.lastHeardAt / 1000.0);
+        }
+        if (agent.drain != null) {
+            v.setDrainInfo(agent.drain);
         }
         return v.build();
     }

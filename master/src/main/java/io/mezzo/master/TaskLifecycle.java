@@ -9,6 +9,7 @@ import io.mezzo.common.validation.Limits;
 import io.mezzo.master.validation.IdValidation;
 import io.mezzo.proto.v1.Call;
 import io.mezzo.proto.v1.Event;
+import io.mezzo.proto.v1.KillPolicy;
 import io.mezzo.proto.v1.MasterMessage;
 import io.mezzo.proto.v1.StatusReason;
 import io.mezzo.proto.v1.StatusUpdate;
@@ -171,6 +172,7 @@ final class TaskLifecycle {
             return;
         }
         task.killRequested = true;
+        task.killReason = StatusReason.REASON_KILLED_BY_FRAMEWORK;
         task.killPolicy = kill.hasKillPolicy() ? kill.getKillPolicy() : null;
         AgentRecord agent = agents.get(task.agent);
         if (agent != null && agent.connection != null && agent.state != AgentRecord.State.UNREACHABLE) {
@@ -183,14 +185,46 @@ final class TaskLifecycle {
         }
     }
 
+    /**
+     * KillTask from an operator: the same path as a framework's KILL of a known task (remembered
+     * and resent when its agent comes back), with reason KILLED_BY_OPERATOR. Returns null, or why
+     * the task cannot be killed (it is not known).
+     */
+    String killByOperator(FrameworkId framework, TaskId id) {
+        FrameworkRecord fw = frameworks.get(framework);
+        TaskRecord task = fw == null ? null : fw.tasks.get(id);
+        if (task == null) {
+            return "task " + id + " of framework " + framework + " is not known";
+        }
+        if (task.terminal()) {
+            return null;
+        }
+        task.killRequested = true;
+        task.killReason = StatusReason.REASON_KILLED_BY_OPERATOR;
+        AgentRecord agent = agents.get(task.agent);
+        if (agent != null && agent.connection != null && agent.state != AgentRecord.State.UNREACHABLE) {
+            sendKill(agent, task, StatusReason.REASON_KILLED_BY_OPERATOR);
+            LOG.info("Killing task {} of framework {} on agent {}: asked by an operator", id, framework, task.agent);
+        } else {
+            LOG.info("Operator kill of task {} of framework {} waits for agent {} to come back", id, framework,
+                    task.agent);
+        }
+        return null;
+    }
+
     /** Sends KILL_TASK (with the framework's kill policy, if it gave one) to the task's agent. */
     void sendKill(AgentRecord agent, TaskRecord task, StatusReason reason) {
+        sendKill(agent, task, reason, task.killPolicy);
+    }
+
+    /** Sends KILL_TASK with {@code policy} (null: the task's own) to the task's agent. */
+    void sendKill(AgentRecord agent, TaskRecord task, StatusReason reason, KillPolicy policy) {
         MasterMessage.KillTask.Builder kill = MasterMessage.KillTask.newBuilder()
                 .setFrameworkId(task.framework.toProto())
                 .setTaskId(task.id.toProto())
                 .setReason(reason);
-        if (task.killPolicy != null) {
-            kill.setKillPolicy(task.killPolicy);
+        if (policy != null) {
+            kill.setKillPolicy(policy);
         }
         out.sendToAgent(agent, MasterMessage.newBuilder().setType(MasterMessage.Type.KILL_TASK).setKillTask(kill));
     }

@@ -6,6 +6,7 @@ import io.mezzo.common.id.TaskId;
 import io.mezzo.common.resources.Resources;
 import io.mezzo.common.task.TaskStates;
 import io.mezzo.proto.v1.KillPolicy;
+import io.mezzo.proto.v1.StatusReason;
 import io.mezzo.proto.v1.Task;
 import io.mezzo.proto.v1.TaskInfo;
 import io.mezzo.proto.v1.TaskState;
@@ -33,10 +34,14 @@ final class TaskRecord {
     TaskStatus latestStatus = TaskStatus.getDefaultInstance();
     /** True once the task's resources have been given back (it reached a terminal state). */
     boolean resourcesRecovered;
-    /** The framework asked to kill the task; resent when its agent comes back. */
+    /** The framework, an operator or a drain asked to kill the task; resent when its agent comes back. */
     boolean killRequested;
+    /** Why the latest kill was asked (KILLED_BY_FRAMEWORK, KILLED_BY_OPERATOR, AGENT_DRAINING); the resent kill keeps it. */
+    StatusReason killReason = StatusReason.REASON_KILLED_BY_FRAMEWORK;
     /** The kill policy of that KILL call, when it gave one. */
     KillPolicy killPolicy;
+    /** The drain of its agent sent the kill (to this master's knowledge of the task). Soft. */
+    boolean drainKillSent;
 
     TaskRecord(TaskId id, FrameworkId framework, AgentId agent, TaskInfo info, Resources resources, String role) {
         this.id = id;

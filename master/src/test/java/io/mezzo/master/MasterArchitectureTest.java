@@ -67,7 +67,8 @@ class MasterArchitectureTest {
     private static final DescribedPredicate<JavaClass> REREGISTRATION =
             belongToAnyOf(AgentReregistration.class).as("AgentReregistration");
     private static final DescribedPredicate<JavaClass> MANAGERS =
-            belongToAnyOf(AgentManager.class, FrameworkManager.class, RoleSettingsManager.class).as("managers");
+            belongToAnyOf(AgentManager.class, FrameworkManager.class, RoleSettingsManager.class, DrainManager.class)
+                    .as("managers");
     private static final DescribedPredicate<JavaClass> VIEWS = belongToAnyOf(StateViews.class, StateSnapshots.class)
             .as("StateViews and StateSnapshots");
     private static final DescribedPredicate<JavaClass> TASKS = belongToAnyOf(TaskLifecycle.class).as("TaskLifecycle");

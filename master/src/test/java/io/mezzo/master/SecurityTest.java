@@ -19,14 +19,21 @@ import io.mezzo.common.security.TlsSettings;
 import io.mezzo.master.auth.Acls;
 import io.mezzo.proto.v1.AgentMessage;
 import io.mezzo.proto.v1.Call;
+import io.mezzo.proto.v1.DrainAgentRequest;
+import io.mezzo.proto.v1.DurationInfo;
 import io.mezzo.proto.v1.Event;
 import io.mezzo.proto.v1.FrameworkInfo;
 import io.mezzo.proto.v1.GetFrameworksRequest;
 import io.mezzo.proto.v1.GetHealthRequest;
+import io.mezzo.proto.v1.KillTaskRequest;
 import io.mezzo.proto.v1.MasterMessage;
 import io.mezzo.proto.v1.Offer;
 import io.mezzo.proto.v1.OperatorGrpc;
+import io.mezzo.proto.v1.ReactivateAgentRequest;
+import io.mezzo.proto.v1.StatusReason;
+import io.mezzo.proto.v1.TaskID;
 import io.mezzo.proto.v1.TaskState;
+import io.mezzo.proto.v1.TeardownFrameworkRequest;
 import io.mezzo.proto.v1.UpdateWeightsRequest;
 import io.mezzo.proto.v1.WeightInfo;
 import io.mezzo.testkit.FakeAgent;
@@ -285,5 +292,85 @@ class SecurityTest {
                 .header("Authorization", BasicAuth.header(OPS)).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(ops.statusCode()).isEqualTo(200);
         assertThat(ops.body()).contains("master_info");
+    }
+
+    @Test
+    void operatorDrainKillAndTeardownNeedTheirActionsAndEveryAttemptIsAudited() throws Exception {
+        TestPki pki = TestPki.create(dir);
+        Acls acls = Acls.parse("""
+                {
+                  "permissive": false,
+                  "register_frameworks": [{"principals": {"type": "ANY"}, "roles": {"type": "ANY"}}],
+                  "run_tasks": [{"principals": {"type": "ANY"}, "users": {"type": "ANY"}}],
+                  "register_agents": [{"principals": {"type": "ANY"}, "agents": {"type": "ANY"}}],
+                  "drain_agents": [{"principals": {"values": ["ops"]}, "agents": {"type": "ANY"}}],
+                  "kill_tasks": [{"principals": {"values": ["ops"]}, "framework_principals": {"type": "ANY"}}],
+                  "teardown_frameworks": [{"principals": {"values": ["ops"]}, "framework_principals": {"values": ["alice"]}}]
+                }
+                """, "test");
+        Master m = master(pki, ClientAuth.NONE, acls, true);
+        FakeAgent agent = FakeAgent.register(channel(m, pki, null, BOB), "h1", "cpus:2;mem:256");
+        closeables.add(agent);
+        FakeScheduler alice = FakeScheduler.subscribe(channel(m, pki, null, ALICE), Protos.framework("a").build());
+        closeables.add(alice);
+        Offer offer = alice.next(Event.Type.OFFERS).getOffers().getOffers(0);
+        alice.call(Protos.launch(offer, Protos.task("t1", offer, "cpus:0.1;mem:32").build()));
+        agent.next(MasterMessage.Type.RUN_TASK);
+        String fid = alice.frameworkId.getValue();
+        String aid = agent.agentId.getValue();
+        OperatorGrpc.OperatorBlockingStub asBob = OperatorGrpc.newBlockingStub(channel(m, pki, null, BOB));
+        OperatorGrpc.OperatorBlockingStub asOps = OperatorGrpc.newBlockingStub(channel(m, pki, null, OPS));
+        KillTaskRequest kill = KillTaskRequest.newBuilder().setFrameworkId(alice.frameworkId)
+                .setTaskId(TaskID.newBuilder().setValue("t1")).build();
+        DrainAgentRequest drain = DrainAgentRequest.newBuilder().setAgentId(agent.agentId)
+                .setMaxGracePeriod(DurationInfo.newBuilder().setNanoseconds(1_000_000_000L)).build();
+        TeardownFrameworkRequest teardown = TeardownFrameworkRequest.newBuilder().setFrameworkId(alice.frameworkId).build();
+
+        try (LogLines audit = new LogLines("io.mezzo.audit")) {
+            assertDenied(() -> asBob.killTask(kill), "principal 'bob' may not kill_tasks (framework_principals 'alice')");
+            assertDenied(() -> asBob.drainAgent(drain), "principal 'bob' may not drain_agents (agents '" + aid + "')");
+            assertDenied(() -> asBob.reactivateAgent(ReactivateAgentRequest.newBuilder().setAgentId(agent.agentId)
+                    .build()), "principal 'bob' may not drain_agents (agents '" + aid + "')");
+            assertDenied(() -> asBob.teardownFramework(teardown),
+                    "principal 'bob' may not teardown_frameworks (framework_principals 'alice')");
+            // The audit names what the call acted on; the refusal names the ACL's object.
+            assertThat(audit.containing("principal=bob")).extracting(SecurityTest::withoutPeer).containsExactly(
+                    "principal=bob action=KillTask object=" + fid + "/t1 outcome=denied: principal 'bob' may not"
+                            + " kill_tasks (framework_principals 'alice') per the ACLs",
+                    "principal=bob action=DrainAgent object=" + aid + " outcome=denied: principal 'bob' may not"
+                            + " drain_agents (agents '" + aid + "') per the ACLs",
+                    "principal=bob action=ReactivateAgent object=" + aid + " outcome=denied: principal 'bob' may not"
+                            + " drain_agents (agents '" + aid + "') per the ACLs",
+                    "principal=bob action=TeardownFramework object=" + fid + " outcome=denied: principal 'bob' may not"
+                            + " teardown_frameworks (framework_principals 'alice') per the ACLs");
+            agent.assertNone(MasterMessage.Type.KILL_TASK, alice);
+
+            asOps.killTask(kill);
+            assertThat(agent.next(MasterMessage.Type.KILL_TASK).getKillTask().getReason())
+                    .isEqualTo(StatusReason.REASON_KILLED_BY_OPERATOR);
+            asOps.drainAgent(drain);
+            assertThat(agent.next(MasterMessage.Type.KILL_TASK).getKillTask().getReason())
+                    .isEqualTo(StatusReason.REASON_AGENT_DRAINING);
+            asOps.reactivateAgent(ReactivateAgentRequest.newBuilder().setAgentId(agent.agentId).build());
+            asOps.teardownFramework(teardown);
+            assertThat(alice.next(Event.Type.ERROR).getError().getCode()).isEqualTo(Event.Error.Code.FRAMEWORK_REMOVED);
+            assertThat(audit.containing("principal=ops")).extracting(SecurityTest::withoutPeer).containsExactly(
+                    "principal=ops action=KillTask object=" + fid + "/t1 outcome=ok",
+                    "principal=ops action=DrainAgent object=" + aid + " outcome=ok",
+                    "principal=ops action=ReactivateAgent object=" + aid + " outcome=ok",
+                    "principal=ops action=TeardownFramework object=" + fid + " outcome=ok");
+        }
+    }
+
+    /** An audit line without its caller's address (an ephemeral port). */
+    private static String withoutPeer(String line) {
+        return line.replaceFirst(" peer=127\\.0\\.0\\.1:\\d+", "");
+    }
+
+    private static void assertDenied(org.assertj.core.api.ThrowableAssert.ThrowingCallable call, String message) {
+        assertThatThrownBy(call).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+            assertThat(e.getStatus().getDescription()).contains(message);
+        });
     }
 }

@@ -4,6 +4,7 @@ import io.mezzo.common.loop.FaultHandler;
 import io.mezzo.proto.v1.Event;
 import io.mezzo.proto.v1.ExecutorID;
 import io.mezzo.proto.v1.FrameworkID;
+import io.mezzo.proto.v1.MaintenanceWindow;
 import io.mezzo.proto.v1.MasterInfo;
 import io.mezzo.proto.v1.Offer;
 import io.mezzo.proto.v1.OfferID;
@@ -69,7 +70,7 @@ final class Callbacks {
         this.unusedOffers = unusedOffers;
     }
 
-    /** Delivers an OFFERS, RESCIND, UPDATE, MESSAGE or FAILURE event; other types are ignored. */
+    /** Delivers an OFFERS, RESCIND, UPDATE, MESSAGE, FAILURE or MAINTENANCE event; other types are ignored. */
     void deliver(Event event) {
         switch (event.getType()) {
             case OFFERS -> {
@@ -99,6 +100,11 @@ final class Callbacks {
                 LOG.info("Failure of agent {} executor {} status {}",
                         f.getAgentId().getValue(), executorId == null ? "-" : executorId.getValue(), status);
                 invoke("failure", () -> scheduler.failure(driver, f.getAgentId(), executorId, status));
+            }
+            case MAINTENANCE -> {
+                List<MaintenanceWindow> windows = event.getMaintenance().getWindowsList();
+                LOG.info("Maintenance schedule from the master: {} pending windows", windows.size());
+                invoke("maintenance", () -> scheduler.maintenance(driver, windows));
             }
             default -> throw new IllegalArgumentException(event.getType() + " is not delivered by Callbacks");
         }

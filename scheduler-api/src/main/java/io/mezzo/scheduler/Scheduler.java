@@ -3,6 +3,7 @@ package io.mezzo.scheduler;
 import io.mezzo.proto.v1.AgentID;
 import io.mezzo.proto.v1.ExecutorID;
 import io.mezzo.proto.v1.FrameworkID;
+import io.mezzo.proto.v1.MaintenanceWindow;
 import io.mezzo.proto.v1.MasterInfo;
 import io.mezzo.proto.v1.Offer;
 import io.mezzo.proto.v1.OfferID;
@@ -88,4 +89,13 @@ public interface Scheduler {
      * Outstanding offers are void. Called once per lost subscription.
      */
     default void disconnected(SchedulerDriver driver) {}
+
+    /**
+     * The master's pending maintenance schedule (Event.MAINTENANCE): each window's agents start
+     * draining at its start time (seconds since the epoch), and their tasks are then killed with
+     * reason {@code REASON_AGENT_DRAINING}. Sent when the schedule changes and after subscribing
+     * while windows are pending; an empty list means none is pending any more. A service
+     * scheduler moves its instances off those agents before the window starts.
+     */
+    default void maintenance(SchedulerDriver driver, List<MaintenanceWindow> windows) {}
 }

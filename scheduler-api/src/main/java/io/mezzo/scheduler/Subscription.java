@@ -478,7 +478,7 @@ final class Subscription {
             switch (event.getType()) {
                 case SUBSCRIBED -> onSubscribed(c, event.getSubscribed());
                 case UPDATE -> onUpdate(event);
-                case OFFERS, RESCIND, MESSAGE, FAILURE -> callbacks.deliver(event);
+                case OFFERS, RESCIND, MESSAGE, FAILURE, MAINTENANCE -> callbacks.deliver(event);
                 case ERROR -> onError(SchedulerError.of(event.getError()));
                 case TORN_DOWN -> stopForGood(Level.INFO, "master confirmed the framework's TEARDOWN");
                 case HEARTBEAT -> LOG.debug("Heartbeat from master {}", c.address());

@@ -25,7 +25,16 @@ public enum Action {
     /** An operator sees a framework (and its tasks, offers). Object: the framework's principal. */
     VIEW_FRAMEWORKS("framework_principals"),
     /** An operator sees an agent. Object: the agent's hostname. */
-    VIEW_AGENTS("agents");
+    VIEW_AGENTS("agents"),
+    /**
+     * An operator drains or reactivates an agent, or schedules it for maintenance (DrainAgent,
+     * ReactivateAgent, UpdateMaintenanceSchedule). Object: the agent id.
+     */
+    DRAIN_AGENTS("agents"),
+    /** An operator tears a framework down (TeardownFramework). Object: the framework's principal. */
+    TEARDOWN_FRAMEWORKS("framework_principals"),
+    /** An operator kills a task (KillTask). Object: the principal of the task's framework. */
+    KILL_TASKS("framework_principals");
 
     private final String objectKey;
 
