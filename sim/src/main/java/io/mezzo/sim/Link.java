@@ -176,5 +176,10 @@ final class Link<C, S> {
 
         @Override
         public void disableAutoInboundFlowControl() {}
+
+        // The services take inbound flow control (request(n) as the loop drains); the simulated
+        // network delivers in order without a window, so both are no-ops here.
+        @Override
+        public void disableAutoRequest() {}
     }
 }

@@ -82,6 +82,8 @@ final class SimAgent implements Link.Client<MasterMessage> {
     // Durable: the work directory and the processes.
     private AgentID id;
     private final Map<TaskKey, TaskCheckpoint> checkpoints = new LinkedHashMap<>();
+    /** The frameworks' infos, checkpointed with their first task as the real agent does. */
+    private final Map<String, FrameworkInfo> frameworkInfos = new LinkedHashMap<>();
     private final Map<TaskKey, Container> containers = new LinkedHashMap<>();
 
     // Soft: the process.
@@ -160,8 +162,8 @@ final class SimAgent implements Link.Client<MasterMessage> {
             TaskKey key = e.getKey();
             TaskCheckpoint record = e.getValue();
             Task task = record.getTask();
-            SimTask t = new SimTask(FrameworkInfo.newBuilder().setId(key.framework().toProto()).build(),
-                    task.getTaskInfo(), task.getState());
+            SimTask t = new SimTask(frameworkInfos.getOrDefault(key.framework().value(),
+                    FrameworkInfo.newBuilder().setId(key.framework().toProto()).build()), task.getTaskInfo(), task.getState());
             tasks.put(key, t);
             updates.restore(key, record);
             if (TaskStates.isTerminal(t.state)) {
@@ -348,6 +350,7 @@ final class SimAgent implements Link.Client<MasterMessage> {
         }
         containers.clear();
         checkpoints.clear();
+        frameworkInfos.clear();
         id = null;
         world.after(1000, name + " starts anew after a shutdown", this::start);
     }
@@ -370,6 +373,7 @@ final class SimAgent implements Link.Client<MasterMessage> {
             return;
         }
         cluster.invariants.launching(this, key.task().value());
+        frameworkInfos.putIfAbsent(key.framework().value(), run.getFramework());
         SimTask task = new SimTask(run.getFramework(), info, TaskState.TASK_STAGING);
         tasks.put(key, task);
         checkResources();
