@@ -2,6 +2,7 @@ package io.mezzo.scheduler;
 
 import static io.mezzo.scheduler.Events.status;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.mezzo.proto.v1.Call;
 import io.mezzo.proto.v1.StatusReason;
@@ -111,6 +112,8 @@ class TaskQueueTest {
             TaskQueue queue = queue(master, RetryPolicy.none());
             ScriptedMaster.SchedulerStream stream = subscribe(master);
             CompletableFuture<TaskHistory> x = queue.submit(TaskSpec.shell("x", "sleep 9", "cpus:0.1;mem:32"));
+            // A TEARDOWN needs a subscribed framework: wait until the client has taken SUBSCRIBED in.
+            await().atMost(Timeouts.WAIT).until(() -> queue.frameworkId().isPresent());
             queue.close();
             assertThat(stream.nextCall().getType()).isEqualTo(Call.Type.TEARDOWN);
             assertThat(x).isCompletedExceptionally();
