@@ -504,13 +504,17 @@ final class FrameworkManager implements FrameworkLookup {
         removeFramework(fw, "failover timeout of " + fw.info.getFailoverTimeout() + "s expired");
     }
 
-    /** Removes a framework for good (TEARDOWN, or its failover timeout), once its tombstone is durable. */
+    /** Removes a framework for good (its failover timeout), once its tombstone is durable. */
     void removeFramework(FrameworkRecord fw, String reason) {
-        removeFramework(fw, reason, () -> {});
+        removeFramework(fw, reason, false, () -> {});
     }
 
-    /** As {@link #removeFramework(FrameworkRecord, String)}; {@code done} runs once it applied (or at once if under way). */
-    void removeFramework(FrameworkRecord fw, String reason, Runnable done) {
+    /**
+     * As {@link #removeFramework(FrameworkRecord, String)}; {@code done} runs once it applied (or at
+     * once if under way). {@code byItsScheduler}: the framework's own TEARDOWN, confirmed with
+     * TORN_DOWN on its stream; any other removal (an operator's) is an ERROR FRAMEWORK_REMOVED.
+     */
+    void removeFramework(FrameworkRecord fw, String reason, boolean byItsScheduler, Runnable done) {
         if (fw.removing) {
             done.run();
             return;
@@ -526,25 +530,28 @@ final class FrameworkManager implements FrameworkLookup {
         term.persist(ops, "removal of framework " + id, () -> {
             FrameworkRecord still = frameworks.get(id);
             if (still != null) {
-                applyRemoval(still, reason);
+                applyRemoval(still, reason, byItsScheduler);
             }
             done.run();
         });
     }
 
     /** Applies a durable removal: offers go back, tasks are killed and forgotten. */
-    private void applyRemoval(FrameworkRecord fw, String reason) {
+    private void applyRemoval(FrameworkRecord fw, String reason, boolean byItsScheduler) {
         // A separate loop event from the removal's start: its lines need the id again.
         MDC.put("framework", fw.id.value());
         tasks.dropHeldAnswers(fw);
         offers.rescindOffersOf(fw, false);
         loop.cancel(failoverTag(fw.id));
         if (fw.connection != null) {
-            // Only the framework's own TEARDOWN removes it while connected: confirm it plainly.
-            fw.connection.out.send(Event.newBuilder()
-                    .setType(Event.Type.TORN_DOWN)
-                    .setTornDown(Event.TornDown.newBuilder().setFrameworkId(fw.id.toProto()))
-                    .build());
+            // The framework's own TEARDOWN is confirmed plainly; an operator's removal is an error to it.
+            fw.connection.out.send(byItsScheduler
+                    ? Event.newBuilder()
+                            .setType(Event.Type.TORN_DOWN)
+                            .setTornDown(Event.TornDown.newBuilder().setFrameworkId(fw.id.toProto()))
+                            .build()
+                    : Outbox.errorEvent(Event.Error.Code.FRAMEWORK_REMOVED, Call.Type.UNKNOWN,
+                            "framework " + fw.id + " was removed: " + reason));
             fw.connection.out.complete();
             fw.connection = null;
         }

@@ -253,7 +253,7 @@ final class MasterCore {
             return;
         }
         switch (call.getType()) {
-            case TEARDOWN -> frameworks.removeFramework(fw, "torn down by its scheduler");
+            case TEARDOWN -> frameworks.removeFramework(fw, "torn down by its scheduler", true, () -> { });
             case ACCEPT -> {
                 if (requireBody(fw, call, call.hasAccept())) {
                     accept(fw, call.getAccept());
@@ -555,7 +555,7 @@ final class MasterCore {
             return;
         }
         MDC.put("framework", id.value());
-        frameworks.removeFramework(fw, "torn down by an operator", () -> done.accept(null));
+        frameworks.removeFramework(fw, "torn down by an operator", false, () -> done.accept(null));
     }
 
     /**

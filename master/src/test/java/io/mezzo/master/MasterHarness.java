@@ -48,7 +48,12 @@ final class MasterHarness implements AutoCloseable {
         channel = NettyChannelBuilder.forAddress("127.0.0.1", master.port()).usePlaintext().build();
     }
 
+    /**
+     * The operator API, after the loop has run everything queued so far: views read the state the
+     * loop last published, and a barrier publishes it, so a test reads what it just did.
+     */
     OperatorGrpc.OperatorBlockingStub operator() {
+        settle();
         return OperatorGrpc.newBlockingStub(channel).withDeadlineAfter(Timeouts.WAIT.toMillis(), TimeUnit.MILLISECONDS);
     }
 
