@@ -54,6 +54,11 @@ final class MasterHarness implements AutoCloseable {
      */
     OperatorGrpc.OperatorBlockingStub operator() {
         settle();
+        return operatorAsIs();
+    }
+
+    /** The operator API without settling first (for a loop that is wedged on purpose). */
+    OperatorGrpc.OperatorBlockingStub operatorAsIs() {
         return OperatorGrpc.newBlockingStub(channel).withDeadlineAfter(Timeouts.WAIT.toMillis(), TimeUnit.MILLISECONDS);
     }
 

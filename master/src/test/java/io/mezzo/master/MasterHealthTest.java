@@ -50,12 +50,12 @@ class MasterHealthTest {
             HttpResponse<String> live = get("/health/live");
             assertThat(live.statusCode()).isEqualTo(503);
             assertThat(live.body()).startsWith("not live: the event loop did not answer within");
-            GetHealthResponse health = h.operator().getHealth(GetHealthRequest.getDefaultInstance());
+            GetHealthResponse health = h.operatorAsIs().getHealth(GetHealthRequest.getDefaultInstance());
             assertThat(health.getLive()).isFalse();
             assertThat(health.getHealthy()).isFalse();
             assertThat(health.getReady()).as("readiness is about leadership and ZooKeeper").isTrue();
             // The views never touch the loop: they answer from the last published snapshot.
-            assertThat(h.operator().getState(GetStateRequest.getDefaultInstance()).getMasterInfo().getEpoch())
+            assertThat(h.operatorAsIs().getState(GetStateRequest.getDefaultInstance()).getMasterInfo().getEpoch())
                     .isEqualTo(h.master.info().getEpoch());
             assertThat(get("/state").statusCode()).isEqualTo(200);
         }
