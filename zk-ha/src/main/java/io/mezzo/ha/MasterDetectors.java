@@ -73,6 +73,10 @@ public final class MasterDetectors {
             requireZooKeeperSupport(url, classPresent);
             return ZkMasterDetector.start(url, ZkClients.DEFAULT_SESSION_TIMEOUT, zkTls);
         }
+        if (zkTls != null && zkTls.enabled()) {
+            throw new IllegalArgumentException("--zk_tls is for a zk:// --master; '" + a
+                    + "' is a master's host:port (its TLS is --tls_ca)");
+        }
         int colon = a.lastIndexOf(':');
         if (colon <= 0 || colon == a.length() - 1) {
             throw new IllegalArgumentException("--master '" + a + "' is not host:port");
