@@ -443,6 +443,18 @@ public record AgentConfig(
             return this;
         }
 
+        /**
+         * {@code --master} with {@code --zk_tls}: a {@code zk://} address is followed over TLS with
+         * {@code zkTls} (see {@link MasterDetectors#fromAddress(String, TlsSettings)}).
+         *
+         * @throws IllegalArgumentException if the address is malformed, or TLS is asked for a
+         *     {@code host:port} address
+         */
+        public Builder master(String address, TlsSettings zkTls) {
+            this.masterDetector = MasterDetectors.fromAddress(address, zkTls);
+            return this;
+        }
+
         /** A detector following the leading master (the agent takes ownership). */
         public Builder masterDetector(MasterDetector detector) {
             this.masterDetector = detector;

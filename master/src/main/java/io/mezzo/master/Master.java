@@ -156,11 +156,12 @@ public final class Master implements AutoCloseable {
         setLeaderServices(false);
         if (config.zk() != null) {
             ZkUrl url = ZkUrl.parse(config.zk());
-            zkClient = ZkClients.start(url, config.zkSessionTimeout());
+            zkClient = ZkClients.start(url, config.zkSessionTimeout(), config.zkTls());
             zkForHealth = zkClient;
             election = new ZkLeaderElection(zkClient, masterId);
-            LOG.info("Master {} {} listening on {}:{}; joining the election in {} (ids {}-*, allocator seed {})",
-                    masterId, VERSION, config.ip(), server.getPort(), url, idPrefix, seed);
+            LOG.info("Master {} {} listening on {}:{}; joining the election in {}{} (ids {}-*, allocator seed {})",
+                    masterId, VERSION, config.ip(), server.getPort(), url,
+                    config.zkTls().enabled() ? " over TLS" : "", idPrefix, seed);
         } else {
             election = new StandaloneLeaderElection(config.clock().millis());
             LOG.info("Master {} {} listening on {}:{} standalone (ids {}-*, allocator seed {})", masterId, VERSION,

@@ -60,6 +60,8 @@ import java.util.Objects;
  *     --authenticate_operators})
  * @param authenticateHttp refuse anonymous HTTP requests, /health aside ({@code --authenticate_http})
  * @param acls what principals may do ({@code --acls}); {@link Acls#PERMISSIVE} when no file is given
+ * @param zkTls TLS to ZooKeeper ({@code --zk_tls}: the {@code --tls_cert}, {@code --tls_key} and {@code
+ *     --tls_ca} files; the CA verifies the ZooKeeper servers); {@link TlsSettings#NONE}: plaintext
  */
 public record MasterConfig(
         String ip,
@@ -93,7 +95,8 @@ public record MasterConfig(
         boolean authenticateAgents,
         boolean authenticateOperators,
         boolean authenticateHttp,
-        Acls acls) {
+        Acls acls,
+        TlsSettings zkTls) {
 
     /** Checks every value; throws IllegalArgumentException naming the bad setting. */
     public MasterConfig {
@@ -154,6 +157,18 @@ public record MasterConfig(
         }
         if (acls == null) {
             acls = Acls.PERMISSIVE;
+        }
+        if (zkTls == null) {
+            zkTls = TlsSettings.NONE;
+        }
+        if (zkTls.enabled()) {
+            if (zk == null) {
+                throw new IllegalArgumentException("--zk_tls needs --zk (TLS to the ZooKeeper ensemble)");
+            }
+            if (zkTls.ca() == null) {
+                throw new IllegalArgumentException(
+                        "--zk_tls needs --tls_ca: the CA that signed the ZooKeeper servers' certificates");
+            }
         }
         boolean canAuthenticate = credentials != null
                 || (tls.canServe() && tls.clientAuth() != io.mezzo.common.security.ClientAuth.NONE);
@@ -222,8 +237,15 @@ public record MasterConfig(
         private boolean authenticateOperators;
         private boolean authenticateHttp;
         private Acls acls = Acls.PERMISSIVE;
+        private TlsSettings zkTls = TlsSettings.NONE;
 
         private Builder() {}
+
+        /** TLS to ZooKeeper ({@code --zk_tls}: the {@code --tls_*} files). Default: plaintext. */
+        public Builder zkTls(TlsSettings v) {
+            zkTls = v;
+            return this;
+        }
 
         /** Default: plaintext. */
         public Builder tls(TlsSettings v) {
@@ -424,7 +446,7 @@ public record MasterConfig(
                     outboundQueueCapacity, maxInboundMessageBytes, rateLimits, clock, faultHandler, idPrefix, allocatorSeed, zk, zkSessionTimeout,
                     agentReregisterTimeout, recoveryAgentRemovalLimit, recoveryQuotaFraction, recoveryQuotaTimeout,
                     onLostLeadership, tls, credentials, authenticateFrameworks, authenticateAgents,
-                    authenticateOperators, authenticateHttp, acls);
+                    authenticateOperators, authenticateHttp, acls, zkTls);
         }
     }
 }

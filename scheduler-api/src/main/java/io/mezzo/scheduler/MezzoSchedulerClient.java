@@ -329,6 +329,21 @@ public final class MezzoSchedulerClient implements SchedulerDriver {
         }
 
         /**
+         * As {@link #master(String)}; a {@code zk://} address is followed over TLS to ZooKeeper with
+         * {@code zkTls} ({@code mezzo run --zk_tls}): its CA verifies the ZooKeeper servers, its
+         * certificate, if any, is presented to them. {@link TlsSettings#NONE} is plaintext.
+         *
+         * @throws IllegalArgumentException as {@link #master(String)}, or when TLS is asked for a
+         *     {@code host:port} address
+         */
+        public Builder master(String address, TlsSettings zkTls) {
+            requireNoDetector();
+            this.detector = MasterDetectors.fromAddress(address, zkTls);
+            this.ownsDetector = true;
+            return this;
+        }
+
+        /**
          * Follows the leader that {@code detector} names. The caller owns the detector and closes
          * it after the client. Leader hints are followed as with {@link #master}; {@link
          * StandaloneMasterDetector} names one fixed master.

@@ -1,5 +1,6 @@
 package io.mezzo.ha;
 
+import io.mezzo.common.security.TlsSettings;
 import io.mezzo.ha.zk.ZkClients;
 import io.mezzo.ha.zk.ZkMasterDetector;
 import io.mezzo.ha.zk.ZkUrl;
@@ -40,11 +41,24 @@ public final class MasterDetectors {
      *     on the class path; the message names the Maven dependency to add
      */
     public static MasterDetector fromAddress(String address) {
-        return fromAddress(address, MasterDetectors::onClassPath);
+        return fromAddress(address, TlsSettings.NONE, MasterDetectors::onClassPath);
+    }
+
+    /**
+     * As {@link #fromAddress(String)}; a {@code zk://} address is followed over TLS when {@code
+     * zkTls} configures it ({@code --zk_tls}: the CA verifies the ZooKeeper servers, the certificate,
+     * if any, is presented to them). Ignored for {@code host:port}.
+     */
+    public static MasterDetector fromAddress(String address, TlsSettings zkTls) {
+        return fromAddress(address, zkTls, MasterDetectors::onClassPath);
     }
 
     /** As {@link #fromAddress(String)}, with the test for a class being present injected. */
     static MasterDetector fromAddress(String address, Predicate<String> classPresent) {
+        return fromAddress(address, TlsSettings.NONE, classPresent);
+    }
+
+    private static MasterDetector fromAddress(String address, TlsSettings zkTls, Predicate<String> classPresent) {
         if (address == null || address.isBlank()) {
             throw new IllegalArgumentException("--master is empty: give host:port or zk://host:port/path");
         }
@@ -57,7 +71,11 @@ public final class MasterDetectors {
                 throw new IllegalArgumentException("--master " + e.getMessage());
             }
             requireZooKeeperSupport(url, classPresent);
-            return ZkMasterDetector.start(url, ZkClients.DEFAULT_SESSION_TIMEOUT);
+            return ZkMasterDetector.start(url, ZkClients.DEFAULT_SESSION_TIMEOUT, zkTls);
+        }
+        if (zkTls != null && zkTls.enabled()) {
+            throw new IllegalArgumentException("--zk_tls is for a zk:// --master; '" + a
+                    + "' is a master's host:port (its TLS is --tls_ca)");
         }
         int colon = a.lastIndexOf(':');
         if (colon <= 0 || colon == a.length() - 1) {

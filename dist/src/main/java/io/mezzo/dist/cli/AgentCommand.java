@@ -147,7 +147,7 @@ final class AgentCommand implements Callable<Integer> {
         logging.apply("agent");
         Daemons[] daemon = new Daemons[1];
         AgentConfig.Builder b = AgentConfig.builder()
-                .master(master)
+                .master(master, tls.zkSettings())
                 .ip(ip)
                 .port(port)
                 .workDir(workDir)

@@ -171,6 +171,7 @@ final class MasterCommand implements Callable<Integer> {
                 .allocatorSeed(allocatorSeed)
                 .frameworkHeartbeatInterval(heartbeatInterval)
                 .tls(tls.settings())
+                .zkTls(tls.zkSettings())
                 .credentials(credentials == null ? null : io.mezzo.common.security.CredentialsFile.load(credentials))
                 .authenticateFrameworks(authenticateFrameworks)
                 .authenticateAgents(authenticateAgents)

@@ -174,7 +174,7 @@ final class RunCommand implements Callable<Integer> {
         RunFramework scheduler = new RunFramework(taskId, taskName, res.build(), cmd.build(), System.out, "mezzo run",
                 master, new RunFramework.Bounds(masterTimeout, offerTimeout, unreachableTimeout, timeout, attempts),
                 SystemClock.INSTANCE, LoggingFaultHandler.INSTANCE);
-        MezzoSchedulerClient client = MezzoSchedulerClient.builder(framework, scheduler).master(master)
+        MezzoSchedulerClient client = MezzoSchedulerClient.builder(framework, scheduler).master(master, tls.zkSettings())
                 .tls(tls.settings()).credential(tls.credential())
                 .declineUnusedOffers(false) // RunFramework answers offers on its own loop, after the callback
                 .build();

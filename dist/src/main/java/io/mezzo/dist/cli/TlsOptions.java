@@ -8,8 +8,8 @@ import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
 /**
- * {@code --tls_cert}, {@code --tls_key}, {@code --tls_ca}, {@code --tls_client_auth} and {@code
- * --credential}: the same names on every daemon and client (each also from {@code MEZZO_TLS_CERT}
+ * {@code --tls_cert}, {@code --tls_key}, {@code --tls_ca}, {@code --tls_client_auth}, {@code
+ * --credential} and {@code --zk_tls}: the same names on every daemon and client (each also from {@code MEZZO_TLS_CERT}
  * and so on). See docs/security.md.
  */
 final class TlsOptions {
@@ -38,6 +38,25 @@ final class TlsOptions {
             description = "File holding this client's principal and secret ('principal secret' on one line, or"
                     + " Mesos JSON) sent to the master over TLS. Default: none.")
     Path credential;
+
+    @Option(names = "--zk_tls", negatable = true, defaultValue = "false", fallbackValue = "true",
+            description = "Reach ZooKeeper (a zk:// --zk or --master) over TLS with the same files: --tls_ca verifies"
+                    + " the ZooKeeper servers' certificates, --tls_cert/--tls_key are presented to servers that"
+                    + " ask for client certificates. The servers need a secureClientPort (docs/security.md)."
+                    + " Default: ${DEFAULT-VALUE}.")
+    boolean zkTls;
+
+    /** TLS to ZooKeeper: the --tls_* files when --zk_tls, else plaintext. */
+    TlsSettings zkSettings() {
+        if (!zkTls) {
+            return TlsSettings.NONE;
+        }
+        if (ca == null) {
+            throw new IllegalArgumentException(
+                    "--zk_tls needs --tls_ca: the CA that signed the ZooKeeper servers' certificates");
+        }
+        return new TlsSettings(cert, key, ca, ClientAuth.NONE);
+    }
 
     /** The settings; throws IllegalArgumentException naming the bad flag. */
     TlsSettings settings() {

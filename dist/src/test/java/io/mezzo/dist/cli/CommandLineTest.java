@@ -3,11 +3,16 @@ package io.mezzo.dist.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.mezzo.common.security.TlsSettings;
+import io.mezzo.ha.MasterDetectors;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import picocli.CommandLine;
@@ -57,6 +62,37 @@ class CommandLineTest {
         assertThat(parse(new MasterCommand(), Map.of()).allocatorSeed).isNull();
         assertThat(parse(new MasterCommand(), Map.of(), "--allocator_seed", "-42").allocatorSeed).isEqualTo(-42L);
         assertThat(parse(new MasterCommand(), Map.of("MEZZO_ALLOCATOR_SEED", "7")).allocatorSeed).isEqualTo(7L);
+    }
+
+    @Test
+    void zkTlsIsOffByDefaultAndUsesTheTlsFilesWhenOn(@TempDir Path dir)
+            throws Exception {
+        Path ca = Files.writeString(dir.resolve("ca.pem"), "ca");
+        for (Object command : new Object[] {new MasterCommand(), new AgentCommand(), new RunCommand()}) {
+            String[] args = command instanceof RunCommand ? new String[] {"--", "true"}
+                    : command instanceof AgentCommand ? new String[] {"--master", "m:5050", "--work_dir", "/w"}
+                    : new String[0];
+            TlsOptions off = tlsOf(parse(command, Map.of(), args));
+            assertThat(off.zkSettings()).isEqualTo(TlsSettings.NONE);
+        }
+        TlsOptions on = parse(new MasterCommand(), Map.of("MEZZO_ZK_TLS", "true", "MEZZO_TLS_CA", ca.toString())).tls;
+        assertThat(on.zkSettings().ca()).isEqualTo(ca);
+        TlsOptions noCa = parse(new AgentCommand(), Map.of(), "--zk_tls", "--master", "zk://m:2181/mezzo", "--work_dir", "/w").tls;
+        assertThatThrownBy(noCa::zkSettings).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("--zk_tls needs --tls_ca");
+        assertThatThrownBy(() -> MasterDetectors.fromAddress("10.0.0.1:5050", on.zkSettings()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("--zk_tls is for a zk:// --master");
+    }
+
+    private static TlsOptions tlsOf(Object command) {
+        if (command instanceof MasterCommand m) {
+            return m.tls;
+        }
+        if (command instanceof AgentCommand a) {
+            return a.tls;
+        }
+        return ((RunCommand) command).tls;
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.mezzo.ha.zk;
 
+import io.mezzo.common.security.TlsSettings;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -9,6 +10,7 @@ import org.apache.curator.framework.api.ACLProvider;
 import org.apache.curator.framework.state.SessionConnectionStateErrorPolicy;
 import org.apache.curator.retry.ExponentialBackoffRetry;
 import org.apache.zookeeper.ZooDefs;
+import org.apache.zookeeper.client.ZKClientConfig;
 import org.apache.zookeeper.data.ACL;
 
 /**
@@ -32,8 +34,19 @@ public final class ZkClients {
 
     private ZkClients() {}
 
-    /** A started client rooted at the URL's path. */
+    /** A started plaintext client rooted at the URL's path. */
     public static CuratorFramework start(ZkUrl url, Duration sessionTimeout) {
+        return start(url, sessionTimeout, TlsSettings.NONE);
+    }
+
+    /**
+     * A started client rooted at the URL's path, over TLS when {@code tls} configures it ({@code
+     * --zk_tls}: see {@link ZkTls}), plaintext for null or {@link TlsSettings#NONE}.
+     *
+     * @throws IllegalArgumentException naming the flag when the TLS settings cannot make a client
+     */
+    public static CuratorFramework start(ZkUrl url, Duration sessionTimeout, TlsSettings tls) {
+        ZKClientConfig tlsConfig = ZkTls.clientConfig(tls);
         CuratorFrameworkFactory.Builder b = CuratorFrameworkFactory.builder()
                 .connectString(url.connectString())
                 .namespace(url.namespace())
@@ -45,6 +58,10 @@ public final class ZkClients {
                 .ensembleTracker(false);
         if (url.credentials() != null) {
             b.authorization("digest", url.credentialBytes()).aclProvider(new CreatorAllWorldRead());
+        }
+        if (tlsConfig != null) {
+            // Curator's default factory hands a client config to ZooKeeperAdmin, per client.
+            b.zkClientConfig(tlsConfig);
         }
         CuratorFramework client = b.build();
         client.start();

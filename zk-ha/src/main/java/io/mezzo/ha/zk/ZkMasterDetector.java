@@ -1,5 +1,6 @@
 package io.mezzo.ha.zk;
 
+import io.mezzo.common.security.TlsSettings;
 import io.mezzo.ha.MasterDetector;
 import io.mezzo.proto.v1.MasterInfo;
 import java.time.Duration;
@@ -79,7 +80,16 @@ public final class ZkMasterDetector implements MasterDetector {
 
     /** A detector on its own client for {@code url}; closing it closes the client. */
     public static ZkMasterDetector start(ZkUrl url, Duration sessionTimeout) {
-        return new ZkMasterDetector(ZkClients.start(url, sessionTimeout), true, url.toString());
+        return start(url, sessionTimeout, TlsSettings.NONE);
+    }
+
+    /**
+     * A detector on its own client for {@code url}, reaching ZooKeeper over TLS when {@code zkTls}
+     * configures it ({@link ZkClients#start(ZkUrl, Duration, TlsSettings)}); closing it closes the
+     * client.
+     */
+    public static ZkMasterDetector start(ZkUrl url, Duration sessionTimeout, TlsSettings zkTls) {
+        return new ZkMasterDetector(ZkClients.start(url, sessionTimeout, zkTls), true, url.toString());
     }
 
     /** A detector on a shared client (not closed with the detector). */
