@@ -36,6 +36,14 @@ public final class ConsoleLogConfigurator extends ContextAwareBase implements Co
                 || loader.getResource("logback.xml") != null) {
             return ExecutionStatus.NEUTRAL;
         }
+        install(context);
+        return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
+    }
+
+    /** The client console configuration, on {@code context}. */
+    static void install(LoggerContext context) {
+        // The pattern's %mezzoEx (ZooKeeper's exceptions on one line) must be known before it is parsed.
+        LoggingOptions.registerConverter(context);
         PatternLayoutEncoder encoder = new PatternLayoutEncoder();
         encoder.setContext(context);
         encoder.setPattern(LoggingOptions.PATTERN);
@@ -52,6 +60,5 @@ public final class ConsoleLogConfigurator extends ContextAwareBase implements Co
         Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
         root.setLevel(Level.toLevel(System.getProperty("mezzo.log.level"), Level.INFO));
         root.addAppender(console);
-        return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
     }
 }
