@@ -17,6 +17,7 @@ import io.mezzo.proto.v1.OfferID;
 import io.mezzo.proto.v1.Resource;
 import io.mezzo.proto.v1.TaskID;
 import io.mezzo.proto.v1.TaskInfo;
+import io.mezzo.proto.v1.StatusReason;
 import io.mezzo.proto.v1.TaskState;
 import io.mezzo.proto.v1.TaskStatus;
 import io.mezzo.scheduler.Scheduler;
@@ -369,7 +370,17 @@ public final class RunFramework implements Scheduler, AutoCloseable {
                     loop.schedule(UNREACHABLE_TIMER, bounds.unreachable(), this::onUnreachableTooLong);
                 }
             }
-            case TASK_FINISHED, TASK_FAILED, TASK_KILLED, TASK_ERROR -> finish(new Outcome(exitCode(status), null, status));
+            case TASK_FINISHED, TASK_FAILED, TASK_KILLED, TASK_ERROR -> {
+                if (state == TaskState.TASK_FAILED && status.getReason() == StatusReason.REASON_RECONCILIATION
+                        && !status.hasExitCode()) {
+                    // A new master learnt the end from the agent's report before the update itself,
+                    // which carries the exit code and follows once the agent's older updates are
+                    // acknowledged: wait for it rather than guess the code.
+                    say("task " + id + " failed; waiting for its agent's update with the exit code");
+                    return;
+                }
+                finish(new Outcome(exitCode(status), null, status));
+            }
             case TASK_UNKNOWN, TASK_DROPPED, TASK_GONE, TASK_LOST -> onGone(status);
             default -> {
                 // UNRECOGNIZED or unset: nothing to act on.

@@ -152,6 +152,26 @@ class RunFrameworkTest {
         assertThat(outcome().exitCode()).isEqualTo(4);
     }
 
+    /**
+     * Found by the leader soak: after a failover the new master knew from the agent's report that
+     * the task had failed and answered the reconciliation TASK_FAILED, without the exit code, which
+     * only the agent's own update carries. The run waits for that update and exits with its code.
+     */
+    @Test
+    void aFailureLearntByReconciliationWaitsForTheAgentsExitCode() throws Exception {
+        ScriptedMaster master = master();
+        start(master, BOUNDS);
+        subscribeAndLaunch(master, "run-1");
+        sendFromAgent(status("run-1", "agent-1", TaskState.TASK_RUNNING));
+
+        stream.send(update(status("run-1", "agent-1", TaskState.TASK_FAILED)
+                .setReason(StatusReason.REASON_RECONCILIATION).setMessage("explicit reconciliation").build()));
+        awaitPrinted("mezzo run: task run-1 failed; waiting for its agent's update with the exit code");
+        sendFromAgent(status("run-1", "agent-1", TaskState.TASK_FAILED).setExitCode(6));
+
+        assertThat(outcome().exitCode()).isEqualTo(6);
+    }
+
     @Test
     void aTaskLostAfterItStartedEndsWithTheLostCodeAndIsNotLaunchedAgain() throws Exception {
         ScriptedMaster master = master();

@@ -59,6 +59,7 @@ class BatchRunnerTest {
                     .hostname("agent-" + i).workDir(work.resolve("agent-" + i)).resources("cpus:1;mem:512;disk:512")
                     .statusUpdateRetry(Duration.ofMillis(500), Duration.ofSeconds(2))
                     .registrationBackoff(Duration.ofMillis(100), Duration.ofSeconds(1))
+                    .allowRootTasks(true) // the tests may run as root; the tasks then do too
                     .faultHandler(faults).build());
             agents.add(a);
             a.start();
