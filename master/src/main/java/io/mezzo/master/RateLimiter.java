@@ -3,13 +3,12 @@ package io.mezzo.master;
 import io.mezzo.common.clock.Clock;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Function;
 
 /**
  * Applies {@link RateLimits} to scheduler calls at the gRPC edge: a token bucket per listed
  * principal and one shared by the others, refilled from the injected clock. Which principal a call
- * is from: the principal the caller authenticated as (io.mezzo.master.auth), or else a pluggable
- * function of the caller's address ({@link #keyedBy}), by default the address's host.
+ * is from: the principal the caller authenticated as (io.mezzo.master.auth), or else the host of
+ * the caller's address.
  *
  * <p>Thread-safe: gRPC threads call {@link #acquire}; buckets exist only for configured limits, so
  * their number is bounded by the configuration, whatever the callers. Owner: {@link MasterCore},
@@ -22,32 +21,22 @@ final class RateLimiter {
     private final RateLimits limits;
     private final Clock clock;
     private final Map<String, Bucket> buckets = new ConcurrentHashMap<>();
-    private volatile Function<String, String> key = RateLimiter::host;
 
     RateLimiter(RateLimits limits, Clock clock) {
         this.limits = limits;
         this.clock = clock;
     }
 
-    /** Uses {@code key} (caller address to principal) from now on: the hook for authenticated principals. */
-    void keyedBy(Function<String, String> key) {
-        this.key = key;
-    }
-
-    /** Null when the caller at {@code peer} may make one more call now, else the refusal's message. */
-    String acquire(String peer) {
-        return acquire(peer, null);
-    }
-
     /**
-     * As {@link #acquire(String)} for a caller that authenticated as {@code authenticated} (null when
-     * anonymous): an authenticated principal is the key; an anonymous caller is keyed by its address.
+     * Null when the caller at {@code peer}, authenticated as {@code authenticated} (null when
+     * anonymous), may make one more call now, else the refusal's message. An authenticated principal
+     * is the key; an anonymous caller is keyed by its address's host.
      */
     String acquire(String peer, String authenticated) {
         if (limits.none()) {
             return null;
         }
-        String principal = authenticated != null ? authenticated : key.apply(peer);
+        String principal = authenticated != null ? authenticated : host(peer);
         RateLimits.Limit limit;
         String bucket;
         if (limits.limits().containsKey(principal)) {
@@ -69,7 +58,7 @@ final class RateLimiter {
                 + limit.qps() + " calls/s, bursts of " + limit.capacity() + "); slow down and reconnect";
     }
 
-    /** The host of "host:port" (the key until principals exist). */
+    /** The host of "host:port" (the key of an anonymous caller). */
     static String host(String peer) {
         int colon = peer.lastIndexOf(':');
         return colon > 0 ? peer.substring(0, colon) : peer;
