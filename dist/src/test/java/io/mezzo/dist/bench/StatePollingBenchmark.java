@@ -80,7 +80,7 @@ public final class StatePollingBenchmark {
                 FakeAgent agent = agents.get(offer.getAgentId().getValue());
                 String id = "t" + task[0]++;
                 long start = System.nanoTime();
-                scheduler.send(Protos.launch(offer, Protos.task(id, offer, "cpus:0.01;mem:1").build())
+                scheduler.send(Protos.launch(offer, Protos.task(id, offer, "cpus:0.01;mem:32").build())
                         .setFrameworkId(scheduler.frameworkId).build());
                 MasterMessage run = agent.next(MasterMessage.Type.RUN_TASK);
                 lat[i] = System.nanoTime() - start;
