@@ -412,6 +412,45 @@ class MasterHaTest {
         assertThat(b.isLeading()).isTrue();
     }
 
+    /**
+     * An operator event subscriber of a leader that steps down is told LEADER_CHANGED, then its
+     * stream ends UNAVAILABLE, so that a tool like {@code mezzo events -f} finds the new leader.
+     */
+    @Test
+    void operatorEventSubscribersOfALeaderThatStepsDownGetLeaderChangedThenUnavailable() throws Exception {
+        Master a = master("a");
+        a.elected().get(30, TimeUnit.SECONDS);
+        Master b = master("b");
+        java.util.concurrent.BlockingQueue<io.mezzo.proto.v1.OperatorEvent> events =
+                new java.util.concurrent.LinkedBlockingQueue<>();
+        java.util.concurrent.CompletableFuture<Throwable> end = new java.util.concurrent.CompletableFuture<>();
+        OperatorGrpc.newStub(channel(a)).subscribe(io.mezzo.proto.v1.SubscribeRequest.getDefaultInstance(),
+                new io.grpc.stub.StreamObserver<>() {
+                    @Override
+                    public void onNext(io.mezzo.proto.v1.OperatorEvent e) {
+                        events.add(e);
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        end.complete(t);
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                        end.complete(null);
+                    }
+                });
+        assertThat(events.poll(10, TimeUnit.SECONDS).getType()).isEqualTo(io.mezzo.proto.v1.OperatorEvent.Type.SUBSCRIBED);
+
+        a.faults().expireZkSession();
+        assertThat(b.elected().get(30, TimeUnit.SECONDS).getEpoch()).isEqualTo(2);
+        Throwable t = end.get(30, TimeUnit.SECONDS);
+        assertThat(io.grpc.Status.fromThrowable(t).getCode()).isEqualTo(io.grpc.Status.Code.UNAVAILABLE);
+        assertThat(events).extracting(io.mezzo.proto.v1.OperatorEvent::getType)
+                .contains(io.mezzo.proto.v1.OperatorEvent.Type.LEADER_CHANGED);
+    }
+
     private static Call.Builder reconcile(String task, FakeAgent on) {
         Call.Reconcile.Task.Builder t = Call.Reconcile.Task.newBuilder()
                 .setTaskId(io.mezzo.proto.v1.TaskID.newBuilder().setValue(task));
