@@ -392,10 +392,12 @@ class MasterHaTest {
         FakeAgent agent = agent(a, "host-1");
         OperatorGrpc.newBlockingStub(channel(a)).withDeadlineAfter(10, TimeUnit.SECONDS)
                 .markAgentGone(MarkAgentGoneRequest.newBuilder().setAgentId(agent.agentId).build());
-        assertThat(agent.next(MasterMessage.Type.SHUTDOWN).getShutdown().getMessage()).contains("removed");
+        assertThat(agent.next(MasterMessage.Type.SHUTDOWN).getShutdown().getMessage()).contains("marked gone");
         assertThat(registryAgent(agent.agentId.getValue()).getState()).isEqualTo(RegistryAgent.State.GONE);
         FakeAgent back = reregister(a, agent, List.of());
-        back.next(MasterMessage.Type.SHUTDOWN);
+        // Every restart of that agent gets this answer: it says how to run the host again (issue 11).
+        assertThat(back.next(MasterMessage.Type.SHUTDOWN).getShutdown().getMessage())
+                .contains("marked gone").contains("--recover=cleanup");
     }
 
     @Test

@@ -22,8 +22,10 @@ import picocli.CommandLine.Option;
         description = "Run an agent: it advertises this host's resources to the master and runs tasks.")
 final class AgentCommand implements Callable<Integer> {
 
-    @Option(names = "--master", paramLabel = "HOST:PORT", required = true,
-            description = "The master to register with, as host:port.")
+    @Option(names = "--master", paramLabel = "HOST:PORT|zk://...", required = true,
+            description = "The master to register with: host:port of one master, or"
+                    + " zk://[user:password@]host1:2181,host2:2181/mezzo to follow the elected leader (use this"
+                    + " with several masters).")
     String master;
 
     @Option(names = "--ip", paramLabel = "IP", defaultValue = "127.0.0.1",
