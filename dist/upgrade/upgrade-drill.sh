@@ -77,7 +77,9 @@ done
 for i in 1 2; do alloc_port; port[agent$i]=$REPLY; alloc_port; http[agent$i]=$REPLY; done
 zk_url="zk://127.0.0.1:${zkc[1]},127.0.0.1:${zkc[2]},127.0.0.1:${zkc[3]}/mezzo"
 
-run_pid=
+run_pid=''
+long_pid=''
+long_pgid=''
 stop_all() {
   local d
   [[ -n "$run_pid" ]] && kill -TERM "$run_pid" 2>/dev/null
@@ -88,7 +90,8 @@ stop_all() {
   for d in agent1 agent2 master1 master2 master3 zk1 zk2 zk3; do
     [[ -n "${pid[$d]:-}" ]] && kill -KILL "${pid[$d]}" 2>/dev/null
   done
-  pkill -KILL -f "sleep 86399" 2>/dev/null # the long task, left by design by the agents
+  # The long task, left running by design by the agents: its launcher's process group.
+  if [[ -n "$long_pgid" ]]; then kill -KILL -- "-$long_pgid" 2>/dev/null; fi
 }
 trap 'stop_all; exit 130' INT TERM
 
@@ -163,7 +166,7 @@ long_task_state() {
     | jq -r '[.tasks[] | select(.name == "upgrade-long")][0].state // empty' 2>/dev/null
 }
 long_running() { [[ "$(long_task_state)" == TASK_RUNNING ]]; }
-task_pid() { pgrep -f "sleep 86399" | head -1; }
+task_pid() { pgrep -f '^sleep 86399$' | head -1; } # the task itself, not its launcher or mezzo run
 
 short_run() { # label: a short task through the leader, with the new CLI
   local out=$run_dir/run-$1.out rc
@@ -202,8 +205,8 @@ check() { # label: the task survived and the cluster works
 }
 
 # ---------------------------------------------------------------------------------------- start
-note "Old tree: $old ($("$old/bin/mezzo" --version 2>/dev/null))"
-note "New tree: $new ($("$new/bin/mezzo" --version 2>/dev/null))"
+note "Old tree: $old ($("$old/bin/mezzo" --version 2>/dev/null | grep '^mezzo '))"
+note "New tree: $new ($("$new/bin/mezzo" --version 2>/dev/null | grep '^mezzo '))"
 note "Run directory: $run_dir; ZooKeeper $zk_url"
 for i in 1 2 3; do
   mkdir -p "$run_dir/zk$i/data"
@@ -227,6 +230,7 @@ versions
 run_pid=$!
 wait_for 90 "the long task runs" long_running || { stop_all; exit 1; }
 long_pid=$(task_pid)
+long_pgid=$(ps -o pgid= -p "$long_pid" | tr -d ' ')
 note "Long task upgrade-long: TASK_RUNNING, process $long_pid (old mezzo run $run_pid stays its framework)"
 short_run before
 # Back up the registry before touching the masters (docs/operations.md), with the new CLI.
@@ -247,7 +251,7 @@ for m in "${order[@]}"; do
   note "Upgrading $m ($was): SIGTERM, start the new version"
   stop "$m"
   start "$m" "$new"
-  wait_for 60 "$m answers /health" master_up
+  wait_for 60 "$m answers /health" master_up "$m"
   check "$m"
   note "  leader now: $(leader) (epoch $(health "$(leader)" | jq -r '.master_info.epoch // "?"' 2>/dev/null))"
 done
