@@ -150,7 +150,7 @@ final class RegistryCommand implements Runnable {
                 }
                 int existing = RegistryBackup.existingNodes(client);
                 if (existing > 0 && !force) {
-                    err.println("mezzo registry restore: refused: the registry under " + zk + " holds " + existing
+                    err.println("mezzo registry restore: refused: the registry under " + ZkUrl.parse(zk) + " holds " + existing
                             + " nodes; restore into an empty path, or add --force to delete them first");
                     return 1;
                 }
