@@ -22,6 +22,13 @@ import picocli.CommandLine.Option;
         description = "Run an agent: it advertises this host's resources to the master and runs tasks.")
 final class AgentCommand implements Callable<Integer> {
 
+    /**
+     * Exit code when the master told this agent to shut down (it was marked gone): 78 (EX_CONFIG),
+     * so that a supervisor can tell it from a crash. The shipped systemd unit does not restart on
+     * it ({@code RestartPreventExitStatus=78}); the host runs again after {@code --recover=cleanup}.
+     */
+    static final int EXIT_GONE = 78;
+
     @Option(names = "--master", paramLabel = "HOST:PORT|zk://...", required = true,
             description = "The master to register with: host:port of one master, or"
                     + " zk://[user:password@]host1:2181,host2:2181/mezzo to follow the elected leader (use this"
@@ -171,7 +178,7 @@ final class AgentCommand implements Callable<Integer> {
                 .killTasksOnStop(killTasksOnStop)
                 .tls(tls.settings())
                 .credential(tls.credential())
-                .onShutdown(() -> daemon[0].stop(0));
+                .onShutdown(() -> daemon[0].stop(EXIT_GONE));
         if (httpPort != null) {
             b.httpPort(httpPort);
         }
