@@ -80,5 +80,16 @@ class HelpTest {
         Process p = new ProcessBuilder(bash.toString(), "-n", file.toString()).redirectErrorStream(true).start();
         assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).as(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isZero();
+
+        // What bash offers after `mezzo agent dr<TAB>` and `mezzo agent drain --ma<TAB>`.
+        String session = ". " + file + "\n"
+                + "COMP_WORDS=(mezzo agent dr); COMP_CWORD=2; COMP_LINE='mezzo agent dr'; COMP_POINT=14\n"
+                + "_complete_mezzo 2>/dev/null; echo \"1:${COMPREPLY[*]}\"\n"
+                + "COMP_WORDS=(mezzo agent drain --ma); COMP_CWORD=3; COMP_LINE='mezzo agent drain --ma'; COMP_POINT=22\n"
+                + "_complete_mezzo 2>/dev/null; echo \"2:${COMPREPLY[*]}\"\n";
+        Process complete = new ProcessBuilder(bash.toString(), "-c", session).redirectErrorStream(true).start();
+        assertThat(complete.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        String offered = new String(complete.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(offered).contains("1:drain\n", "2:--mark-gone --master --max-grace-period\n");
     }
 }
