@@ -212,6 +212,11 @@ final class LeaderConnection implements AutoCloseable {
                     }
                     lastError = target.get() + " does not lead";
                 } catch (StatusRuntimeException e) {
+                    if (e.getStatus().getCode() == Status.Code.UNAUTHENTICATED
+                            || e.getStatus().getCode() == Status.Code.PERMISSION_DENIED) {
+                        // Waiting does not fix credentials: say so now.
+                        throw ExitCodes.of(e);
+                    }
                     lastError = target.get() + ": " + e.getStatus().getCode() + " " + e.getStatus().getDescription();
                     String hint = hint(e);
                     if (hint != null && detector == null) {
