@@ -65,7 +65,8 @@ public final class MezzoCommand implements Runnable {
     }
 
     private static void addExitCodes(CommandLine cli) {
-        if (cli.getCommand() instanceof OperatorCommand) {
+        if (cli.getCommand() instanceof OperatorCommand || cli.getCommand() instanceof EventsCommand
+                || cli.getCommand() instanceof TaskCommand.Log) {
             cli.getCommandSpec().usageMessage().footer(ExitCodes.FOOTER);
         }
         cli.getSubcommands().values().forEach(MezzoCommand::addExitCodes);

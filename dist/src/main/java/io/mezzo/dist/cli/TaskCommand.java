@@ -42,8 +42,8 @@ final class TaskCommand implements Runnable {
      */
     @Command(name = "log", mixinStandardHelpOptions = true,
             description = {"Prints a task's output (its sandbox's stdout, or stderr), found through the master; with -f"
-                    + " follows it like tail -f until the task ends.",
-                    "Exit codes: 0 printed; 1 the task, its agent or its sandbox cannot be found or read; 2 bad usage."})
+                    + " follows it like tail -f until the task ends. Exit 1 also when its agent or its sandbox cannot"
+                    + " be found or read."})
     static final class Log implements Callable<Integer> {
 
         /** Bytes asked of the agent per read. */
