@@ -56,8 +56,8 @@ final class ShortIds {
      * The one id among {@code ids} that {@code typed} names: equal to it, or else the only one it
      * starts.
      *
-     * @throws IllegalArgumentException naming the candidates when none or several match (the
-     *     message completes "no ... " / "several ...")
+     * @throws CliFailure ({@link ExitCodes#REFUSED}) when none matches, or several do (naming
+     *     some of them)
      */
     static <T> T resolve(String typed, Collection<T> objects, java.util.function.Function<T, String> id, String noun) {
         List<T> prefixed = new ArrayList<>();
