@@ -161,6 +161,16 @@ public final class ServicesDaemon implements AutoCloseable {
         return d == null ? Optional.empty() : d.leader();
     }
 
+    /** This daemon's id in the election. */
+    String id() {
+        return id;
+    }
+
+    /** The leading daemon's API URL, once known (this daemon's own when it leads). */
+    public Optional<String> leaderUrl() {
+        return leader().map(l -> "http://" + l.getHostname() + ":" + l.getHttpPort());
+    }
+
     /** Whether this daemon leads. */
     public boolean isLeading() {
         return manager != null;

@@ -86,8 +86,7 @@ final class ServicesHttpApi implements AutoCloseable {
             ServiceManager m = daemon.manager();
             if (m == null) {
                 Optional<MasterInfo> leader = daemon.leader();
-                if (leader.isPresent() && leader.get().getHttpPort() != daemon.httpPort()
-                        || leader.isPresent() && !leader.get().getHostname().equals(ex.getLocalAddress().getHostString())) {
+                if (leader.isPresent() && !leader.get().getId().equals(daemon.id())) {
                     MasterInfo l = leader.get();
                     String query = ex.getRequestURI().getRawQuery();
                     ex.getResponseHeaders().set("Location", "http://" + l.getHostname() + ":" + l.getHttpPort() + path
