@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
         versionProvider = VersionProvider.class,
         description = "Mezzo: a two-level cluster resource manager (masters, agents, frameworks).",
         subcommands = {MasterCommand.class, AgentCommand.class, DevCommand.class, RunCommand.class, TlsCommand.class, EventsCommand.class,
-                TaskCommand.class},
+                TaskCommand.class, ServicesCommand.class, ServiceCommand.class},
         footer = {"", "Every flag can also be set with an environment variable MEZZO_<FLAG>,"
                 + " e.g. MEZZO_WORK_DIR=/var/lib/mezzo for --work_dir. A flag on the command line wins."})
 public final class MezzoCommand implements Runnable {
