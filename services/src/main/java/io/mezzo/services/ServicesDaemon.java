@@ -137,7 +137,11 @@ public final class ServicesDaemon implements AutoCloseable {
         if (c == null && l == null) {
             return;
         }
-        LOG.warn("Services daemon {} stops leading: {}", id, reason);
+        if (closed) {
+            LOG.info("Services daemon {} stops leading: {}", id, reason);
+        } else {
+            LOG.warn("Services daemon {} stops leading: {}", id, reason);
+        }
         // Close, never tear down: the tasks stay with the master for the failover timeout.
         if (c != null) {
             c.close();
