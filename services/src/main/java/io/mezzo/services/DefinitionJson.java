@@ -201,8 +201,8 @@ public final class DefinitionJson {
     /** Thousandths of a MB as people write it: "64MB", "1.5GB". */
     static String megabytes(long milli) {
         BigDecimal mb = BigDecimal.valueOf(milli, 3).stripTrailingZeros();
-        if (milli > 0 && milli % (1024L * 1000 * 256) == 0) {
-            return BigDecimal.valueOf(milli).divide(BigDecimal.valueOf(1024L * 1000)).stripTrailingZeros().toPlainString() + "GB";
+        if (milli >= 1024_000 && milli % 256_000 == 0) {
+            return BigDecimal.valueOf(milli).divide(BigDecimal.valueOf(1024_000)).stripTrailingZeros().toPlainString() + "GB";
         }
         return mb.toPlainString() + "MB";
     }

@@ -297,7 +297,9 @@ public final class ServiceManager {
             LOG.info("Instance {} ended {} ({}){}", i.id, state, status.getMessage(), expected ? "" : ": unexpected");
             List<RegistryOp> ops = new ArrayList<>();
             ops.add(RegistryOp.delete(INSTANCES, i.id));
-            if (!expected && s != null && s.status != ServiceState.Status.DELETING) {
+            // A launch the master never received (TASK_DROPPED: a void offer, a lost connection) is no
+            // failure of the service: the instance is simply placed again.
+            if (!expected && state != TaskState.TASK_DROPPED && s != null && s.status != ServiceState.Status.DELETING) {
                 failed(s, i, state + (status.getMessage().isEmpty() ? "" : ": " + status.getMessage()), ops, now);
             }
             persist(ops, () -> {});
@@ -531,6 +533,7 @@ public final class ServiceManager {
             throw ApiException.conflict("service " + id + " has no earlier version to roll back to");
         }
         List<RegistryOp> ops = new ArrayList<>();
+        keepCount(s, previous);
         Deployment back = startDeployment(s, s.target, previous, 0, true, now(), ops);
         ops.add(putService(s));
         return persisted(ops, DefinitionJson.MAPPER.createObjectNode().put("service", id).put("deployment", back.id)
@@ -901,12 +904,21 @@ public final class ServiceManager {
 
     private Deployment rollBack(ServiceState s, Deployment d, String reason, long now, List<RegistryOp> ops) {
         end(d, Deployment.State.ROLLED_BACK, reason, ops);
+        keepCount(s, d.fromVersion);
         Deployment back = startDeployment(s, d.toVersion, d.fromVersion, 0, true, now, ops);
         s.consecutiveFailures = 0;
         s.nextLaunchAt = 0;
         ops.add(putService(s));
         requestStep();
         return back;
+    }
+
+    /** A rollback changes the version, not the instance count: the older version runs as many as now. */
+    private static void keepCount(ServiceState s, int version) {
+        ServiceDefinition old = s.versions.get(version);
+        if (old != null) {
+            s.versions.put(version, old.withInstances(s.def().instances()));
+        }
     }
 
     /** An instance ended without being asked to: count it, back off, maybe fail the service or its deployment. */

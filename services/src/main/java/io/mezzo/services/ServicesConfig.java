@@ -32,7 +32,7 @@ public record ServicesConfig(String master, String zk, String httpHost, int http
         private String master;
         private String zk;
         private String httpHost = "127.0.0.1";
-        private int httpPort = 5053;
+        private int httpPort = 5054;
         private String frameworkName = "mezzo-services";
         private String user = System.getProperty("user.name", "");
         private Duration failoverTimeout = Duration.ofDays(7);

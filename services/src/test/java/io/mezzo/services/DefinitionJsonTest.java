@@ -54,6 +54,9 @@ class DefinitionJsonTest {
         assertThat(minimal.instances()).isEqualTo(1);
         assertThat(minimal.upgrade().minHealthy(3)).isEqualTo(3);
         assertThat(DefinitionJson.write(minimal).get("mem").asText()).isEqualTo("128MB");
+        assertThat(DefinitionJson.megabytes(1024_000)).isEqualTo("1GB");
+        assertThat(DefinitionJson.megabytes(1536_000)).isEqualTo("1.5GB");
+        assertThat(DefinitionJson.megabytes(1000_000)).isEqualTo("1000MB");
     }
 
     @Test

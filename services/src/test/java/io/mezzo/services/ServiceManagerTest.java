@@ -203,6 +203,31 @@ class ServiceManagerTest {
     }
 
     @Test
+    void aRollbackGoesToThePreviousVersionAtTheCurrentCount() {
+        h.deploy(web(2, ""));
+        h.offer("a1");
+        h.allHealthy();
+        h.deploy(web(2, ",\"env\":{\"V\":\"2\"}"));
+        for (int i = 0; i < 10 && h.versionCount("web", 1) > 0; i++) {
+            h.offer("a2");
+            h.allHealthy();
+            h.killsDone();
+        }
+        h.call(() -> h.manager.scale("web", 3));
+        h.offer("a2");
+        h.allHealthy();
+        JsonNode back = h.call(() -> h.manager.rollback("web"));
+        assertThat(back.get("version").asInt()).isEqualTo(1);
+        for (int i = 0; i < 10 && (h.versionCount("web", 2) > 0 || h.healthy("web") < 3); i++) {
+            h.offer("a3");
+            h.allHealthy();
+            h.killsDone();
+        }
+        assertThat(h.instances("web")).hasSize(3).allMatch(i -> i.get("version").asInt() == 1);
+        assertThat(h.service("web").get("instances").asInt()).isEqualTo(3);
+    }
+
+    @Test
     void constraintsPlaceOnePerHostAndSpreadOverRacks() {
         h.deploy("{\"id\":\"u\",\"cmd\":\"x\",\"instances\":2,\"mem\":32,\"constraints\":[[\"hostname\",\"UNIQUE\"]]}");
         h.offers(Harness.offer("o1", "a1", "h1", "cpus:8;mem:8192", null));

@@ -69,7 +69,7 @@ final class DevCommand implements Callable<Integer> {
                     + " Master i listens on --port + 10*i and --http_port + 10*i. Default: ${DEFAULT-VALUE}."})
     int masters;
 
-    @Option(names = "--services_port", paramLabel = "PORT", defaultValue = "5053",
+    @Option(names = "--services_port", paramLabel = "PORT", defaultValue = "5054",
             description = "HTTP port of the service scheduler (mezzo service ...); 0 picks a free one; -1 runs none."
                     + " Default: ${DEFAULT-VALUE}.")
     int servicesPort;

@@ -44,7 +44,7 @@ final class ServiceCommand implements Runnable {
     /** What every subcommand shares: where the API is, and one request. */
     abstract static class Base implements Callable<Integer> {
 
-        @Option(names = "--services", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:5053",
+        @Option(names = "--services", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:5054",
                 description = "The services API (any services daemon; standbys redirect). Default: ${DEFAULT-VALUE}.")
         String services;
 

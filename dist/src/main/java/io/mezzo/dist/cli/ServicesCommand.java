@@ -31,7 +31,7 @@ final class ServicesCommand implements Callable<Integer> {
             description = "Address the HTTP API binds and advertises. Default: ${DEFAULT-VALUE}.")
     String ip;
 
-    @Option(names = "--http_port", paramLabel = "PORT", defaultValue = "5053",
+    @Option(names = "--http_port", paramLabel = "PORT", defaultValue = "5054",
             description = "HTTP API port; 0 picks a free one. Default: ${DEFAULT-VALUE}.")
     int httpPort;
 
