@@ -195,6 +195,21 @@ public final class ServiceManager {
         requestStep();
     }
 
+    /**
+     * The master removed the framework (its failover timeout expired, or an operator tore it down):
+     * every task is gone. Forgets the instances and the framework id in the store, then runs {@code
+     * then}; the services and their deployments stay, to be launched again by the next subscription.
+     */
+    public void frameworkRemoved(Runnable then) {
+        List<RegistryOp> ops = new ArrayList<>();
+        instances.keySet().forEach(id -> ops.add(RegistryOp.delete(INSTANCES, id)));
+        ops.add(RegistryOp.delete(FRAMEWORK, "id"));
+        LOG.warn("Framework {} was removed by the master: forgetting its {} instances", frameworkId, instances.size());
+        instances.clear();
+        frameworkId = null;
+        persist(ops, then);
+    }
+
     /** The stream to the master is lost: offers are void, calls are not sent. */
     public void disconnected() {
         subscribed = false;

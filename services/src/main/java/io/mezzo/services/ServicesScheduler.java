@@ -65,6 +65,12 @@ final class ServicesScheduler implements Scheduler {
     public void error(SchedulerDriver driver, SchedulerError error) {
         if (error.fatal()) {
             LOG.error("The master ended the services framework: {}", error);
+            if (error.code() == io.mezzo.proto.v1.Event.Error.Code.FRAMEWORK_REMOVED) {
+                // Its tasks are gone with it: forget them and the framework id, so that the next
+                // leader subscribes as a new framework and launches every service again.
+                loop.append(() -> manager.frameworkRemoved(() -> fatal.accept("the master removed the framework: " + error)));
+                return;
+            }
             fatal.accept("the master ended the framework: " + error);
         } else {
             LOG.warn("The master refused a call: {}", error);

@@ -311,6 +311,19 @@ class ServiceManagerTest {
     }
 
     @Test
+    void aRemovedFrameworkIsForgottenButItsServicesStay() {
+        h.deploy(web(2, ""));
+        h.offer("a1");
+        assertThat(h.store.readAll().get(ServiceManager.FRAMEWORK)).containsKey("id");
+        boolean[] told = {false};
+        h.settle(() -> h.manager.frameworkRemoved(() -> told[0] = true));
+        assertThat(told[0]).isTrue();
+        assertThat(h.store.readAll().getOrDefault(ServiceManager.INSTANCES, java.util.Map.of())).isEmpty();
+        assertThat(h.store.readAll().getOrDefault(ServiceManager.FRAMEWORK, java.util.Map.of())).isEmpty();
+        assertThat(h.store.readAll().get(ServiceManager.SERVICES)).containsKey("web");
+    }
+
+    @Test
     void refusalsSaySpecificallyWhy() {
         h.offer("a1");
         assertThatThrownBy(() -> h.deploy(web(1, ",\"cpus\":64").replace("\"cpus\":0.5,", "")))
