@@ -69,10 +69,10 @@ final class DevCommand implements Callable<Integer> {
                     + " Master i listens on --port + 10*i and --http_port + 10*i. Default: ${DEFAULT-VALUE}."})
     int masters;
 
-    @Option(names = "--services_port", paramLabel = "PORT", defaultValue = "5054",
+    @Option(names = "--services_port", paramLabel = "PORT",
             description = "HTTP port of the service scheduler (mezzo service ...); 0 picks a free one; -1 runs none."
-                    + " Default: ${DEFAULT-VALUE}.")
-    int servicesPort;
+                    + " Default: 5054, or a free one when --port is 0.")
+    Integer servicesPort;
 
     @Mixin
     LoggingOptions logging;
@@ -129,11 +129,19 @@ final class DevCommand implements Callable<Integer> {
         agent.start();
         agent.registered().get(30, TimeUnit.SECONDS);
 
-        if (servicesPort >= 0 && security == null) {
+        int servicesHttp = servicesPort != null ? servicesPort : port == 0 ? 0 : 5054;
+        if (servicesHttp >= 0 && security == null) {
             // The service scheduler, as `mezzo services` would run it: its election and state in the same ZooKeeper.
-            services[0] = new io.mezzo.services.ServicesDaemon(io.mezzo.services.ServicesConfig.builder()
-                    .master(zkUrl).zk(zkUrl).httpPort(servicesPort).onLost(reason -> daemon[0].stop(1)).build());
-            services[0].start();
+            io.mezzo.services.ServicesDaemon s = new io.mezzo.services.ServicesDaemon(io.mezzo.services.ServicesConfig.builder()
+                    .master(zkUrl).zk(zkUrl).httpPort(servicesHttp).onLost(reason -> daemon[0].stop(1)).build());
+            try {
+                s.start();
+                services[0] = s;
+            } catch (java.net.BindException e) {
+                s.close();
+                org.slf4j.LoggerFactory.getLogger(DevCommand.class).warn("Not starting the service scheduler: port {} is in"
+                        + " use (try --services_port 0)", servicesHttp);
+            }
         }
         PrintStream out = System.out;
         out.println();

@@ -24,7 +24,7 @@ final class ServicesCommand implements Callable<Integer> {
 
     @Option(names = "--zk", paramLabel = "URL",
             description = "ZooKeeper for leader election and state (kept under <path>/services), e.g. zk://zk1:2181/mezzo."
-                    + " Without it one standalone daemon keeps its state in memory only.")
+                    + " Default: none: one standalone daemon that keeps its state in memory only.")
     String zk;
 
     @Option(names = "--ip", paramLabel = "ADDRESS", defaultValue = "127.0.0.1",
