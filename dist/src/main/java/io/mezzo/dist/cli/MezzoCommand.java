@@ -16,7 +16,9 @@ import picocli.CommandLine.Command;
                 // Operator tools (docs/operations.md, "Command-line interface").
                 AgentsCommand.class, FrameworksCommand.class, FrameworksCommand.Framework.class, TasksCommand.class,
                 RolesCommand.class, RolesCommand.Quota.class, RolesCommand.Weights.class, LeaderCommand.class,
-                MaintenanceCommand.class, RegistryCommand.class},
+                MaintenanceCommand.class, RegistryCommand.class,
+                // The service scheduler (docs/services.md).
+                ServicesCommand.class, ServiceCommand.class},
         footer = {"", "Every flag can also be set with an environment variable MEZZO_<FLAG>,"
                 + " e.g. MEZZO_WORK_DIR=/var/lib/mezzo for --work_dir. A flag on the command line wins."})
 public final class MezzoCommand implements Runnable {
