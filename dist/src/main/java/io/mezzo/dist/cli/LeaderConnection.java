@@ -6,7 +6,8 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.mezzo.common.grpc.LeaderHint;
-import io.mezzo.ha.zk.ZkMasterDetector;
+import io.mezzo.ha.zk.ZkClients;
+import io.mezzo.ha.zk.ZkLeaderReader;
 import io.mezzo.ha.zk.ZkUrl;
 import io.mezzo.proto.v1.GetHealthRequest;
 import io.mezzo.proto.v1.GetHealthResponse;
@@ -31,7 +32,7 @@ final class LeaderConnection implements AutoCloseable {
 
     private final String master;
     private final Duration timeout;
-    private final ZkMasterDetector detector;
+    private final ZkLeaderReader detector;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     private ManagedChannel channel;
     private MasterInfo leader;
@@ -39,7 +40,9 @@ final class LeaderConnection implements AutoCloseable {
     private LeaderConnection(String master, Duration timeout) {
         this.master = master;
         this.timeout = timeout;
-        this.detector = master.startsWith("zk://") ? ZkMasterDetector.start(ZkUrl.parse(master), Duration.ofSeconds(10))
+        // The light reader (plain ZooKeeper, no Curator framework): one read and a watch.
+        this.detector = master.startsWith("zk://")
+                ? ZkLeaderReader.start(ZkUrl.parse(master), ZkClients.DEFAULT_SESSION_TIMEOUT)
                 : null;
     }
 
@@ -122,6 +125,11 @@ final class LeaderConnection implements AutoCloseable {
                 leader = null;
             }
             try {
+                if (detector != null && target.isEmpty()) {
+                    // No leader known yet: the reader's watch wakes us when one is published.
+                    detector.awaitLeader(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+                    continue;
+                }
                 Thread.sleep(200);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
