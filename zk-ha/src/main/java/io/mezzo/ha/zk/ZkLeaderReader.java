@@ -72,6 +72,8 @@ public final class ZkLeaderReader implements MasterDetector {
     private long issued;
     private long applied;
     private boolean readOnce;
+    /** Whether any handle of this reader has connected: later connections are reconnections. */
+    private boolean connectedOnce;
 
     private ZkLeaderReader(ZkUrl url, Duration sessionTimeout, TlsSettings tls) {
         this.url = url;
@@ -124,6 +126,7 @@ public final class ZkLeaderReader implements MasterDetector {
     /** Why a read was issued; all but a watch event tell the listeners even an unchanged value. */
     private enum Reason {
         CONNECTED,
+        RECONNECTED,
         REDETECT,
         WATCH;
 
@@ -232,7 +235,14 @@ public final class ZkLeaderReader implements MasterDetector {
             handle = self[0];
         }
         switch (event.getState()) {
-            case SyncConnected, ConnectedReadOnly -> read(handle, Reason.CONNECTED);
+            case SyncConnected, ConnectedReadOnly -> {
+                boolean again;
+                synchronized (lock) {
+                    again = connectedOnce;
+                    connectedOnce = true;
+                }
+                read(handle, again ? Reason.RECONNECTED : Reason.CONNECTED);
+            }
             case Expired -> renewSession(handle);
             case AuthFailed -> LOG.warn("ZooKeeper authentication failed for {}: check the credentials in --master", url);
             default -> LOG.debug("ZooKeeper connection for {}: {}", url, event.getState());
@@ -348,6 +358,13 @@ public final class ZkLeaderReader implements MasterDetector {
             lock.notifyAll();
             if (changed) {
                 LOG.debug("Leader in {} is now {}", url, text(next));
+            }
+            switch (reason) {
+                case CONNECTED -> LOG.info("ZooKeeper connected for {}: the leader is {}", url, text(next));
+                case RECONNECTED -> LOG.info("ZooKeeper reconnected for {}: read the leader again: {}", url,
+                        text(next));
+                default -> {
+                }
             }
             if (!changed && !reason.forced()) {
                 return;
