@@ -13,6 +13,15 @@
 #              the run exits 0                                         median of N: wall
 #   failover   kill -9 the leading master, start `mezzo run
 #              --master zk://... -- true` at once -> it exits 0        median of N: wall
+#   daemons    a standalone `mezzo master`: exec -> serving (its
+#              "listening" log line) and -> leading ("Leading with
+#              epoch"); then `mezzo agent` on it: exec -> "Registered
+#              with master" (the daemons' own log timestamps)          median of N: three walls
+#
+# The ZooKeeper servers run with tickTime=500 (so that 2 s sessions are granted) and
+# -Dzookeeper.fastleader.maxNotificationInterval=1000: servers that start together otherwise back
+# off their quorum election up to 60 s apart (doubling from 200 ms) and take 5-7 s to form a quorum
+# on a loaded 2-core machine, which no Mezzo process can shorten (docs/high-availability.md).
 #
 # Every row runs --warmup unmeasured samples first. Daemons run with their default flags (only
 # ports, directories and the ZooKeeper URL are given); MEZZO_JAVA_OPTS is passed through to every
@@ -32,7 +41,7 @@ usage() {
   cat <<EOF
 Usage: $prog [options]
 
-  --rows LIST        comma-separated rows: version,run-dev,ha-20,start,failover (default: all)
+  --rows LIST        comma-separated rows: version,run-dev,ha-20,start,failover,daemons (default: all)
   -n N               measured samples per row (default: 8; ha-20 and start use min(N,3))
   --warmup N         unmeasured samples first (default: 1)
   --mezzo-home DIR   the unpacked distribution (default: dist/target/mezzo of this checkout)
@@ -46,7 +55,7 @@ EOF
 
 die() { echo "$prog: $*" >&2; exit 2; }
 
-rows=version,run-dev,ha-20,start,failover
+rows=version,run-dev,ha-20,start,failover,daemons
 n=8
 warmup=1
 home=$script_dir/../../dist/target/mezzo
@@ -186,6 +195,7 @@ start_proc() { # name
   case "$name" in
     zk*)
       "$java" -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Dlogback.configurationFile="$cluster_dir/zk-logback.xml" \
+        -Dzookeeper.fastleader.maxNotificationInterval=1000 \
         -cp "$home/lib/*" org.apache.zookeeper.server.quorum.QuorumPeerMain "$cluster_dir/$name/zoo.cfg" >> "$log" 2>&1 &
       ;;
     master*)
@@ -325,6 +335,43 @@ row_failover() {
   stop_all
 }
 
+# log_time FILE PATTERN: the epoch seconds of the first line of FILE matching PATTERN (its ISO
+# timestamp, the daemons' log format), or nothing.
+log_time() {
+  local ts
+  ts=$(grep -m1 -- "$2" "$1" 2>/dev/null | cut -d' ' -f1)
+  [[ -n "$ts" ]] && date -d "$ts" +%s.%N
+}
+
+row_daemons() {
+  local s t0 t1 mp mh ap ah dir serve= lead= reg= a b c
+  for (( s = 0; s < warmup + n; s++ )); do
+    dir=$run_dir/daemons-$s
+    mkdir -p "$dir/agent"
+    alloc_port; mp=$REPLY; alloc_port; mh=$REPLY; alloc_port; ap=$REPLY; alloc_port; ah=$REPLY
+    t0=$(now)
+    "$mezzo" master --ip 127.0.0.1 --port "$mp" --http_port "$mh" >> "$dir/master.log" 2>&1 &
+    started+=("$!")
+    wait_until 60 grep -q 'Leading with epoch' "$dir/master.log" || die "master did not lead (see $dir)"
+    t1=$(now)
+    # shellcheck disable=SC2046
+    "$mezzo" agent --master "127.0.0.1:$mp" --ip 127.0.0.1 --port "$ap" --http_port "$ah" \
+      --work_dir "$dir/agent" --resources "cpus:4;mem:4096;disk:4096" \
+      $( (( EUID == 0 )) && echo --allow_root_tasks) >> "$dir/agent.log" 2>&1 &
+    started+=("$!")
+    wait_until 60 grep -q 'Registered with master' "$dir/agent.log" || die "agent did not register (see $dir)"
+    a=$(echo "$(log_time "$dir/master.log" ' listening on ') - $t0" | bc -l)
+    b=$(echo "$(log_time "$dir/master.log" 'Leading with epoch') - $t0" | bc -l)
+    c=$(echo "$(log_time "$dir/agent.log" 'Registered with master') - $t1" | bc -l)
+    echo "  daemons $s: master serving after ${a}s, leading after ${b}s; agent registered ${c}s after its exec"
+    (( s >= warmup )) && { serve+=" $a"; lead+=" $b"; reg+=" $c"; }
+    stop_all
+  done
+  report master-serve "$n" "$serve" "" "exec mezzo master (standalone) -> listening"
+  report master-lead "$n" "$lead" "" "exec mezzo master (standalone) -> leading"
+  report agent-reg "$n" "$reg" "" "exec mezzo agent (master up) -> registered"
+}
+
 echo "mezzo start-up benchmark: $home, n=$n, warmup=$warmup, run dir $run_dir"
 echo "MEZZO_JAVA_OPTS=${MEZZO_JAVA_OPTS:-}"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -337,6 +384,7 @@ for r in "${want[@]}"; do
     ha-20) row_ha_20 ;;
     start) row_start ;;
     failover) row_failover ;;
+    daemons) row_daemons ;;
     *) die "unknown row $r" ;;
   esac
 done

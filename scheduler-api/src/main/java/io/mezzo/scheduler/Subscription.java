@@ -71,7 +71,8 @@ import org.slf4j.event.Level;
  *   <li>{@link Scheduler#disconnected} is called once per subscription that was reported with
  *       {@link Scheduler#subscribed}, never for failed attempts in between.
  *   <li>A resubscription carries {@code FrameworkInfo.id} = the id from the last SUBSCRIBED.
- *   <li>The backoff is reset by SUBSCRIBED. A detector naming a new leader is followed at once,
+ *   <li>The backoff is reset by SUBSCRIBED; the first failed stream after it is retried at once,
+ *       later ones after the backoff. A detector naming a new leader is followed at once,
  *       even while backing off. A redirect (UNAVAILABLE with a {@code mezzo-leader}
  *       trailer, whatever the detector) is followed at once the first time, after the backoff when
  *       redirects follow one another. Every ended attempt asks the detector again for the leader
@@ -663,7 +664,12 @@ final class Subscription {
                     redirectsInARow == 1 ? Duration.ZERO : backoff.next());
         } else {
             redirectsInARow = 0;
-            disconnect(reason, backoff.next());
+            // The first failure since the last SUBSCRIBED is retried at once (a restarted master, a
+            // reset connection; after a leader's crash the detector names its successor at once
+            // anyway): a failover should not wait out a backoff. Later ones back off.
+            boolean first = backoff.attempts() == 0;
+            Duration delay = backoff.next();
+            disconnect(reason, first ? Duration.ZERO : delay);
         }
     }
 

@@ -246,13 +246,17 @@ class MezzoSchedulerClientTest {
             first.fail(Status.INTERNAL.withDescription("master restarting"), new Metadata());
         }
         assertThat(scheduler.next()).isEqualTo(new Disconnected());
-        settle(client);
-        assertThat(client.state().get(5, TimeUnit.SECONDS)).isEqualTo(ClientState.BACKING_OFF);
-
-        clock.advance(Duration.ofSeconds(1)); // the first delay is at most the initial backoff
+        // The first failure since SUBSCRIBED is retried at once: the clock does not move.
         ScriptedMaster.SchedulerStream second = master.nextSchedulerStream();
         assertThat(second.nextCall()).isEqualTo(resubscribe());
-        second.send(Events.subscribed("framework-1", 15, master.info()));
+        // A failure of that retry backs off.
+        second.fail(Status.UNAVAILABLE.withDescription("still restarting"), new Metadata());
+        await().atMost(Timeouts.WAIT)
+                .until(() -> client.state().get(5, TimeUnit.SECONDS) == ClientState.BACKING_OFF);
+        clock.advance(Duration.ofSeconds(2)); // the second delay is at most twice the initial backoff
+        ScriptedMaster.SchedulerStream third = master.nextSchedulerStream();
+        assertThat(third.nextCall()).isEqualTo(resubscribe());
+        third.send(Events.subscribed("framework-1", 15, master.info()));
 
         assertThat(scheduler.next()).isEqualTo(new Subscribed(FRAMEWORK_ID, master.info()));
         assertThat(scheduler.callbacks).as("disconnected is told once").isEmpty();

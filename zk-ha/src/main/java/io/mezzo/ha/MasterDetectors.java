@@ -2,7 +2,7 @@ package io.mezzo.ha;
 
 import io.mezzo.common.security.TlsSettings;
 import io.mezzo.ha.zk.ZkClients;
-import io.mezzo.ha.zk.ZkMasterDetector;
+import io.mezzo.ha.zk.ZkLeaderReader;
 import io.mezzo.ha.zk.ZkUrl;
 import java.util.function.Predicate;
 
@@ -14,9 +14,10 @@ import java.util.function.Predicate;
  * <p><b>Curator is optional here.</b> {@link MasterDetector}, {@link StandaloneMasterDetector} and
  * this class use no Curator or ZooKeeper class, and the scheduler library ({@code
  * mezzo-scheduler-api}) ships without them: only a {@code zk://} address reaches the {@code
- * io.mezzo.ha.zk} classes, and it first checks that Curator is on the class path, so that a
+ * io.mezzo.ha.zk} classes (the light {@code ZkLeaderReader}, which needs ZooKeeper's client but not
+ * Curator's framework), and it first checks that ZooKeeper is on the class path, so that a
  * framework without it gets an error naming the dependency to add instead of a {@link
- * NoClassDefFoundError} from inside Curator's first caller. The daemons (master, agent, {@code
+ * NoClassDefFoundError} from inside ZooKeeper's first caller. The daemons (master, agent, {@code
  * mezzo}) always have it.
  */
 public final class MasterDetectors {
@@ -24,9 +25,8 @@ public final class MasterDetectors {
     /** The dependency that brings Curator and ZooKeeper for {@code zk://} addresses. */
     static final String ZK_DEPENDENCY = "io.mezzo:mezzo-zk-ha";
 
-    /** Classes the ZooKeeper detector needs: Curator's client and ZooKeeper's. */
+    /** Classes the ZooKeeper leader reader needs: ZooKeeper's client (not Curator). */
     static final String[] ZK_CLASSES = {
-        "org.apache.curator.framework.CuratorFramework",
         "org.apache.zookeeper.ZooKeeper",
     };
 
@@ -37,8 +37,8 @@ public final class MasterDetectors {
      * the elected leader in ZooKeeper).
      *
      * @throws IllegalArgumentException with what is wrong with the address
-     * @throws IllegalStateException for a {@code zk://} address when Curator and ZooKeeper are not
-     *     on the class path; the message names the Maven dependency to add
+     * @throws IllegalStateException for a {@code zk://} address when ZooKeeper's client is not on
+     *     the class path; the message names the Maven dependency to add
      */
     public static MasterDetector fromAddress(String address) {
         return fromAddress(address, TlsSettings.NONE, MasterDetectors::onClassPath);
@@ -71,7 +71,9 @@ public final class MasterDetectors {
                 throw new IllegalArgumentException("--master " + e.getMessage());
             }
             requireZooKeeperSupport(url, classPresent);
-            return ZkMasterDetector.start(url, ZkClients.DEFAULT_SESSION_TIMEOUT, zkTls);
+            // The light reader: a plain ZooKeeper client, without Curator's framework, which costs
+            // a client about a third of its start-up (docs/benchmarks.md, start-up).
+            return ZkLeaderReader.start(url, ZkClients.DEFAULT_SESSION_TIMEOUT, zkTls);
         }
         if (zkTls != null && zkTls.enabled()) {
             throw new IllegalArgumentException("--zk_tls is for a zk:// --master; '" + a

@@ -11,7 +11,8 @@ import io.mezzo.common.security.BasicAuth;
 import io.mezzo.common.security.Credential;
 import io.mezzo.common.security.TlsContext;
 import io.mezzo.common.security.TlsSettings;
-import io.mezzo.ha.zk.ZkMasterDetector;
+import io.mezzo.ha.zk.ZkClients;
+import io.mezzo.ha.zk.ZkLeaderReader;
 import io.mezzo.ha.zk.ZkUrl;
 import io.mezzo.proto.v1.GetHealthRequest;
 import io.mezzo.proto.v1.GetHealthResponse;
@@ -62,7 +63,7 @@ final class LeaderConnection implements AutoCloseable {
 
     private final String master;
     private final Duration timeout;
-    private final ZkMasterDetector detector;
+    private final ZkLeaderReader detector;
     private final TlsContext tls;
     private final CallCredentials credentials;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
@@ -74,8 +75,9 @@ final class LeaderConnection implements AutoCloseable {
         this.timeout = timeout;
         this.tls = TlsContext.of(tls);
         this.credentials = credential == null ? null : BasicAuth.callCredentials(credential);
+        // The light reader (plain ZooKeeper, no Curator framework): one read and a watch.
         this.detector = master.startsWith("zk://")
-                ? ZkMasterDetector.start(ZkUrl.parse(master), Duration.ofSeconds(10), zkTls) : null;
+                ? ZkLeaderReader.start(ZkUrl.parse(master), ZkClients.DEFAULT_SESSION_TIMEOUT, zkTls) : null;
     }
 
     /** As {@link #open(String, Duration, TlsSettings, TlsSettings, Credential)}, plaintext and anonymous. */
@@ -237,6 +239,11 @@ final class LeaderConnection implements AutoCloseable {
                 leader = null;
             }
             try {
+                if (detector != null && target.isEmpty()) {
+                    // No leader known yet: the reader's watch wakes us when one is published.
+                    detector.awaitLeader(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+                    continue;
+                }
                 Thread.sleep(200);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
