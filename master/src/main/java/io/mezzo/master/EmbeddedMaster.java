@@ -125,6 +125,21 @@ public final class EmbeddedMaster {
         loop.append(() -> core.markGone(io.mezzo.common.id.AgentId.of(agentId), done));
     }
 
+    /**
+     * DrainAgent, as an operator calls it: {@code done} hears null once the drain is durable and in
+     * force, or why it was refused.
+     */
+    public void drainAgent(String agentId, io.mezzo.proto.v1.DrainConfig config, Consumer<String> done) {
+        loop.append(() -> core.drainAgent(io.mezzo.common.id.AgentId.of(agentId), config,
+                status -> done.accept(status == null ? null : status.getCode() + ": " + status.getDescription())));
+    }
+
+    /** ReactivateAgent, as an operator calls it: {@code done} hears null or why it was refused. */
+    public void reactivateAgent(String agentId, Consumer<String> done) {
+        loop.append(() -> core.reactivateAgent(io.mezzo.common.id.AgentId.of(agentId),
+                status -> done.accept(status == null ? null : status.getCode() + ": " + status.getDescription())));
+    }
+
     private void lose(String reason) {
         if (lost) {
             return;
