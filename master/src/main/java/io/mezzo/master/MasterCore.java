@@ -366,6 +366,7 @@ final class MasterCore {
         } else if (outcome instanceof AcceptValidation.Plan plan) {
             AgentRecord agent = agents.get(plan.agent());
             metrics.offersAccepted(plan.offers().size());
+            offers.admission().accepted(plan.offers().size(), plan.launches().size());
             for (OfferId id : plan.offers()) {
                 offers.forget(offers.get(id));
             }
