@@ -120,6 +120,14 @@ public final class EmbeddedMaster {
                 .build();
     }
 
+    /**
+     * Launches in flight as the master's admission control counts them (tasks sent that their agent
+     * has not yet reported on), stale entries pruned. Loop thread.
+     */
+    public int launchesInFlight() {
+        return core.launchesInFlight();
+    }
+
     /** MarkAgentGone, as an operator calls it: {@code done} hears null or why it was refused. */
     public void markGone(String agentId, Consumer<String> done) {
         loop.append(() -> core.markGone(io.mezzo.common.id.AgentId.of(agentId), done));

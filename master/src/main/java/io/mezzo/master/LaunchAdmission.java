@@ -18,8 +18,8 @@ import java.util.Set;
  *                                                             a pass was held back: allocate again
  *   OfferManager.allocate: room = budget - in flight
  *       room <= 0           -> no pass (held back)
- *       else                -> at most ceil(room / launchesPerOffer) offers; the allocator's other
- *                              allocations go back to it unfiltered (offered in a later pass)
+ *       else                -> at most ceil(room / launchesPerOffer) offers: the allocator
+ *                              stops visiting agents there (the next pass is a full cycle)
  *   ACCEPT -> accepted(offers, launches): launchesPerOffer, a moving average
  * </pre>
  *
@@ -109,6 +109,12 @@ final class LaunchAdmission {
 
     /** Launches in flight now (after the last prune). */
     int inFlight() {
+        return inFlight.size();
+    }
+
+    /** Launches in flight, every stale entry pruned first. */
+    int inFlightNow() {
+        prune(true);
         return inFlight.size();
     }
 

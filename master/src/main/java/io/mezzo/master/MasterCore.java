@@ -476,6 +476,11 @@ final class MasterCore {
     // ------------------------------------------------------------------------------------------
 
     /** Read-only views of the state, for the operator API and the HTTP endpoints. */
+    /** Launches in flight under admission control, stale ones pruned first (for the simulator's checks). */
+    int launchesInFlight() {
+        return offers.admission().inFlightNow();
+    }
+
     StateViews views() {
         return views;
     }

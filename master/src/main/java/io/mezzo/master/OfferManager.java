@@ -253,8 +253,8 @@ final class OfferManager {
                 : touched > incrementalLimit(allocator.offerableAgents()) ? touched + " agents touched"
                 : null;
         MasterMetrics.Timing cycle = metrics.allocationCycle(fullBecause != null);
-        List<Allocation> allocations = fullBecause == null ? allocator.allocateTouched(now, seed)
-                : allocator.allocate(now, seed);
+        List<Allocation> allocations = fullBecause == null ? allocator.allocateTouched(now, seed, offerLimit)
+                : allocator.allocate(now, seed, offerLimit);
         cycle.done(allocations.size());
         if (LOG.isDebugEnabled()) {
             LOG.debug("Allocation cycle {} (seed {}, {}): {} offers; {}", allocationCycles, seed,
@@ -262,12 +262,10 @@ final class OfferManager {
                     allocations.size(), allocator);
         }
         if (allocations.size() > offerLimit) {
-            // Admission control: the rest goes back unfiltered and is offered once launches settle.
+            // Quota's first stage is not paced: what it allocated beyond the limit goes back unfiltered.
             for (Allocation a : allocations.subList(offerLimit, allocations.size())) {
                 allocator.recover(a.agent(), a.framework(), a.role(), a.resources(), 0);
             }
-            LOG.debug("Allocation paced: {} of {} offers made, {} launches in flight", offerLimit, allocations.size(),
-                    admission.inFlight());
             allocations = allocations.subList(0, offerLimit);
         }
         if (allocations.isEmpty()) {

@@ -45,6 +45,8 @@ import java.util.TreeMap;
  *   <li>The leader's live tasks on every registered agent are the agent's live tasks, in the same
  *       states.
  *   <li>The registry and the leader agree on agents, their drains and frameworks.
+ *   <li>The leader's admission control counts no more launches in flight than it has staging tasks
+ *       (a count that drifted up would hold every offer back for good).
  * </ol>
  *
  * <p>At the end: every task a framework launched reached a terminal state the framework learned,
@@ -167,6 +169,13 @@ final class Invariants {
             }
         }
         checkRegistry(state);
+        // Admission control counts exactly the tasks still waiting for their agent's first update.
+        long staging = state.getTasksList().stream().filter(t -> t.getState() == TaskState.TASK_STAGING).count();
+        int inFlight = leader.master().launchesInFlight();
+        if (inFlight > staging) {
+            cluster.violation("the leader counts " + inFlight + " launches in flight but has " + staging
+                    + " staging tasks");
+        }
     }
 
     private void checkRegistry(GetStateResponse state) {
