@@ -89,6 +89,7 @@ public final class LoadTool {
     /** Launches still allowed this 10 ms tick when a rate is set (--rate); unlimited otherwise. */
     private final AtomicLong budget = new AtomicLong(Long.MAX_VALUE / 2);
     private long rate;
+    private int maxLaunchesInFlight = MasterConfig.DEFAULT_MAX_LAUNCHES_IN_FLIGHT;
     private volatile boolean stopping;
 
     private LoadTool(int agents, int frameworks, long taskMillis) {
@@ -106,6 +107,7 @@ public final class LoadTool {
         String external = null;
         String logLevel = "WARN";
         long rate = 0;
+        int maxLaunchesInFlight = MasterConfig.DEFAULT_MAX_LAUNCHES_IN_FLIGHT;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--agents" -> agents = Integer.parseInt(args[++i]);
@@ -116,9 +118,11 @@ public final class LoadTool {
                 case "--master" -> external = args[++i];
                 case "--log-level" -> logLevel = args[++i];
                 case "--rate" -> rate = Long.parseLong(args[++i]);
+                case "--max-launches-in-flight" -> maxLaunchesInFlight = Integer.parseInt(args[++i]);
                 default -> {
                     System.err.println("usage: LoadTool [--agents N] [--frameworks M] [--task-seconds S] [--seconds T]"
-                            + " [--warmup W] [--rate LAUNCHES_PER_S] [--master host:port] [--log-level LEVEL]");
+                            + " [--warmup W] [--rate LAUNCHES_PER_S] [--master host:port] [--log-level LEVEL]"
+                            + " [--max-launches-in-flight N (in-process master; 0: no admission control)]");
                     System.exit(2);
                 }
             }
@@ -126,6 +130,7 @@ public final class LoadTool {
         ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).setLevel(Level.toLevel(logLevel));
         LoadTool tool = new LoadTool(agents, frameworks, Math.round(taskSeconds * 1000));
         tool.rate = rate;
+        tool.maxLaunchesInFlight = maxLaunchesInFlight;
         tool.run(external, warmup, seconds);
     }
 
@@ -141,7 +146,9 @@ public final class LoadTool {
         Master master = null;
         String target = external;
         if (external == null) {
-            master = new Master(MasterConfig.builder().ip("127.0.0.1").port(0).httpPort(0).build());
+            master = new Master(MasterConfig.builder().ip("127.0.0.1").port(0).httpPort(0)
+                    .maxLaunchesInFlight(maxLaunchesInFlight).build());
+            System.out.printf("in-process master, --max_launches_in_flight %d%n", maxLaunchesInFlight);
             master.start();
             target = "127.0.0.1:" + master.port();
         }

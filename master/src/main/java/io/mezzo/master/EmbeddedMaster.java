@@ -120,9 +120,32 @@ public final class EmbeddedMaster {
                 .build();
     }
 
+    /**
+     * Launches in flight as the master's admission control counts them (tasks sent that their agent
+     * has not yet reported on), stale entries pruned. Loop thread.
+     */
+    public int launchesInFlight() {
+        return core.launchesInFlight();
+    }
+
     /** MarkAgentGone, as an operator calls it: {@code done} hears null or why it was refused. */
     public void markGone(String agentId, Consumer<String> done) {
         loop.append(() -> core.markGone(io.mezzo.common.id.AgentId.of(agentId), done));
+    }
+
+    /**
+     * DrainAgent, as an operator calls it: {@code done} hears null once the drain is durable and in
+     * force, or why it was refused.
+     */
+    public void drainAgent(String agentId, io.mezzo.proto.v1.DrainConfig config, Consumer<String> done) {
+        loop.append(() -> core.drainAgent(io.mezzo.common.id.AgentId.of(agentId), config,
+                status -> done.accept(status == null ? null : status.getCode() + ": " + status.getDescription())));
+    }
+
+    /** ReactivateAgent, as an operator calls it: {@code done} hears null or why it was refused. */
+    public void reactivateAgent(String agentId, Consumer<String> done) {
+        loop.append(() -> core.reactivateAgent(io.mezzo.common.id.AgentId.of(agentId),
+                status -> done.accept(status == null ? null : status.getCode() + ": " + status.getDescription())));
     }
 
     private void lose(String reason) {

@@ -60,6 +60,9 @@ import java.util.Objects;
  *     --authenticate_operators})
  * @param authenticateHttp refuse anonymous HTTP requests, /health aside ({@code --authenticate_http})
  * @param acls what principals may do ({@code --acls}); {@link Acls#PERMISSIVE} when no file is given
+ * @param maxLaunchesInFlight {@code --max_launches_in_flight}: launches sent to agents whose agent has
+ *     not yet sent a first update, beyond which the master makes no new offers until they settle
+ *     ({@link LaunchAdmission}); 0 turns admission control off; default 1024
  * @param zkTls TLS to ZooKeeper ({@code --zk_tls}: the {@code --tls_cert}, {@code --tls_key} and {@code
  *     --tls_ca} files; the CA verifies the ZooKeeper servers); {@link TlsSettings#NONE}: plaintext
  */
@@ -96,7 +99,8 @@ public record MasterConfig(
         boolean authenticateOperators,
         boolean authenticateHttp,
         Acls acls,
-        TlsSettings zkTls) {
+        TlsSettings zkTls,
+        int maxLaunchesInFlight) {
 
     /** Checks every value; throws IllegalArgumentException naming the bad setting. */
     public MasterConfig {
@@ -120,6 +124,9 @@ public record MasterConfig(
         }
         if (maxCompletedTasks < 0) {
             throw new IllegalArgumentException("--max_completed_tasks must not be negative");
+        }
+        if (maxLaunchesInFlight < 0) {
+            throw new IllegalArgumentException("--max_launches_in_flight must not be negative, got " + maxLaunchesInFlight);
         }
         if (outboundQueueCapacity < 1) {
             throw new IllegalArgumentException("outbound queue capacity must be at least 1");
@@ -202,6 +209,9 @@ public record MasterConfig(
     /** Default {@code --max_message_size}: gRPC's own default, 4 MiB. */
     public static final int DEFAULT_MAX_INBOUND_MESSAGE_BYTES = 4 * 1024 * 1024;
 
+    /** Default of {@code --max_launches_in_flight}. */
+    public static final int DEFAULT_MAX_LAUNCHES_IN_FLIGHT = 1024;
+
     /** Builds a {@link MasterConfig}; every setter has the documented default. */
     public static final class Builder {
         private String ip = "127.0.0.1";
@@ -217,6 +227,7 @@ public record MasterConfig(
                 List.of(Resources.scalars(Resources.CPUS, 10), Resources.scalars(Resources.MEM, 32_000));
         private int maxCompletedTasks = 1000;
         private int outboundQueueCapacity = 10_000;
+        private int maxLaunchesInFlight = DEFAULT_MAX_LAUNCHES_IN_FLIGHT;
         private int maxInboundMessageBytes = DEFAULT_MAX_INBOUND_MESSAGE_BYTES;
         private RateLimits rateLimits = RateLimits.NONE;
         private Clock clock = SystemClock.INSTANCE;
@@ -403,6 +414,12 @@ public record MasterConfig(
             return this;
         }
 
+        /** {@code --max_launches_in_flight}; default 1024, 0 for no admission control. */
+        public Builder maxLaunchesInFlight(int v) {
+            maxLaunchesInFlight = v;
+            return this;
+        }
+
         /** {@code --max_message_size}; default 4 MiB. */
         public Builder maxInboundMessageBytes(int v) {
             maxInboundMessageBytes = v;
@@ -446,7 +463,7 @@ public record MasterConfig(
                     outboundQueueCapacity, maxInboundMessageBytes, rateLimits, clock, faultHandler, idPrefix, allocatorSeed, zk, zkSessionTimeout,
                     agentReregisterTimeout, recoveryAgentRemovalLimit, recoveryQuotaFraction, recoveryQuotaTimeout,
                     onLostLeadership, tls, credentials, authenticateFrameworks, authenticateAgents,
-                    authenticateOperators, authenticateHttp, acls, zkTls);
+                    authenticateOperators, authenticateHttp, acls, zkTls, maxLaunchesInFlight);
         }
     }
 }

@@ -366,6 +366,7 @@ final class MasterCore {
         } else if (outcome instanceof AcceptValidation.Plan plan) {
             AgentRecord agent = agents.get(plan.agent());
             metrics.offersAccepted(plan.offers().size());
+            offers.admission().accepted(plan.offers().size(), plan.launches().size());
             for (OfferId id : plan.offers()) {
                 offers.forget(offers.get(id));
             }
@@ -475,6 +476,11 @@ final class MasterCore {
     // ------------------------------------------------------------------------------------------
 
     /** Read-only views of the state, for the operator API and the HTTP endpoints. */
+    /** Launches in flight under admission control, stale ones pruned first (for the simulator's checks). */
+    int launchesInFlight() {
+        return offers.admission().inFlightNow();
+    }
+
     StateViews views() {
         return views;
     }

@@ -103,6 +103,8 @@ final class OfferManager {
     private boolean recoveryPause;
     /** How many agents the registry held when this master was elected (the pause's base). */
     private int recoveredAgentCount;
+    /** The launch budget that paces offers; bound with the records. Soft. */
+    private LaunchAdmission admission;
 
     OfferManager(MasterConfig config, EventLoop loop, String idPrefix, long allocatorSeed, LeaderTerm term, Outbox out,
             MasterMetrics metrics) {
@@ -127,6 +129,19 @@ final class OfferManager {
         }
         this.agents = agents;
         this.frameworks = frameworks;
+        this.admission = new LaunchAdmission(config.maxLaunchesInFlight(), agents);
+    }
+
+    /** The launch budget (TaskLifecycle reports launches and first updates to it). */
+    LaunchAdmission admission() {
+        return admission;
+    }
+
+    /** A task's agent sent its first update: allocate again if a pass was held back for it. */
+    void launchSettled(TaskRecord task) {
+        if (admission.settled(task)) {
+            requestAllocation();
+        }
     }
 
     // ------------------------------------------------------------------------------------------
@@ -225,6 +240,11 @@ final class OfferManager {
         if (recoveryPaused(now)) {
             return;
         }
+        int offerLimit = admission.offerLimit(!mayBeIncremental);
+        if (offerLimit == 0) {
+            LOG.debug("Allocation held back: {} launches in flight", admission.inFlight());
+            return;
+        }
         long seed = seeds.nextLong();
         allocationCycles++;
         int touched = allocator.touchedAgents();
@@ -233,13 +253,20 @@ final class OfferManager {
                 : touched > incrementalLimit(allocator.offerableAgents()) ? touched + " agents touched"
                 : null;
         MasterMetrics.Timing cycle = metrics.allocationCycle(fullBecause != null);
-        List<Allocation> allocations = fullBecause == null ? allocator.allocateTouched(now, seed)
-                : allocator.allocate(now, seed);
+        List<Allocation> allocations = fullBecause == null ? allocator.allocateTouched(now, seed, offerLimit)
+                : allocator.allocate(now, seed, offerLimit);
         cycle.done(allocations.size());
         if (LOG.isDebugEnabled()) {
             LOG.debug("Allocation cycle {} (seed {}, {}): {} offers; {}", allocationCycles, seed,
                     fullBecause == null ? "incremental over " + touched + " touched agents" : "full: " + fullBecause,
                     allocations.size(), allocator);
+        }
+        if (allocations.size() > offerLimit) {
+            // Quota's first stage is not paced: what it allocated beyond the limit goes back unfiltered.
+            for (Allocation a : allocations.subList(offerLimit, allocations.size())) {
+                allocator.recover(a.agent(), a.framework(), a.role(), a.resources(), 0);
+            }
+            allocations = allocations.subList(0, offerLimit);
         }
         if (allocations.isEmpty()) {
             return;

@@ -114,6 +114,7 @@ final class TaskLifecycle {
         agent.addTask(task);
         agent.used = agent.used.plus(resources);
         fw.addUsed(role, resources);
+        offers.admission().launched(task);
         out.sendToAgent(agent, MasterMessage.newBuilder()
                 .setType(MasterMessage.Type.RUN_TASK)
                 .setRunTask(MasterMessage.RunTask.newBuilder().setFramework(fw.info).setTask(info)));
@@ -284,8 +285,12 @@ final class TaskLifecycle {
         }
         boolean retry = task != null && task.latestStatus.getUuid().equals(status.getUuid());
         if (task != null) {
+            boolean wasStaging = task.state == TaskState.TASK_STAGING;
             task.latestStatus = status;
             task.state = latest;
+            if (wasStaging) {
+                offers.launchSettled(task);
+            }
             if (TaskStates.isTerminal(latest) && !task.resourcesRecovered) {
                 recoverTaskResources(task);
                 offers.requestAllocation();

@@ -33,12 +33,18 @@ final class Cluster {
     /** Longest a task runs; a few run for an hour (until killed). */
     private final long maxTaskMillis;
     long launchedTasks;
+    /**
+     * The masters' launch budget: small (1-8, or 0 for off now and then), so that admission control
+     * holds offers back, resumes and prunes under faults in most seeds.
+     */
+    final int maxLaunchesInFlight;
 
     Cluster(World world, int masters, int agents, int frameworks) {
         this.world = world;
         this.zk = new SimZooKeeper(world);
         this.network = new Network(world);
         this.maxTaskMillis = 1000L * (1 + world.random.nextInt(20));
+        this.maxLaunchesInFlight = world.random.nextInt(9);
         for (int i = 0; i < masters; i++) {
             startMaster();
         }
@@ -60,7 +66,7 @@ final class Cluster {
     void startMaster() {
         int n = ++masterCount;
         SimMaster[] self = new SimMaster[1];
-        self[0] = new SimMaster(world, zk, "m" + n, n, SESSION_TIMEOUT, () -> {
+        self[0] = new SimMaster(world, zk, "m" + n, n, SESSION_TIMEOUT, maxLaunchesInFlight, () -> {
             masters.remove(self[0]);
             world.after(1000 + world.random.nextInt(4000), "a new master process starts", this::startMaster);
         });

@@ -1,5 +1,7 @@
 package io.mezzo.sim;
 
+import io.mezzo.proto.v1.DrainConfig;
+import io.mezzo.proto.v1.DurationInfo;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -35,7 +37,14 @@ final class Faults {
         /** A scheduler tears its framework down. */
         TEARDOWN,
         /** Messages take up to seconds for a while (order within a stream is kept). */
-        SLOW_NETWORK
+        SLOW_NETWORK,
+        /** A standby (not the leader) master's host dies; a new master process starts later. */
+        STANDBY_CRASH,
+        /**
+         * An operator drains a registered agent through the leader (DrainAgent: a grace cap now and
+         * then, mark_gone now and then) and, half the time, reactivates it a few seconds later.
+         */
+        DRAIN
     }
 
     private final Cluster cluster;
@@ -136,12 +145,62 @@ final class Faults {
                     f.teardown();
                 }
             }
+            case STANDBY_CRASH -> {
+                SimMaster leader = cluster.zk.leader();
+                SimMaster m = pick(cluster.masters.stream().filter(x -> x.alive() && x != leader).toList());
+                if (m != null) {
+                    world.trace("FAULT: standby " + m.name + " crashes");
+                    m.crash();
+                }
+            }
+            case DRAIN -> drain();
             case SLOW_NETWORK -> {
                 long slow = 500 + world.random.nextInt(4000);
                 world.trace("FAULT: the network is slow for " + slow + " ms");
                 cluster.network.slowFor(slow);
             }
         }
+    }
+
+    /** DrainAgent of a registered agent through the acting leader; ReactivateAgent later, half the time. */
+    private void drain() {
+        SimMaster leader = cluster.actingLeader();
+        SimAgent a = pick(cluster.agents.stream().filter(SimAgent::registered).toList());
+        if (leader == null || a == null) {
+            return;
+        }
+        String id = a.id();
+        DrainConfig.Builder config = DrainConfig.newBuilder();
+        if (world.random.nextBoolean()) {
+            config.setMaxGracePeriod(DurationInfo.newBuilder().setNanoseconds(world.random.nextInt(3000) * 1_000_000L));
+        }
+        config.setMarkGone(world.random.nextInt(4) == 0);
+        boolean reactivate = !config.getMarkGone() && world.random.nextBoolean();
+        long after = 1000 + world.random.nextInt(9000);
+        world.trace("FAULT: operator drains " + a.name + " (" + id + ")" + (config.getMarkGone() ? ", mark gone" : "")
+                + (reactivate ? ", reactivates after " + after + " ms" : ""));
+        leader.master().drainAgent(id, config.build(), refused -> {
+            if (refused != null) {
+                world.trace("operator: DrainAgent " + id + " refused: " + refused);
+            }
+        });
+        if (reactivate) {
+            world.after(after, "operator: ReactivateAgent " + id, () -> reactivate(id));
+        }
+    }
+
+    /** ReactivateAgent through whoever acts as leader now (refused when the drain is gone or unknown). */
+    private void reactivate(String id) {
+        SimMaster leader = cluster.actingLeader();
+        if (leader == null) {
+            world.trace("operator: ReactivateAgent " + id + " skipped: no acting leader");
+            return;
+        }
+        leader.master().reactivateAgent(id, refused -> {
+            if (refused != null) {
+                world.trace("operator: ReactivateAgent " + id + " refused: " + refused);
+            }
+        });
     }
 
     private <T> T pick(List<T> from) {

@@ -4,10 +4,12 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import io.mezzo.common.resources.Resources;
 import io.mezzo.common.task.TaskStates;
 import io.mezzo.proto.v1.AgentView;
+import io.mezzo.proto.v1.DrainState;
 import io.mezzo.proto.v1.FrameworkView;
 import io.mezzo.proto.v1.GetStateResponse;
 import io.mezzo.proto.v1.Offer;
 import io.mezzo.proto.v1.RegistryAgent;
+import io.mezzo.proto.v1.RegistryDrain;
 import io.mezzo.proto.v1.RegistryFramework;
 import io.mezzo.proto.v1.Task;
 import io.mezzo.proto.v1.TaskState;
@@ -28,7 +30,7 @@ import java.util.TreeMap;
  *   <li>At most one master acts as leader.
  *   <li>In the leader, for every agent, {@code used + offered ⊆ total}; every 16th check (and after
  *       quiescence) also that its offers add up to its {@code offered} and that no offer id appears
- *       twice (nothing offered twice).
+ *       twice (nothing offered twice); a draining or drained agent is offered nothing.
  *   <li>In the leader, every agent's {@code used} is the sum of its live tasks (resources conserved).
  *   <li>On every agent, its live tasks fit its total (nothing used twice); a task runs on one agent
  *       (both checked whenever an agent starts a task, the only step that can break them).
@@ -42,7 +44,9 @@ import java.util.TreeMap;
  *   <li>A leader acts.
  *   <li>The leader's live tasks on every registered agent are the agent's live tasks, in the same
  *       states.
- *   <li>The registry and the leader agree on agents and frameworks.
+ *   <li>The registry and the leader agree on agents, their drains and frameworks.
+ *   <li>The leader's admission control counts no more launches in flight than it has staging tasks
+ *       (a count that drifted up would hold every offer back for good).
  * </ol>
  *
  * <p>At the end: every task a framework launched reached a terminal state the framework learned,
@@ -122,7 +126,11 @@ final class Invariants {
                 cluster.violation("agent " + id + " counts " + off + " offered but its offers hold " + offers);
             }
             Resources tasks = usedByTasks.getOrDefault(id, Resources.EMPTY);
-            boolean counted = a.getState() == AgentView.State.REGISTERED || a.getState() == AgentView.State.DRAINING;
+            boolean draining = a.getState() == AgentView.State.DRAINING || a.getState() == AgentView.State.DRAINED;
+            if (draining && !off.isEmpty()) {
+                cluster.violation("agent " + id + " (" + a.getState() + ") is offered " + off);
+            }
+            boolean counted = a.getState() == AgentView.State.REGISTERED || draining;
             // An unreachable agent's resources are out of the allocation; its tasks wait for it to return.
             if (counted && !tasks.equals(used)) {
                 StringBuilder which = new StringBuilder();
@@ -161,6 +169,13 @@ final class Invariants {
             }
         }
         checkRegistry(state);
+        // Admission control counts exactly the tasks still waiting for their agent's first update.
+        long staging = state.getTasksList().stream().filter(t -> t.getState() == TaskState.TASK_STAGING).count();
+        int inFlight = leader.master().launchesInFlight();
+        if (inFlight > staging) {
+            cluster.violation("the leader counts " + inFlight + " launches in flight but has " + staging
+                    + " staging tasks");
+        }
     }
 
     private void checkRegistry(GetStateResponse state) {
@@ -168,6 +183,7 @@ final class Invariants {
         Map<String, AgentView.State> leaderAgents = new HashMap<>();
         state.getAgentsList().forEach(a -> leaderAgents.put(a.getAgentInfo().getId().getValue(), a.getState()));
         Map<String, RegistryAgent.State> registryAgents = new HashMap<>();
+        Map<String, DrainState> registryDrains = new HashMap<>();
         try {
             for (byte[] bytes : data.getOrDefault("agents", Map.of()).values()) {
                 RegistryAgent a = RegistryAgent.parseFrom(bytes);
@@ -184,14 +200,31 @@ final class Invariants {
                             + (inLeader ? "has it" : "does not"));
                 }
             }
+            for (byte[] bytes : data.getOrDefault("drains", Map.of()).values()) {
+                RegistryDrain d = RegistryDrain.parseFrom(bytes);
+                registryDrains.put(d.getAgentId().getValue(), d.getDrain().getState());
+            }
         } catch (InvalidProtocolBufferException e) {
             cluster.violation("registry record corrupt: " + e.getMessage());
             return;
         }
+        // A registered agent drains in the leader exactly when the registry holds its drain, in the same state.
+        leaderAgents.forEach((id, in) -> {
+            DrainState drain = registryDrains.get(id);
+            AgentView.State expected = drain == null ? AgentView.State.REGISTERED
+                    : drain == DrainState.DRAIN_STATE_DRAINED ? AgentView.State.DRAINED : AgentView.State.DRAINING;
+            boolean registered = in == AgentView.State.REGISTERED || in == AgentView.State.DRAINING
+                    || in == AgentView.State.DRAINED;
+            if (registered && in != expected) {
+                cluster.violation("the registry has agent " + id + " with drain " + drain + " but the leader has it "
+                        + in);
+            }
+        });
         for (Map.Entry<String, RegistryAgent.State> e : registryAgents.entrySet()) {
             AgentView.State in = leaderAgents.get(e.getKey());
             boolean agrees = switch (e.getValue()) {
-                case ADMITTED -> in == AgentView.State.REGISTERED || in == AgentView.State.DRAINING;
+                case ADMITTED -> in == AgentView.State.REGISTERED || in == AgentView.State.DRAINING
+                        || in == AgentView.State.DRAINED;
                 case UNREACHABLE -> in == AgentView.State.UNREACHABLE;
                 case GONE -> in == null || in == AgentView.State.GONE;
                 default -> false;

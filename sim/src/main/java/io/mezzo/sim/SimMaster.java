@@ -31,7 +31,8 @@ final class SimMaster {
     private final Runnable onExit;
     private final Duration sessionTimeout;
 
-    SimMaster(World world, SimZooKeeper zk, String name, int port, Duration sessionTimeout, Runnable onExit) {
+    SimMaster(World world, SimZooKeeper zk, String name, int port, Duration sessionTimeout, int maxLaunchesInFlight,
+            Runnable onExit) {
         this.world = world;
         this.onExit = onExit;
         this.sessionTimeout = sessionTimeout;
@@ -48,6 +49,7 @@ final class SimMaster {
                 .frameworkHeartbeatInterval(Duration.ofSeconds(5))
                 .agentReregisterTimeout(Duration.ofSeconds(20))
                 .zkSessionTimeout(sessionTimeout)
+                .maxLaunchesInFlight(maxLaunchesInFlight)
                 .build();
         this.master = new EmbeddedMaster(config, loop, name, world.random.nextLong(), this::steppedDown);
         this.info = MasterInfo.newBuilder().setId(name).setHostname(name).setIp("10.0.0." + port).setPort(5050)

@@ -103,6 +103,12 @@ final class MasterCommand implements Callable<Integer> {
                     + " with RESOURCE_EXHAUSTED. At least 65536. Default: ${DEFAULT-VALUE} (4 MiB).")
     int maxMessageSize;
 
+    @Option(names = "--max_launches_in_flight", paramLabel = "N", defaultValue = "1024",
+            description = "Admission control: tasks sent to agents that have not yet reported a first update, beyond"
+                    + " which the master makes no new offers until they do (offers are also paced to fit). 0 turns it"
+                    + " off. Default: ${DEFAULT-VALUE}.")
+    int maxLaunchesInFlight;
+
     @Option(names = "--rate_limits", paramLabel = "JSON|FILE",
             description = "Scheduler calls per second per principal, as Mesos' --rate_limits: JSON such as"
                     + " {\"limits\": [{\"principal\": \"10.0.0.5\", \"qps\": 50, \"capacity\": 500}],"
@@ -179,6 +185,7 @@ final class MasterCommand implements Callable<Integer> {
                 .authenticateHttp(authenticateHttp)
                 .acls(acls == null ? null : io.mezzo.master.auth.Acls.load(acls))
                 .maxInboundMessageBytes(maxMessageSize)
+                .maxLaunchesInFlight(maxLaunchesInFlight)
                 .rateLimits(rateLimits == null ? null : io.mezzo.master.RateLimits.parse(
                         rateLimits.trim().startsWith("{") ? rateLimits
                                 : java.nio.file.Files.readString(java.nio.file.Path.of(rateLimits))))

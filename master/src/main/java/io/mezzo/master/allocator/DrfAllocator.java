@@ -440,6 +440,15 @@ public final class DrfAllocator {
      * @param seed seeds the order of the agents; log it to replay the cycle
      */
     public List<Allocation> allocate(long nowMillis, long seed) {
+        return allocate(nowMillis, seed, Integer.MAX_VALUE);
+    }
+
+    /**
+     * A full cycle that stops visiting agents once it made {@code maxAllocations} allocations
+     * (the master's admission control paces offers); the agents it did not visit keep their free
+     * resources, and the next pass is a full cycle ({@link #fullCycleReason()}).
+     */
+    public List<Allocation> allocate(long nowMillis, long seed, int maxAllocations) {
         fullCycleReason = null;
         quota.resetHeldBack();
         begin(nowMillis);
@@ -450,7 +459,7 @@ public final class DrfAllocator {
             return end();
         }
         sorter.resortIfTotalChanged();
-        return run(agents.inOrder(seed));
+        return run(agents.inOrder(seed), maxAllocations);
     }
 
     /**
@@ -463,13 +472,18 @@ public final class DrfAllocator {
      * a full cycle.
      */
     public List<Allocation> allocateTouched(long nowMillis, long seed) {
+        return allocateTouched(nowMillis, seed, Integer.MAX_VALUE);
+    }
+
+    /** An incremental pass that stops at {@code maxAllocations}, as {@link #allocate(long, long, int)} does. */
+    public List<Allocation> allocateTouched(long nowMillis, long seed, int maxAllocations) {
         begin(nowMillis);
         if (!sorter.anyActive() || agents.offerableCount() == 0) {
             agents.clearTouched();
             return end();
         }
         sorter.resortIfTotalChanged();
-        return run(agents.touchedInOrder(seed));
+        return run(agents.touchedInOrder(seed), maxAllocations);
     }
 
     /** How many agents the next incremental pass would visit (at most). */
@@ -503,13 +517,18 @@ public final class DrfAllocator {
     }
 
     /** Both stages over the agents of a pass, in their order. */
-    private List<Allocation> run(AgentNode[] order) {
+    private List<Allocation> run(AgentNode[] order, int maxAllocations) {
         inCycle = true;
         try {
             if (quota.anyGuarantee()) {
                 stageOne(order);
             }
             for (AgentNode a : order) {
+                if (out.size() >= maxAllocations) {
+                    // Paced: the agents not visited were un-touched with the rest; only a full cycle sees them.
+                    needFullCycle("the last pass stopped at " + maxAllocations + " offers");
+                    break;
+                }
                 if (startVisit(a, false)) {
                     walk(sorter.root, a, null);
                     sorter.applyTouched();

@@ -186,7 +186,8 @@ public final class AcceptValidation {
                     for (TaskInfo task : op.getLaunch().getTaskInfosList()) {
                         int at = position++;
                         String id = task.getTaskId().getValue();
-                        String error = TaskValidation.validate(task, agent.value());
+                        TaskValidation.Checked checked = TaskValidation.check(task, agent.value());
+                        String error = checked.error();
                         if (error == null && !taskIds.add(id)) {
                             error = "task_id " + id + " appears twice in this ACCEPT";
                         }
@@ -194,7 +195,7 @@ public final class AcceptValidation {
                             error = "task_id " + id + " is already used by a task of this framework";
                         }
                         if (error == null) {
-                            Resources needed = Resources.fromProto(task.getResourcesList());
+                            Resources needed = checked.resources();
                             if (!remaining.contains(needed)) {
                                 error = "task " + id + " asks for " + needed + " but the offers only hold " + remaining;
                             } else {
