@@ -259,6 +259,18 @@ class OperatorCliTest {
         JsonObject leaderJson = mezzo("leader", "--json").json();
         assertThat(leaderJson.get("leader").getAsBoolean()).isTrue();
         assertThat(leaderJson.getAsJsonObject("master_info").get("port").getAsInt()).isEqualTo(leader().port());
+
+        // A task's output through zk://: the master names the agent, its files API serves the sandbox.
+        launch(fw, "talker", 2, "cpus:0.1;mem:32", "echo hello-through-zk; echo oops >&2; sleep 300");
+        await().atMost(Timeouts.PROCESS).untilAsserted(() -> {
+            Run log = mezzo("task", "log", "talker");
+            assertThat(log.code()).as(log.err()).isZero();
+            assertThat(log.out()).isEqualTo("hello-through-zk\n");
+        });
+        assertThat(mezzo("task", "log", "--stderr", "talker").out()).isEqualTo("oops\n");
+        Run kill = mezzo("task", "kill", "talker");
+        assertThat(kill.code()).as(kill.err()).isZero();
+        assertThat(terminalUpdate(fw, "talker").getState()).isEqualTo(TaskState.TASK_KILLED);
     }
 
     @Test

@@ -78,11 +78,23 @@ final class FrameworksCommand extends OperatorCommand {
 
         @Override
         void run(LeaderConnection leader, PrintStream out, Instant now) {
-            FrameworkView f = resolve(leader, framework);
-            leader.change(s -> s.teardownFramework(TeardownFrameworkRequest.newBuilder()
-                    .setFrameworkId(f.getFrameworkInfo().getId()).build()), LeaderConnection.Retry.IF_NOT_DELIVERED);
-            out.println("framework " + f.getFrameworkInfo().getId().getValue() + " (" + f.getFrameworkInfo().getName()
-                    + ") is torn down");
+            FrameworkView f;
+            try {
+                f = resolve(leader, framework);
+            } catch (CliFailure unknown) {
+                if (unknown.getMessage().contains("names several")) {
+                    throw unknown;
+                }
+                // The views trail the master by up to a snapshot (100 ms): a framework that has just
+                // subscribed may not be listed yet. A whole id goes to the master, which knows.
+                f = null;
+            }
+            io.mezzo.proto.v1.FrameworkID id = f != null ? f.getFrameworkInfo().getId()
+                    : io.mezzo.proto.v1.FrameworkID.newBuilder().setValue(framework).build();
+            leader.change(s -> s.teardownFramework(TeardownFrameworkRequest.newBuilder().setFrameworkId(id).build()),
+                    LeaderConnection.Retry.IF_NOT_DELIVERED);
+            out.println("framework " + id.getValue() + (f == null ? "" : " (" + f.getFrameworkInfo().getName() + ")")
+                    + " is torn down");
         }
     }
 }
