@@ -2,11 +2,14 @@ package io.mezzo.scheduler;
 
 import io.grpc.CallCredentials;
 import io.grpc.ChannelCredentials;
-import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Status;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.nio.NioEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.mezzo.common.grpc.LeaderHint;
@@ -16,6 +19,8 @@ import io.mezzo.proto.v1.Call;
 import io.mezzo.proto.v1.Event;
 import io.mezzo.proto.v1.MasterInfo;
 import io.mezzo.proto.v1.SchedulerGrpc;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One attempt at a Subscribe stream to one master: its own channel, the call, and the bounded
@@ -66,9 +71,53 @@ final class MasterConnection {
         this.channel = channel;
     }
 
+    /**
+     * The I/O thread of one client's channels, made on first use and stopped by {@link #close}.
+     * gRPC's shared event loops outlive the last channel by a second, blocked in epoll; a JVM that
+     * exits meanwhile waits 300 ms for them (HotSpot's wait for threads in native code), which was
+     * a third of a {@code mezzo run}. Loop thread only, except {@link #close}.
+     */
+    static final class Io implements AutoCloseable {
+
+        private volatile EventLoopGroup group;
+
+        EventLoopGroup group() {
+            if (group == null) {
+                ThreadFactory daemon = r -> {
+                    Thread t = new Thread(r, "scheduler-client-io");
+                    t.setDaemon(true);
+                    return t;
+                };
+                group = new NioEventLoopGroup(1, daemon);
+            }
+            return group;
+        }
+
+        /**
+         * Stops the thread, waiting up to {@code waitMillis} for it. Only once the channels are
+         * terminated: a stopping event loop closes its channels at once, dropping what they still
+         * had to write (a half-close, a last call).
+         */
+        void closeNow(long waitMillis) {
+            EventLoopGroup g = group;
+            if (g != null) {
+                g.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS).awaitUninterruptibly(waitMillis);
+            }
+        }
+
+        /** As {@link #closeNow} without waiting for the thread. */
+        @Override
+        public void close() {
+            EventLoopGroup g = group;
+            if (g != null) {
+                g.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+            }
+        }
+    }
+
     /** Opens a channel and a Subscribe stream to {@code master}. Nothing is sent yet. */
     static MasterConnection open(long serial, MasterInfo master, Listener listener) {
-        return open(serial, master, listener, null, null);
+        return open(serial, master, listener, null, null, null);
     }
 
     /**
@@ -76,9 +125,13 @@ final class MasterConnection {
      * and with {@code credentials} on the call when given. Nothing is sent yet.
      */
     static MasterConnection open(long serial, MasterInfo master, Listener listener, TlsContext tls,
-            CallCredentials credentials) {
+            CallCredentials credentials, Io io) {
         ChannelCredentials transport = tls == null ? InsecureChannelCredentials.create() : tls.channelCredentials();
-        ManagedChannel channel = Grpc.newChannelBuilderForAddress(host(master), master.getPort(), transport)
+        NettyChannelBuilder builder = NettyChannelBuilder.forAddress(host(master), master.getPort(), transport);
+        if (io != null) {
+            builder.eventLoopGroup(io.group()).channelType(NioSocketChannel.class);
+        }
+        ManagedChannel channel = builder
                 .directExecutor()
                 .userAgent("mezzo-scheduler-api")
                 .build();

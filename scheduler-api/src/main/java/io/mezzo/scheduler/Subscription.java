@@ -135,6 +135,8 @@ final class Subscription {
     private MasterConnection connection;
     private long connectionSerial;
     private final List<ManagedChannel> channels = new ArrayList<>();
+    /** The channels' I/O thread, stopped when the client closes. */
+    private final MasterConnection.Io io = new MasterConnection.Io();
     private Optional<MasterInfo> leader = Optional.empty();
     private MasterInfo redirect;
     private int redirectsInARow;
@@ -206,6 +208,15 @@ final class Subscription {
         if (loop.inLoopThread()) {
             stopForGood(Level.INFO, "client closed");
             loop.close();
+            // The loop cannot wait for its own channels: a thread of the moment does, then stops
+            // their I/O thread.
+            List<ManagedChannel> closing = List.copyOf(channels);
+            Thread closer = new Thread(() -> {
+                awaitTermination(closing);
+                io.closeNow(TimeUnit.SECONDS.toMillis(CLOSE_WAIT_SECONDS));
+            }, "scheduler-client-closer");
+            closer.setDaemon(true);
+            closer.start();
             return;
         }
         List<ManagedChannel> toAwait = List.of();
@@ -224,6 +235,7 @@ final class Subscription {
         }
         loop.close();
         awaitTermination(toAwait);
+        io.closeNow(TimeUnit.SECONDS.toMillis(CLOSE_WAIT_SECONDS));
         if (tls != null) {
             tls.close();
         }
@@ -454,7 +466,7 @@ final class Subscription {
         FrameworkInfo info = frameworkId == null
                 ? frameworkInfo
                 : frameworkInfo.toBuilder().setId(frameworkId).build();
-        connection = MasterConnection.open(++connectionSerial, target, edge, tls, credentials);
+        connection = MasterConnection.open(++connectionSerial, target, edge, tls, credentials, io);
         channels.add(connection.channel());
         LOG.info("Subscribing framework '{}' {} with master {} (attempt {})",
                 frameworkInfo.getName(), idText(), connection.address(), backoff.attempts() + 1);

@@ -664,9 +664,14 @@ class MezzoSchedulerClientTest {
         ScriptedMaster.SchedulerStream stream = subscribe(client, master);
         assertThat(clientThreads()).isNotEmpty();
 
+        assertThat(threadsNamed("scheduler-client-io")).as("the client's own I/O thread").hasSize(1);
+
         client.close();
 
         assertThat(clientThreads()).isEmpty();
+        // Stopped before close() returns: nothing of the client is left blocked in native code,
+        // where a JVM exiting at once (mezzo run) would wait 300 ms for it.
+        assertThat(threadsNamed("scheduler-client-io")).isEmpty();
         assertThat(stream.awaitPeerEnded()).isEqualTo("half-closed");
         assertThat(client.isSubscribed()).isFalse();
         assertThat(client.revive()).isFalse();
@@ -803,5 +808,9 @@ class MezzoSchedulerClientTest {
         return Thread.getAllStackTraces().keySet().stream()
                 .filter(t -> t.isAlive() && t.getName().equals(MezzoSchedulerClient.THREAD_NAME))
                 .toList();
+    }
+
+    private static List<Thread> threadsNamed(String name) {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.isAlive() && t.getName().equals(name)).toList();
     }
 }

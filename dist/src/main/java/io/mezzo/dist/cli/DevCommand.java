@@ -33,16 +33,17 @@ final class DevCommand implements Callable<Integer> {
             description = "Master port; 0 picks a free one. Default: ${DEFAULT-VALUE}.")
     int port;
 
-    @Option(names = "--http_port", paramLabel = "PORT", defaultValue = "5052",
-            description = "Master HTTP port; 0 picks a free one. Default: ${DEFAULT-VALUE}.")
-    int httpPort;
+    @Option(names = "--http_port", paramLabel = "PORT",
+            description = "Master HTTP port; 0 picks a free one. Default: 5052, or a free one when --port is 0.")
+    Integer httpPort;
 
     @Option(names = "--zk_port", paramLabel = "PORT", defaultValue = "0",
             description = "Port of the embedded ZooKeeper; 0 picks a free one. Default: ${DEFAULT-VALUE}.")
     int zkPort;
 
     @Option(names = "--agent_port", paramLabel = "PORT", defaultValue = "5051",
-            description = "Agent port; 0 picks a free one. Default: ${DEFAULT-VALUE}.")
+            description = "Agent port; 0 picks a free one (and a free agent HTTP port, else 5053)."
+                    + " Default: ${DEFAULT-VALUE}.")
     int agentPort;
 
     @Option(names = "--work_dir", paramLabel = "DIR",
@@ -88,7 +89,9 @@ final class DevCommand implements Callable<Integer> {
         String zkUrl = "zk://" + zk.connectString() + "/mezzo";
         Daemons[] daemon = new Daemons[1];
         DevSecurity security = secure ? DevSecurity.create(workDir.resolve("tls")) : null;
-        DevMasters all = new DevMasters(masters, zkUrl, port, httpPort, reason -> daemon[0].stop(1),
+        // --port 0 (tests, a second dev cluster): every port is a free one unless given.
+        int http = httpPort != null ? httpPort : port == 0 ? 0 : 5052;
+        DevMasters all = new DevMasters(masters, zkUrl, port, http, reason -> daemon[0].stop(1),
                 security == null ? c -> { } : security::master);
         try {
             all.start();
@@ -102,6 +105,7 @@ final class DevCommand implements Callable<Integer> {
                 .master(zkUrl)
                 .ip("127.0.0.1")
                 .port(agentPort)
+                .httpPort(agentPort == 0 ? 0 : 5053)
                 .workDir(workDir)
                 // One trusted user on one host: tasks may run as that user, root included.
                 .allowRootTasks(true);

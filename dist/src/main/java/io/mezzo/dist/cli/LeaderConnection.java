@@ -1,7 +1,6 @@
 package io.mezzo.dist.cli;
 
 import io.grpc.CallCredentials;
-import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Status;
@@ -66,7 +65,18 @@ final class LeaderConnection implements AutoCloseable {
     private final ZkLeaderReader detector;
     private final TlsContext tls;
     private final CallCredentials credentials;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    /** Made on first use: its selector thread would otherwise sit in native code until exit. */
+    private HttpClient http;
+    /**
+     * The channels' I/O thread, stopped on close: gRPC's shared event loops outlive the last
+     * channel by a second, blocked in epoll, and a JVM exiting meanwhile waits 300 ms for them.
+     */
+    private final io.grpc.netty.shaded.io.netty.channel.EventLoopGroup ioGroup =
+            new io.grpc.netty.shaded.io.netty.channel.nio.NioEventLoopGroup(1, r -> {
+                Thread t = new Thread(r, "mezzo-cli-io");
+                t.setDaemon(true);
+                return t;
+            });
     private ManagedChannel channel;
     private MasterInfo leader;
 
@@ -186,6 +196,9 @@ final class LeaderConnection implements AutoCloseable {
 
     /** The HTTP client for the leader's and the agents' HTTP endpoints. */
     HttpClient http() {
+        if (http == null) {
+            http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+        }
         return http;
     }
 
@@ -283,7 +296,11 @@ final class LeaderConnection implements AutoCloseable {
         if (channel != null) {
             channel.shutdownNow();
         }
-        channel = Grpc.newChannelBuilder(hostPort, TlsContext.channelCredentials(tls)).maxInboundMessageSize(64 << 20)
+        channel = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder
+                .forTarget(hostPort, TlsContext.channelCredentials(tls))
+                .eventLoopGroup(ioGroup)
+                .channelType(io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel.class)
+                .maxInboundMessageSize(64 << 20)
                 .userAgent("mezzo-cli").build();
     }
 
@@ -291,7 +308,13 @@ final class LeaderConnection implements AutoCloseable {
     public void close() {
         if (channel != null) {
             channel.shutdownNow();
+            try {
+                channel.awaitTermination(2, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
+        ioGroup.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS).awaitUninterruptibly(2000);
         if (detector != null) {
             detector.close();
         }
