@@ -271,7 +271,7 @@
       h('h2', null, 'Resources'),
       h('div', { class: 'legend muted' }, h('span', { class: 'used' }), 'used', h('span', { class: 'offered' }), 'offered',
         h('span', { class: 'idle' }), 'idle'),
-      bars.length ? bars : h('p', { class: 'muted' }, 'No agent has registered yet.'),
+      bars.length ? h('div', { class: 'bars' }, bars) : h('p', { class: 'muted' }, 'No agent has registered yet.'),
       h('h2', null, 'By state'),
       h('div', { class: 'cards' }, counts('Agents', o.agents_by_state || {}, 'agents'),
         counts('Frameworks', o.frameworks_by_state || {}, 'frameworks'), counts('Tasks', o.tasks_by_state || {}, 'tasks')));
@@ -307,8 +307,11 @@
       return;
     }
     const tasks = await getJson('tasks?agent=' + enc(id) + '&limit=' + PAGE_SIZE);
+    // What the operator typed survives the re-renders that events cause.
     const grace = h('input', { class: 'short', type: 'number', min: '0', step: '1', placeholder: 'seconds',
-      id: 'grace', title: 'the longest kill grace period of its tasks; empty: their own' });
+      id: 'grace', title: 'the longest kill grace period of its tasks; empty: their own',
+      oninput: e => { page.grace = e.target.value; } });
+    if (page.grace) grace.value = page.grace;
     const drainable = a.state === 'REGISTERED' || a.state === 'RECOVERED' || a.state === 'UNREACHABLE';
     const drain = action('Drain', 'api/v1/agents/' + enc(id) + '/drain', () => {
       const v = grace.value.trim();
@@ -546,7 +549,12 @@
 
   async function roles(main) {
     const r = await getJson('roles');
-    const q = (role, kind) => resourceText(role.quota && role.quota[kind]);
+    // Quota maps a resource name to a scalar: {"cpus": {"milli": "2000"}}.
+    const q = (role, kind) => {
+      const m = (role.quota && role.quota[kind]) || {};
+      const parts = Object.keys(m).sort().map(n => n + ' ' + human(n, Number(m[n].milli || 0)));
+      return parts.length ? parts.join(', ') : '—';
+    };
     main.replaceChildren(
       h('h1', null, 'Roles (' + (r.roles || []).length + ')'),
       table(['Role', '#Weight', '#Share', 'Guarantee', 'Limit', 'Allocated', 'Offered', 'Reserved', 'Frameworks'],
@@ -602,13 +610,19 @@
     } catch (e) {
       if (seq !== renderSeq) return;
       main.replaceChildren(h('h1', null, 'Cannot show this page'), h('p', { class: 'muted' }, e.message));
+      main.dataset.page = name;
+      main.dataset.rendered = String(seq);
+      main.dataset.error = e.message;
+      return;
     }
+    delete main.dataset.error;
   }
 
   window.addEventListener('hashchange', () => {
     const key = window.location.hash;
     if (key !== rerender.lastHash) {
       page.file = undefined;
+      page.grace = undefined;
       page.tailKey = undefined;
       page.tailText = undefined;
       page.tailOffset = undefined;
