@@ -7,6 +7,7 @@
 (function () {
   const PAGE_SIZE = 50;
   const OVERVIEW_REFRESH_MS = 5000;
+  const DETAIL_REFRESH_MS = 10000;
   const TAIL_POLL_MS = 1000;
   const TAIL_MAX_CHARS = 256 * 1024;
   const TASK_STATES = ['TASK_STAGING', 'TASK_STARTING', 'TASK_RUNNING', 'TASK_KILLING', 'TASK_FINISHED',
@@ -292,15 +293,20 @@
   }
 
   async function agents(main) {
-    if (!cache.loaded) await refreshCache();
+    // Agent and framework views change with every offer and task; events only say when their
+    // state changes, so each render reads them afresh (a few hundred rows at most).
+    await refreshCache();
     const list = [...cache.agents.values()].sort((x, y) => x.agent_info.id.value.localeCompare(y.agent_info.id.value));
     main.replaceChildren(h('h1', null, 'Agents (' + list.length + ')'),
       table(['Id', 'Host', 'State', 'Used / total', 'Registered'], list.map(agentRow), 'No agents.'));
     page.onEvent = ev => { if (ev.type.startsWith('AGENT_')) soon(rerender); };
+    page.timers.push(setInterval(rerender, OVERVIEW_REFRESH_MS));
   }
 
   async function agent(main, id) {
-    if (!cache.loaded) await refreshCache();
+    // Agent and framework views change with every offer and task; events only say when their
+    // state changes, so each render reads them afresh (a few hundred rows at most).
+    await refreshCache();
     const a = cache.agents.get(id);
     if (!a) {
       main.replaceChildren(h('h1', null, 'Agent ' + id), h('p', { class: 'muted' }, 'The master knows no such agent.'));
@@ -337,6 +343,7 @@
     page.onEvent = ev => {
       if ((ev.agent && ev.agent.agent_info.id.value === id) || (ev.task && ev.task.agent_id.value === id)) soon(rerender);
     };
+    page.timers.push(setInterval(rerender, DETAIL_REFRESH_MS));
     if (a.connected && a.http_address) {
       const seq = renderSeq;
       getJson('api/v1/agents/' + enc(id) + '/containers').then(c => {
@@ -368,16 +375,21 @@
   }
 
   async function frameworks(main) {
-    if (!cache.loaded) await refreshCache();
+    // Agent and framework views change with every offer and task; events only say when their
+    // state changes, so each render reads them afresh (a few hundred rows at most).
+    await refreshCache();
     const list = [...cache.frameworks.values()]
       .sort((x, y) => x.framework_info.id.value.localeCompare(y.framework_info.id.value));
     main.replaceChildren(h('h1', null, 'Frameworks (' + list.length + ')'),
       table(['Id', 'Name', 'Roles', 'State', '#Active tasks', 'Used'], list.map(frameworkRow), 'No frameworks.'));
     page.onEvent = ev => { if (ev.type.startsWith('FRAMEWORK_') || ev.type.startsWith('TASK_')) soon(rerender); };
+    page.timers.push(setInterval(rerender, OVERVIEW_REFRESH_MS));
   }
 
   async function framework(main, id) {
-    if (!cache.loaded) await refreshCache();
+    // Agent and framework views change with every offer and task; events only say when their
+    // state changes, so each render reads them afresh (a few hundred rows at most).
+    await refreshCache();
     const f = cache.frameworks.get(id);
     if (!f) {
       main.replaceChildren(h('h1', null, 'Framework ' + id), h('p', { class: 'muted' }, 'The master knows no such framework.'));
@@ -406,6 +418,7 @@
         soon(rerender);
       }
     };
+    page.timers.push(setInterval(rerender, DETAIL_REFRESH_MS));
   }
 
   function taskRow(t) {
