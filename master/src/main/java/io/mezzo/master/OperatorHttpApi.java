@@ -468,11 +468,18 @@ final class OperatorHttpApi implements AutoCloseable {
         double now = current.nowMillis().getAsLong() / 1000.0;
         o.addProperty("uptime_seconds", master.getStartTime() > 0 ? Math.max(0, now - master.getStartTime()) : 0);
         JsonObject agents = new JsonObject();
-        state.getAgentsList().forEach(a -> add(agents, a.getState().name()));
         JsonObject frameworks = new JsonObject();
-        state.getFrameworksList().forEach(f -> add(frameworks, f.getState().name()));
         JsonObject tasks = new JsonObject();
-        state.getTasksList().forEach(t -> add(tasks, t.getState().name()));
+        if (filter.passesAll()) {
+            // Counted once when the snapshot was taken: 10,000 tasks are not walked per request.
+            current.agentsByState().forEach((k, v) -> agents.addProperty(k.name(), v));
+            current.frameworksByState().forEach((k, v) -> frameworks.addProperty(k.name(), v));
+            current.tasksByState().forEach((k, v) -> tasks.addProperty(k.name(), v));
+        } else {
+            state.getAgentsList().forEach(a -> add(agents, a.getState().name()));
+            state.getFrameworksList().forEach(f -> add(frameworks, f.getState().name()));
+            state.getTasksList().forEach(t -> add(tasks, t.getState().name()));
+        }
         o.add("agents_by_state", agents);
         o.add("frameworks_by_state", frameworks);
         o.add("tasks_by_state", tasks);
