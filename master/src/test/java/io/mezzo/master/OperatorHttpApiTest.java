@@ -254,7 +254,7 @@ class OperatorHttpApiTest {
     }
 
     @Test
-    void theOutputProxyValidatesAndSaysWhenTheAgentServesNoFiles() throws Exception {
+    void theOutputProxyValidatesAndKillAndTeardownTakeEffect() throws Exception {
         h = new MasterHarness();
         FakeAgent agent = h.agent("h1", "cpus:2;mem:1024");
         FakeScheduler fw = h.scheduler(Protos.framework("ui").build());
@@ -276,6 +276,16 @@ class OperatorHttpApiTest {
         HttpResponse<String> noFiles = get(base + "/output");
         assertThat(noFiles.statusCode()).isEqualTo(404);
         assertThat(json(noFiles).get("error").getAsString()).contains("serves no HTTP");
+
+        // Kill and teardown reach the agent and the registry as the gRPC calls do.
+        HttpResponse<String> kill = post(base + "/kill", "{}");
+        assertThat(kill.statusCode()).as(kill.body()).isEqualTo(200);
+        assertThat(agent.next(io.mezzo.proto.v1.MasterMessage.Type.KILL_TASK).getKillTask().getTaskId().getValue())
+                .isEqualTo("t1");
+        HttpResponse<String> teardown = post("/api/v1/frameworks/" + fw.frameworkId.getValue() + "/teardown", "{}");
+        assertThat(teardown.statusCode()).as(teardown.body()).isEqualTo(200);
+        assertThat(h.operator().getFrameworks(io.mezzo.proto.v1.GetFrameworksRequest.getDefaultInstance())
+                .getFrameworksList()).isEmpty();
     }
 
     @Test
