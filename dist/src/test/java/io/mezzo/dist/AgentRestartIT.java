@@ -219,6 +219,51 @@ class AgentRestartIT {
 
     // ---------------------------------------------------------------- agents and processes
 
+    /**
+     * An agent marked gone exits with 78 (so the shipped systemd unit does not restart it), exits
+     * with 78 again at its next start, and runs again under a new id after {@code --recover=cleanup}.
+     */
+    @Test
+    void anAgentMarkedGoneExitsWith78UntilStartedWithRecoverCleanup() throws Exception {
+        Process agent = startAgent();
+        awaitLog(agent, "Registered with master");
+        io.grpc.ManagedChannel channel = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder
+                .forAddress("127.0.0.1", cluster.master.port()).usePlaintext().build();
+        try {
+            io.mezzo.proto.v1.OperatorGrpc.OperatorBlockingStub operator = io.mezzo.proto.v1.OperatorGrpc
+                    .newBlockingStub(channel).withDeadlineAfter(Timeouts.PROCESS.toMillis(), TimeUnit.MILLISECONDS);
+            cluster.settle();
+            List<io.mezzo.proto.v1.AgentView> agents = operator.getAgents(
+                    io.mezzo.proto.v1.GetAgentsRequest.getDefaultInstance()).getAgentsList();
+            assertThat(agents).hasSize(1);
+            AgentID id = agents.get(0).getAgentInfo().getId();
+            operator.markAgentGone(io.mezzo.proto.v1.MarkAgentGoneRequest.newBuilder().setAgentId(id).build());
+            assertThat(agent.waitFor(Timeouts.FAILOVER.toSeconds(), TimeUnit.SECONDS)).isTrue();
+            assertThat(agent.exitValue()).isEqualTo(78);
+            assertThat(logOf(agent)).contains("--recover=cleanup");
+
+            Process again = startAgent();
+            assertThat(again.waitFor(Timeouts.FAILOVER.toSeconds(), TimeUnit.SECONDS)).isTrue();
+            assertThat(again.exitValue()).as("a gone agent is refused at every start").isEqualTo(78);
+
+            Path log = work.resolve("agent-cleanup.log");
+            Process cleaned = mezzo(log, "agent", "--master", cluster.masterAddress(), "--port", "0",
+                    "--work_dir", workDir.toString(), "--resources", "cpus:2;mem:1024;disk:1024;ports:[31000-31009]",
+                    "--cgroups_root", cgroupsRoot, "--allow_root_tasks", "--recover", "cleanup");
+            logs.put(cleaned, log);
+            awaitLog(cleaned, "Registered with master");
+            cluster.settle();
+            assertThat(operator.getAgents(io.mezzo.proto.v1.GetAgentsRequest.getDefaultInstance()).getAgentsList())
+                    .anySatisfy(a -> {
+                        assertThat(a.getAgentInfo().getId()).isNotEqualTo(id);
+                        assertThat(a.getState()).isEqualTo(io.mezzo.proto.v1.AgentView.State.REGISTERED);
+                    });
+        } finally {
+            channel.shutdownNow();
+            channel.awaitTermination(5, TimeUnit.SECONDS);
+        }
+    }
+
     private Process startAgent() throws IOException {
         Path log = work.resolve("agent-" + (++agentRuns) + ".log");
         Process p = mezzo(log, "agent", "--master", cluster.masterAddress(), "--port", "0",

@@ -71,6 +71,8 @@ class LauncherIT {
         await("mezzo dev to come up").atMost(Timeouts.CLUSTER).until(() -> read(devLog).contains("Serving until Ctrl-C."));
         String out = read(devLog);
         assertThat(out).contains("Demo finished: the cluster works.");
+        assertThat(mezzo().getParent().resolveSibling("completion/mezzo.bash")).as("shell completion is shipped")
+                .content().contains("complete -F _complete_mezzo", "maintenance");
         Matcher m = Pattern.compile("master +127\\.0\\.0\\.1:(\\d+)").matcher(out);
         assertThat(m.find()).as("master endpoint in:%n%s", out).isTrue();
         String master = "127.0.0.1:" + m.group(1);

@@ -179,6 +179,15 @@ class SecureClusterIT {
         closeables.add(ops::shutdownNow);
         assertThat(OperatorGrpc.newBlockingStub(ops).getState(GetStateRequest.getDefaultInstance()).getAgentsCount())
                 .isEqualTo(1);
+        // The CLI: refused without a certificate (at once, exit 1), answered with the ops one.
+        Path cliAnonymous = work.resolve("cli-anonymous.log");
+        assertThat(run(cliAnonymous, "agents", "--master", master, "--tls_ca", ca)).as(read(cliAnonymous)).isEqualTo(1);
+        assertThat(read(cliAnonymous)).contains("mezzo agents: UNAUTHENTICATED");
+        Path cliOps = work.resolve("cli-ops.log");
+        assertThat(run(cliOps, "agents", "--master", master, "--tls_ca", ca, "--tls_cert",
+                tls.resolve("ops.pem").toString(), "--tls_key", tls.resolve("ops-key.pem").toString()))
+                .as(read(cliOps)).isZero();
+        assertThat(read(cliOps)).startsWith("ID ").contains("REGISTERED");
 
         // Another principal cannot take a framework id over.
         ManagedChannel web = Grpc.newChannelBuilderForAddress("127.0.0.1", port, CompositeChannelCredentials.create(

@@ -14,6 +14,7 @@ import io.mezzo.ha.election.ZkLeaderElection;
 import io.mezzo.ha.registry.Registry;
 import io.mezzo.ha.registry.RegistryException;
 import io.mezzo.ha.zk.ZkClients;
+import io.mezzo.ha.zk.ZkSessionCheck;
 import io.mezzo.ha.zk.ZkUrl;
 import io.mezzo.master.auth.AuthInterceptor;
 import io.mezzo.master.auth.Authenticator;
@@ -159,6 +160,7 @@ public final class Master implements AutoCloseable {
         if (config.zk() != null) {
             ZkUrl url = ZkUrl.parse(config.zk());
             zkClient = ZkClients.start(url, config.zkSessionTimeout(), config.zkTls());
+            ZkSessionCheck.watch(zkClient, config.zkSessionTimeout());
             zkForHealth = zkClient;
             election = new ZkLeaderElection(zkClient, masterId);
             LOG.info("Master {} {} listening on {}:{}; joining the election in {}{} (ids {}-*, allocator seed {})",

@@ -54,6 +54,7 @@ import io.mezzo.master.auth.Action;
 import io.mezzo.master.auth.Audit;
 import io.mezzo.master.auth.AuthContext;
 import io.mezzo.master.auth.ViewFilter;
+import io.mezzo.master.validation.MaintenanceValidation;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -332,6 +333,12 @@ final class OperatorService extends OperatorGrpc.OperatorImplBase {
             StreamObserver<UpdateMaintenanceScheduleResponse> out) {
         if (!leadership.leading()) {
             out.onError(leadership.notLeader());
+            return;
+        }
+        String idError = MaintenanceValidation.validateAgentIds(request.getWindowsList());
+        if (idError != null) {
+            LOG.info("Refused UpdateMaintenanceSchedule: {}", idError);
+            out.onError(Status.INVALID_ARGUMENT.withDescription(idError).asRuntimeException());
             return;
         }
         List<String> agentIds = request.getWindowsList().stream()

@@ -109,7 +109,9 @@ final class Outbox {
     void shutdownAgent(AgentConnection conn, AgentId id) {
         conn.out.send(withEpoch(MasterMessage.newBuilder()
                 .setType(MasterMessage.Type.SHUTDOWN)
-                .setShutdown(MasterMessage.Shutdown.newBuilder().setMessage("agent " + id + " was removed from the cluster"))));
+                .setShutdown(MasterMessage.Shutdown.newBuilder().setMessage("agent " + id
+                        + " was marked gone and cannot rejoin under this id; to run this host again, restart the"
+                        + " agent with --recover=cleanup (it kills what the old agent left and registers anew)"))));
         conn.out.complete();
     }
 

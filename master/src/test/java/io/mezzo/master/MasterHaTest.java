@@ -400,10 +400,12 @@ class MasterHaTest {
         FakeAgent agent = agent(a, "host-1");
         OperatorGrpc.newBlockingStub(channel(a)).withDeadlineAfter(10, TimeUnit.SECONDS)
                 .markAgentGone(MarkAgentGoneRequest.newBuilder().setAgentId(agent.agentId).build());
-        assertThat(agent.next(MasterMessage.Type.SHUTDOWN).getShutdown().getMessage()).contains("removed");
+        assertThat(agent.next(MasterMessage.Type.SHUTDOWN).getShutdown().getMessage()).contains("marked gone");
         assertThat(registryAgent(agent.agentId.getValue()).getState()).isEqualTo(RegistryAgent.State.GONE);
         FakeAgent back = reregister(a, agent, List.of());
-        back.next(MasterMessage.Type.SHUTDOWN);
+        // Every restart of that agent gets this answer: it says how to run the host again (issue 11).
+        assertThat(back.next(MasterMessage.Type.SHUTDOWN).getShutdown().getMessage())
+                .contains("marked gone").contains("--recover=cleanup");
     }
 
     @Test
@@ -418,6 +420,45 @@ class MasterHaTest {
         await().atMost(Timeouts.PROCESS).until(() -> s.closed);
         assertThat(a.isLeading()).isFalse();
         assertThat(b.isLeading()).isTrue();
+    }
+
+    /**
+     * An operator event subscriber of a leader that steps down is told LEADER_CHANGED, then its
+     * stream ends UNAVAILABLE, so that a tool like {@code mezzo events -f} finds the new leader.
+     */
+    @Test
+    void operatorEventSubscribersOfALeaderThatStepsDownGetLeaderChangedThenUnavailable() throws Exception {
+        Master a = master("a");
+        a.elected().get(30, TimeUnit.SECONDS);
+        Master b = master("b");
+        java.util.concurrent.BlockingQueue<io.mezzo.proto.v1.OperatorEvent> events =
+                new java.util.concurrent.LinkedBlockingQueue<>();
+        java.util.concurrent.CompletableFuture<Throwable> end = new java.util.concurrent.CompletableFuture<>();
+        OperatorGrpc.newStub(channel(a)).subscribe(io.mezzo.proto.v1.SubscribeRequest.getDefaultInstance(),
+                new io.grpc.stub.StreamObserver<>() {
+                    @Override
+                    public void onNext(io.mezzo.proto.v1.OperatorEvent e) {
+                        events.add(e);
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        end.complete(t);
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                        end.complete(null);
+                    }
+                });
+        assertThat(events.poll(10, TimeUnit.SECONDS).getType()).isEqualTo(io.mezzo.proto.v1.OperatorEvent.Type.SUBSCRIBED);
+
+        a.faults().expireZkSession();
+        assertThat(b.elected().get(30, TimeUnit.SECONDS).getEpoch()).isEqualTo(2);
+        Throwable t = end.get(30, TimeUnit.SECONDS);
+        assertThat(io.grpc.Status.fromThrowable(t).getCode()).isEqualTo(io.grpc.Status.Code.UNAVAILABLE);
+        assertThat(events).extracting(io.mezzo.proto.v1.OperatorEvent::getType)
+                .contains(io.mezzo.proto.v1.OperatorEvent.Type.LEADER_CHANGED);
     }
 
     private static Call.Builder reconcile(String task, FakeAgent on) {

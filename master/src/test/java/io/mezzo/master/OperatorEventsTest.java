@@ -127,6 +127,90 @@ class OperatorEventsTest {
         assertThat(disconnected.getAgent().getState()).isEqualTo(AgentView.State.REGISTERED);
     }
 
+    /**
+     * A subscriber that reads nothing is dropped with RESOURCE_EXHAUSTED once 1,000 events wait for
+     * it, rather than growing the master's memory; the master and a subscriber that reads go on.
+     */
+    @Test
+    void aSubscriberThatStopsReadingIsDroppedAndTheOthersGoOn() throws Exception {
+        // A small HTTP/2 window, so that the transport stops taking events after a few kilobytes
+        // and they queue in the master, where the bound is.
+        io.grpc.ManagedChannel slowChannel = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder
+                .forAddress("127.0.0.1", h.master.port()).usePlaintext().flowControlWindow(16 * 1024).build();
+        try {
+            BlockingQueue<OperatorEvent> slowEvents = new LinkedBlockingQueue<>();
+            java.util.concurrent.CompletableFuture<Throwable> slowEnd = new java.util.concurrent.CompletableFuture<>();
+            io.grpc.stub.ClientCallStreamObserver<?>[] slowCall = new io.grpc.stub.ClientCallStreamObserver<?>[1];
+            OperatorGrpc.newStub(slowChannel).subscribe(SubscribeRequest.getDefaultInstance(),
+                    new io.grpc.stub.ClientResponseObserver<SubscribeRequest, OperatorEvent>() {
+                        @Override
+                        public void beforeStart(io.grpc.stub.ClientCallStreamObserver<SubscribeRequest> call) {
+                            slowCall[0] = call;
+                            call.disableAutoRequestWithInitial(1);
+                        }
+
+                        @Override
+                        public void onNext(OperatorEvent e) {
+                            slowEvents.add(e);
+                        }
+
+                        @Override
+                        public void onError(Throwable t) {
+                            slowEnd.complete(t);
+                        }
+
+                        @Override
+                        public void onCompleted() {
+                            slowEnd.complete(null);
+                        }
+                    });
+            assertThat(slowEvents.poll(Timeouts.WAIT.toMillis(), TimeUnit.MILLISECONDS).getType())
+                    .isEqualTo(OperatorEvent.Type.SUBSCRIBED);
+            subscribe();
+            assertThat(next().getType()).isEqualTo(OperatorEvent.Type.SUBSCRIBED);
+
+            // 1,500 tasks launched at once: 1,500 TASK_ADDED events, more than the 1,000 that may wait.
+            FakeScheduler scheduler = h.scheduler(Protos.framework("busy").build());
+            java.util.List<Offer> offers = new java.util.ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                h.agent("big-" + i, "cpus:16;mem:65536");
+            }
+            h.settle();
+            while (offers.size() < 3) {
+                offers.addAll(scheduler.next(Event.Type.OFFERS).getOffers().getOffersList());
+            }
+            int n = 0;
+            for (Offer offer : offers.subList(0, 3)) {
+                io.mezzo.proto.v1.TaskInfo[] tasks = new io.mezzo.proto.v1.TaskInfo[500];
+                for (int i = 0; i < tasks.length; i++) {
+                    tasks[i] = Protos.task("t" + n++, offer, "cpus:0.01;mem:32").build();
+                }
+                scheduler.send(Protos.launch(offer, tasks).setFrameworkId(scheduler.frameworkId).build());
+            }
+            h.settle();
+
+            // The reader sees all 1,500; the one that reads nothing is dropped.
+            java.util.Set<String> added = new java.util.HashSet<>();
+            while (added.size() < 1500) {
+                added.add(next(OperatorEvent.Type.TASK_ADDED).getTask().getTaskId().getValue());
+            }
+            slowCall[0].request(Integer.MAX_VALUE);
+            Throwable end = slowEnd.get(Timeouts.WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            assertThat(io.grpc.Status.fromThrowable(end).getCode()).isEqualTo(io.grpc.Status.Code.RESOURCE_EXHAUSTED);
+            assertThat(io.grpc.Status.fromThrowable(end).getDescription()).contains("too slow");
+            assertThat(slowEvents.stream().filter(e -> e.getType() == OperatorEvent.Type.TASK_ADDED).count())
+                    .isLessThan(1500);
+
+            // The master serves on: a new agent reaches the reader.
+            h.agent("after", "cpus:1;mem:64");
+            h.settle();
+            assertThat(next(OperatorEvent.Type.AGENT_ADDED).getAgent().getAgentInfo().getHostname()).isEqualTo("after");
+        } finally {
+            slowChannel.shutdownNow();
+            slowChannel.awaitTermination(5, TimeUnit.SECONDS);
+        }
+    }
+
     private static com.google.protobuf.ByteString uuid() {
         UUID u = UUID.randomUUID();
         java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(16);

@@ -19,11 +19,24 @@ import picocli.CommandLine.Option;
  * {@code --kill_tasks_on_stop}); see docs/operations.md for the upgrade procedure.
  */
 @Command(name = "agent", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Run an agent: it advertises this host's resources to the master and runs tasks.")
+        description = "Run an agent: it advertises this host's resources to the master and runs tasks.",
+        // Operator tools for an agent of the cluster: `mezzo agent drain AGENT` and so on.
+        subcommands = {AgentsCommand.Show.class, AgentsCommand.Drain.class, AgentsCommand.Reactivate.class,
+                AgentsCommand.Gone.class})
 final class AgentCommand implements Callable<Integer> {
 
-    @Option(names = "--master", paramLabel = "HOST:PORT", required = true,
-            description = "The master to register with, as host:port.")
+    /**
+     * Exit code when the master told this agent to shut down (it was marked gone): 78 (EX_CONFIG),
+     * so that a supervisor can tell it from a crash. The shipped systemd unit does not restart on
+     * it ({@code RestartPreventExitStatus=78}); the host runs again after {@code --recover=cleanup}.
+     */
+    static final int EXIT_GONE = 78;
+
+    // Not picocli-required: `mezzo agent drain AGENT` and its siblings do not take it (checked in call()).
+    @Option(names = "--master", paramLabel = "HOST:PORT|zk://...",
+            description = "The master to register with: host:port of one master, or"
+                    + " zk://[user:password@]host1:2181,host2:2181/mezzo to follow the elected leader (use this"
+                    + " with several masters). Required to run an agent.")
     String master;
 
     @Option(names = "--ip", paramLabel = "IP", defaultValue = "127.0.0.1",
@@ -44,7 +57,7 @@ final class AgentCommand implements Callable<Integer> {
                     + " (the host name when --ip is 0.0.0.0).")
     String hostname;
 
-    @Option(names = "--work_dir", paramLabel = "DIR", required = true,
+    @Option(names = "--work_dir", paramLabel = "DIR",
             description = "Directory for task sandboxes and the agent's checkpoint (created if missing). Required.")
     Path workDir;
 
@@ -144,6 +157,10 @@ final class AgentCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (master == null || workDir == null) {
+            throw new IllegalArgumentException("running an agent needs --master and --work_dir (or MEZZO_MASTER and"
+                    + " MEZZO_WORK_DIR)");
+        }
         logging.apply("agent");
         Daemons[] daemon = new Daemons[1];
         AgentConfig.Builder b = AgentConfig.builder()
@@ -169,7 +186,7 @@ final class AgentCommand implements Callable<Integer> {
                 .killTasksOnStop(killTasksOnStop)
                 .tls(tls.settings())
                 .credential(tls.credential())
-                .onShutdown(() -> daemon[0].stop(0));
+                .onShutdown(() -> daemon[0].stop(EXIT_GONE));
         if (httpPort != null) {
             b.httpPort(httpPort);
         }

@@ -69,6 +69,11 @@ final class DevCommand implements Callable<Integer> {
                     + " Master i listens on --port + 10*i and --http_port + 10*i. Default: ${DEFAULT-VALUE}."})
     int masters;
 
+    @Option(names = "--services_port", paramLabel = "PORT",
+            description = "HTTP port of the service scheduler (mezzo service ...); 0 picks a free one; -1 runs none."
+                    + " Default: 5054, or a free one when --port is 0.")
+    Integer servicesPort;
+
     @Mixin
     LoggingOptions logging;
 
@@ -114,10 +119,30 @@ final class DevCommand implements Callable<Integer> {
             zk.close();
             throw e;
         }
-        daemon[0] = new Daemons("dev cluster", agent, all, zk);
+        io.mezzo.services.ServicesDaemon[] services = new io.mezzo.services.ServicesDaemon[1];
+        AutoCloseable servicesCloser = () -> {
+            if (services[0] != null) {
+                services[0].close();
+            }
+        };
+        daemon[0] = new Daemons("dev cluster", servicesCloser, agent, all, zk);
         agent.start();
         agent.registered().get(30, TimeUnit.SECONDS);
 
+        int servicesHttp = servicesPort != null ? servicesPort : port == 0 ? 0 : 5054;
+        if (servicesHttp >= 0 && security == null) {
+            // The service scheduler, as `mezzo services` would run it: its election and state in the same ZooKeeper.
+            io.mezzo.services.ServicesDaemon s = new io.mezzo.services.ServicesDaemon(io.mezzo.services.ServicesConfig.builder()
+                    .master(zkUrl).zk(zkUrl).httpPort(servicesHttp).onLost(reason -> daemon[0].stop(1)).build());
+            try {
+                s.start();
+                services[0] = s;
+            } catch (java.net.BindException e) {
+                s.close();
+                org.slf4j.LoggerFactory.getLogger(DevCommand.class).warn("Not starting the service scheduler: port {} is in"
+                        + " use (try --services_port 0)", servicesHttp);
+            }
+        }
         PrintStream out = System.out;
         out.println();
         out.println("Mezzo dev cluster is up.");
@@ -131,6 +156,10 @@ final class DevCommand implements Callable<Integer> {
         for (int i = 1; i < all.count(); i++) {
             out.println("  master    127.0.0.1:" + all.master(i).port() + "  (standby; http "
                     + all.master(i).httpPort() + ")");
+        }
+        if (services[0] != null) {
+            out.println("  services  " + services[0].url() + "/v1/services  (service scheduler: " + launcher()
+                    + " service deploy FILE, list, scale; see docs/services.md)");
         }
         out.println("  work dir  " + workDir);
         if (security == null) {

@@ -27,7 +27,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "events", mixinStandardHelpOptions = true,
         description = {"Prints the cluster's agents, frameworks and tasks, then (with -f) every change as it happens:"
-                + " one line per event, or one JSON object per line with --json."})
+                + " one line per event, or one JSON object per line with --json. Exit 1 when the master ends the"
+                + " stream (without -f, or for a reason other than a failover)."})
 final class EventsCommand implements Callable<Integer> {
 
     @Mixin

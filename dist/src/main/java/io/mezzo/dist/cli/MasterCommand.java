@@ -50,7 +50,7 @@ final class MasterCommand implements Callable<Integer> {
 
     @Option(names = "--recovery_agent_removal_limit", paramLabel = "PERCENT", defaultValue = "100%",
             description = "After a failover, never mark more than this share of the recovered agents unreachable"
-                    + " at once (e.g. 50%). Default: ${DEFAULT-VALUE}.")
+                    + " at once (e.g. 50%%). Default: ${DEFAULT-VALUE}.")
     String recoveryAgentRemovalLimit;
 
     @Option(names = "--recovery_quota_fraction", paramLabel = "PERCENT", defaultValue = "80%",

@@ -1,9 +1,13 @@
 package io.mezzo.dist.cli;
 
 import java.time.Duration;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code --master} and {@code --timeout} of the operator tools; they connect with {@link LeaderConnection}. */
+/**
+ * {@code --master}, {@code --timeout} and the TLS flags of the operator tools; they connect with
+ * {@link LeaderConnection}.
+ */
 final class MasterOptions {
 
     @Option(names = "--master", paramLabel = "HOST:PORT|zk://...", defaultValue = "127.0.0.1:5050",
@@ -15,7 +19,10 @@ final class MasterOptions {
             description = "How long to wait for a leading master (and for each call). Default: ${DEFAULT-VALUE}.")
     Duration timeout;
 
+    @Mixin
+    TlsOptions tls;
+
     LeaderConnection connect() {
-        return LeaderConnection.open(master, timeout);
+        return LeaderConnection.open(master, timeout, tls.settings(), tls.zkSettings(), tls.credential());
     }
 }

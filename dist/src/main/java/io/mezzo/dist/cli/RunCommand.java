@@ -42,6 +42,8 @@ import picocli.CommandLine.Parameters;
             "         unreachable past --unreachable_timeout: its outcome is unknown",
             "  " + RunFramework.EXIT_NO_MASTER + "    no leading master answered for --master_timeout",
             "  " + RunFramework.EXIT_NO_OFFER + "    no offer fitting the task arrived within --offer_timeout",
+            "         (the last line says so when its role's quota limit is why;",
+            "         a task above the limit outright ends at once)",
             "  " + RunFramework.EXIT_TIMEOUT + "    the task did not end within --timeout (it is killed)",
             "  130    interrupted (Ctrl-C); the task is killed",
             "A command may itself exit with one of these codes: the last line printed",
@@ -174,6 +176,10 @@ final class RunCommand implements Callable<Integer> {
         RunFramework scheduler = new RunFramework(taskId, taskName, res.build(), cmd.build(), System.out, "mezzo run",
                 master, new RunFramework.Bounds(masterTimeout, offerTimeout, unreachableTimeout, timeout, attempts),
                 SystemClock.INSTANCE, LoggingFaultHandler.INSTANCE);
+        Resources request = res.build();
+        // Loaded only if the run waits for an offer longer than usual (see RunFramework.QUOTA_CHECK_AFTER).
+        scheduler.quotaCheck(leader -> new QuotaProbe(role, scalarsOf(request), tls.settings(), tls.zkSettings(),
+                tls.credential()).check(leader));
         MezzoSchedulerClient client = MezzoSchedulerClient.builder(framework, scheduler).master(master, tls.zkSettings())
                 .tls(tls.settings()).credential(tls.credential())
                 .declineUnusedOffers(false) // RunFramework answers offers on its own loop, after the callback
@@ -227,6 +233,12 @@ final class RunCommand implements Callable<Integer> {
         client.teardown();
         client.close();
         Runtime.getRuntime().halt(130);
+    }
+
+    private static Map<String, Long> scalarsOf(Resources r) {
+        Map<String, Long> out = new java.util.TreeMap<>();
+        r.scalarNames().forEach(name -> out.put(name, r.scalar(name)));
+        return out;
     }
 
     private static long parsePositive(String flag, String value) {

@@ -24,7 +24,7 @@ import picocli.CommandLine.Parameters;
 
 /** {@code mezzo task}: tools for one task. */
 @Command(name = "task", mixinStandardHelpOptions = true, description = "Tools for one task.",
-        subcommands = {TaskCommand.Log.class})
+        subcommands = {TaskCommand.Log.class, TaskCommand.Show.class, TaskCommand.Kill.class})
 final class TaskCommand implements Runnable {
 
     @CommandLine.Spec
@@ -42,8 +42,8 @@ final class TaskCommand implements Runnable {
      */
     @Command(name = "log", mixinStandardHelpOptions = true,
             description = {"Prints a task's output (its sandbox's stdout, or stderr), found through the master; with -f"
-                    + " follows it like tail -f until the task ends.",
-                    "Exit codes: 0 printed; 1 the task, its agent or its sandbox cannot be found or read; 2 bad usage."})
+                    + " follows it like tail -f until the task ends. Exit 1 also when its agent or its sandbox cannot"
+                    + " be found or read."})
     static final class Log implements Callable<Integer> {
 
         /** Bytes asked of the agent per read. */
@@ -200,6 +200,114 @@ final class TaskCommand implements Runnable {
 
         private static String q(String v) {
             return URLEncoder.encode(v, StandardCharsets.UTF_8);
+        }
+    }
+
+    /**
+     * The one task, live or recently completed, that {@code typed} names (its id, or a unique prefix
+     * of it), within {@code framework} when given.
+     *
+     * @throws CliFailure ({@link ExitCodes#REFUSED}) when none or several match
+     */
+    static Task resolve(LeaderConnection leader, String typed, String framework) {
+        GetTasksRequest.Builder request = GetTasksRequest.newBuilder();
+        if (framework != null) {
+            request.setFrameworkId(FrameworksCommand.resolve(leader, framework).getFrameworkInfo().getId());
+        }
+        GetTasksResponse r = leader.read(s -> s.getTasks(request.build()));
+        List<Task> all = new ArrayList<>(r.getTasksList());
+        all.addAll(r.getCompletedTasksList());
+        List<Task> exact = all.stream().filter(t -> t.getTaskId().getValue().equals(typed)).toList();
+        List<Task> candidates = exact.isEmpty() ? all : exact;
+        // The same task id may be live in one framework and completed (an older run) in another.
+        java.util.Map<String, Task> byKey = new java.util.LinkedHashMap<>();
+        for (Task t : candidates) {
+            byKey.putIfAbsent(t.getFrameworkId().getValue() + "/" + t.getTaskId().getValue(), t);
+        }
+        if (!exact.isEmpty()) {
+            if (byKey.size() > 1) {
+                throw new CliFailure(ExitCodes.REFUSED, "tasks named " + typed + " exist in several frameworks ("
+                        + byKey.values().stream().map(t -> t.getFrameworkId().getValue()).toList() + "): add --framework");
+            }
+            return byKey.values().iterator().next();
+        }
+        return ShortIds.resolve(typed, List.copyOf(byKey.values()), t -> t.getTaskId().getValue(), "task");
+    }
+
+    /** {@code mezzo task show ID}. */
+    @Command(name = "show", mixinStandardHelpOptions = true, sortOptions = false,
+            description = "Shows one task, live or recently completed: state, reason, agent, resources, command.")
+    static final class Show extends OperatorCommand {
+
+        @Parameters(index = "0", paramLabel = "ID", description = "Task id or unique id prefix.")
+        String taskId;
+
+        @Option(names = "--framework", paramLabel = "ID", description = "The task's framework, when task ids repeat."
+                + " Default: the one framework with that task.")
+        String framework;
+
+        @Option(names = "--json", description = "Print the task (the API's Task) as JSON (proto field names)."
+                + " Default: text.")
+        boolean json;
+
+        @Override
+        void run(LeaderConnection leader, PrintStream out, java.time.Instant now) {
+            Task t = resolve(leader, taskId, framework);
+            if (json) {
+                out.println(Render.json(t));
+                return;
+            }
+            io.mezzo.proto.v1.TaskStatus s = t.getLatestStatus();
+            String host = leader.read(x -> x.getAgents(GetAgentsRequest.getDefaultInstance())).getAgentsList().stream()
+                    .filter(a -> a.getAgentInfo().getId().equals(t.getAgentId())).map(a -> " (" + a.getAgentInfo()
+                            .getHostname() + ")").findFirst().orElse("");
+            out.println("ID:         " + t.getTaskId().getValue());
+            out.println("Name:       " + t.getName());
+            out.println("Framework:  " + t.getFrameworkId().getValue());
+            out.println("Agent:      " + t.getAgentId().getValue() + host);
+            out.println("State:      " + t.getState() + " (" + HumanUnits.relative(s.getTimestamp(), now) + ")");
+            if (s.getReason().getNumber() != 0) {
+                out.println("Reason:     " + s.getReason());
+            }
+            if (!s.getMessage().isEmpty()) {
+                out.println("Message:    " + s.getMessage());
+            }
+            if (s.hasExitCode()) {
+                out.println("Exit code:  " + s.getExitCode());
+            }
+            out.println("Resources:  " + Render.amounts(t.getResourcesList()));
+            if (t.hasTaskInfo() && t.getTaskInfo().hasCommand()) {
+                io.mezzo.proto.v1.CommandInfo c = t.getTaskInfo().getCommand();
+                out.println("Command:    " + (c.getShell().isEmpty() ? String.join(" ", c.getArgvList()) : c.getShell()));
+            }
+        }
+    }
+
+    /** {@code mezzo task kill ID}. */
+    @Command(name = "kill", mixinStandardHelpOptions = true, sortOptions = false,
+            description = "Kills a task as an operator: the kill goes to its agent and the framework gets TASK_KILLED"
+                    + " (reason REASON_KILLED_BY_OPERATOR). Returns once the kill is sent; killing twice is harmless"
+                    + " (and is retried on a new leader after a failover).")
+    static final class Kill extends OperatorCommand {
+
+        @Parameters(index = "0", paramLabel = "ID", description = "Task id or unique id prefix.")
+        String taskId;
+
+        @Option(names = "--framework", paramLabel = "ID", description = "The task's framework, when task ids repeat."
+                + " Default: the one framework with that task.")
+        String framework;
+
+        @Override
+        void run(LeaderConnection leader, PrintStream out, java.time.Instant now) {
+            Task t = resolve(leader, taskId, framework);
+            if (TaskStates.isTerminal(t.getState())) {
+                throw new CliFailure(ExitCodes.REFUSED, "task " + t.getTaskId().getValue() + " has already ended ("
+                        + t.getState() + ")");
+            }
+            leader.change(s -> s.killTask(io.mezzo.proto.v1.KillTaskRequest.newBuilder()
+                    .setFrameworkId(t.getFrameworkId()).setTaskId(t.getTaskId()).build()),
+                    LeaderConnection.Retry.IDEMPOTENT);
+            out.println("kill sent to task " + t.getTaskId().getValue() + " of framework " + t.getFrameworkId().getValue());
         }
     }
 }

@@ -60,7 +60,7 @@ final class TlsCommand implements Runnable {
 
         @Option(names = "--san", paramLabel = "HOST|IP", split = ",",
                 description = "Extra host names or IP addresses the certificate is valid for: every address"
-                        + " clients dial to reach this process (masters: their --ip and hostname).")
+                        + " clients dial to reach this process (masters: their --ip and hostname). Default: none.")
         List<String> sans = new ArrayList<>();
 
         @Option(names = "--ca_dir", paramLabel = "DIR", defaultValue = ".",

@@ -67,6 +67,11 @@ import java.util.concurrent.CompletableFuture;
  *       unknown.
  *   <li>An earlier attempt that turns out to be alive after all (a late update) is killed, so at
  *       most one copy of the command keeps running.
+ *   <li>A task its role's quota limit keeps from running says so: with a {@link QuotaCheck}, a run
+ *       with no fitting offer after {@link #QUOTA_CHECK_AFTER} asks the leader (off the loop); a
+ *       request above a limit outright ends the run at once, one that does not fit beside what the
+ *       role uses is said once and, if no offer comes, is the message the run ends with. A run
+ *       that gets its offer quickly never asks.
  * </ol>
  *
  * <p><b>Thread.</b> Its state lives on its own {@link EventLoop} ({@code mezzo-run}); the {@link
@@ -105,6 +110,40 @@ public final class RunFramework implements Scheduler, AutoCloseable {
     private static final String OFFER_TIMER = "offer";
     private static final String UNREACHABLE_TIMER = "unreachable";
     private static final String DEADLINE_TIMER = "deadline";
+    private static final String QUOTA_TIMER = "quota";
+
+    /**
+     * How long the run waits for a fitting offer before it asks whether its role's quota allows the
+     * task at all ({@link QuotaCheck}): longer than the master's usual first offer (its allocation
+     * interval, 1 s by default), so that a run that gets an offer never asks.
+     */
+    static final Duration QUOTA_CHECK_AFTER = Duration.ofSeconds(2);
+
+    /**
+     * Asks the leading master whether the task fits in its role's quota. Called off the loop (it
+     * blocks on the master), at most twice per attempt: after {@link #QUOTA_CHECK_AFTER} without a
+     * fitting offer, and when {@link Bounds#offer} runs out.
+     */
+    @FunctionalInterface
+    public interface QuotaCheck {
+        /**
+         * The verdict for the task's request at {@code leader}; {@link QuotaVerdict#FITS} when it
+         * fits or cannot be told.
+         */
+        QuotaVerdict check(MasterInfo leader);
+    }
+
+    /**
+     * What a {@link QuotaCheck} found.
+     *
+     * @param never the request exceeds a limit outright: no offer will ever fit
+     * @param message why the task does not fit (names the role, the resource, the limit and the
+     *     usage); null when it fits
+     */
+    public record QuotaVerdict(boolean never, String message) {
+        /** The request fits the quota, or there is none, or the check could not tell. */
+        public static final QuotaVerdict FITS = new QuotaVerdict(false, null);
+    }
 
     /**
      * How long {@code mezzo run} waits for each thing, and how often it launches a task that never
@@ -176,6 +215,9 @@ public final class RunFramework implements Scheduler, AutoCloseable {
     private boolean subscribed;
     private boolean everSubscribed;
     private boolean unreachable;
+    private QuotaCheck quotaCheck;
+    private MasterInfo leader;
+    private String quotaSaid;
 
     /**
      * A framework that will run {@code command} as task {@code taskId} with {@code resources},
@@ -209,6 +251,15 @@ public final class RunFramework implements Scheduler, AutoCloseable {
         if (bounds.run() != null) {
             loop.schedule(DEADLINE_TIMER, bounds.run(), this::onDeadline);
         }
+    }
+
+    /**
+     * Asks {@code check} why no offer fits when none comes (see {@link QuotaCheck}); call before
+     * the client starts. Without one, the run ends with the generic "no offer" message.
+     */
+    public RunFramework quotaCheck(QuotaCheck check) {
+        loop.append(() -> quotaCheck = check);
+        return this;
     }
 
     /** Completes with how the run ended; never exceptionally. */
@@ -279,6 +330,7 @@ public final class RunFramework implements Scheduler, AutoCloseable {
             return;
         }
         driver = d;
+        this.leader = leader;
         loop.cancel(MASTER_TIMER);
         if (everSubscribed && !subscribed) {
             say("reconnected to master " + hostPort(leader));
@@ -317,6 +369,7 @@ public final class RunFramework implements Scheduler, AutoCloseable {
                     phase = Phase.LAUNCHED;
                     agentId = offer.getAgentId().getValue();
                     loop.cancel(OFFER_TIMER);
+                    loop.cancel(QUOTA_TIMER);
                     say("launching task " + taskId + " on agent " + agentId + " (" + offer.getHostname() + ") with "
                             + resources);
                     driver.suppress();
@@ -448,6 +501,59 @@ public final class RunFramework implements Scheduler, AutoCloseable {
         if (phase != Phase.WAITING_FOR_OFFER) {
             return;
         }
+        if (quotaCheck != null && subscribed && leader != null) {
+            // Say why, when the quota is why: ask the leader, then end with its answer.
+            askQuota(verdict -> {
+                if (phase == Phase.WAITING_FOR_OFFER) {
+                    if (verdict.message() != null) {
+                        finish(new Outcome(EXIT_NO_OFFER, verdict.message(), null));
+                    } else {
+                        noOffer();
+                    }
+                }
+            });
+            return;
+        }
+        noOffer();
+    }
+
+    /** A fitting offer is late: a request the role's quota can never hold ends the run now. */
+    private void onQuotaCheck() {
+        if (phase != Phase.WAITING_FOR_OFFER || quotaCheck == null || !subscribed || leader == null) {
+            return;
+        }
+        askQuota(verdict -> {
+            if (phase != Phase.WAITING_FOR_OFFER || verdict.message() == null) {
+                return;
+            }
+            if (verdict.never()) {
+                finish(new Outcome(EXIT_NO_OFFER, verdict.message(), null));
+            } else if (!verdict.message().equals(quotaSaid)) {
+                quotaSaid = verdict.message();
+                say("waiting for an offer: " + verdict.message());
+            }
+        });
+    }
+
+    /** Runs the quota check on a thread of its own (it blocks on the master) and hands the verdict to the loop. */
+    private void askQuota(java.util.function.Consumer<QuotaVerdict> then) {
+        QuotaCheck check = quotaCheck;
+        MasterInfo at = leader;
+        Thread t = new Thread(() -> {
+            QuotaVerdict verdict;
+            try {
+                verdict = check.check(at);
+            } catch (RuntimeException e) {
+                verdict = QuotaVerdict.FITS; // cannot tell: the generic message stands
+            }
+            QuotaVerdict v = verdict == null ? QuotaVerdict.FITS : verdict;
+            loop.append(() -> then.accept(v));
+        }, "mezzo-run-quota");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private void noOffer() {
         finish(new Outcome(EXIT_NO_OFFER, "no offer with " + resources + " arrived from " + master + " within "
                 + text(bounds.offer()) + (subscribed ? "" : " (and the master is unreachable now)"), null));
     }
@@ -480,6 +586,9 @@ public final class RunFramework implements Scheduler, AutoCloseable {
     private void armOfferTimer() {
         if (!loop.isScheduled(OFFER_TIMER)) {
             loop.schedule(OFFER_TIMER, bounds.offer(), this::onNoOffer);
+            if (QUOTA_CHECK_AFTER.compareTo(bounds.offer()) < 0) {
+                loop.schedule(QUOTA_TIMER, QUOTA_CHECK_AFTER, this::onQuotaCheck);
+            }
         }
     }
 
@@ -496,7 +605,7 @@ public final class RunFramework implements Scheduler, AutoCloseable {
             return;
         }
         phase = Phase.DONE;
-        for (String tag : List.of(MASTER_TIMER, OFFER_TIMER, UNREACHABLE_TIMER, DEADLINE_TIMER)) {
+        for (String tag : List.of(MASTER_TIMER, OFFER_TIMER, UNREACHABLE_TIMER, DEADLINE_TIMER, QUOTA_TIMER)) {
             loop.cancel(tag);
         }
         if (o.message() != null) {

@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The module layering of docs/architecture.md as a test, checked on the production classes of every
  * daemon module (dist's classpath holds them all): {@code proto <- common <- zk-ha <- master / agent
- * / scheduler-api <- dist}, and master, agent and scheduler-api never import each other. The
+ * / scheduler-api <- dist}, {@code scheduler-api <- services <- dist} (the service scheduler is a framework:
+ * never master or agent), and master, agent and scheduler-api never import each other. The
  * simulator ({@code sim}, on dist's test classpath) may use master and agent; nothing uses it. The Maven
  * enforcer rules keep the poms honest; this keeps the imports honest.
  */
@@ -31,7 +32,8 @@ class ModuleLayeringTest {
     void everyModuleIsImported() {
         // Guards the rule below against passing on an empty import.
         for (String module : new String[] {"io.mezzo.proto.v1", "io.mezzo.common.loop", "io.mezzo.ha.election",
-                "io.mezzo.master", "io.mezzo.agent", "io.mezzo.scheduler", "io.mezzo.dist.cli", "io.mezzo.sim"}) {
+                "io.mezzo.master", "io.mezzo.agent", "io.mezzo.scheduler", "io.mezzo.services", "io.mezzo.dist.cli",
+                "io.mezzo.sim"}) {
             assertThat(production.containPackage(module)).as("classes of %s imported", module).isTrue();
         }
     }
@@ -46,16 +48,18 @@ class ModuleLayeringTest {
                 .layer("master").definedBy("io.mezzo.master..")
                 .layer("agent").definedBy("io.mezzo.agent..")
                 .layer("scheduler-api").definedBy("io.mezzo.scheduler..")
+                .layer("services").definedBy("io.mezzo.services..")
                 .layer("dist").definedBy("io.mezzo.dist..")
                 .layer("sim").definedBy("io.mezzo.sim..")
                 .whereLayer("dist").mayNotBeAccessedByAnyLayer()
                 .whereLayer("sim").mayNotBeAccessedByAnyLayer()
                 .whereLayer("master").mayOnlyBeAccessedByLayers("dist", "sim")
                 .whereLayer("agent").mayOnlyBeAccessedByLayers("dist", "sim")
-                .whereLayer("scheduler-api").mayOnlyBeAccessedByLayers("dist")
-                .whereLayer("zk-ha").mayOnlyBeAccessedByLayers("master", "agent", "scheduler-api", "dist", "sim")
-                .whereLayer("common").mayOnlyBeAccessedByLayers("zk-ha", "master", "agent", "scheduler-api", "dist",
-                        "sim")
+                .whereLayer("services").mayOnlyBeAccessedByLayers("dist")
+                .whereLayer("scheduler-api").mayOnlyBeAccessedByLayers("services", "dist")
+                .whereLayer("zk-ha").mayOnlyBeAccessedByLayers("master", "agent", "scheduler-api", "services", "dist", "sim")
+                .whereLayer("common").mayOnlyBeAccessedByLayers("zk-ha", "master", "agent", "scheduler-api", "services",
+                        "dist", "sim")
                 .check(production);
     }
 }

@@ -10,6 +10,7 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -103,19 +104,25 @@ class CommandLineTest {
 
     @Test
     void everyOptionOfEveryCommandDocumentsItsDefault() {
-        CommandLine root = new CommandLine(new MezzoCommand());
-        for (CommandLine sub : root.getSubcommands().values()) {
+        java.util.Deque<CommandLine> todo = new java.util.ArrayDeque<>(List.of(MezzoCommand.commandLine(Map.of())));
+        int checked = 0;
+        while (!todo.isEmpty()) {
+            CommandLine sub = todo.pop();
+            todo.addAll(sub.getSubcommands().values());
             for (CommandLine.Model.OptionSpec option : sub.getCommandSpec().options()) {
                 if (option.usageHelp() || option.versionHelp()) {
                     continue;
                 }
                 String help = String.join(" ", option.description());
-                boolean required = option.required();
+                boolean required = option.required() || help.contains("Required");
                 assertThat(required || help.contains("Default"))
-                        .as("%s %s documents its default: %s", sub.getCommandName(), option.longestName(), help)
+                        .as("%s %s documents its default: %s", sub.getCommandSpec().qualifiedName(" "),
+                                option.longestName(), help)
                         .isTrue();
+                checked++;
             }
         }
+        assertThat(checked).isGreaterThan(200);
     }
 
     @Test

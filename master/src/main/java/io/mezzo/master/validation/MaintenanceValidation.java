@@ -27,8 +27,24 @@ public final class MaintenanceValidation {
     }
 
     /**
+     * Null when every agent id in {@code windows} follows the {@link IdValidation} rule, else why
+     * not. The edge runs it before the ids reach authorization, the audit log or the registry.
+     */
+    public static String validateAgentIds(List<MaintenanceWindow> windows) {
+        for (int i = 0; i < windows.size(); i++) {
+            for (var id : windows.get(i).getAgentIdsList()) {
+                String error = IdValidation.validate("window " + i + " agent_id", id.getValue());
+                if (error != null) {
+                    return error;
+                }
+            }
+        }
+        return null;
+    }
+
+    /**
      * Null when {@code windows} is a valid schedule: each window names at least one agent, each
-     * agent is known ({@code known}) and in at most one window, start times are finite and not
+     * agent id follows the {@link IdValidation} rule and is known ({@code known}) and in at most one window, start times are finite and not
      * negative, grace periods are not negative.
      */
     public static String validate(List<MaintenanceWindow> windows, Predicate<String> known) {
@@ -49,6 +65,10 @@ public final class MaintenanceValidation {
                 return "window " + i + ": " + error;
             }
             for (var id : w.getAgentIdsList()) {
+                String idError = IdValidation.validate("window " + i + " agent_id", id.getValue());
+                if (idError != null) {
+                    return idError;
+                }
                 if (!known.test(id.getValue())) {
                     return "window " + i + " names unknown agent '" + id.getValue() + "'";
                 }
