@@ -34,18 +34,19 @@ import java.util.function.Consumer;
 /**
  * A real cluster in one JVM on 127.0.0.1: a master on a manual clock, real agents running real
  * processes, and schedulers written with the scheduler API. Everything closes in reverse order.
+ * Public for the tests of other dist packages (the web UI's browser tests).
  */
-final class Cluster implements AutoCloseable {
+public final class Cluster implements AutoCloseable {
 
 
     final ManualClock masterClock = new ManualClock();
     final RecordingFaultHandler faults = new RecordingFaultHandler();
-    final Master master;
+    public final Master master;
     private final Path workRoot;
     private final List<AutoCloseable> closeables = new ArrayList<>();
     private int agents;
 
-    Cluster(Path workRoot) throws Exception {
+    public Cluster(Path workRoot) throws Exception {
         this.workRoot = workRoot;
         master = new Master(MasterConfig.builder()
                 .ip("127.0.0.1")
@@ -63,7 +64,7 @@ final class Cluster implements AutoCloseable {
         return "127.0.0.1:" + master.port();
     }
 
-    Agent agent(String resources) throws Exception {
+    public Agent agent(String resources) throws Exception {
         return agent(resources, b -> {});
     }
 
@@ -89,7 +90,7 @@ final class Cluster implements AutoCloseable {
         return agent;
     }
 
-    Framework framework(FrameworkInfo info) {
+    public Framework framework(FrameworkInfo info) {
         return framework(info, true);
     }
 
@@ -107,12 +108,12 @@ final class Cluster implements AutoCloseable {
         return fw;
     }
 
-    static FrameworkInfo.Builder frameworkInfo(String name) {
+    public static FrameworkInfo.Builder frameworkInfo(String name) {
         return FrameworkInfo.newBuilder().setName(name).setFailoverTimeout(60);
     }
 
     /** Waits for the master to run everything queued so far. */
-    void settle() {
+    public void settle() {
         Loops.settle(master::barrier);
     }
 
@@ -148,12 +149,12 @@ final class Cluster implements AutoCloseable {
      * A scheduler that records its callbacks as values. Offers are kept as outstanding until taken
      * (or rescinded); updates are kept until taken; other callbacks queue in order.
      */
-    static final class Framework implements Scheduler {
+    public static final class Framework implements Scheduler {
         final BlockingQueue<Callback> callbacks = new LinkedBlockingQueue<>();
         private final List<Offer> offers = new java.util.concurrent.CopyOnWriteArrayList<>();
         private final List<TaskStatus> updates = new java.util.concurrent.CopyOnWriteArrayList<>();
-        MezzoSchedulerClient driver;
-        FrameworkID frameworkId;
+        public MezzoSchedulerClient driver;
+        public FrameworkID frameworkId;
 
         @Override
         public void subscribed(SchedulerDriver d, FrameworkID id, MasterInfo master) {
@@ -211,7 +212,7 @@ final class Cluster implements AutoCloseable {
         }
 
         /** Takes an outstanding offer on {@code agentId}, waiting for one. */
-        Offer takeOffer(String agentId) {
+        public Offer takeOffer(String agentId) {
             Offer[] found = new Offer[1];
             org.awaitility.Awaitility.await("an offer on " + agentId).atMost(Timeouts.PROCESS).until(() -> {
                 for (Offer o : offers) {
@@ -231,7 +232,7 @@ final class Cluster implements AutoCloseable {
         }
 
         /** Takes the oldest update of {@code task} not taken yet, waiting for one. */
-        TaskStatus nextUpdate(String task) {
+        public TaskStatus nextUpdate(String task) {
             TaskStatus[] found = new TaskStatus[1];
             org.awaitility.Awaitility.await("an update of " + task).atMost(Timeouts.PROCESS).until(() -> {
                 for (TaskStatus s : updates) {

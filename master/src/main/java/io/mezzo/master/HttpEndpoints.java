@@ -56,7 +56,9 @@ import org.slf4j.LoggerFactory;
  * {@code /agents}, {@code /frameworks} and {@code /tasks} (JSON, the operator API's messages with
  * proto field names and readable times; {@code /tasks} takes {@code framework}, {@code agent},
  * {@code state}, {@code offset} and {@code limit}). A master that does not lead answers those with
- * a 307 redirect to the leader's HTTP address, or 503 when no leader is known.
+ * a 307 redirect to the leader's HTTP address, or 503 when no leader is known. The web UI, {@code
+ * /roles} and {@code /api/v1/*} (events, actions, a task's output) are {@link OperatorHttpApi}'s,
+ * behind the same authentication.
  *
  * <p>This is plain HTTP/1.1 on Netty, not a gRPC service (hence not a {@code *Service}). Owner:
  * {@link Master}. Runs on its own small Netty event loop. Nothing here runs on the master's event
@@ -76,6 +78,8 @@ final class HttpEndpoints implements AutoCloseable {
     private final Authenticator authenticator;
     private final boolean authenticate;
     private final Acls acls;
+    /** The web UI, its event stream and actions; null when not served (tests of the views alone). */
+    private final OperatorHttpApi ui;
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private Channel channel;
     /** /state as last printed, with the snapshot it was printed from: pollers of one snapshot share it. */
@@ -84,7 +88,7 @@ final class HttpEndpoints implements AutoCloseable {
     private record RenderedState(StateSnapshot snapshot, byte[] json) {}
 
     HttpEndpoints(Supplier<StateSnapshot> snapshot, Leadership leadership, MasterHealth health, MasterMetrics metrics) {
-        this(snapshot, leadership, health, metrics, null, new Authenticator(null), false, Acls.PERMISSIVE);
+        this(snapshot, leadership, health, metrics, null, new Authenticator(null), false, Acls.PERMISSIVE, null);
     }
 
     /**
@@ -92,9 +96,10 @@ final class HttpEndpoints implements AutoCloseable {
      *     says); null for plain HTTP
      * @param authenticate whether anonymous requests are refused 401 (/health aside)
      * @param acls what each principal may see
+     * @param ui the web UI and its API ({@link OperatorHttpApi}), closed with this; null for none
      */
     HttpEndpoints(Supplier<StateSnapshot> snapshot, Leadership leadership, MasterHealth health, MasterMetrics metrics,
-            TlsContext tls, Authenticator authenticator, boolean authenticate, Acls acls) {
+            TlsContext tls, Authenticator authenticator, boolean authenticate, Acls acls, OperatorHttpApi ui) {
         this.snapshot = snapshot;
         this.leadership = leadership;
         this.health = health;
@@ -103,6 +108,7 @@ final class HttpEndpoints implements AutoCloseable {
         this.authenticator = authenticator;
         this.authenticate = authenticate;
         this.acls = acls;
+        this.ui = ui;
     }
 
     /** Binds; returns the bound port. */
@@ -147,6 +153,9 @@ final class HttpEndpoints implements AutoCloseable {
             channel.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
         }
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        if (ui != null) {
+            ui.close();
+        }
     }
 
     private final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
@@ -154,7 +163,8 @@ final class HttpEndpoints implements AutoCloseable {
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
             QueryStringDecoder query = new QueryStringDecoder(request.uri());
             String path = query.path();
-            if (!request.method().equals(HttpMethod.GET)) {
+            boolean forUi = ui != null && OperatorHttpApi.serves(path);
+            if (!request.method().equals(HttpMethod.GET) && !forUi) {
                 send(ctx, request, text(HttpResponseStatus.METHOD_NOT_ALLOWED, "only GET is served\n"));
                 return;
             }
@@ -170,6 +180,10 @@ final class HttpEndpoints implements AutoCloseable {
                 FullHttpResponse denied = text(HttpResponseStatus.UNAUTHORIZED, error + "\n");
                 denied.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Basic realm=\"mezzo\"");
                 send(ctx, request, denied);
+                return;
+            }
+            if (forUi) {
+                ui.handle(ctx, request, query, auth.principal());
                 return;
             }
             ViewFilter filter = new ViewFilter(acls, auth.principal());
@@ -218,7 +232,7 @@ final class HttpEndpoints implements AutoCloseable {
                     });
                 }
                 default -> send(ctx, request, text(HttpResponseStatus.NOT_FOUND, "not found; try /health, /health/live,"
-                        + " /health/ready, /leader, /metrics, /state, /agents, /frameworks, /tasks\n"));
+                        + " /health/ready, /leader, /metrics, /state, /agents, /frameworks, /tasks, /roles, / (the web UI)\n"));
             }
         }
 

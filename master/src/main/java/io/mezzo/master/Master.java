@@ -99,6 +99,7 @@ public final class Master implements AutoCloseable {
         }, () -> info);
         tls = TlsContext.of(config.tls());
         Authenticator authenticator = new Authenticator(config.credentials());
+        OperatorService operatorService = new OperatorService(loop, core, leadership, masterHealth, events, config.acls(), tls);
         server = NettyServerBuilder.forAddress(new InetSocketAddress(config.ip(), config.port()),
                         TlsContext.serverCredentials(tls))
                 .maxInboundMessageSize(config.maxInboundMessageBytes())
@@ -111,7 +112,7 @@ public final class Master implements AutoCloseable {
                         new AuthInterceptor(authenticator, "agents", config.authenticateAgents(), Set.of()),
                         new PeerInterceptor()))
                 .addService(ServerInterceptors.intercept(
-                        new OperatorService(loop, core, leadership, masterHealth, events, config.acls(), tls),
+                        operatorService,
                         new AuthInterceptor(authenticator, "operators", config.authenticateOperators(),
                                 Set.of(OperatorGrpc.getGetHealthMethod().getFullMethodName())),
                         new PeerInterceptor()))
@@ -130,7 +131,8 @@ public final class Master implements AutoCloseable {
             throw new IOException("cannot bind the master to " + config.ip() + ":" + config.port() + ": " + e.getMessage(), e);
         }
         http = new HttpEndpoints(core::snapshot, leadership, masterHealth, metrics, tls, authenticator,
-                config.authenticateHttp(), config.acls());
+                config.authenticateHttp(), config.acls(), new OperatorHttpApi(core::snapshot, leadership, operatorService,
+                        events, config.acls(), tls != null, config.authenticateOperators(), OperatorEvents.QUEUE_CAPACITY));
         int httpPort;
         try {
             httpPort = http.start(config.ip(), config.httpPort());

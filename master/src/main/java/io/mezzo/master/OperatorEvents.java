@@ -27,8 +27,8 @@ import org.slf4j.LoggerFactory;
  * <pre>
  *  loop: StateSnapshots.publishNow --published(snapshot)--> [operator-events thread]
  *      diff(previous, snapshot) -> TASK_*, AGENT_*, FRAMEWORK_*, LEADER_CHANGED
- *      -> each subscriber's OutboundStream (bounded: 1,000 events; a slower reader is dropped
- *         with RESOURCE_EXHAUSTED)
+ *      -> each Subscriber: a gRPC OutboundStream or an SSE client (EventStreamSubscriber),
+ *         bounded at 1,000 events; a slower reader is dropped with a logged reason
  *  every 15 s: HEARTBEAT
  * </pre>
  *
@@ -42,7 +42,7 @@ import org.slf4j.LoggerFactory;
  *       and info count as an AGENT_UPDATED or FRAMEWORK_UPDATED, so the stream stays readable.
  * </ol>
  *
- * <p>Owner: {@link Master}. Threads: gRPC threads subscribe; the loop hands snapshots over; the
+ * <p>Owner: {@link Master}. Threads: gRPC and HTTP threads subscribe; the loop hands snapshots over; the
  * rest runs on the {@code operator-events} thread.
  */
 final class OperatorEvents implements AutoCloseable {
@@ -59,7 +59,7 @@ final class OperatorEvents implements AutoCloseable {
         t.setDaemon(true);
         return t;
     });
-    private final List<OutboundStream<OperatorEvent>> subscribers = new CopyOnWriteArrayList<>();
+    private final List<Subscriber> subscribers = new CopyOnWriteArrayList<>();
     /** The last snapshot diffed; operator-events thread only. */
     private StateSnapshot last = StateSnapshot.EMPTY;
     private volatile boolean closed;
@@ -85,42 +85,88 @@ final class OperatorEvents implements AutoCloseable {
         }
     }
 
+    /**
+     * Where events go: a gRPC stream ({@code Operator.Subscribe}) or a server-sent-events client
+     * ({@link EventStreamSubscriber}). Each holds its own bounded queue and drops itself (telling
+     * the reason) when its reader stays slow; {@link #send} is called on the operator-events thread.
+     */
+    interface Subscriber {
+        /** Queues {@code event}; false when the subscriber is closed or was just dropped. */
+        boolean send(OperatorEvent event);
+
+        /** Ends the stream because the master stops or no longer leads; {@code reason} says which. */
+        void end(String reason);
+
+        /** Whether the reader went away or the stream ended. */
+        boolean isClosed();
+    }
+
     /** Subscribe: called on a gRPC thread by {@link OperatorService}, which checked leadership. */
     void subscribe(StreamObserver<OperatorEvent> observer) {
         ServerCallStreamObserver<OperatorEvent> call = (ServerCallStreamObserver<OperatorEvent>) observer;
-        OutboundStream<OperatorEvent>[] holder = newHolder();
-        holder[0] = OutboundStream.attach(call, QUEUE_CAPACITY, reason -> {
+        GrpcSubscriber[] holder = new GrpcSubscriber[1];
+        OutboundStream<OperatorEvent> stream = OutboundStream.attach(call, QUEUE_CAPACITY, reason -> {
             LOG.warn("Dropped an operator event subscriber: {}", reason);
             subscribers.remove(holder[0]);
         });
+        holder[0] = new GrpcSubscriber(stream);
         call.setOnCancelHandler(() -> {
-            holder[0].markClosed();
+            stream.markClosed();
             subscribers.remove(holder[0]);
         });
-        if (closed) {
-            holder[0].fail(Status.UNAVAILABLE.withDescription("the master is stopping"));
-            return;
-        }
-        thread.execute(() -> {
-            OutboundStream<OperatorEvent> stream = holder[0];
-            if (stream.isClosed()) {
-                return;
-            }
-            stream.send(OperatorEvent.newBuilder()
-                    .setType(OperatorEvent.Type.SUBSCRIBED)
-                    .setTime(now())
-                    .setSubscribed(OperatorEvent.Subscribed.newBuilder()
-                            .setState(last.state())
-                            .setHeartbeatIntervalSeconds(HEARTBEAT.toSeconds()))
-                    .build());
-            subscribers.add(stream);
-            LOG.info("Operator event subscriber joined ({} now)", subscribers.size());
-        });
+        subscribe(holder[0]);
     }
 
-    @SuppressWarnings("unchecked")
-    private static OutboundStream<OperatorEvent>[] newHolder() {
-        return new OutboundStream[1];
+    /**
+     * Subscribes {@code subscriber} (any thread): it gets SUBSCRIBED with the state last diffed,
+     * then every change after it (invariant 1).
+     */
+    void subscribe(Subscriber subscriber) {
+        if (closed) {
+            subscriber.end("the master is stopping");
+            return;
+        }
+        try {
+            thread.execute(() -> {
+                if (subscriber.isClosed()) {
+                    return;
+                }
+                subscriber.send(OperatorEvent.newBuilder()
+                        .setType(OperatorEvent.Type.SUBSCRIBED)
+                        .setTime(now())
+                        .setSubscribed(OperatorEvent.Subscribed.newBuilder()
+                                .setState(last.state())
+                                .setHeartbeatIntervalSeconds(HEARTBEAT.toSeconds()))
+                        .build());
+                subscribers.add(subscriber);
+                LOG.info("Operator event subscriber joined ({} now)", subscribers.size());
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            subscriber.end("the master is stopping");
+        }
+    }
+
+    /** Forgets {@code subscriber} (its reader went away); any thread. */
+    void unsubscribe(Subscriber subscriber) {
+        subscribers.remove(subscriber);
+    }
+
+    /** The gRPC side: an {@link OutboundStream} (bounded, drops a slow peer with RESOURCE_EXHAUSTED). */
+    private record GrpcSubscriber(OutboundStream<OperatorEvent> stream) implements Subscriber {
+        @Override
+        public boolean send(OperatorEvent event) {
+            return stream.send(event);
+        }
+
+        @Override
+        public void end(String reason) {
+            stream.fail(Status.UNAVAILABLE.withDescription(reason));
+        }
+
+        @Override
+        public boolean isClosed() {
+            return stream.isClosed();
+        }
     }
 
     /** Ends every stream (the master stops). */
@@ -128,8 +174,8 @@ final class OperatorEvents implements AutoCloseable {
     public void close() {
         closed = true;
         thread.shutdownNow();
-        for (OutboundStream<OperatorEvent> s : subscribers) {
-            s.fail(Status.UNAVAILABLE.withDescription("the master is stopping"));
+        for (Subscriber s : subscribers) {
+            s.end("the master is stopping");
         }
         subscribers.clear();
     }
@@ -159,9 +205,9 @@ final class OperatorEvents implements AutoCloseable {
             if (leader != null && !leader.getId().equals(after.getId())) {
                 e.setLeader(leader);
             }
-            for (OutboundStream<OperatorEvent> s : subscribers) {
+            for (Subscriber s : subscribers) {
                 s.send(e.build());
-                s.fail(Status.UNAVAILABLE.withDescription("this master no longer leads"));
+                s.end("this master no longer leads");
             }
             subscribers.clear();
             return;
@@ -234,7 +280,7 @@ final class OperatorEvents implements AutoCloseable {
     }
 
     private void broadcast(OperatorEvent e) {
-        for (OutboundStream<OperatorEvent> s : subscribers) {
+        for (Subscriber s : subscribers) {
             if (!s.send(e)) {
                 subscribers.remove(s);
             }

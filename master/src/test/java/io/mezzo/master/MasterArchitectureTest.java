@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
  * by breaking it):
  *
  * <pre>
- *  edge (gRPC services, HttpEndpoints, Master)      threads: gRPC, Netty, election
+ *  edge (gRPC services, HttpEndpoints, OperatorHttpApi, Master)  threads: gRPC, Netty, election
  *    |  enqueue on the loop
  *    v
  *  MasterCore  -- dispatch -->  AgentReregistration
@@ -56,7 +56,7 @@ class MasterArchitectureTest {
     private static final DescribedPredicate<JavaClass> EDGE = belongToAnyOf(Master.class, MasterFaults.class,
             SchedulerService.class, AgentLinkService.class, OperatorService.class, HttpEndpoints.class,
             PeerInterceptor.class, Leadership.class, MasterHealth.class, GrpcMetricsInterceptor.class,
-            OperatorEvents.class, EmbeddedMaster.class)
+            OperatorEvents.class, EmbeddedMaster.class, OperatorHttpApi.class, EventStreamSubscriber.class)
             .as("the gRPC/HTTP edge");
 
     /** Everything in io.mezzo.master that runs on the master's event loop. */

@@ -209,6 +209,14 @@ class MasterHaTest {
                 java.net.http.HttpResponse.BodyHandlers.discarding());
         assertThat(redirect.headers().firstValue("location"))
                 .hasValue("http://127.0.0.1:" + a.httpPort() + "/state?x=1");
+        // The web UI and its event stream: a standby sends the browser to the leader.
+        for (String path : List.of("/", "/api/v1/events", "/api/v1/overview")) {
+            var ui = http.send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("http://127.0.0.1:" + b.httpPort() + path)).build(),
+                    java.net.http.HttpResponse.BodyHandlers.discarding());
+            assertThat(ui.statusCode()).as(path).isEqualTo(307);
+            assertThat(ui.headers().firstValue("location")).hasValue("http://127.0.0.1:" + a.httpPort() + path);
+        }
         var health = http.send(java.net.http.HttpRequest.newBuilder(
                 java.net.URI.create("http://127.0.0.1:" + b.httpPort() + "/health")).build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString());
