@@ -64,9 +64,16 @@ import org.slf4j.MDC;
  *       about its recovered instances (or 60 s passed).
  * </ol>
  *
- * <p>Memory is changed first and the store written before anything is acted on; a write that fails
- * (another leader fenced this one) goes to {@code storeFailed}, which ends this leadership: the
- * memory of a deposed leader is thrown away with it.
+ * <p>Write, persist, apply, act (STYLE.md rule 6). Every event (API call, offer, status update,
+ * maintenance, timer, step) runs as one transaction ({@link #txn}): its handler computes the change on
+ * the state, and the registry operations it needs are collected, not written. If there are any, the
+ * state is put back as it was before the event, the operations are written as one batch through the
+ * fenced store, and only when that write succeeded is the changed state installed and are the
+ * actions (launches, kills, answers) taken. While a write is in flight, every further event that may
+ * change state waits, in order, until it ended, so nothing is decided on state that is not yet
+ * stored; views read the last stored state meanwhile. A failed write (another leader fenced this
+ * one) leaves the state as it was, fails the waiting answer with 503 and goes to {@code
+ * storeFailed}, which ends this leadership.
  *
  * <p>Thread: every method runs on {@code loop} (callers from other threads use {@link #call}).
  * Owner: the daemon ({@link ServicesDaemon}) while it leads.
@@ -91,17 +98,27 @@ public final class ServiceManager {
     private SchedulerDriver driver;
 
     // Loop thread only.
-    private final TreeMap<String, ServiceState> services = new TreeMap<>();
-    private final Map<String, Deployment> deployments = new TreeMap<>();
-    private final Map<String, Deployment> pastDeployments = new LinkedHashMap<>();
-    private final Map<String, Instance> instances = new LinkedHashMap<>();
-    private final Map<String, AgentView> agents = new TreeMap<>();
+    private TreeMap<String, ServiceState> services = new TreeMap<>();
+    private Map<String, Deployment> deployments = new TreeMap<>();
+    private Map<String, Deployment> pastDeployments = new LinkedHashMap<>();
+    private Map<String, Instance> instances = new LinkedHashMap<>();
+    private Map<String, AgentView> agents = new TreeMap<>();
     /** Agent id -> clock millis its maintenance window starts. */
-    private final Map<String, Long> draining = new HashMap<>();
+    private Map<String, Long> draining = new HashMap<>();
     private String frameworkId;
     private long recoveryUntil;
     private boolean suppressed;
     private boolean subscribed;
+
+    // The write in flight (loop thread only): see "Write, persist, apply" in the class comment.
+    /** Inside {@link #txn}: {@link #persist} collects instead of writing. */
+    private boolean inTxn;
+    /** A write is in flight: events that may change state wait in {@link #deferred}. */
+    private boolean writing;
+    private final List<RegistryOp> txOps = new ArrayList<>();
+    private final List<Runnable> txThens = new ArrayList<>();
+    private final List<CompletableFuture<?>> txAnswers = new ArrayList<>();
+    private final java.util.ArrayDeque<Waiting> deferred = new java.util.ArrayDeque<>();
 
     /**
      * @param storeFailed told (on the loop) when a store write fails: leadership is over
@@ -117,22 +134,19 @@ public final class ServiceManager {
         this.driver = driver;
     }
 
-    /** Runs {@code op} on the loop; the future completes with its answer (after its store write). */
+    /**
+     * Runs {@code op} on the loop as one transaction; the future completes with its answer after its
+     * store write succeeded (or with the error: a refused call changes nothing).
+     */
     public <T> CompletableFuture<T> call(Supplier<CompletableFuture<T>> op) {
         CompletableFuture<T> result = new CompletableFuture<>();
-        loop.append(() -> {
-            try {
-                op.get().whenComplete((v, e) -> {
-                    if (e != null) {
-                        result.completeExceptionally(e instanceof java.util.concurrent.CompletionException c ? c.getCause() : e);
-                    } else {
-                        result.complete(v);
-                    }
-                });
-            } catch (RuntimeException e) {
-                result.completeExceptionally(e);
+        loop.append(() -> txn(() -> op.get().whenComplete((v, e) -> {
+            if (e != null) {
+                result.completeExceptionally(e instanceof java.util.concurrent.CompletionException c ? c.getCause() : e);
+            } else {
+                result.complete(v);
             }
-        });
+        }), result::completeExceptionally));
         return result;
     }
 
@@ -158,10 +172,10 @@ public final class ServiceManager {
         byte[] fw = records.getOrDefault(FRAMEWORK, Map.of()).get("id");
         frameworkId = fw == null ? null : new String(fw, StandardCharsets.UTF_8);
         recoveryUntil = now() + RECOVERY_MILLIS;
-        loop.schedule("recovery-timeout", Duration.ofMillis(RECOVERY_MILLIS), () -> {
+        loop.schedule("recovery-timeout", Duration.ofMillis(RECOVERY_MILLIS), () -> txn(() -> {
             instances.values().forEach(i -> i.recovered = false);
             requestStep();
-        });
+        }));
         LOG.info("Recovered {} services, {} deployments, {} instances, framework {}", services.size(),
                 deployments.size(), instances.size(), frameworkId == null ? "(new)" : frameworkId);
         deployments.values().stream().filter(Deployment::active).forEach(d -> LOG.info("Resuming deployment {}", d));
@@ -172,6 +186,10 @@ public final class ServiceManager {
 
     /** The framework is subscribed: store its id, reconcile every instance. */
     public void subscribed(FrameworkID id) {
+        txn(() -> subscribedNow(id));
+    }
+
+    private void subscribedNow(FrameworkID id) {
         subscribed = true;
         suppressed = false;
         List<Call.Reconcile.Task> tasks = new ArrayList<>();
@@ -201,6 +219,10 @@ public final class ServiceManager {
      * then}; the services and their deployments stay, to be launched again by the next subscription.
      */
     public void frameworkRemoved(Runnable then) {
+        txn(() -> frameworkRemovedNow(then));
+    }
+
+    private void frameworkRemovedNow(Runnable then) {
         List<RegistryOp> ops = new ArrayList<>();
         instances.keySet().forEach(id -> ops.add(RegistryOp.delete(INSTANCES, id)));
         ops.add(RegistryOp.delete(FRAMEWORK, "id"));
@@ -217,6 +239,10 @@ public final class ServiceManager {
 
     /** New offers: place wanted instances on them, decline the rest. */
     public void offers(List<Offer> offers) {
+        txn(() -> offersNow(offers));
+    }
+
+    private void offersNow(List<Offer> offers) {
         for (Offer o : offers) {
             agents.put(o.getAgentId().getValue(), AgentView.from(o, agents.get(o.getAgentId().getValue())));
         }
@@ -290,6 +316,10 @@ public final class ServiceManager {
 
     /** A task changed state. */
     public void update(TaskStatus status) {
+        txn(() -> updateNow(status));
+    }
+
+    private void updateNow(TaskStatus status) {
         String taskId = status.getTaskId().getValue();
         Instance i = instances.get(taskId);
         TaskState state = status.getState();
@@ -356,6 +386,10 @@ public final class ServiceManager {
 
     /** The master's pending maintenance windows: instances on those agents move elsewhere first. */
     public void maintenance(List<MaintenanceWindow> windows) {
+        txn(() -> maintenanceNow(windows));
+    }
+
+    private void maintenanceNow(List<MaintenanceWindow> windows) {
         draining.clear();
         for (MaintenanceWindow w : windows) {
             long start = Math.round(w.getStartTime() * 1000);
@@ -371,7 +405,7 @@ public final class ServiceManager {
         }
         draining.forEach((agent, start) -> {
             long margin = 1_000 + services.values().stream().mapToLong(s -> s.def().killGraceMillis()).max().orElse(3_000);
-            loop.schedule("drain-" + agent, Duration.ofMillis(Math.max(0, start - margin - now())), () -> drainDeadline(agent));
+            loop.schedule("drain-" + agent, Duration.ofMillis(Math.max(0, start - margin - now())), () -> txn(() -> drainDeadline(agent)));
         });
         requestStep();
     }
@@ -643,7 +677,7 @@ public final class ServiceManager {
 
     /** Asks for one step over every service once the loop is idle. */
     void requestStep() {
-        loop.whenIdle("step", this::step);
+        loop.whenIdle("step", () -> txn(this::step));
     }
 
     private void step() {
@@ -874,7 +908,7 @@ public final class ServiceManager {
     private void scheduleDeadline(ServiceState s, Deployment d) {
         long deadline = s.versions.get(d.toVersion).upgrade().progressDeadlineMillis();
         String id = d.id;
-        loop.schedule("deadline-" + s.id, Duration.ofMillis(Math.max(0, d.lastProgressAt + deadline - now())), () -> {
+        loop.schedule("deadline-" + s.id, Duration.ofMillis(Math.max(0, d.lastProgressAt + deadline - now())), () -> txn(() -> {
             Deployment current = deployments.get(s.id);
             if (current != null && current.id.equals(id) && current.active()
                     && current.state != Deployment.State.WAITING_PROMOTION && current.canariesHealthyAt < 0
@@ -882,7 +916,7 @@ public final class ServiceManager {
                 failDeployment(s, current, "no new instance became healthy within the progress deadline of "
                         + DefinitionJson.millis(deadline), now());
             }
-        });
+        }));
     }
 
     private void end(Deployment d, Deployment.State state, String reason, List<RegistryOp> ops) {
@@ -1007,29 +1041,157 @@ public final class ServiceManager {
         persist(ops, then, null);
     }
 
-    /** Writes {@code ops}, then runs {@code then} on the loop; a failed write ends this leadership. */
+    /**
+     * Adds {@code ops} to the running transaction's write; {@code then} runs once it succeeded, {@code
+     * answer} (if any) fails if it does not.
+     */
     private void persist(List<RegistryOp> ops, Runnable then, CompletableFuture<?> answer) {
-        if (ops.isEmpty()) {
-            then.run();
+        if (!inTxn) {
+            throw new IllegalStateException("a store write outside a transaction: " + ops);
+        }
+        txOps.addAll(ops);
+        txThens.add(then);
+        if (answer != null) {
+            txAnswers.add(answer);
+        }
+    }
+
+    // ---------------------------------------------------------------- transactions
+
+    /** The state one event may change: hard (stored) and soft (rebuilt), swapped as a whole. */
+    private record State(TreeMap<String, ServiceState> services, Map<String, Deployment> deployments,
+            Map<String, Deployment> pastDeployments, Map<String, Instance> instances, Map<String, AgentView> agents,
+            Map<String, Long> draining, String frameworkId) {}
+
+    /** An event that waits for the write in flight; {@code onError} (may be null) hears if it never runs. */
+    private record Waiting(Runnable body, Consumer<RuntimeException> onError) {}
+
+    private void txn(Runnable body) {
+        txn(body, null);
+    }
+
+    /**
+     * Runs {@code body} as one transaction: the change it makes to the state is installed only after
+     * the operations it collected ({@link #persist}) were written; then its actions run. A body that
+     * throws changes nothing ({@code onError} hears why, or the exception goes on to the loop).
+     */
+    private void txn(Runnable body, Consumer<RuntimeException> onError) {
+        if (inTxn) {
+            body.run(); // part of the enclosing transaction
             return;
         }
-        CompletableFuture<Void> write = store.write(ops);
+        if (writing) {
+            deferred.add(new Waiting(body, onError));
+            return;
+        }
+        State before = copyState();
+        inTxn = true;
+        try {
+            body.run();
+        } catch (RuntimeException e) {
+            inTxn = false;
+            install(before);
+            txOps.clear();
+            txThens.clear();
+            txAnswers.clear();
+            if (onError == null) {
+                throw e;
+            }
+            onError.accept(e);
+            return;
+        }
+        inTxn = false;
+        List<RegistryOp> ops = List.copyOf(txOps);
+        List<Runnable> thens = List.copyOf(txThens);
+        List<CompletableFuture<?>> answers = List.copyOf(txAnswers);
+        txOps.clear();
+        txThens.clear();
+        txAnswers.clear();
+        if (ops.isEmpty()) {
+            thens.forEach(Runnable::run);
+            return;
+        }
+        State after = currentState();
+        install(before); // until the write succeeded, memory stays what is stored
+        writing = true;
+        CompletableFuture<Void> write;
+        try {
+            write = store.write(ops);
+        } catch (RuntimeException e) {
+            write = CompletableFuture.failedFuture(e);
+        }
         if (write.isDone() && !write.isCompletedExceptionally()) {
-            then.run();
+            committed(after, thens);
             return;
         }
         write.whenComplete((v, e) -> loop.append(() -> {
             if (e == null) {
-                then.run();
-                return;
+                committed(after, thens);
+            } else {
+                writeFailed(e instanceof java.util.concurrent.CompletionException c ? c.getCause() : e, answers);
             }
-            Throwable cause = e instanceof java.util.concurrent.CompletionException c ? c.getCause() : e;
-            if (answer != null) {
-                answer.completeExceptionally(new ApiException(503, "unavailable", "could not store the change: "
-                        + cause.getMessage()));
-            }
-            storeFailed.accept("store write failed: " + cause.getMessage());
         }));
+    }
+
+    private boolean resuming;
+
+    private void committed(State after, List<Runnable> thens) {
+        install(after);
+        writing = false;
+        thens.forEach(Runnable::run);
+        if (resuming) {
+            return; // the outer committed() runs the rest of the waiting events
+        }
+        resuming = true;
+        try {
+            while (!writing && !deferred.isEmpty()) {
+                Waiting w = deferred.poll();
+                txn(w.body, w.onError);
+            }
+        } finally {
+            resuming = false;
+        }
+    }
+
+    /** Memory stays as stored; nothing is acted on; this leadership ends. */
+    private void writeFailed(Throwable cause, List<CompletableFuture<?>> answers) {
+        ApiException unavailable = new ApiException(503, "unavailable", "could not store the change: " + cause.getMessage());
+        answers.forEach(a -> a.completeExceptionally(unavailable));
+        deferred.forEach(w -> {
+            if (w.onError != null) {
+                w.onError.accept(unavailable);
+            }
+        });
+        deferred.clear(); // writing stays true: this manager acts no more
+        LOG.warn("Store write failed, nothing applied: {}", cause.getMessage());
+        storeFailed.accept("store write failed: " + cause.getMessage());
+    }
+
+    private State currentState() {
+        return new State(services, deployments, pastDeployments, instances, agents, draining, frameworkId);
+    }
+
+    private State copyState() {
+        java.util.IdentityHashMap<Deployment, Deployment> copies = new java.util.IdentityHashMap<>();
+        TreeMap<String, ServiceState> s = new TreeMap<>();
+        services.forEach((k, v) -> s.put(k, v.copy()));
+        Map<String, Deployment> d = new TreeMap<>();
+        deployments.forEach((k, v) -> d.put(k, copies.computeIfAbsent(v, Deployment::copy)));
+        Map<String, Deployment> past = new LinkedHashMap<>();
+        pastDeployments.forEach((k, v) -> past.put(k, copies.computeIfAbsent(v, Deployment::copy)));
+        Map<String, Instance> i = new LinkedHashMap<>();
+        instances.forEach((k, v) -> i.put(k, v.copy()));
+        return new State(s, d, past, i, new TreeMap<>(agents), new HashMap<>(draining), frameworkId);
+    }
+
+    private void install(State state) {
+        services = state.services;
+        deployments = state.deployments;
+        pastDeployments = state.pastDeployments;
+        instances = state.instances;
+        agents = state.agents;
+        draining = state.draining;
+        frameworkId = state.frameworkId;
     }
 
     static byte[] bytes(ObjectNode o) {
