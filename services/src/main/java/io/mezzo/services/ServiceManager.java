@@ -22,7 +22,6 @@ import io.mezzo.scheduler.SchedulerDriver;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -45,7 +44,8 @@ import org.slf4j.MDC;
  *   API call / offer / status update / maintenance (appended by the edges)
  *        |
  *        v
- *   change state -> write the change to the fenced store -> act (launch, kill) -> answer
+ *   compute the change -> write it to the fenced store -> install it -> act (launch, kill) -> answer
+ *   (WriteGate: one transaction per event)
  *        |
  *        v (when idle) step: per service, plan() -> kills now, launches on the next offers; revive/suppress
  * </pre>
@@ -93,8 +93,6 @@ public final class ServiceManager {
     private static final Filters LONG_REFUSAL = Filters.newBuilder().setRefuseSeconds(30).build();
 
     private final EventLoop loop;
-    private final Registry store;
-    private final Consumer<String> storeFailed;
     private SchedulerDriver driver;
 
     // Loop thread only.
@@ -110,23 +108,15 @@ public final class ServiceManager {
     private boolean suppressed;
     private boolean subscribed;
 
-    // The write in flight (loop thread only): see "Write, persist, apply" in the class comment.
-    /** Inside {@link #txn}: {@link #persist} collects instead of writing. */
-    private boolean inTxn;
-    /** A write is in flight: events that may change state wait in {@link #deferred}. */
-    private boolean writing;
-    private final List<RegistryOp> txOps = new ArrayList<>();
-    private final List<Runnable> txThens = new ArrayList<>();
-    private final List<CompletableFuture<?>> txAnswers = new ArrayList<>();
-    private final java.util.ArrayDeque<Waiting> deferred = new java.util.ArrayDeque<>();
+    /** Every event runs through it: see "Write, persist, apply" above. */
+    private final WriteGate<State> gate;
 
     /**
      * @param storeFailed told (on the loop) when a store write fails: leadership is over
      */
     public ServiceManager(EventLoop loop, Registry store, Consumer<String> storeFailed) {
         this.loop = loop;
-        this.store = store;
-        this.storeFailed = storeFailed;
+        this.gate = new WriteGate<>(loop, store, this::copyState, this::currentState, this::install, storeFailed);
     }
 
     /** Sets the driver calls go to (before the client starts). */
@@ -249,7 +239,7 @@ public final class ServiceManager {
         long now = now();
         Map<String, List<Integer>> wants = new TreeMap<>();
         for (ServiceState s : services.values()) {
-            List<Integer> w = plan(s, now).launches;
+            List<Integer> w = plan(s, now).launches();
             if (!w.isEmpty()) {
                 wants.put(s.id, new ArrayList<>(w));
             }
@@ -672,9 +662,6 @@ public final class ServiceManager {
 
     // ---------------------------------------------------------------- the rules
 
-    /** What a service needs now: versions to launch on the next offers, instances to kill at once. */
-    record Plan(List<Integer> launches, List<Instance> kills) {}
-
     /** Asks for one step over every service once the loop is idle. */
     void requestStep() {
         loop.whenIdle("step", () -> txn(this::step));
@@ -684,11 +671,11 @@ public final class ServiceManager {
         long now = now();
         boolean wanted = false;
         for (ServiceState s : List.copyOf(services.values())) {
-            Plan p = plan(s, now);
-            if (!p.kills.isEmpty()) {
-                kill(p.kills, s.status == ServiceState.Status.DELETING ? "service deleted" : "plan");
+            DeploymentPlanner.Plan p = plan(s, now);
+            if (!p.kills().isEmpty()) {
+                kill(p.kills(), s.status == ServiceState.Status.DELETING ? "service deleted" : "plan");
             }
-            wanted |= !p.launches.isEmpty();
+            wanted |= !p.launches().isEmpty();
             progress(s, now);
         }
         if (!subscribed) {
@@ -703,124 +690,9 @@ public final class ServiceManager {
         }
     }
 
-    Plan plan(ServiceState s, long now) {
+    private DeploymentPlanner.Plan plan(ServiceState s, long now) {
         List<Instance> mine = instances.values().stream().filter(i -> i.service.equals(s.id)).toList();
-        List<Instance> live = mine.stream().filter(i -> i.phase != Instance.Phase.KILLING).toList();
-        List<Integer> launches = new ArrayList<>();
-        List<Instance> kills = new ArrayList<>();
-        if (s.status == ServiceState.Status.DELETING) {
-            return new Plan(launches, new ArrayList<>(live));
-        }
-        if (now < recoveryUntil && mine.stream().anyMatch(i -> i.recovered)) {
-            return new Plan(launches, kills);
-        }
-        boolean mayLaunch = s.status == ServiceState.Status.ACTIVE && now >= s.nextLaunchAt;
-        Deployment d = deployments.get(s.id);
-        int n = s.def().instances();
-        List<Instance> placed = live.stream().filter(i -> !i.draining).toList();
-        List<Instance> draining = live.stream().filter(i -> i.draining).toList();
-        int healthyAll = (int) live.stream().filter(Instance::isHealthy).count();
-        if (d == null || !d.active()) {
-            // Steady (or a failed deployment, frozen): keep n of the target version.
-            int version = d != null && d.state == Deployment.State.FAILED ? d.fromVersion : s.target;
-            if (!s.versions.containsKey(version)) {
-                version = s.target;
-            }
-            int v = version;
-            List<Instance> current = new ArrayList<>(placed.stream().filter(i -> i.version == v).toList());
-            List<Instance> other = new ArrayList<>(placed.stream().filter(i -> i.version != v).toList());
-            if (d != null && d.state == Deployment.State.FAILED) {
-                current.addAll(other);
-                other.clear();
-            }
-            if (mayLaunch) {
-                for (int k = current.size(); k < n; k++) {
-                    launches.add(version);
-                }
-            }
-            List<Instance> order = killOrder(current);
-            for (int k = 0; k < current.size() - n; k++) {
-                kills.add(order.get(k));
-            }
-            long healthyCurrent = current.stream().filter(Instance::isHealthy).count() - kills.stream().filter(Instance::isHealthy).count();
-            for (Instance o : killOrder(other)) {
-                if (!o.isHealthy() || healthyCurrent >= n) {
-                    kills.add(o);
-                }
-            }
-            if (healthyCurrent >= n) {
-                kills.addAll(draining);
-            }
-            return new Plan(launches, kills);
-        }
-        ServiceDefinition.UpgradeStrategy u = s.versions.get(d.toVersion).upgrade();
-        List<Instance> fresh = new ArrayList<>(placed.stream().filter(i -> i.version == d.toVersion).toList());
-        List<Instance> old = new ArrayList<>(placed.stream().filter(i -> i.version != d.toVersion).toList());
-        int freshHealthy = (int) fresh.stream().filter(Instance::isHealthy).count();
-        int inFlight = fresh.size() - freshHealthy;
-        if (d.inCanary()) {
-            int c = Math.min(d.canaries, n);
-            for (int k = fresh.size(); mayLaunch && k < c && inFlight + launches.size() < u.maxParallel(); k++) {
-                launches.add(d.toVersion);
-            }
-            List<Instance> order = killOrder(fresh);
-            for (int k = 0; k < fresh.size() - c; k++) {
-                kills.add(order.get(k));
-            }
-            // Old instances that fail meanwhile are replaced with the old version.
-            for (int k = old.size(); mayLaunch && k < n && s.versions.containsKey(d.fromVersion); k++) {
-                launches.add(d.fromVersion);
-            }
-            return new Plan(launches, kills);
-        }
-        int minHealthy = u.minHealthy(n);
-        int total = placed.size();
-        int launching = 0;
-        boolean changed = true;
-        List<Instance> oldOrder = new ArrayList<>(killOrder(old));
-        while (changed) {
-            changed = false;
-            if (!oldOrder.isEmpty()) {
-                Instance c = oldOrder.get(0);
-                boolean excess = freshHealthy + oldOrder.size() > n;
-                boolean needRoom = fresh.size() + launching < n && total + launching >= n + u.maxSurge()
-                        && inFlight + launching < u.maxParallel();
-                if ((excess || needRoom) && (!c.isHealthy() || healthyAll - 1 >= minHealthy)) {
-                    kills.add(c);
-                    oldOrder.remove(0);
-                    total--;
-                    if (c.isHealthy()) {
-                        healthyAll--;
-                    }
-                    changed = true;
-                }
-            }
-            if (mayLaunch && fresh.size() + launching < n && total + launching < n + u.maxSurge()
-                    && inFlight + launching < u.maxParallel()) {
-                launching++;
-                changed = true;
-            }
-        }
-        for (int k = 0; k < launching; k++) {
-            launches.add(d.toVersion);
-        }
-        List<Instance> order = killOrder(fresh);
-        for (int k = 0; k < fresh.size() - n; k++) {
-            kills.add(order.get(k));
-        }
-        if (freshHealthy >= n) {
-            kills.addAll(draining);
-        }
-        return new Plan(launches, kills);
-    }
-
-    /** Least healthy first, then youngest first: the order in which instances go. */
-    private static List<Instance> killOrder(List<Instance> list) {
-        List<Instance> out = new ArrayList<>(list);
-        out.sort(Comparator.comparing((Instance i) -> i.isHealthy() ? 2 : i.phase == Instance.Phase.RUNNING ? 1 : 0)
-                .thenComparing(Comparator.comparingLong((Instance i) -> i.launchedAt).reversed())
-                .thenComparing(i -> i.id, Comparator.reverseOrder()));
-        return out;
+        return DeploymentPlanner.plan(s, deployments.get(s.id), mine, now < recoveryUntil, now);
     }
 
     /** Deployment bookkeeping after a step: canary promotion, completion, deletion of a drained service. */
@@ -1041,19 +913,8 @@ public final class ServiceManager {
         persist(ops, then, null);
     }
 
-    /**
-     * Adds {@code ops} to the running transaction's write; {@code then} runs once it succeeded, {@code
-     * answer} (if any) fails if it does not.
-     */
     private void persist(List<RegistryOp> ops, Runnable then, CompletableFuture<?> answer) {
-        if (!inTxn) {
-            throw new IllegalStateException("a store write outside a transaction: " + ops);
-        }
-        txOps.addAll(ops);
-        txThens.add(then);
-        if (answer != null) {
-            txAnswers.add(answer);
-        }
+        gate.persist(ops, then, answer);
     }
 
     // ---------------------------------------------------------------- transactions
@@ -1063,108 +924,12 @@ public final class ServiceManager {
             Map<String, Deployment> pastDeployments, Map<String, Instance> instances, Map<String, AgentView> agents,
             Map<String, Long> draining, String frameworkId) {}
 
-    /** An event that waits for the write in flight; {@code onError} (may be null) hears if it never runs. */
-    private record Waiting(Runnable body, Consumer<RuntimeException> onError) {}
-
     private void txn(Runnable body) {
-        txn(body, null);
+        gate.run(body, null);
     }
 
-    /**
-     * Runs {@code body} as one transaction: the change it makes to the state is installed only after
-     * the operations it collected ({@link #persist}) were written; then its actions run. A body that
-     * throws changes nothing ({@code onError} hears why, or the exception goes on to the loop).
-     */
     private void txn(Runnable body, Consumer<RuntimeException> onError) {
-        if (inTxn) {
-            body.run(); // part of the enclosing transaction
-            return;
-        }
-        if (writing) {
-            deferred.add(new Waiting(body, onError));
-            return;
-        }
-        State before = copyState();
-        inTxn = true;
-        try {
-            body.run();
-        } catch (RuntimeException e) {
-            inTxn = false;
-            install(before);
-            txOps.clear();
-            txThens.clear();
-            txAnswers.clear();
-            if (onError == null) {
-                throw e;
-            }
-            onError.accept(e);
-            return;
-        }
-        inTxn = false;
-        List<RegistryOp> ops = List.copyOf(txOps);
-        List<Runnable> thens = List.copyOf(txThens);
-        List<CompletableFuture<?>> answers = List.copyOf(txAnswers);
-        txOps.clear();
-        txThens.clear();
-        txAnswers.clear();
-        if (ops.isEmpty()) {
-            thens.forEach(Runnable::run);
-            return;
-        }
-        State after = currentState();
-        install(before); // until the write succeeded, memory stays what is stored
-        writing = true;
-        CompletableFuture<Void> write;
-        try {
-            write = store.write(ops);
-        } catch (RuntimeException e) {
-            write = CompletableFuture.failedFuture(e);
-        }
-        if (write.isDone() && !write.isCompletedExceptionally()) {
-            committed(after, thens);
-            return;
-        }
-        write.whenComplete((v, e) -> loop.append(() -> {
-            if (e == null) {
-                committed(after, thens);
-            } else {
-                writeFailed(e instanceof java.util.concurrent.CompletionException c ? c.getCause() : e, answers);
-            }
-        }));
-    }
-
-    private boolean resuming;
-
-    private void committed(State after, List<Runnable> thens) {
-        install(after);
-        writing = false;
-        thens.forEach(Runnable::run);
-        if (resuming) {
-            return; // the outer committed() runs the rest of the waiting events
-        }
-        resuming = true;
-        try {
-            while (!writing && !deferred.isEmpty()) {
-                Waiting w = deferred.poll();
-                txn(w.body, w.onError);
-            }
-        } finally {
-            resuming = false;
-        }
-    }
-
-    /** Memory stays as stored; nothing is acted on; this leadership ends. */
-    private void writeFailed(Throwable cause, List<CompletableFuture<?>> answers) {
-        ApiException unavailable = new ApiException(503, "unavailable", "could not store the change: " + cause.getMessage());
-        answers.forEach(a -> a.completeExceptionally(unavailable));
-        deferred.forEach(w -> {
-            if (w.onError != null) {
-                w.onError.accept(unavailable);
-            }
-        });
-        deferred.clear(); // writing stays true: this manager acts no more
-        LOG.warn("Store write failed, nothing applied: {}", cause.getMessage());
-        storeFailed.accept("store write failed: " + cause.getMessage());
+        gate.run(body, onError);
     }
 
     private State currentState() {
