@@ -3,7 +3,6 @@ package io.mezzo.services;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.mezzo.common.loop.EventLoop;
-import io.mezzo.common.resources.Resources;
 import io.mezzo.common.task.TaskStates;
 import io.mezzo.ha.registry.Registry;
 import io.mezzo.ha.registry.RegistryOp;
@@ -245,45 +244,14 @@ public final class ServiceManager {
             }
         }
         List<RegistryOp> ops = new ArrayList<>();
-        Map<Offer, List<Instance>> launches = new LinkedHashMap<>();
-        Map<Offer, Resources> left = new LinkedHashMap<>();
-        for (Offer offer : offers) {
-            if (!draining.containsKey(offer.getAgentId().getValue())) {
-                left.put(offer, Resources.fromProto(offer.getResourcesList()).unreserved());
-            }
-        }
-        // Round robin: at most one instance of a service per offer per round, so that one batch of
-        // offers spreads instances as constraints (GROUP_BY) ask.
-        boolean progress = true;
-        while (progress) {
-            progress = false;
-            for (Offer offer : left.keySet()) {
-                String agentId = offer.getAgentId().getValue();
-                AgentView agent = agents.get(agentId);
-                for (var e : wants.entrySet()) {
-                    ServiceState s = services.get(e.getKey());
-                    List<Integer> versions = e.getValue();
-                    if (versions.isEmpty()) {
-                        continue;
-                    }
-                    ServiceDefinition def = s.versions.get(versions.get(0));
-                    List<Long> ports = Placement.place(def, left.get(offer), agent, placedOn(s.id), agents.values());
-                    if (ports == null) {
-                        continue;
-                    }
-                    int version = versions.remove(0);
-                    Instance i = new Instance(s.id + "." + version + "." + s.nextInstance++, s.id, version, agentId,
-                            offer.getHostname(), ports, now);
+        Map<Offer, List<Instance>> launches = OfferMatcher.match(offers, wants, services, agents, draining.keySet(),
+                this::placedOn, now, i -> {
+                    ServiceState s = services.get(i.service);
                     instances.put(i.id, i);
-                    launches.computeIfAbsent(offer, o -> new ArrayList<>()).add(i);
-                    left.put(offer, left.get(offer).minus(Placement.resources(def, ports)));
                     ops.add(RegistryOp.put(INSTANCES, i.id, bytes(i.toJson())));
                     ops.add(RegistryOp.put(SERVICES, s.id, bytes(s.toJson())));
-                    LOG.info("Placing instance {} of {} v{} on {} ports {}", i.id, s.id, version, offer.getHostname(), ports);
-                    progress = true;
-                }
-            }
-        }
+                    LOG.info("Placing instance {} of {} v{} on {} ports {}", i.id, s.id, i.version, i.hostname, i.ports);
+                });
         List<OfferID> unused = new ArrayList<>();
         for (Offer offer : offers) {
             if (!launches.containsKey(offer)) {
@@ -598,58 +566,23 @@ public final class ServiceManager {
 
     /** Every service, in brief. */
     public ArrayNode listView() {
-        ArrayNode out = DefinitionJson.MAPPER.createArrayNode();
-        services.values().forEach(s -> out.add(summary(s)));
-        return out;
+        return ServiceViews.list(services.values(), deployments, instances.values());
     }
 
     /** One service in full: definition, instances, deployment. */
     public ObjectNode serviceView(String id) {
-        ServiceState s = existing(id);
-        ObjectNode o = summary(s);
-        o.set("definition", DefinitionJson.write(s.def()));
-        ArrayNode list = o.putArray("instanceList");
-        instances.values().stream().filter(i -> i.service.equals(id)).forEach(i -> list.add(i.view()));
-        ArrayNode versions = o.putArray("versions");
-        s.versions.keySet().forEach(versions::add);
-        return o;
+        return ServiceViews.service(existing(id), deployments, instances.values());
     }
 
     /** host:port of every healthy instance, for load balancers. */
     public ObjectNode endpointsView(String id) {
         existing(id);
-        ObjectNode o = DefinitionJson.MAPPER.createObjectNode().put("service", id);
-        ArrayNode list = o.putArray("endpoints");
-        instances.values().stream().filter(i -> i.service.equals(id) && i.isHealthy() && !i.draining).forEach(i -> {
-            ObjectNode e = list.addObject().put("instance", i.id).put("version", i.version).put("host", i.hostname);
-            var p = e.putArray("ports");
-            i.ports.forEach(p::add);
-            if (!i.ports.isEmpty()) {
-                e.put("address", i.hostname + ":" + i.ports.get(0));
-            }
-        });
-        return o;
+        return ServiceViews.endpoints(id, instances.values());
     }
 
     /** Running deployments and the latest finished ones. */
     public ArrayNode deploymentsView() {
-        ArrayNode out = DefinitionJson.MAPPER.createArrayNode();
-        deployments.values().forEach(d -> out.add(d.toJson()));
-        pastDeployments.values().forEach(d -> out.add(d.toJson()));
-        return out;
-    }
-
-    private ObjectNode summary(ServiceState s) {
-        List<Instance> mine = instances.values().stream().filter(i -> i.service.equals(s.id)).toList();
-        ObjectNode o = DefinitionJson.MAPPER.createObjectNode().put("id", s.id).put("version", s.target)
-                .put("status", s.status.name()).put("reason", s.reason).put("instances", s.def().instances())
-                .put("running", mine.stream().filter(i -> i.phase == Instance.Phase.RUNNING).count())
-                .put("healthy", mine.stream().filter(Instance::isHealthy).count());
-        Deployment d = deployments.get(s.id);
-        if (d != null) {
-            o.set("deployment", d.toJson());
-        }
-        return o;
+        return ServiceViews.deployments(deployments.values(), pastDeployments.values());
     }
 
     private ServiceState existing(String id) {
