@@ -21,7 +21,6 @@ import io.mezzo.scheduler.SchedulerDriver;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -100,8 +99,8 @@ public final class ServiceManager {
     private Map<String, Deployment> pastDeployments = new LinkedHashMap<>();
     private Map<String, Instance> instances = new LinkedHashMap<>();
     private Map<String, AgentView> agents = new TreeMap<>();
-    /** Agent id -> clock millis its maintenance window starts. */
-    private Map<String, Long> draining = new HashMap<>();
+    /** The master's drain notices (soft). */
+    private Drains drains = new Drains();
     private String frameworkId;
     private long recoveryUntil;
     private boolean suppressed;
@@ -244,7 +243,7 @@ public final class ServiceManager {
             }
         }
         List<RegistryOp> ops = new ArrayList<>();
-        Map<Offer, List<Instance>> launches = OfferMatcher.match(offers, wants, services, agents, draining.keySet(),
+        Map<Offer, List<Instance>> launches = OfferMatcher.match(offers, wants, services, agents, drains.agents(),
                 this::placedOn, now, i -> {
                     ServiceState s = services.get(i.service);
                     instances.put(i.id, i);
@@ -348,20 +347,8 @@ public final class ServiceManager {
     }
 
     private void maintenanceNow(List<MaintenanceWindow> windows) {
-        draining.clear();
-        for (MaintenanceWindow w : windows) {
-            long start = Math.round(w.getStartTime() * 1000);
-            w.getAgentIdsList().forEach(a -> draining.merge(a.getValue(), start, Math::min));
-        }
-        for (Instance i : instances.values()) {
-            boolean was = i.draining;
-            i.draining = draining.containsKey(i.agentId);
-            if (i.draining && !was) {
-                LOG.info("Instance {} is on draining agent {}: replacing it elsewhere before {}", i.id, i.agentId,
-                        java.time.Instant.ofEpochMilli(draining.get(i.agentId)));
-            }
-        }
-        draining.forEach((agent, start) -> {
+        drains.windows(windows, instances.values());
+        drains.forEach((agent, start) -> {
             long margin = 1_000 + services.values().stream().mapToLong(s -> s.def().killGraceMillis()).max().orElse(3_000);
             loop.schedule("drain-" + agent, Duration.ofMillis(Math.max(0, start - margin - now())), () -> txn(() -> drainDeadline(agent)));
         });
@@ -369,7 +356,7 @@ public final class ServiceManager {
     }
 
     private void drainDeadline(String agent) {
-        if (!draining.containsKey(agent)) {
+        if (!drains.contains(agent)) {
             return;
         }
         List<Instance> left = instances.values().stream()
@@ -855,7 +842,7 @@ public final class ServiceManager {
     /** The state one event may change: hard (stored) and soft (rebuilt), swapped as a whole. */
     private record State(TreeMap<String, ServiceState> services, Map<String, Deployment> deployments,
             Map<String, Deployment> pastDeployments, Map<String, Instance> instances, Map<String, AgentView> agents,
-            Map<String, Long> draining, String frameworkId) {}
+            Drains drains, String frameworkId) {}
 
     private void txn(Runnable body) {
         gate.run(body, null);
@@ -866,7 +853,7 @@ public final class ServiceManager {
     }
 
     private State currentState() {
-        return new State(services, deployments, pastDeployments, instances, agents, draining, frameworkId);
+        return new State(services, deployments, pastDeployments, instances, agents, drains, frameworkId);
     }
 
     private State copyState() {
@@ -879,7 +866,7 @@ public final class ServiceManager {
         pastDeployments.forEach((k, v) -> past.put(k, copies.computeIfAbsent(v, Deployment::copy)));
         Map<String, Instance> i = new LinkedHashMap<>();
         instances.forEach((k, v) -> i.put(k, v.copy()));
-        return new State(s, d, past, i, new TreeMap<>(agents), new HashMap<>(draining), frameworkId);
+        return new State(s, d, past, i, new TreeMap<>(agents), drains.copy(), frameworkId);
     }
 
     private void install(State state) {
@@ -888,7 +875,7 @@ public final class ServiceManager {
         pastDeployments = state.pastDeployments;
         instances = state.instances;
         agents = state.agents;
-        draining = state.draining;
+        drains = state.drains;
         frameworkId = state.frameworkId;
     }
 
