@@ -68,7 +68,7 @@ public final class ServicesDaemon implements AutoCloseable {
             election = new StandaloneLeaderElection(1);
         } else {
             ZkUrl url = ZkUrl.parse(config.zk().replaceAll("/+$", "") + "/services");
-            zkClient = ZkClients.start(url, ZkClients.DEFAULT_SESSION_TIMEOUT);
+            zkClient = ZkClients.start(url, ZkClients.DEFAULT_SESSION_TIMEOUT, config.zkTls());
             election = new ZkLeaderElection(zkClient, id);
         }
         election.start(candidate, new LeaderElection.Listener() {
@@ -101,7 +101,9 @@ public final class ServicesDaemon implements AutoCloseable {
                 .addCapabilities(FrameworkInfo.Capability.newBuilder().setType(FrameworkInfo.Capability.Type.TASK_KILLING_STATE));
         frameworkId.ifPresent(f -> info.setId(FrameworkID.newBuilder().setValue(f)));
         MezzoSchedulerClient c = MezzoSchedulerClient.builder(info.build(), new ServicesScheduler(l, m, this::stepDown))
-                .master(config.master())
+                .master(config.master(), config.zkTls())
+                .tls(config.tls())
+                .credential(config.credential())
                 .declineUnusedOffers(false)
                 .reconcileLaunchedTasks(false)
                 .reconnectBackoff(Duration.ofMillis(100), Duration.ofSeconds(2))
