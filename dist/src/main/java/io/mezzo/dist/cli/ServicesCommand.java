@@ -46,23 +46,13 @@ final class ServicesCommand implements Callable<Integer> {
     @Mixin
     LoggingOptions logging;
 
-    /** The TLS flags as a client of the masters; the HTTP API does not serve TLS, so no client auth mode. */
-    private io.mezzo.common.security.TlsSettings masterTls() {
-        io.mezzo.common.security.TlsSettings s = tls.settings();
-        if (s.clientAuth() != io.mezzo.common.security.ClientAuth.NONE) {
-            throw new IllegalArgumentException("--tls_client_auth: the services HTTP API does not serve TLS (yet);"
-                    + " bind it with --ip where only operators reach it");
-        }
-        return s;
-    }
-
     @Override
     public Integer call() throws Exception {
         logging.apply("services");
         Daemons[] daemon = new Daemons[1];
         ServicesDaemon services = new ServicesDaemon(ServicesConfig.builder().master(master).zk(zk).httpHost(ip)
                 .httpPort(httpPort).failoverTimeout(failoverTimeout)
-                .tls(masterTls()).credential(tls.credential()).zkTls(tls.zkSettings())
+                .tls(tls.settings()).credential(tls.credential()).zkTls(tls.zkSettings())
                 .onLost(reason -> daemon[0].stop(1)).build());
         daemon[0] = new Daemons("services", services);
         services.start();
