@@ -48,6 +48,17 @@ final class Deployment {
         this.lastProgressAt = startedAt;
     }
 
+    /** A copy with the same state (the manager's snapshot before a write). */
+    Deployment copy() {
+        Deployment c = new Deployment(id, service, fromVersion, toVersion, canaries, rollback, startedAt);
+        c.promoted = promoted;
+        c.state = state;
+        c.reason = reason;
+        c.lastProgressAt = lastProgressAt;
+        c.canariesHealthyAt = canariesHealthyAt;
+        return c;
+    }
+
     boolean active() {
         return state == State.RUNNING || state == State.WAITING_PROMOTION;
     }

@@ -54,6 +54,18 @@ final class Instance {
         this.launchedAt = launchedAt;
     }
 
+    /** A copy with the same hard and soft state (the manager's snapshot before a write). */
+    Instance copy() {
+        Instance c = new Instance(id, service, version, agentId, hostname, ports, launchedAt);
+        c.phase = phase;
+        c.healthy = healthy;
+        c.healthySince = healthySince;
+        c.draining = draining;
+        c.recovered = recovered;
+        c.taskState = taskState;
+        return c;
+    }
+
     boolean isHealthy() {
         return phase == Phase.RUNNING && Boolean.TRUE.equals(healthy);
     }

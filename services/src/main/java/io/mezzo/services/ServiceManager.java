@@ -3,7 +3,6 @@ package io.mezzo.services;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.mezzo.common.loop.EventLoop;
-import io.mezzo.common.resources.Resources;
 import io.mezzo.common.task.TaskStates;
 import io.mezzo.ha.registry.Registry;
 import io.mezzo.ha.registry.RegistryOp;
@@ -22,8 +21,6 @@ import io.mezzo.scheduler.SchedulerDriver;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -45,7 +42,8 @@ import org.slf4j.MDC;
  *   API call / offer / status update / maintenance (appended by the edges)
  *        |
  *        v
- *   change state -> write the change to the fenced store -> act (launch, kill) -> answer
+ *   compute the change -> write it to the fenced store -> install it -> act (launch, kill) -> answer
+ *   (WriteGate: one transaction per event)
  *        |
  *        v (when idle) step: per service, plan() -> kills now, launches on the next offers; revive/suppress
  * </pre>
@@ -64,9 +62,16 @@ import org.slf4j.MDC;
  *       about its recovered instances (or 60 s passed).
  * </ol>
  *
- * <p>Memory is changed first and the store written before anything is acted on; a write that fails
- * (another leader fenced this one) goes to {@code storeFailed}, which ends this leadership: the
- * memory of a deposed leader is thrown away with it.
+ * <p>Write, persist, apply, act (STYLE.md rule 6). Every event (API call, offer, status update,
+ * maintenance, timer, step) runs as one transaction ({@link #txn}): its handler computes the change on
+ * the state, and the registry operations it needs are collected, not written. If there are any, the
+ * state is put back as it was before the event, the operations are written as one batch through the
+ * fenced store, and only when that write succeeded is the changed state installed and are the
+ * actions (launches, kills, answers) taken. While a write is in flight, every further event that may
+ * change state waits, in order, until it ended, so nothing is decided on state that is not yet
+ * stored; views read the last stored state meanwhile. A failed write (another leader fenced this
+ * one) leaves the state as it was, fails the waiting answer with 503 and goes to {@code
+ * storeFailed}, which ends this leadership.
  *
  * <p>Thread: every method runs on {@code loop} (callers from other threads use {@link #call}).
  * Owner: the daemon ({@link ServicesDaemon}) while it leads.
@@ -86,30 +91,30 @@ public final class ServiceManager {
     private static final Filters LONG_REFUSAL = Filters.newBuilder().setRefuseSeconds(30).build();
 
     private final EventLoop loop;
-    private final Registry store;
-    private final Consumer<String> storeFailed;
     private SchedulerDriver driver;
 
     // Loop thread only.
-    private final TreeMap<String, ServiceState> services = new TreeMap<>();
-    private final Map<String, Deployment> deployments = new TreeMap<>();
-    private final Map<String, Deployment> pastDeployments = new LinkedHashMap<>();
-    private final Map<String, Instance> instances = new LinkedHashMap<>();
-    private final Map<String, AgentView> agents = new TreeMap<>();
-    /** Agent id -> clock millis its maintenance window starts. */
-    private final Map<String, Long> draining = new HashMap<>();
+    private TreeMap<String, ServiceState> services = new TreeMap<>();
+    private Map<String, Deployment> deployments = new TreeMap<>();
+    private Map<String, Deployment> pastDeployments = new LinkedHashMap<>();
+    private Map<String, Instance> instances = new LinkedHashMap<>();
+    private Map<String, AgentView> agents = new TreeMap<>();
+    /** The master's drain notices (soft). */
+    private Drains drains = new Drains();
     private String frameworkId;
     private long recoveryUntil;
     private boolean suppressed;
     private boolean subscribed;
+
+    /** Every event runs through it: see "Write, persist, apply" above. */
+    private final WriteGate<State> gate;
 
     /**
      * @param storeFailed told (on the loop) when a store write fails: leadership is over
      */
     public ServiceManager(EventLoop loop, Registry store, Consumer<String> storeFailed) {
         this.loop = loop;
-        this.store = store;
-        this.storeFailed = storeFailed;
+        this.gate = new WriteGate<>(loop, store, this::copyState, this::currentState, this::install, storeFailed);
     }
 
     /** Sets the driver calls go to (before the client starts). */
@@ -117,22 +122,19 @@ public final class ServiceManager {
         this.driver = driver;
     }
 
-    /** Runs {@code op} on the loop; the future completes with its answer (after its store write). */
+    /**
+     * Runs {@code op} on the loop as one transaction; the future completes with its answer after its
+     * store write succeeded (or with the error: a refused call changes nothing).
+     */
     public <T> CompletableFuture<T> call(Supplier<CompletableFuture<T>> op) {
         CompletableFuture<T> result = new CompletableFuture<>();
-        loop.append(() -> {
-            try {
-                op.get().whenComplete((v, e) -> {
-                    if (e != null) {
-                        result.completeExceptionally(e instanceof java.util.concurrent.CompletionException c ? c.getCause() : e);
-                    } else {
-                        result.complete(v);
-                    }
-                });
-            } catch (RuntimeException e) {
-                result.completeExceptionally(e);
+        loop.append(() -> txn(() -> op.get().whenComplete((v, e) -> {
+            if (e != null) {
+                result.completeExceptionally(e instanceof java.util.concurrent.CompletionException c ? c.getCause() : e);
+            } else {
+                result.complete(v);
             }
-        });
+        }), result::completeExceptionally));
         return result;
     }
 
@@ -158,10 +160,10 @@ public final class ServiceManager {
         byte[] fw = records.getOrDefault(FRAMEWORK, Map.of()).get("id");
         frameworkId = fw == null ? null : new String(fw, StandardCharsets.UTF_8);
         recoveryUntil = now() + RECOVERY_MILLIS;
-        loop.schedule("recovery-timeout", Duration.ofMillis(RECOVERY_MILLIS), () -> {
+        loop.schedule("recovery-timeout", Duration.ofMillis(RECOVERY_MILLIS), () -> txn(() -> {
             instances.values().forEach(i -> i.recovered = false);
             requestStep();
-        });
+        }));
         LOG.info("Recovered {} services, {} deployments, {} instances, framework {}", services.size(),
                 deployments.size(), instances.size(), frameworkId == null ? "(new)" : frameworkId);
         deployments.values().stream().filter(Deployment::active).forEach(d -> LOG.info("Resuming deployment {}", d));
@@ -172,6 +174,10 @@ public final class ServiceManager {
 
     /** The framework is subscribed: store its id, reconcile every instance. */
     public void subscribed(FrameworkID id) {
+        txn(() -> subscribedNow(id));
+    }
+
+    private void subscribedNow(FrameworkID id) {
         subscribed = true;
         suppressed = false;
         List<Call.Reconcile.Task> tasks = new ArrayList<>();
@@ -201,6 +207,10 @@ public final class ServiceManager {
      * then}; the services and their deployments stay, to be launched again by the next subscription.
      */
     public void frameworkRemoved(Runnable then) {
+        txn(() -> frameworkRemovedNow(then));
+    }
+
+    private void frameworkRemovedNow(Runnable then) {
         List<RegistryOp> ops = new ArrayList<>();
         instances.keySet().forEach(id -> ops.add(RegistryOp.delete(INSTANCES, id)));
         ops.add(RegistryOp.delete(FRAMEWORK, "id"));
@@ -217,57 +227,30 @@ public final class ServiceManager {
 
     /** New offers: place wanted instances on them, decline the rest. */
     public void offers(List<Offer> offers) {
+        txn(() -> offersNow(offers));
+    }
+
+    private void offersNow(List<Offer> offers) {
         for (Offer o : offers) {
             agents.put(o.getAgentId().getValue(), AgentView.from(o, agents.get(o.getAgentId().getValue())));
         }
         long now = now();
         Map<String, List<Integer>> wants = new TreeMap<>();
         for (ServiceState s : services.values()) {
-            List<Integer> w = plan(s, now).launches;
+            List<Integer> w = plan(s, now).launches();
             if (!w.isEmpty()) {
                 wants.put(s.id, new ArrayList<>(w));
             }
         }
         List<RegistryOp> ops = new ArrayList<>();
-        Map<Offer, List<Instance>> launches = new LinkedHashMap<>();
-        Map<Offer, Resources> left = new LinkedHashMap<>();
-        for (Offer offer : offers) {
-            if (!draining.containsKey(offer.getAgentId().getValue())) {
-                left.put(offer, Resources.fromProto(offer.getResourcesList()).unreserved());
-            }
-        }
-        // Round robin: at most one instance of a service per offer per round, so that one batch of
-        // offers spreads instances as constraints (GROUP_BY) ask.
-        boolean progress = true;
-        while (progress) {
-            progress = false;
-            for (Offer offer : left.keySet()) {
-                String agentId = offer.getAgentId().getValue();
-                AgentView agent = agents.get(agentId);
-                for (var e : wants.entrySet()) {
-                    ServiceState s = services.get(e.getKey());
-                    List<Integer> versions = e.getValue();
-                    if (versions.isEmpty()) {
-                        continue;
-                    }
-                    ServiceDefinition def = s.versions.get(versions.get(0));
-                    List<Long> ports = Placement.place(def, left.get(offer), agent, placedOn(s.id), agents.values());
-                    if (ports == null) {
-                        continue;
-                    }
-                    int version = versions.remove(0);
-                    Instance i = new Instance(s.id + "." + version + "." + s.nextInstance++, s.id, version, agentId,
-                            offer.getHostname(), ports, now);
+        Map<Offer, List<Instance>> launches = OfferMatcher.match(offers, wants, services, agents, drains.agents(),
+                this::placedOn, now, i -> {
+                    ServiceState s = services.get(i.service);
                     instances.put(i.id, i);
-                    launches.computeIfAbsent(offer, o -> new ArrayList<>()).add(i);
-                    left.put(offer, left.get(offer).minus(Placement.resources(def, ports)));
                     ops.add(RegistryOp.put(INSTANCES, i.id, bytes(i.toJson())));
                     ops.add(RegistryOp.put(SERVICES, s.id, bytes(s.toJson())));
-                    LOG.info("Placing instance {} of {} v{} on {} ports {}", i.id, s.id, version, offer.getHostname(), ports);
-                    progress = true;
-                }
-            }
-        }
+                    LOG.info("Placing instance {} of {} v{} on {} ports {}", i.id, s.id, i.version, i.hostname, i.ports);
+                });
         List<OfferID> unused = new ArrayList<>();
         for (Offer offer : offers) {
             if (!launches.containsKey(offer)) {
@@ -290,6 +273,10 @@ public final class ServiceManager {
 
     /** A task changed state. */
     public void update(TaskStatus status) {
+        txn(() -> updateNow(status));
+    }
+
+    private void updateNow(TaskStatus status) {
         String taskId = status.getTaskId().getValue();
         Instance i = instances.get(taskId);
         TaskState state = status.getState();
@@ -356,28 +343,20 @@ public final class ServiceManager {
 
     /** The master's pending maintenance windows: instances on those agents move elsewhere first. */
     public void maintenance(List<MaintenanceWindow> windows) {
-        draining.clear();
-        for (MaintenanceWindow w : windows) {
-            long start = Math.round(w.getStartTime() * 1000);
-            w.getAgentIdsList().forEach(a -> draining.merge(a.getValue(), start, Math::min));
-        }
-        for (Instance i : instances.values()) {
-            boolean was = i.draining;
-            i.draining = draining.containsKey(i.agentId);
-            if (i.draining && !was) {
-                LOG.info("Instance {} is on draining agent {}: replacing it elsewhere before {}", i.id, i.agentId,
-                        java.time.Instant.ofEpochMilli(draining.get(i.agentId)));
-            }
-        }
-        draining.forEach((agent, start) -> {
+        txn(() -> maintenanceNow(windows));
+    }
+
+    private void maintenanceNow(List<MaintenanceWindow> windows) {
+        drains.windows(windows, instances.values());
+        drains.forEach((agent, start) -> {
             long margin = 1_000 + services.values().stream().mapToLong(s -> s.def().killGraceMillis()).max().orElse(3_000);
-            loop.schedule("drain-" + agent, Duration.ofMillis(Math.max(0, start - margin - now())), () -> drainDeadline(agent));
+            loop.schedule("drain-" + agent, Duration.ofMillis(Math.max(0, start - margin - now())), () -> txn(() -> drainDeadline(agent)));
         });
         requestStep();
     }
 
     private void drainDeadline(String agent) {
-        if (!draining.containsKey(agent)) {
+        if (!drains.contains(agent)) {
             return;
         }
         List<Instance> left = instances.values().stream()
@@ -574,58 +553,23 @@ public final class ServiceManager {
 
     /** Every service, in brief. */
     public ArrayNode listView() {
-        ArrayNode out = DefinitionJson.MAPPER.createArrayNode();
-        services.values().forEach(s -> out.add(summary(s)));
-        return out;
+        return ServiceViews.list(services.values(), deployments, instances.values());
     }
 
     /** One service in full: definition, instances, deployment. */
     public ObjectNode serviceView(String id) {
-        ServiceState s = existing(id);
-        ObjectNode o = summary(s);
-        o.set("definition", DefinitionJson.write(s.def()));
-        ArrayNode list = o.putArray("instanceList");
-        instances.values().stream().filter(i -> i.service.equals(id)).forEach(i -> list.add(i.view()));
-        ArrayNode versions = o.putArray("versions");
-        s.versions.keySet().forEach(versions::add);
-        return o;
+        return ServiceViews.service(existing(id), deployments, instances.values());
     }
 
     /** host:port of every healthy instance, for load balancers. */
     public ObjectNode endpointsView(String id) {
         existing(id);
-        ObjectNode o = DefinitionJson.MAPPER.createObjectNode().put("service", id);
-        ArrayNode list = o.putArray("endpoints");
-        instances.values().stream().filter(i -> i.service.equals(id) && i.isHealthy() && !i.draining).forEach(i -> {
-            ObjectNode e = list.addObject().put("instance", i.id).put("version", i.version).put("host", i.hostname);
-            var p = e.putArray("ports");
-            i.ports.forEach(p::add);
-            if (!i.ports.isEmpty()) {
-                e.put("address", i.hostname + ":" + i.ports.get(0));
-            }
-        });
-        return o;
+        return ServiceViews.endpoints(id, instances.values());
     }
 
     /** Running deployments and the latest finished ones. */
     public ArrayNode deploymentsView() {
-        ArrayNode out = DefinitionJson.MAPPER.createArrayNode();
-        deployments.values().forEach(d -> out.add(d.toJson()));
-        pastDeployments.values().forEach(d -> out.add(d.toJson()));
-        return out;
-    }
-
-    private ObjectNode summary(ServiceState s) {
-        List<Instance> mine = instances.values().stream().filter(i -> i.service.equals(s.id)).toList();
-        ObjectNode o = DefinitionJson.MAPPER.createObjectNode().put("id", s.id).put("version", s.target)
-                .put("status", s.status.name()).put("reason", s.reason).put("instances", s.def().instances())
-                .put("running", mine.stream().filter(i -> i.phase == Instance.Phase.RUNNING).count())
-                .put("healthy", mine.stream().filter(Instance::isHealthy).count());
-        Deployment d = deployments.get(s.id);
-        if (d != null) {
-            o.set("deployment", d.toJson());
-        }
-        return o;
+        return ServiceViews.deployments(deployments.values(), pastDeployments.values());
     }
 
     private ServiceState existing(String id) {
@@ -638,23 +582,20 @@ public final class ServiceManager {
 
     // ---------------------------------------------------------------- the rules
 
-    /** What a service needs now: versions to launch on the next offers, instances to kill at once. */
-    record Plan(List<Integer> launches, List<Instance> kills) {}
-
     /** Asks for one step over every service once the loop is idle. */
     void requestStep() {
-        loop.whenIdle("step", this::step);
+        loop.whenIdle("step", () -> txn(this::step));
     }
 
     private void step() {
         long now = now();
         boolean wanted = false;
         for (ServiceState s : List.copyOf(services.values())) {
-            Plan p = plan(s, now);
-            if (!p.kills.isEmpty()) {
-                kill(p.kills, s.status == ServiceState.Status.DELETING ? "service deleted" : "plan");
+            DeploymentPlanner.Plan p = plan(s, now);
+            if (!p.kills().isEmpty()) {
+                kill(p.kills(), s.status == ServiceState.Status.DELETING ? "service deleted" : "plan");
             }
-            wanted |= !p.launches.isEmpty();
+            wanted |= !p.launches().isEmpty();
             progress(s, now);
         }
         if (!subscribed) {
@@ -669,124 +610,9 @@ public final class ServiceManager {
         }
     }
 
-    Plan plan(ServiceState s, long now) {
+    private DeploymentPlanner.Plan plan(ServiceState s, long now) {
         List<Instance> mine = instances.values().stream().filter(i -> i.service.equals(s.id)).toList();
-        List<Instance> live = mine.stream().filter(i -> i.phase != Instance.Phase.KILLING).toList();
-        List<Integer> launches = new ArrayList<>();
-        List<Instance> kills = new ArrayList<>();
-        if (s.status == ServiceState.Status.DELETING) {
-            return new Plan(launches, new ArrayList<>(live));
-        }
-        if (now < recoveryUntil && mine.stream().anyMatch(i -> i.recovered)) {
-            return new Plan(launches, kills);
-        }
-        boolean mayLaunch = s.status == ServiceState.Status.ACTIVE && now >= s.nextLaunchAt;
-        Deployment d = deployments.get(s.id);
-        int n = s.def().instances();
-        List<Instance> placed = live.stream().filter(i -> !i.draining).toList();
-        List<Instance> draining = live.stream().filter(i -> i.draining).toList();
-        int healthyAll = (int) live.stream().filter(Instance::isHealthy).count();
-        if (d == null || !d.active()) {
-            // Steady (or a failed deployment, frozen): keep n of the target version.
-            int version = d != null && d.state == Deployment.State.FAILED ? d.fromVersion : s.target;
-            if (!s.versions.containsKey(version)) {
-                version = s.target;
-            }
-            int v = version;
-            List<Instance> current = new ArrayList<>(placed.stream().filter(i -> i.version == v).toList());
-            List<Instance> other = new ArrayList<>(placed.stream().filter(i -> i.version != v).toList());
-            if (d != null && d.state == Deployment.State.FAILED) {
-                current.addAll(other);
-                other.clear();
-            }
-            if (mayLaunch) {
-                for (int k = current.size(); k < n; k++) {
-                    launches.add(version);
-                }
-            }
-            List<Instance> order = killOrder(current);
-            for (int k = 0; k < current.size() - n; k++) {
-                kills.add(order.get(k));
-            }
-            long healthyCurrent = current.stream().filter(Instance::isHealthy).count() - kills.stream().filter(Instance::isHealthy).count();
-            for (Instance o : killOrder(other)) {
-                if (!o.isHealthy() || healthyCurrent >= n) {
-                    kills.add(o);
-                }
-            }
-            if (healthyCurrent >= n) {
-                kills.addAll(draining);
-            }
-            return new Plan(launches, kills);
-        }
-        ServiceDefinition.UpgradeStrategy u = s.versions.get(d.toVersion).upgrade();
-        List<Instance> fresh = new ArrayList<>(placed.stream().filter(i -> i.version == d.toVersion).toList());
-        List<Instance> old = new ArrayList<>(placed.stream().filter(i -> i.version != d.toVersion).toList());
-        int freshHealthy = (int) fresh.stream().filter(Instance::isHealthy).count();
-        int inFlight = fresh.size() - freshHealthy;
-        if (d.inCanary()) {
-            int c = Math.min(d.canaries, n);
-            for (int k = fresh.size(); mayLaunch && k < c && inFlight + launches.size() < u.maxParallel(); k++) {
-                launches.add(d.toVersion);
-            }
-            List<Instance> order = killOrder(fresh);
-            for (int k = 0; k < fresh.size() - c; k++) {
-                kills.add(order.get(k));
-            }
-            // Old instances that fail meanwhile are replaced with the old version.
-            for (int k = old.size(); mayLaunch && k < n && s.versions.containsKey(d.fromVersion); k++) {
-                launches.add(d.fromVersion);
-            }
-            return new Plan(launches, kills);
-        }
-        int minHealthy = u.minHealthy(n);
-        int total = placed.size();
-        int launching = 0;
-        boolean changed = true;
-        List<Instance> oldOrder = new ArrayList<>(killOrder(old));
-        while (changed) {
-            changed = false;
-            if (!oldOrder.isEmpty()) {
-                Instance c = oldOrder.get(0);
-                boolean excess = freshHealthy + oldOrder.size() > n;
-                boolean needRoom = fresh.size() + launching < n && total + launching >= n + u.maxSurge()
-                        && inFlight + launching < u.maxParallel();
-                if ((excess || needRoom) && (!c.isHealthy() || healthyAll - 1 >= minHealthy)) {
-                    kills.add(c);
-                    oldOrder.remove(0);
-                    total--;
-                    if (c.isHealthy()) {
-                        healthyAll--;
-                    }
-                    changed = true;
-                }
-            }
-            if (mayLaunch && fresh.size() + launching < n && total + launching < n + u.maxSurge()
-                    && inFlight + launching < u.maxParallel()) {
-                launching++;
-                changed = true;
-            }
-        }
-        for (int k = 0; k < launching; k++) {
-            launches.add(d.toVersion);
-        }
-        List<Instance> order = killOrder(fresh);
-        for (int k = 0; k < fresh.size() - n; k++) {
-            kills.add(order.get(k));
-        }
-        if (freshHealthy >= n) {
-            kills.addAll(draining);
-        }
-        return new Plan(launches, kills);
-    }
-
-    /** Least healthy first, then youngest first: the order in which instances go. */
-    private static List<Instance> killOrder(List<Instance> list) {
-        List<Instance> out = new ArrayList<>(list);
-        out.sort(Comparator.comparing((Instance i) -> i.isHealthy() ? 2 : i.phase == Instance.Phase.RUNNING ? 1 : 0)
-                .thenComparing(Comparator.comparingLong((Instance i) -> i.launchedAt).reversed())
-                .thenComparing(i -> i.id, Comparator.reverseOrder()));
-        return out;
+        return DeploymentPlanner.plan(s, deployments.get(s.id), mine, now < recoveryUntil, now);
     }
 
     /** Deployment bookkeeping after a step: canary promotion, completion, deletion of a drained service. */
@@ -874,7 +700,7 @@ public final class ServiceManager {
     private void scheduleDeadline(ServiceState s, Deployment d) {
         long deadline = s.versions.get(d.toVersion).upgrade().progressDeadlineMillis();
         String id = d.id;
-        loop.schedule("deadline-" + s.id, Duration.ofMillis(Math.max(0, d.lastProgressAt + deadline - now())), () -> {
+        loop.schedule("deadline-" + s.id, Duration.ofMillis(Math.max(0, d.lastProgressAt + deadline - now())), () -> txn(() -> {
             Deployment current = deployments.get(s.id);
             if (current != null && current.id.equals(id) && current.active()
                     && current.state != Deployment.State.WAITING_PROMOTION && current.canariesHealthyAt < 0
@@ -882,7 +708,7 @@ public final class ServiceManager {
                 failDeployment(s, current, "no new instance became healthy within the progress deadline of "
                         + DefinitionJson.millis(deadline), now());
             }
-        });
+        }));
     }
 
     private void end(Deployment d, Deployment.State state, String reason, List<RegistryOp> ops) {
@@ -1007,29 +833,50 @@ public final class ServiceManager {
         persist(ops, then, null);
     }
 
-    /** Writes {@code ops}, then runs {@code then} on the loop; a failed write ends this leadership. */
     private void persist(List<RegistryOp> ops, Runnable then, CompletableFuture<?> answer) {
-        if (ops.isEmpty()) {
-            then.run();
-            return;
-        }
-        CompletableFuture<Void> write = store.write(ops);
-        if (write.isDone() && !write.isCompletedExceptionally()) {
-            then.run();
-            return;
-        }
-        write.whenComplete((v, e) -> loop.append(() -> {
-            if (e == null) {
-                then.run();
-                return;
-            }
-            Throwable cause = e instanceof java.util.concurrent.CompletionException c ? c.getCause() : e;
-            if (answer != null) {
-                answer.completeExceptionally(new ApiException(503, "unavailable", "could not store the change: "
-                        + cause.getMessage()));
-            }
-            storeFailed.accept("store write failed: " + cause.getMessage());
-        }));
+        gate.persist(ops, then, answer);
+    }
+
+    // ---------------------------------------------------------------- transactions
+
+    /** The state one event may change: hard (stored) and soft (rebuilt), swapped as a whole. */
+    private record State(TreeMap<String, ServiceState> services, Map<String, Deployment> deployments,
+            Map<String, Deployment> pastDeployments, Map<String, Instance> instances, Map<String, AgentView> agents,
+            Drains drains, String frameworkId) {}
+
+    private void txn(Runnable body) {
+        gate.run(body, null);
+    }
+
+    private void txn(Runnable body, Consumer<RuntimeException> onError) {
+        gate.run(body, onError);
+    }
+
+    private State currentState() {
+        return new State(services, deployments, pastDeployments, instances, agents, drains, frameworkId);
+    }
+
+    private State copyState() {
+        java.util.IdentityHashMap<Deployment, Deployment> copies = new java.util.IdentityHashMap<>();
+        TreeMap<String, ServiceState> s = new TreeMap<>();
+        services.forEach((k, v) -> s.put(k, v.copy()));
+        Map<String, Deployment> d = new TreeMap<>();
+        deployments.forEach((k, v) -> d.put(k, copies.computeIfAbsent(v, Deployment::copy)));
+        Map<String, Deployment> past = new LinkedHashMap<>();
+        pastDeployments.forEach((k, v) -> past.put(k, copies.computeIfAbsent(v, Deployment::copy)));
+        Map<String, Instance> i = new LinkedHashMap<>();
+        instances.forEach((k, v) -> i.put(k, v.copy()));
+        return new State(s, d, past, i, new TreeMap<>(agents), drains.copy(), frameworkId);
+    }
+
+    private void install(State state) {
+        services = state.services;
+        deployments = state.deployments;
+        pastDeployments = state.pastDeployments;
+        instances = state.instances;
+        agents = state.agents;
+        drains = state.drains;
+        frameworkId = state.frameworkId;
     }
 
     static byte[] bytes(ObjectNode o) {

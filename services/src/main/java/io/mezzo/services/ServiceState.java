@@ -40,6 +40,19 @@ final class ServiceState {
         this.id = id;
     }
 
+    /** A copy with the same hard and soft state (the manager's snapshot before a write). */
+    ServiceState copy() {
+        ServiceState c = new ServiceState(id);
+        c.versions.putAll(versions);
+        c.target = target;
+        c.status = status;
+        c.reason = reason;
+        c.consecutiveFailures = consecutiveFailures;
+        c.nextInstance = nextInstance;
+        c.nextLaunchAt = nextLaunchAt;
+        return c;
+    }
+
     ServiceDefinition def() {
         return versions.get(target);
     }

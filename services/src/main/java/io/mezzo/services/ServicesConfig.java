@@ -1,5 +1,7 @@
 package io.mezzo.services;
 
+import io.mezzo.common.security.Credential;
+import io.mezzo.common.security.TlsSettings;
 import io.mezzo.common.clock.Clock;
 import io.mezzo.common.clock.SystemClock;
 import io.mezzo.common.loop.FaultHandler;
@@ -18,9 +20,14 @@ import java.util.function.Consumer;
  * @param failoverTimeout how long the master keeps the services' tasks while no services daemon is
  *     connected
  * @param onLost told when this daemon's leadership ends for good (production: exit, to be restarted)
+ * @param tls how the scheduler client reaches the masters: {@code ca()} verifies their certificates,
+ *     {@code cert()}/{@code key()}, if set, are presented (mutual TLS); {@link TlsSettings#NONE}: plaintext
+ * @param credential principal and secret the framework authenticates with (over TLS), or null
+ * @param zkTls TLS to ZooKeeper (a {@code zk://} master address and {@code zk}), or {@link TlsSettings#NONE}
  */
 public record ServicesConfig(String master, String zk, String httpHost, int httpPort, String frameworkName,
-        String user, Duration failoverTimeout, Clock clock, FaultHandler faultHandler, Consumer<String> onLost) {
+        String user, Duration failoverTimeout, Clock clock, FaultHandler faultHandler, Consumer<String> onLost,
+        TlsSettings tls, Credential credential, TlsSettings zkTls) {
 
     /** A builder with the defaults. */
     public static Builder builder() {
@@ -39,6 +46,27 @@ public record ServicesConfig(String master, String zk, String httpHost, int http
         private Clock clock = SystemClock.INSTANCE;
         private FaultHandler faultHandler = LoggingFaultHandler.INSTANCE;
         private Consumer<String> onLost = reason -> { };
+        private TlsSettings tls = TlsSettings.NONE;
+        private Credential credential;
+        private TlsSettings zkTls = TlsSettings.NONE;
+
+        /** TLS towards the masters (docs/security.md); default plaintext. */
+        public Builder tls(TlsSettings tls) {
+            this.tls = tls == null ? TlsSettings.NONE : tls;
+            return this;
+        }
+
+        /** The framework's credential (sent over TLS); default none. */
+        public Builder credential(Credential credential) {
+            this.credential = credential;
+            return this;
+        }
+
+        /** TLS to ZooKeeper; default plaintext. */
+        public Builder zkTls(TlsSettings zkTls) {
+            this.zkTls = zkTls == null ? TlsSettings.NONE : zkTls;
+            return this;
+        }
 
         /** The masters (required). */
         public Builder master(String master) {
@@ -112,7 +140,7 @@ public record ServicesConfig(String master, String zk, String httpHost, int http
                 throw new IllegalArgumentException("--zk must be a zk://hosts/path URL");
             }
             return new ServicesConfig(master, zk, httpHost, httpPort, frameworkName, user, failoverTimeout, clock,
-                    faultHandler, onLost);
+                    faultHandler, onLost, tls, credential, zkTls);
         }
     }
 }

@@ -60,7 +60,7 @@ public final class ServicesDaemon implements AutoCloseable {
 
     /** Serves the API and joins the election. */
     public synchronized void start() throws IOException {
-        http = new ServicesHttpApi(this, config.httpHost(), config.httpPort());
+        http = new ServicesHttpApi(this, config.httpHost(), config.httpPort(), config.tls());
         http.start();
         MasterInfo candidate = MasterInfo.newBuilder().setId(id).setHostname(config.httpHost()).setIp(config.httpHost())
                 .setPort(http.port()).setHttpPort(http.port()).setStartTime(config.clock().seconds()).build();
@@ -68,7 +68,7 @@ public final class ServicesDaemon implements AutoCloseable {
             election = new StandaloneLeaderElection(1);
         } else {
             ZkUrl url = ZkUrl.parse(config.zk().replaceAll("/+$", "") + "/services");
-            zkClient = ZkClients.start(url, ZkClients.DEFAULT_SESSION_TIMEOUT);
+            zkClient = ZkClients.start(url, ZkClients.DEFAULT_SESSION_TIMEOUT, config.zkTls());
             election = new ZkLeaderElection(zkClient, id);
         }
         election.start(candidate, new LeaderElection.Listener() {
@@ -82,7 +82,7 @@ public final class ServicesDaemon implements AutoCloseable {
                 stepDown(reason);
             }
         });
-        LOG.info("Services daemon {} serving http://{}:{}/v1/services ({})", id, config.httpHost(), http.port(),
+        LOG.info("Services daemon {} serving {}://{}:{}/v1/services ({})", id, http.scheme(), config.httpHost(), http.port(),
                 config.zk() == null ? "standalone, state in memory" : "state in " + config.zk() + "/services");
     }
 
@@ -101,7 +101,9 @@ public final class ServicesDaemon implements AutoCloseable {
                 .addCapabilities(FrameworkInfo.Capability.newBuilder().setType(FrameworkInfo.Capability.Type.TASK_KILLING_STATE));
         frameworkId.ifPresent(f -> info.setId(FrameworkID.newBuilder().setValue(f)));
         MezzoSchedulerClient c = MezzoSchedulerClient.builder(info.build(), new ServicesScheduler(l, m, this::stepDown))
-                .master(config.master())
+                .master(config.master(), config.zkTls())
+                .tls(config.tls())
+                .credential(config.credential())
                 .declineUnusedOffers(false)
                 .reconcileLaunchedTasks(false)
                 .reconnectBackoff(Duration.ofMillis(100), Duration.ofSeconds(2))
@@ -172,7 +174,7 @@ public final class ServicesDaemon implements AutoCloseable {
 
     /** The leading daemon's API URL, once known (this daemon's own when it leads). */
     public Optional<String> leaderUrl() {
-        return leader().map(l -> "http://" + l.getHostname() + ":" + l.getHttpPort());
+        return leader().map(l -> http.scheme() + "://" + l.getHostname() + ":" + l.getHttpPort());
     }
 
     /** Whether this daemon leads. */
@@ -192,7 +194,7 @@ public final class ServicesDaemon implements AutoCloseable {
 
     /** The API's base URL. */
     public String url() {
-        return "http://" + config.httpHost() + ":" + http.port();
+        return http.scheme() + "://" + config.httpHost() + ":" + http.port();
     }
 
     /** Stops everything; the tasks keep running (the master keeps them for the failover timeout). */

@@ -54,10 +54,17 @@ final class ServicesHttpApi implements AutoCloseable {
     private final ServicesDaemon daemon;
     private final HttpServer server;
     private final ExecutorService executor;
+    private final io.mezzo.common.security.TlsContext tls;
 
-    ServicesHttpApi(ServicesDaemon daemon, String host, int port) throws IOException {
+    /**
+     * @param tls HTTPS with {@code tls.cert()}, asking clients for certificates signed by {@code
+     *     tls.ca()} as {@code tls.clientAuth()} says; without a certificate, plain HTTP
+     */
+    ServicesHttpApi(ServicesDaemon daemon, String host, int port, io.mezzo.common.security.TlsSettings tls)
+            throws IOException {
         this.daemon = daemon;
-        this.server = HttpServer.create(new InetSocketAddress(host, port), 64);
+        this.tls = tls.cert() == null ? null : io.mezzo.common.security.TlsContext.of(tls);
+        this.server = this.tls == null ? HttpServer.create(new InetSocketAddress(host, port), 64) : https(host, port, this.tls);
         this.executor = Executors.newFixedThreadPool(4, r -> {
             Thread t = new Thread(r, "services-http");
             t.setDaemon(true);
@@ -65,6 +72,37 @@ final class ServicesHttpApi implements AutoCloseable {
         });
         server.setExecutor(executor);
         server.createContext("/", this::handle);
+    }
+
+    private static HttpServer https(String host, int port, io.mezzo.common.security.TlsContext tls) throws IOException {
+        javax.net.ssl.SSLContext ssl;
+        try {
+            ssl = javax.net.ssl.SSLContext.getInstance("TLS");
+            ssl.init(new javax.net.ssl.KeyManager[] {tls.keyManager()},
+                    tls.trustManager() == null ? null : new javax.net.ssl.TrustManager[] {tls.trustManager()}, null);
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IOException("cannot set up TLS for the services API: " + e.getMessage(), e);
+        }
+        com.sun.net.httpserver.HttpsServer s = com.sun.net.httpserver.HttpsServer.create(new InetSocketAddress(host, port), 64);
+        io.mezzo.common.security.ClientAuth mode = tls.settings().clientAuth();
+        s.setHttpsConfigurator(new com.sun.net.httpserver.HttpsConfigurator(ssl) {
+            @Override
+            public void configure(com.sun.net.httpserver.HttpsParameters p) {
+                javax.net.ssl.SSLParameters params = ssl.getDefaultSSLParameters();
+                if (mode == io.mezzo.common.security.ClientAuth.REQUIRE) {
+                    params.setNeedClientAuth(true);
+                } else if (mode == io.mezzo.common.security.ClientAuth.OPTIONAL) {
+                    params.setWantClientAuth(true);
+                }
+                p.setSSLParameters(params);
+            }
+        });
+        return s;
+    }
+
+    /** {@code https} when the API serves TLS, else {@code http}. */
+    String scheme() {
+        return tls == null ? "http" : "https";
     }
 
     void start() {
@@ -89,7 +127,7 @@ final class ServicesHttpApi implements AutoCloseable {
                 if (leader.isPresent() && !leader.get().getId().equals(daemon.id())) {
                     MasterInfo l = leader.get();
                     String query = ex.getRequestURI().getRawQuery();
-                    ex.getResponseHeaders().set("Location", "http://" + l.getHostname() + ":" + l.getHttpPort() + path
+                    ex.getResponseHeaders().set("Location", scheme() + "://" + l.getHostname() + ":" + l.getHttpPort() + path
                             + (query == null ? "" : "?" + query));
                     send(ex, 307, error("not_leader", "this services daemon is a standby; the leader is "
                             + l.getHostname() + ":" + l.getHttpPort()));
@@ -231,5 +269,8 @@ final class ServicesHttpApi implements AutoCloseable {
     public void close() {
         server.stop(0);
         executor.shutdownNow();
+        if (tls != null) {
+            tls.close();
+        }
     }
 }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.mezzo.common.loop.EventLoop;
 import io.mezzo.common.resources.ResourceText;
 import io.mezzo.ha.registry.InMemoryRegistry;
+import io.mezzo.ha.registry.Registry;
 import io.mezzo.proto.v1.AgentID;
 import io.mezzo.proto.v1.Attribute;
 import io.mezzo.proto.v1.FrameworkID;
@@ -34,7 +35,7 @@ final class Harness implements AutoCloseable {
     final ManualClock clock = new ManualClock(1_000_000);
     final RecordingFaultHandler faults = new RecordingFaultHandler();
     final EventLoop loop = new EventLoop("services-test", clock, faults);
-    final InMemoryRegistry store;
+    final Registry store;
     final FakeDriver driver = new FakeDriver();
     final List<String> storeFailures = new ArrayList<>();
     final ServiceManager manager;
@@ -44,7 +45,7 @@ final class Harness implements AutoCloseable {
         this(new InMemoryRegistry());
     }
 
-    Harness(InMemoryRegistry store) {
+    Harness(Registry store) {
         this.store = store;
         manager = new ServiceManager(loop, store, storeFailures::add);
         manager.driver(driver);

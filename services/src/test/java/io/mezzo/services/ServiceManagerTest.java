@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.mezzo.ha.registry.InMemoryRegistry;
+import io.mezzo.ha.registry.Registry;
 import io.mezzo.proto.v1.AgentID;
 import io.mezzo.proto.v1.Environment;
 import io.mezzo.proto.v1.MaintenanceWindow;
@@ -291,7 +292,7 @@ class ServiceManagerTest {
         h.offer("a2");
         h.status("web.2.3", TaskState.TASK_RUNNING, true);
         // The leader dies here; a successor starts from the same store.
-        InMemoryRegistry store = h.store;
+        Registry store = h.store;
         try (Harness next = new Harness(store)) {
             assertThat(next.driver.reconciled.get(0)).extracting(t -> t.getTaskId().getValue())
                     .containsExactlyInAnyOrder("web.1.1", "web.1.2", "web.2.3");

@@ -134,10 +134,15 @@ final class DevCommand implements Callable<Integer> {
         agent.registered().get(30, TimeUnit.SECONDS);
 
         int servicesHttp = servicesPort != null ? servicesPort : port == 0 ? 0 : 5054;
-        if (servicesHttp >= 0 && security == null) {
-            // The service scheduler, as `mezzo services` would run it: its election and state in the same ZooKeeper.
-            io.mezzo.services.ServicesDaemon s = new io.mezzo.services.ServicesDaemon(io.mezzo.services.ServicesConfig.builder()
-                    .master(zkUrl).zk(zkUrl).httpPort(servicesHttp).onLost(reason -> daemon[0].stop(1)).build());
+        if (servicesHttp >= 0) {
+            // The service scheduler, as `mezzo services` would run it: its election and state in the same ZooKeeper
+            // (under --secure: over TLS to the master, with the dev framework credential).
+            io.mezzo.services.ServicesConfig.Builder sb = io.mezzo.services.ServicesConfig.builder()
+                    .master(zkUrl).zk(zkUrl).httpPort(servicesHttp).onLost(reason -> daemon[0].stop(1));
+            if (security != null) {
+                security.services(sb);
+            }
+            io.mezzo.services.ServicesDaemon s = new io.mezzo.services.ServicesDaemon(sb.build());
             try {
                 s.start();
                 services[0] = s;

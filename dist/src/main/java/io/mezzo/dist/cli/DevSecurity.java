@@ -94,6 +94,11 @@ final class DevSecurity {
         b.tls(new TlsSettings(null, null, ca(), ClientAuth.NONE)).credential(framework);
     }
 
+    /** The service scheduler: a framework like {@link #framework}. */
+    void services(io.mezzo.services.ServicesConfig.Builder b) {
+        b.tls(new TlsSettings(null, null, ca(), ClientAuth.NONE)).credential(framework);
+    }
+
     void printUsage(PrintStream out, String launcher, int port, int httpPort) {
         out.println("  security  TLS and authentication on; CA, certificates and credentials in " + dir);
         out.println("  try       curl --cacert " + ca() + " -u " + ops.principal() + ":" + ops.secret()

@@ -41,6 +41,9 @@ final class ServicesCommand implements Callable<Integer> {
     Duration failoverTimeout;
 
     @Mixin
+    TlsOptions tls;
+
+    @Mixin
     LoggingOptions logging;
 
     @Override
@@ -49,6 +52,7 @@ final class ServicesCommand implements Callable<Integer> {
         Daemons[] daemon = new Daemons[1];
         ServicesDaemon services = new ServicesDaemon(ServicesConfig.builder().master(master).zk(zk).httpHost(ip)
                 .httpPort(httpPort).failoverTimeout(failoverTimeout)
+                .tls(tls.settings()).credential(tls.credential()).zkTls(tls.zkSettings())
                 .onLost(reason -> daemon[0].stop(1)).build());
         daemon[0] = new Daemons("services", services);
         services.start();
