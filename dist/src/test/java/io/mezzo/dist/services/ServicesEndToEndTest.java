@@ -71,10 +71,14 @@ class ServicesEndToEndTest {
                 m.elected().get(30, TimeUnit.SECONDS);
             }
         }
+        // Task ports below the kernel's ephemeral range, at a base of this run's own, so that two
+        // builds on one machine do not hand the same port to two servers.
+        int portBase = 20000 + java.util.concurrent.ThreadLocalRandom.current().nextInt(50) * 200;
         for (int i = 1; i <= 2; i++) {
+            int first = portBase + (i - 1) * 100;
             Agent a = new Agent(AgentConfig.builder().master(zkUrl).ip("127.0.0.1").port(0).httpPort(0).hostname("127.0.0.1")
                     .workDir(work.resolve("agent-" + i))
-                    .resources("cpus:4;mem:4096;disk:1024;ports:[" + (30000 + i * 1000) + "-" + (30099 + i * 1000) + "]")
+                    .resources("cpus:4;mem:4096;disk:1024;ports:[" + first + "-" + (first + 99) + "]")
                     .statusUpdateRetry(Duration.ofMillis(500), Duration.ofSeconds(2))
                     .registrationBackoff(Duration.ofMillis(100), Duration.ofSeconds(1))
                     // Tests run tasks as whoever runs the build (root on CI machines).
