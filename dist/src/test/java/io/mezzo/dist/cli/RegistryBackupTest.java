@@ -144,10 +144,15 @@ class RegistryBackupTest {
             Master b = master(urlB, "b");
             try (b) {
                 assertThat(b.elected().get(30, TimeUnit.SECONDS).getEpoch()).isEqualTo(oldEpoch + 1);
-                GetStateResponse state = state(b);
-                AgentView agent = agentView(state, agentId);
-                assertThat(agent.getDrainInfo().getState()).isEqualTo(DrainState.DRAIN_STATE_DRAINED);
-                assertThat(state.getFrameworksList()).anyMatch(f -> f.getFrameworkInfo().getId().equals(frameworkId));
+                // The views show the recovered registry once the new leader has published its state.
+                await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                    GetStateResponse state = state(b);
+                    assertThat(state.getAgentsList()).anyMatch(a -> a.getAgentInfo().getId().getValue().equals(agentId));
+                    assertThat(agentView(state, agentId).getDrainInfo().getState())
+                            .isEqualTo(DrainState.DRAIN_STATE_DRAINED);
+                    assertThat(state.getFrameworksList())
+                            .anyMatch(f -> f.getFrameworkInfo().getId().equals(frameworkId));
+                });
                 ManagedChannel c = channel(b);
                 try {
                     RoleView qa = OperatorGrpc.newBlockingStub(c).withDeadlineAfter(30, TimeUnit.SECONDS)
