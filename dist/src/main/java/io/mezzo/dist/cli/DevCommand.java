@@ -172,8 +172,10 @@ final class DevCommand implements Callable<Integer> {
         }
         out.println("  work dir  " + workDir);
         if (security == null) {
-            out.println("  try       grpcurl -plaintext 127.0.0.1:" + master.port() + " mezzo.v1.Operator/GetState");
-            out.println("            " + launcher() + " run --master 127.0.0.1:" + master.port() + " -- echo hello");
+            out.println("  web UI    http://127.0.0.1:" + master.httpPort() + "/");
+            out.println("  try       " + launcher() + " run --master 127.0.0.1:" + master.port() + " -- echo hello");
+            out.println("            " + launcher() + " agents --master 127.0.0.1:" + master.port()
+                    + "   (also tasks, frameworks, events -f; --json)");
         } else {
             security.printUsage(out, launcher(), master.port(), master.httpPort());
         }

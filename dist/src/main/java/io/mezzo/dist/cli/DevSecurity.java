@@ -103,8 +103,8 @@ final class DevSecurity {
         out.println("  security  TLS and authentication on; CA, certificates and credentials in " + dir);
         out.println("  try       curl --cacert " + ca() + " -u " + ops.principal() + ":" + ops.secret()
                 + " https://127.0.0.1:" + httpPort + "/state");
-        out.println("            grpcurl -cacert " + ca() + " -cert " + dir.resolve("ops.pem") + " -key "
-                + dir.resolve("ops-key.pem") + " 127.0.0.1:" + port + " mezzo.v1.Operator/GetState");
+        out.println("            " + launcher + " agents --master 127.0.0.1:" + port + " --tls_ca " + ca()
+                + " --tls_cert " + dir.resolve("ops.pem") + " --tls_key " + dir.resolve("ops-key.pem"));
         out.println("            " + launcher + " run --master 127.0.0.1:" + port + " --tls_ca " + ca() + " --credential "
                 + dir.resolve("dev.credential") + " -- echo hello");
     }
