@@ -37,4 +37,10 @@ public final class MasterInfoJson {
         }
         return b.build();
     }
+
+    /** A leader as the detectors log it: {@code id at ip:port (epoch N)}, or {@code none}. */
+    static String describe(java.util.Optional<MasterInfo> m) {
+        return m.map(i -> (i.getId().isEmpty() ? "" : i.getId() + " at ") + i.getIp() + ":" + i.getPort()
+                + " (epoch " + i.getEpoch() + ")").orElse("none");
+    }
 }

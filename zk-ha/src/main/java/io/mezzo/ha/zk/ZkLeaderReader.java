@@ -256,7 +256,7 @@ public final class ZkLeaderReader implements MasterDetector {
                 return;
             }
             LOG.warn("ZooKeeper session for {} expired; still following leader {} until a new session reads"
-                    + " the leader again", url, text(leader));
+                    + " the leader again", url, MasterInfoJson.describe(leader));
             try {
                 zk = newHandle();
             } catch (IOException e) {
@@ -357,12 +357,12 @@ public final class ZkLeaderReader implements MasterDetector {
             leader = next;
             lock.notifyAll();
             if (changed) {
-                LOG.debug("Leader in {} is now {}", url, text(next));
+                LOG.debug("Leader in {} is now {}", url, MasterInfoJson.describe(next));
             }
             switch (reason) {
-                case CONNECTED -> LOG.info("ZooKeeper connected for {}: the leader is {}", url, text(next));
+                case CONNECTED -> LOG.info("ZooKeeper connected for {}: the leader is {}", url, MasterInfoJson.describe(next));
                 case RECONNECTED -> LOG.info("ZooKeeper reconnected for {}: read the leader again: {}", url,
-                        text(next));
+                        MasterInfoJson.describe(next));
                 default -> {
                 }
             }
@@ -373,11 +373,6 @@ public final class ZkLeaderReader implements MasterDetector {
                 l.accept(next);
             }
         }
-    }
-
-    private static String text(Optional<MasterInfo> m) {
-        return m.map(i -> (i.getId().isEmpty() ? "" : i.getId() + " at ") + i.getIp() + ":" + i.getPort()
-                + " (epoch " + i.getEpoch() + ")").orElse("none");
     }
 
     @Override

@@ -167,7 +167,7 @@ public final class ZkMasterDetector implements MasterDetector {
             case CONNECTED -> read(Reason.CONNECTED);
             case RECONNECTED -> read(Reason.RECONNECTED);
             case LOST -> LOG.warn("ZooKeeper session of {} lost; still following leader {} until a new session reads"
-                    + " the leader again", description, text(leader));
+                    + " the leader again", description, MasterInfoJson.describe(leader));
             default -> LOG.debug("ZooKeeper connection of {} {}", description, state);
         }
     }
@@ -272,13 +272,13 @@ public final class ZkMasterDetector implements MasterDetector {
             boolean changed = !next.equals(leader);
             leader = next;
             if (changed) {
-                LOG.debug("Leader in {} is now {}", description, text(next));
+                LOG.debug("Leader in {} is now {}", description, MasterInfoJson.describe(next));
             }
             switch (reason) {
-                case CONNECTED -> LOG.info("ZooKeeper connected for {}: the leader is {}", description, text(next));
+                case CONNECTED -> LOG.info("ZooKeeper connected for {}: the leader is {}", description, MasterInfoJson.describe(next));
                 case RECONNECTED -> LOG.info("ZooKeeper reconnected for {}: read the leader again: {}",
-                        description, text(next));
-                case REDETECT -> LOG.debug("Leader in {} read again on request: {}", description, text(next));
+                        description, MasterInfoJson.describe(next));
+                case REDETECT -> LOG.debug("Leader in {} read again on request: {}", description, MasterInfoJson.describe(next));
                 default -> {
                 }
             }
@@ -289,11 +289,6 @@ public final class ZkMasterDetector implements MasterDetector {
                 l.accept(next);
             }
         }
-    }
-
-    private static String text(Optional<MasterInfo> m) {
-        return m.map(i -> (i.getId().isEmpty() ? "" : i.getId() + " at ") + i.getIp() + ":" + i.getPort()
-                + " (epoch " + i.getEpoch() + ")").orElse("none");
     }
 
     @Override
